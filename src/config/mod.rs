@@ -1,0 +1,249 @@
+//! The typed, validated configuration (`pixgate.toml`, contract §8) and the one way to build it:
+//! parse the TOML, apply environment overrides, then validate everything at once, so the rest of
+//! the crate only ever sees values that make sense.
+//!
+//! Environment overrides, so a config file can be committed without its secrets:
+//! - `PIXGATE_SERVER_LISTEN` replaces `server.listen`;
+//! - `PIXGATE_SOURCES_<NAME>_MD5_TOKENS` and `PIXGATE_SOURCES_<NAME>_HMAC_KEYS` replace that
+//!   source's `md5_tokens` / `hmac_keys` when set (even when set to nothing). The value is a
+//!   comma-separated list; whitespace around items is trimmed and empty items are dropped.
+//!   `<NAME>` is the source's `name` in ASCII uppercase with every other character turned into
+//!   `_`, so source `my-shop` reads `PIXGATE_SOURCES_MY_SHOP_HMAC_KEYS`.
+//!
+//! The environment is read only through the function handed to [`Config::load`] /
+//! [`Config::from_toml`]; pass `&|name| std::env::var(name).ok()` in `main`.
+
+mod env;
+mod raw;
+mod routing;
+mod sources;
+mod units;
+mod validate;
+
+#[cfg(test)]
+mod tests;
+
+use std::fmt;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub use units::{parse_duration, parse_size};
+
+const MIB: u64 = 1024 * 1024;
+const DAY: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// Everything pixgate reads at startup. Built by [`Config::load`] or [`Config::from_toml`], which
+/// guarantee at least one source and every invariant documented on the fields.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub cache: CacheConfig,
+    pub limits: LimitsConfig,
+    pub uploads: UploadsConfig,
+    pub log: LogConfig,
+    /// In file order; never empty after loading (but empty in `Config::default()`).
+    pub sources: Vec<SourceConfig>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerConfig {
+    /// Default `127.0.0.1:8080`.
+    pub listen: SocketAddr,
+}
+
+/// The derivative LRU's budget.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CacheConfig {
+    /// Total bytes of cached derivatives. Default 512 MiB; 0 disables caching.
+    pub max_bytes: u64,
+    /// Larger derivatives are served but not cached. Default `max_bytes / 16`; never above
+    /// `max_bytes`.
+    pub max_entry_bytes: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LimitsConfig {
+    /// Width × height above which a source image is refused before decoding. Default 50 000 000; > 0.
+    pub max_source_pixels: u64,
+    /// Largest source file that is transformed. Default 50 MiB; > 0.
+    pub max_source_bytes: u64,
+    /// Largest width or height of a derivative, in px. Default 8192; > 0.
+    pub max_output_dimension: u32,
+    /// Wall-clock budget of one render. Default 30 s; > 0.
+    pub render_timeout: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadsConfig {
+    /// Largest accepted upload (the `TOTAL` of its `Content-Range`). Default 5 GiB; > 0.
+    pub max_bytes: u64,
+    /// Abandoned resumable uploads are removed after this. Default 24 h; > 0.
+    pub session_ttl: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LogConfig {
+    pub format: LogFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+/// One source (contract §1, §2). After loading, every field is normalised as documented.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceConfig {
+    /// Matches `[A-Za-z0-9_-]+`; unique, also after mapping to its environment-variable segment.
+    pub name: String,
+    /// Absolute after loading: relative roots are joined to the config file's directory (or the
+    /// base dir given) and made absolute lexically; symlinks are not resolved here. An existing
+    /// directory at load time.
+    pub root: PathBuf,
+    /// Lowercased, any `:port` stripped. Empty = any host.
+    pub hosts: Vec<String>,
+    /// `""` or `/seg[/seg…]` without a trailing slash; segments use only characters that never
+    /// need percent-encoding, so the prefix reads the same raw and decoded.
+    pub prefix: String,
+    /// Only signed requests are answered. Implies at least one secret.
+    pub secure: bool,
+    /// Storage-key prefixes (e.g. `private/`) that need a signature, kept verbatim: relative,
+    /// non-empty, no `.`/`..` segments. Non-empty implies at least one secret.
+    pub private_prefixes: Vec<String>,
+    /// `s` scheme secrets: the first signs, all verify. None empty.
+    pub md5_tokens: Vec<String>,
+    /// `signature` scheme secrets: the first signs, all verify. None empty.
+    pub hmac_keys: Vec<String>,
+    /// `max-age` of responses. Default 365 days.
+    pub default_ttl: Duration,
+    /// Signed URLs must expire within this; `None` = no limit. Never zero.
+    pub max_ttl: Option<Duration>,
+    /// Grace after a URL's expiry. Default zero.
+    pub clock_skew: Duration,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 8080)),
+        }
+    }
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        CacheConfig::with_max_bytes(512 * MIB)
+    }
+}
+
+impl CacheConfig {
+    /// A budget with the default per-entry limit for it (`max_bytes / 16`).
+    fn with_max_bytes(max_bytes: u64) -> Self {
+        CacheConfig {
+            max_bytes,
+            max_entry_bytes: max_bytes / 16,
+        }
+    }
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        LimitsConfig {
+            max_source_pixels: 50_000_000,
+            max_source_bytes: 50 * MIB,
+            max_output_dimension: 8192,
+            render_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+impl Default for UploadsConfig {
+    fn default() -> Self {
+        UploadsConfig {
+            max_bytes: 5 * 1024 * MIB,
+            session_ttl: DAY,
+        }
+    }
+}
+
+impl SourceConfig {
+    /// A non-secure source serving all of `root` for any host, every other field defaulted.
+    /// `root` is taken as given (no resolution, no checks).
+    pub fn new(name: &str, root: PathBuf) -> SourceConfig {
+        SourceConfig {
+            name: name.to_owned(),
+            root,
+            hosts: Vec::new(),
+            prefix: String::new(),
+            secure: false,
+            private_prefixes: Vec::new(),
+            md5_tokens: Vec::new(),
+            hmac_keys: Vec::new(),
+            default_ttl: 365 * DAY,
+            max_ttl: None,
+            clock_skew: Duration::ZERO,
+        }
+    }
+}
+
+impl Config {
+    /// Reads and validates a file. Relative roots resolve against the file's directory.
+    pub fn load(path: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let base_dir = path.parent().unwrap_or(Path::new(""));
+        Config::from_toml(&text, base_dir, env)
+    }
+
+    /// Parses and validates TOML text; `base_dir` resolves relative roots (a relative `base_dir`
+    /// is taken from the current directory).
+    pub fn from_toml(
+        text: &str,
+        base_dir: &Path,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
+        let mut raw: raw::RawConfig = toml::from_str(text)
+            .map_err(|e| ConfigError::Syntax(e.to_string().trim_end().to_owned()))?;
+        let listen_from_env = env::apply(&mut raw, env);
+        validate::validate(raw, base_dir, listen_from_env).map_err(ConfigError::Invalid)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// The TOML did not parse or did not fit the schema (wrong type, unknown key); toml's text
+    /// names the line, the column and the key.
+    #[error("{0}")]
+    Syntax(String),
+    /// Every problem found, in file order.
+    #[error("invalid configuration:{}", problem_lines(.0))]
+    Invalid(Vec<Problem>),
+}
+
+/// One thing wrong with a configuration value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// Where, as a TOML path: `cache.max_bytes`, `sources[1].max_ttl`, `sources[0].hosts[2]`.
+    pub key: String,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.key, self.message)
+    }
+}
+
+fn problem_lines(problems: &[Problem]) -> String {
+    problems.iter().map(|p| format!("\n  {p}")).collect()
+}

@@ -1,0 +1,131 @@
+//! The file's shape as serde sees it: every key optional, unknown keys refused so typos are
+//! caught, and values kept as written (text, signed integers) so that validation, not serde,
+//! judges them and can report every bad value at once under its key.
+
+use std::fmt;
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer, Visitor};
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(super) struct RawConfig {
+    pub server: RawServer,
+    pub cache: RawCache,
+    pub limits: RawLimits,
+    pub uploads: RawUploads,
+    pub log: RawLog,
+    pub sources: Vec<RawSource>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(super) struct RawServer {
+    pub listen: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(super) struct RawCache {
+    pub max_bytes: Option<RawSize>,
+    pub max_entry_bytes: Option<RawSize>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(super) struct RawLimits {
+    pub max_source_pixels: Option<i64>,
+    pub max_source_bytes: Option<RawSize>,
+    pub max_output_dimension: Option<i64>,
+    pub render_timeout: Option<RawDuration>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(super) struct RawUploads {
+    pub max_bytes: Option<RawSize>,
+    pub session_ttl: Option<RawDuration>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(super) struct RawLog {
+    pub format: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(super) struct RawSource {
+    pub name: Option<String>,
+    pub root: Option<String>,
+    pub hosts: Vec<String>,
+    pub prefix: Option<String>,
+    pub secure: Option<bool>,
+    pub private_prefixes: Vec<String>,
+    pub md5_tokens: Vec<String>,
+    pub hmac_keys: Vec<String>,
+    pub default_ttl: Option<RawDuration>,
+    pub max_ttl: Option<RawDuration>,
+    pub clock_skew: Option<RawDuration>,
+}
+
+/// A size as written: TOML integers are bytes, strings carry a unit (`"512MiB"`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum RawSize {
+    Bytes(i64),
+    Text(String),
+}
+
+impl<'de> Deserialize<'de> for RawSize {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(SizeVisitor)
+    }
+}
+
+struct SizeVisitor;
+
+impl Visitor<'_> for SizeVisitor {
+    type Value = RawSize;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a size such as \"512MiB\" or a whole number of bytes")
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<RawSize, E> {
+        Ok(RawSize::Bytes(v))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawSize, E> {
+        i64::try_from(v)
+            .map(RawSize::Bytes)
+            .map_err(|_| E::invalid_value(de::Unexpected::Unsigned(v), &self))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<RawSize, E> {
+        Ok(RawSize::Text(v.to_owned()))
+    }
+}
+
+/// A duration as written, always a string (`"30s"`); a bare number would hide its unit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct RawDuration(pub String);
+
+impl<'de> Deserialize<'de> for RawDuration {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_str(DurationVisitor)
+    }
+}
+
+struct DurationVisitor;
+
+impl Visitor<'_> for DurationVisitor {
+    type Value = RawDuration;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a duration string such as \"30s\", \"5m\" or \"7d\"")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<RawDuration, E> {
+        Ok(RawDuration(v.to_owned()))
+    }
+}

@@ -1,0 +1,261 @@
+//! Validation of `[[sources]]`: names, roots, hosts, prefixes, secrets and their policies, and the
+//! cross-checks that keep two sources from claiming the same requests or the same environment
+//! variables. Touches the filesystem only to check that roots exist.
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::env::{env_segment, hmac_keys_var, md5_tokens_var};
+use super::raw::{RawDuration, RawSource};
+use super::routing::{normalise_host, normalise_prefix, shared_hosts};
+use super::validate::Problems;
+use super::{SourceConfig, parse_duration};
+
+/// A checked source and whether its prefix is valid enough to compare with later ones.
+struct Checked {
+    config: SourceConfig,
+    prefix_ok: bool,
+}
+
+pub(super) fn sources(
+    problems: &mut Problems,
+    raw: &[RawSource],
+    base_dir: &Path,
+) -> Vec<SourceConfig> {
+    let mut checked: Vec<Checked> = Vec::with_capacity(raw.len());
+    for (i, raw) in raw.iter().enumerate() {
+        let source = source(problems, &format!("sources[{i}]"), raw, base_dir, &checked);
+        checked.push(source);
+    }
+    checked.into_iter().map(|c| c.config).collect()
+}
+
+fn source(
+    problems: &mut Problems,
+    at: &str,
+    raw: &RawSource,
+    base_dir: &Path,
+    earlier: &[Checked],
+) -> Checked {
+    let name = name(problems, at, raw.name.as_deref(), earlier);
+    let root = root(problems, at, raw.root.as_deref(), base_dir);
+    let mut config = SourceConfig::new(&name, root);
+    config.hosts = hosts(problems, at, &raw.hosts);
+    let prefix = raw
+        .prefix
+        .as_deref()
+        .map(normalise_prefix)
+        .unwrap_or(Ok(String::new()));
+    let prefix_ok = match prefix {
+        Ok(prefix) => {
+            config.prefix = prefix;
+            claim_route(problems, at, &config, earlier);
+            true
+        }
+        Err(message) => {
+            problems.push(format!("{at}.prefix"), message);
+            false
+        }
+    };
+    config.secure = raw.secure.unwrap_or(false);
+    config.private_prefixes = raw.private_prefixes.clone();
+    config.md5_tokens = raw.md5_tokens.clone();
+    config.hmac_keys = raw.hmac_keys.clone();
+    require_secret(problems, at, &config);
+    check_private_prefixes(problems, at, &config.private_prefixes);
+    check_secrets(problems, &format!("{at}.md5_tokens"), &config.md5_tokens);
+    check_secrets(problems, &format!("{at}.hmac_keys"), &config.hmac_keys);
+
+    let defaults = SourceConfig::new("", PathBuf::new());
+    let key = format!("{at}.default_ttl");
+    config.default_ttl = problems.duration(&key, raw.default_ttl.as_ref(), defaults.default_ttl);
+    config.max_ttl = max_ttl(problems, &format!("{at}.max_ttl"), raw.max_ttl.as_ref());
+    let key = format!("{at}.clock_skew");
+    config.clock_skew = problems.duration(&key, raw.clock_skew.as_ref(), defaults.clock_skew);
+    Checked { config, prefix_ok }
+}
+
+fn name(problems: &mut Problems, at: &str, raw: Option<&str>, earlier: &[Checked]) -> String {
+    let key = format!("{at}.name");
+    let Some(name) = raw else {
+        problems.push(key, "is required, e.g. name = \"demo\"");
+        return String::new();
+    };
+    if name.is_empty() {
+        problems.push(key, "must not be empty, e.g. \"demo\"");
+    } else if !name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        problems.push(
+            key,
+            format!("{name:?} may contain only ASCII letters, digits, '_' and '-'"),
+        );
+    } else if let Some((i, other)) = earlier
+        .iter()
+        .map(|c| &c.config.name)
+        .enumerate()
+        .find(|(_, other)| !other.is_empty() && env_segment(other) == env_segment(name))
+    {
+        let message = if other == name {
+            format!("{name:?} is already the name of sources[{i}]")
+        } else {
+            format!(
+                "{name:?} and sources[{i}] ({other:?}) would read the same environment variables ({})",
+                md5_tokens_var(name)
+            )
+        };
+        problems.push(key, message);
+    }
+    name.to_owned()
+}
+
+/// `base_dir` joined with the root and made absolute without resolving symlinks, so a root that
+/// is a deploy-time symlink (`current -> releases/42`) keeps following it.
+fn root(problems: &mut Problems, at: &str, raw: Option<&str>, base_dir: &Path) -> PathBuf {
+    let key = format!("{at}.root");
+    let Some(root) = raw.filter(|root| !root.is_empty()) else {
+        problems.push(
+            key,
+            "is required: the folder this source serves, e.g. root = \"fixtures\"",
+        );
+        return PathBuf::new();
+    };
+    let joined = base_dir.join(root);
+    let resolved = std::path::absolute(&joined).unwrap_or(joined);
+    let shown = resolved.display();
+    match std::fs::metadata(&resolved) {
+        Ok(meta) if meta.is_dir() => {}
+        Ok(_) => problems.push(key, format!("{shown} is not a directory")),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            problems.push(key, format!("{shown} does not exist"));
+        }
+        Err(e) => problems.push(key, format!("{shown} cannot be read: {e}")),
+    }
+    resolved
+}
+
+fn hosts(problems: &mut Problems, at: &str, raw: &[String]) -> Vec<String> {
+    let mut hosts = Vec::with_capacity(raw.len());
+    for (i, host) in raw.iter().enumerate() {
+        match normalise_host(host) {
+            Ok(host) => hosts.push(host),
+            Err(message) => {
+                problems.push(format!("{at}.hosts[{i}]"), message);
+                // Kept so it still narrows the source: dropping it could fake an any-host clash.
+                hosts.push(host.to_ascii_lowercase());
+            }
+        }
+    }
+    hosts
+}
+
+/// Two sources with one prefix and a host in common (or either open to any host) would both
+/// match one request; the later one is at fault.
+fn claim_route(problems: &mut Problems, at: &str, source: &SourceConfig, earlier: &[Checked]) {
+    let clash = earlier
+        .iter()
+        .enumerate()
+        .filter(|(_, other)| other.prefix_ok && other.config.prefix == source.prefix)
+        .find_map(|(i, other)| {
+            shared_hosts(&other.config.hosts, &source.hosts).map(|hosts| (i, other, hosts))
+        });
+    // Only the first clash is reported: one is enough to act on, the rest is noise.
+    if let Some((i, other, hosts)) = clash {
+        problems.push(
+            format!("{at}.prefix"),
+            format!(
+                "sources[{i}] ({:?}) already serves prefix {:?} for {hosts}; a request could match either",
+                other.config.name, source.prefix
+            ),
+        );
+    }
+}
+
+fn check_private_prefixes(problems: &mut Problems, at: &str, prefixes: &[String]) {
+    for (i, prefix) in prefixes.iter().enumerate() {
+        let inner = prefix.strip_suffix('/').unwrap_or(prefix);
+        let message = if prefix.is_empty() {
+            "must not be empty, e.g. \"private/\"".to_owned()
+        } else if prefix.starts_with('/') {
+            format!("{prefix:?} must be relative to the source root, e.g. \"private/\"")
+        } else if inner
+            .split('/')
+            .any(|s| s.is_empty() || s == "." || s == "..")
+        {
+            format!("{prefix:?} must not have empty, \".\" or \"..\" segments")
+        } else if prefix.chars().any(|c| c == '\\' || c.is_control()) {
+            format!("{prefix:?} must not contain backslashes or control characters")
+        } else {
+            continue;
+        };
+        problems.push(format!("{at}.private_prefixes[{i}]"), message);
+    }
+}
+
+fn check_secrets(problems: &mut Problems, key: &str, secrets: &[String]) {
+    for (i, secret) in secrets.iter().enumerate() {
+        // Secrets travel in headers (`Authorization: Bearer`) and env lists, which trim and
+        // cannot carry control bytes: such a secret could never be presented.
+        let message = if secret.trim().is_empty() {
+            "must not be empty"
+        } else if secret.trim() != secret {
+            "must not start or end with whitespace"
+        } else if secret.chars().any(char::is_control) {
+            "must not contain control characters"
+        } else {
+            continue;
+        };
+        problems.push(format!("{key}[{i}]"), message);
+    }
+}
+
+fn require_secret(problems: &mut Problems, at: &str, source: &SourceConfig) {
+    if !source.md5_tokens.is_empty() || !source.hmac_keys.is_empty() {
+        return;
+    }
+    let vars = if source.name.is_empty() {
+        "PIXGATE_SOURCES_<NAME>_MD5_TOKENS or PIXGATE_SOURCES_<NAME>_HMAC_KEYS".to_owned()
+    } else {
+        format!(
+            "{} or {}",
+            md5_tokens_var(&source.name),
+            hmac_keys_var(&source.name)
+        )
+    };
+    let how = format!("set md5_tokens or hmac_keys, or the environment variable {vars}");
+    if source.secure {
+        problems.push(
+            format!("{at}.secure"),
+            format!("a secure source needs a secret: {how}"),
+        );
+    }
+    if !source.private_prefixes.is_empty() {
+        problems.push(
+            format!("{at}.private_prefixes"),
+            format!("private prefixes need a secret to sign with: {how}"),
+        );
+    }
+}
+
+/// `""` or absent means no limit; zero is refused because it would refuse every signed URL.
+fn max_ttl(problems: &mut Problems, key: &str, raw: Option<&RawDuration>) -> Option<Duration> {
+    let text = raw
+        .map(|RawDuration(text)| text)
+        .filter(|text| !text.is_empty())?;
+    match parse_duration(text) {
+        Ok(ttl) if !ttl.is_zero() => Some(ttl),
+        Ok(_) => {
+            let message = format!(
+                "{text:?} would refuse every signed URL; write \"\" for no limit, or e.g. \"5m\""
+            );
+            problems.push(key, message);
+            None
+        }
+        Err(message) => {
+            problems.push(key, message);
+            None
+        }
+    }
+}

@@ -1,0 +1,210 @@
+//! Turns the raw file into a [`Config`], collecting every problem (not just the first) in file
+//! order: the sections as §8 lists them, then each source. A bad value is recorded and replaced
+//! by its default so the checks after it still run.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use super::raw::{RawCache, RawConfig, RawDuration, RawLimits, RawLog, RawSize, RawUploads};
+use super::{
+    CacheConfig, Config, LimitsConfig, LogConfig, LogFormat, Problem, ServerConfig, UploadsConfig,
+    env, sources, units,
+};
+
+/// Problems found so far, in the order they were found.
+#[derive(Debug, Default)]
+pub(super) struct Problems(Vec<Problem>);
+
+impl Problems {
+    pub(super) fn push(&mut self, key: impl Into<String>, message: impl Into<String>) {
+        self.0.push(Problem {
+            key: key.into(),
+            message: message.into(),
+        });
+    }
+
+    /// The parsed duration, or `default` after recording why it did not parse.
+    pub(super) fn duration(
+        &mut self,
+        key: &str,
+        raw: Option<&RawDuration>,
+        default: Duration,
+    ) -> Duration {
+        match raw.map(|RawDuration(text)| units::parse_duration(text)) {
+            None => default,
+            Some(Ok(duration)) => duration,
+            Some(Err(message)) => {
+                self.push(key, message);
+                default
+            }
+        }
+    }
+
+    fn size(&mut self, key: &str, raw: Option<&RawSize>, default: u64) -> u64 {
+        let parsed = match raw {
+            None => return default,
+            Some(RawSize::Text(text)) => units::parse_size(text),
+            Some(RawSize::Bytes(n)) => u64::try_from(*n).map_err(|_| {
+                format!("{n} is not a size; sizes cannot be negative, e.g. \"512MiB\"")
+            }),
+        };
+        parsed.unwrap_or_else(|message| {
+            self.push(key, message);
+            default
+        })
+    }
+
+    /// Records a problem when `value` is zero.
+    fn positive<T: PartialEq + Default>(&mut self, key: &str, value: &T, what: &str) {
+        if *value == T::default() {
+            self.push(key, format!("must be greater than {what}"));
+        }
+    }
+}
+
+pub(super) fn validate(
+    raw: RawConfig,
+    base_dir: &Path,
+    listen_from_env: bool,
+) -> Result<Config, Vec<Problem>> {
+    let mut problems = Problems::default();
+    let server = server(&mut problems, raw.server.listen.as_deref(), listen_from_env);
+    let cache = cache(&mut problems, &raw.cache);
+    let limits = limits(&mut problems, &raw.limits);
+    let uploads = uploads(&mut problems, &raw.uploads);
+    let log = log(&mut problems, &raw.log);
+    if raw.sources.is_empty() {
+        problems.push("sources", "at least one [[sources]] entry is required");
+    }
+    let sources = sources::sources(&mut problems, &raw.sources, base_dir);
+    if problems.0.is_empty() {
+        Ok(Config {
+            server,
+            cache,
+            limits,
+            uploads,
+            log,
+            sources,
+        })
+    } else {
+        Err(problems.0)
+    }
+}
+
+fn server(problems: &mut Problems, listen: Option<&str>, from_env: bool) -> ServerConfig {
+    let default = ServerConfig::default();
+    let Some(text) = listen else {
+        return default;
+    };
+    match text.parse::<SocketAddr>() {
+        Ok(listen) => ServerConfig { listen },
+        Err(_) => {
+            let origin = if from_env {
+                format!(" (from {})", env::LISTEN_VAR)
+            } else {
+                String::new()
+            };
+            problems.push(
+                "server.listen",
+                format!(
+                    "{text:?}{origin} is not a socket address; write an IP and a port, e.g. \"127.0.0.1:8080\" or \"[::]:8080\""
+                ),
+            );
+            default
+        }
+    }
+}
+
+fn cache(problems: &mut Problems, raw: &RawCache) -> CacheConfig {
+    let default = CacheConfig::default();
+    let max_bytes = problems.size("cache.max_bytes", raw.max_bytes.as_ref(), default.max_bytes);
+    let mut cache = CacheConfig::with_max_bytes(max_bytes);
+    let key = "cache.max_entry_bytes";
+    cache.max_entry_bytes = problems.size(key, raw.max_entry_bytes.as_ref(), cache.max_entry_bytes);
+    if cache.max_entry_bytes > cache.max_bytes {
+        problems.push(
+            key,
+            format!(
+                "{} bytes is more than cache.max_bytes ({} bytes); an entry cannot exceed the whole cache",
+                cache.max_entry_bytes, cache.max_bytes
+            ),
+        );
+    }
+    cache
+}
+
+fn limits(problems: &mut Problems, raw: &RawLimits) -> LimitsConfig {
+    let default = LimitsConfig::default();
+    let key = "limits.max_source_pixels";
+    let max_source_pixels = match raw.max_source_pixels.map(u64::try_from) {
+        None => default.max_source_pixels,
+        Some(Ok(pixels)) => pixels,
+        Some(Err(_)) => {
+            problems.push(key, "must not be negative, e.g. 50_000_000");
+            default.max_source_pixels
+        }
+    };
+    problems.positive(key, &max_source_pixels, "0, e.g. 50_000_000");
+
+    let key = "limits.max_source_bytes";
+    let max_source_bytes =
+        problems.size(key, raw.max_source_bytes.as_ref(), default.max_source_bytes);
+    problems.positive(key, &max_source_bytes, "0 bytes, e.g. \"50MiB\"");
+
+    let key = "limits.max_output_dimension";
+    let max_output_dimension = match raw.max_output_dimension.map(u32::try_from) {
+        None => default.max_output_dimension,
+        Some(Ok(px)) => px,
+        Some(Err(_)) => {
+            problems.push(
+                key,
+                format!("must be between 1 and {} px, e.g. 8192", u32::MAX),
+            );
+            default.max_output_dimension
+        }
+    };
+    problems.positive(key, &max_output_dimension, "0 px, e.g. 8192");
+
+    let key = "limits.render_timeout";
+    let render_timeout =
+        problems.duration(key, raw.render_timeout.as_ref(), default.render_timeout);
+    problems.positive(key, &render_timeout, "0s, e.g. \"30s\"");
+
+    LimitsConfig {
+        max_source_pixels,
+        max_source_bytes,
+        max_output_dimension,
+        render_timeout,
+    }
+}
+
+fn uploads(problems: &mut Problems, raw: &RawUploads) -> UploadsConfig {
+    let default = UploadsConfig::default();
+    let key = "uploads.max_bytes";
+    let max_bytes = problems.size(key, raw.max_bytes.as_ref(), default.max_bytes);
+    problems.positive(key, &max_bytes, "0 bytes, e.g. \"5GiB\"");
+    let key = "uploads.session_ttl";
+    let session_ttl = problems.duration(key, raw.session_ttl.as_ref(), default.session_ttl);
+    // Zero would collect every partial upload at once, breaking resumable uploads.
+    problems.positive(key, &session_ttl, "0s, e.g. \"24h\"");
+    UploadsConfig {
+        max_bytes,
+        session_ttl,
+    }
+}
+
+fn log(problems: &mut Problems, raw: &RawLog) -> LogConfig {
+    let format = match raw.format.as_deref() {
+        None | Some("text") => LogFormat::Text,
+        Some("json") => LogFormat::Json,
+        Some(other) => {
+            problems.push(
+                "log.format",
+                format!("must be \"text\" or \"json\", not {other:?}"),
+            );
+            LogFormat::default()
+        }
+    };
+    LogConfig { format }
+}

@@ -1,0 +1,35 @@
+//! pixgate: an image transformation CDN origin.
+//!
+//! A GET passes through the stages in this order, and the modules follow it:
+//!
+//! ```text
+//! request ─► route ─► parse+canonicalize ─► verify signature ─► cache ─► source ─► render ─► respond
+//!           routing    transform/            signature/        cache    source/   render/   respond
+//! ```
+//!
+//! | stage | file | owns |
+//! |---|---|---|
+//! | config | `config/` | `pixgate.toml` + environment, validated once at start-up |
+//! | shell | `server.rs`, `routes/` | `AppState`, the router, thin HTTP adapters |
+//! | route | `routing.rs` | which source serves a `Host` and path |
+//! | parse | `transform/` | query pairs → typed `Transform` → canonical form |
+//! | verify | `signature/` | `s` (MD5) and `signature` (HMAC) schemes, expiry, method, TTL |
+//! | cache | `cache.rs` | byte-bounded LRU of derivatives, single-flight misses |
+//! | source | `source/` | `StorageKey` and the only file-system access |
+//! | render | `render/` | decode (limits, EXIF), geometry, resize, effects, encode |
+//! | respond | `respond.rs` | validators, `Cache-Control`, `Vary`, `Range`, `HEAD` |
+//! | errors | `error.rs` | every failure → status, code, client-safe message |
+//! | signing | `signed_url.rs` | URLs for `pixgate sign` and the start-up examples |
+
+pub mod cache;
+pub mod config;
+pub mod error;
+pub mod render;
+pub mod respond;
+pub mod routes;
+pub mod routing;
+pub mod server;
+pub mod signature;
+pub mod signed_url;
+pub mod source;
+pub mod transform;

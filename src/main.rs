@@ -1,0 +1,258 @@
+//! The `pixgate` command: `serve`, `sign`, `check-config`. Parses arguments, loads the
+//! config, sets up logging and hands over to the library.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand, ValueEnum};
+use pixgate::config::{Config, LogFormat, SourceConfig, parse_duration};
+use pixgate::server::{self, AppState};
+use pixgate::signature::{Method, Scheme};
+use pixgate::signed_url::{self, UrlSpec};
+
+#[derive(Parser)]
+#[command(version, about = "An image transformation CDN origin with signed URLs")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the origin server.
+    Serve {
+        /// Configuration file.
+        #[arg(long, default_value = "pixgate.toml")]
+        config: PathBuf,
+    },
+    /// Print a signed URL the server accepts.
+    Sign {
+        /// The path inside the source, e.g. `private/image.png`.
+        path: String,
+        /// Transform parameters as `name=value`, in the order they should appear.
+        params: Vec<String>,
+        #[arg(long, default_value = "pixgate.toml")]
+        config: PathBuf,
+        /// The source whose secret signs (default: the first).
+        #[arg(long)]
+        source: Option<String>,
+        /// `md5` (the `s` parameter) or `hmac` (`signature`). Default: md5 if the source has
+        /// md5_tokens, else hmac.
+        #[arg(long, value_enum)]
+        scheme: Option<SchemeArg>,
+        /// Lifetime such as `10m`, `1h`, `7d`.
+        #[arg(long)]
+        expires_in: Option<String>,
+        #[arg(long, value_enum)]
+        method: Option<MethodArg>,
+        /// Origin to put in front of the path (default: http:// + server.listen).
+        #[arg(long)]
+        base: Option<String>,
+    },
+    /// Validate a configuration file; exits non-zero with the problems when it is wrong.
+    CheckConfig {
+        #[arg(long, default_value = "pixgate.toml")]
+        config: PathBuf,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SchemeArg {
+    Md5,
+    Hmac,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum MethodArg {
+    Get,
+    Put,
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("pixgate: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve { config } => serve(&config),
+        Command::CheckConfig { config } => {
+            let config = load(&config)?;
+            println!("configuration ok: {} source(s)", config.sources.len());
+            Ok(())
+        }
+        Command::Sign {
+            path,
+            params,
+            config,
+            source,
+            scheme,
+            expires_in,
+            method,
+            base,
+        } => {
+            let config = load(&config)?;
+            let source = pick_source(&config, source.as_deref())?;
+            let params = params
+                .iter()
+                .map(|p| {
+                    p.split_once('=')
+                        .map(|(k, v)| (k.to_string(), v.to_string()))
+                        .with_context(|| format!("parameter `{p}` is not name=value"))
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let expires_at = match expires_in {
+                Some(d) => {
+                    let d = parse_duration(&d).map_err(anyhow::Error::msg)?;
+                    Some(unix_now() + d.as_secs())
+                }
+                None => None,
+            };
+            let spec = UrlSpec {
+                key: &path,
+                params: &params,
+                scheme: match scheme {
+                    Some(SchemeArg::Md5) => Scheme::Md5,
+                    Some(SchemeArg::Hmac) => Scheme::Hmac,
+                    None => signed_url::default_scheme(source),
+                },
+                expires_at,
+                method: method.map(|m| match m {
+                    MethodArg::Get => Method::Get,
+                    MethodArg::Put => Method::Put,
+                }),
+            };
+            let url = signed_url::signed_path_and_query(source, &spec)?;
+            let base = base.unwrap_or_else(|| format!("http://{}", config.server.listen));
+            println!("{}{url}", base.trim_end_matches('/'));
+            Ok(())
+        }
+    }
+}
+
+fn load(path: &Path) -> anyhow::Result<Config> {
+    // ConfigError already names the file and every problem; no extra context needed.
+    Config::load(path, &|name| std::env::var(name).ok()).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+fn pick_source<'a>(config: &'a Config, name: Option<&str>) -> anyhow::Result<&'a SourceConfig> {
+    match name {
+        Some(name) => match config.sources.iter().find(|s| s.name == name) {
+            Some(s) => Ok(s),
+            None => bail!("no source named `{name}` in the configuration"),
+        },
+        None => config
+            .sources
+            .first()
+            .context("the configuration has no source"),
+    }
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+fn serve(path: &Path) -> anyhow::Result<()> {
+    let config = load(path)?;
+    init_logging(config.log.format);
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(config.server.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.server.listen))?;
+        let addr = listener.local_addr()?;
+        let examples = example_urls(&config, &format!("http://{addr}"));
+        let state = AppState::new(config, server::system_clock()).context("opening sources")?;
+        tracing::info!("pixgate listening on http://{addr}");
+        for (what, url) in examples {
+            tracing::info!("example {what}: {url}");
+        }
+        server::run(listener, state, shutdown_signal()).await?;
+        tracing::info!("pixgate stopped");
+        Ok(())
+    })
+}
+
+/// A public transform and a signed private URL, built from the first source's files, so a
+/// new user can paste them into curl.
+fn example_urls(config: &Config, base: &str) -> Vec<(&'static str, String)> {
+    let Some(source) = config.sources.first() else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let public = first_image(&source.root, "");
+    if let Some(key) = public.filter(|_| !source.secure) {
+        out.push((
+            "transform",
+            format!("{base}{}/{key}?w=300&fm=webp", source.prefix),
+        ));
+    }
+    let private_dir = source.private_prefixes.first().map_or("", |p| p.as_str());
+    if let Some(key) = first_image(&source.root, private_dir) {
+        let params = [("w".to_string(), "200".to_string())];
+        let spec = UrlSpec {
+            key: &key,
+            params: &params,
+            scheme: signed_url::default_scheme(source),
+            expires_at: Some(unix_now() + 3600),
+            method: None,
+        };
+        if let Ok(url) = signed_url::signed_path_and_query(source, &spec) {
+            out.push(("signed (valid 1h)", format!("{base}{url}")));
+        }
+    }
+    out
+}
+
+/// The alphabetically first JPEG or PNG directly inside `root/dir`, as a key.
+fn first_image(root: &Path, dir: &str) -> Option<String> {
+    let mut names: Vec<String> = std::fs::read_dir(root.join(dir))
+        .ok()?
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".jpg") || n.ends_with(".png"))
+        .collect();
+    names.sort();
+    let name = names.into_iter().next()?;
+    Some(format!("{dir}{name}").trim_start_matches('/').to_string())
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

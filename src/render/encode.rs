@@ -1,0 +1,145 @@
+//! Encoders: JPEG through libjpeg-turbo (mozjpeg), WebP through libwebp, PNG, GIF and AVIF
+//! through `image`. Input pixels are 8-bit grey, RGB or RGBA; output carries no metadata.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use image::codecs::avif::AvifEncoder;
+use image::codecs::gif::GifEncoder;
+use image::codecs::png::{CompressionType, FilterType, PngEncoder};
+use image::{DynamicImage, ImageEncoder};
+use mozjpeg::{ColorSpace, Compress};
+
+use super::RenderError;
+use crate::transform::OutputFormat;
+
+/// Encoder settings that matter for the bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct EncodeOptions {
+    /// 1–100.
+    pub quality: u8,
+    pub lossless: bool,
+}
+
+/// rav1e speed 1 (slowest, smallest) to 10: 8 keeps AVIF encodes interactive.
+const AVIF_SPEED: u8 = 8;
+
+/// Encodes `image`. Alpha must already be flattened for formats that cannot hold it.
+pub fn encode(
+    image: &DynamicImage,
+    format: OutputFormat,
+    options: EncodeOptions,
+) -> Result<Vec<u8>, RenderError> {
+    match format {
+        OutputFormat::Jpeg => jpeg(image, options.quality, false),
+        OutputFormat::Pjpeg => jpeg(image, options.quality, true),
+        OutputFormat::Png => {
+            let mut out = Vec::new();
+            let encoder = PngEncoder::new_with_quality(
+                &mut out,
+                CompressionType::Default,
+                FilterType::Adaptive,
+            );
+            write_with(encoder, image)?;
+            Ok(out)
+        }
+        OutputFormat::Webp => webp(image, options),
+        OutputFormat::Avif => {
+            let mut out = Vec::new();
+            let quality = if options.lossless {
+                100
+            } else {
+                options.quality
+            };
+            let encoder = AvifEncoder::new_with_speed_quality(&mut out, AVIF_SPEED, quality);
+            write_with(encoder, &rgb_or_rgba(image))?;
+            Ok(out)
+        }
+        OutputFormat::Gif => {
+            let mut out = Vec::new();
+            {
+                let mut encoder = GifEncoder::new(&mut out);
+                encoder
+                    .encode_frame(image::Frame::new(image.to_rgba8()))
+                    .map_err(failed)?;
+            }
+            Ok(out)
+        }
+    }
+}
+
+fn failed(e: impl std::fmt::Display) -> RenderError {
+    RenderError::Internal(format!("encode: {e}"))
+}
+
+fn write_with(encoder: impl ImageEncoder, image: &DynamicImage) -> Result<(), RenderError> {
+    encoder
+        .write_image(
+            image.as_bytes(),
+            image.width(),
+            image.height(),
+            image.color().into(),
+        )
+        .map_err(failed)
+}
+
+fn rgb_or_rgba(image: &DynamicImage) -> DynamicImage {
+    match image {
+        DynamicImage::ImageLuma8(_) => DynamicImage::ImageRgb8(image.to_rgb8()),
+        _ => image.clone(),
+    }
+}
+
+fn jpeg(image: &DynamicImage, quality: u8, progressive: bool) -> Result<Vec<u8>, RenderError> {
+    let (space, pixels) = match image {
+        DynamicImage::ImageLuma8(img) => (ColorSpace::JCS_GRAYSCALE, img.as_raw().as_slice()),
+        DynamicImage::ImageRgb8(img) => (ColorSpace::JCS_RGB, img.as_raw().as_slice()),
+        _ => {
+            return Err(RenderError::Internal(
+                "JPEG input must be grey or RGB".into(),
+            ));
+        }
+    };
+    let run = || -> std::io::Result<Vec<u8>> {
+        let mut c = Compress::new(space);
+        // libjpeg-turbo's baseline defaults: several times faster than mozjpeg's trellis
+        // search, and `pjpg` then opts into progressive scans explicitly.
+        c.set_fastest_defaults();
+        c.set_size(image.width() as usize, image.height() as usize);
+        c.set_quality(f32::from(quality));
+        c.set_optimize_coding(true);
+        if progressive {
+            c.set_progressive_mode();
+        }
+        if space == ColorSpace::JCS_RGB {
+            // 4:2:0 halves chroma, invisible on photos at normal quality; at q ≥ 90 the user
+            // asked for fidelity, so keep full chroma.
+            let chroma = if quality >= 90 { (1, 1) } else { (2, 2) };
+            c.set_chroma_sampling_pixel_sizes(chroma, chroma);
+        }
+        let mut started = c.start_compress(Vec::new())?;
+        started.write_scanlines(pixels)?;
+        started.finish()
+    };
+    match catch_unwind(AssertUnwindSafe(run)) {
+        Ok(result) => result.map_err(failed),
+        Err(_) => Err(RenderError::Internal("JPEG encoder failed".into())),
+    }
+}
+
+fn webp(image: &DynamicImage, options: EncodeOptions) -> Result<Vec<u8>, RenderError> {
+    let owned;
+    let image = match image {
+        DynamicImage::ImageLuma8(_) => {
+            owned = DynamicImage::ImageRgb8(image.to_rgb8());
+            &owned
+        }
+        other => other,
+    };
+    let encoder = webp::Encoder::from_image(image).map_err(failed)?;
+    let memory = if options.lossless {
+        encoder.encode_lossless()
+    } else {
+        encoder.encode(f32::from(options.quality))
+    };
+    Ok(memory.to_vec())
+}

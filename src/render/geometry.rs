@@ -1,0 +1,206 @@
+//! Fit and crop arithmetic: from the logical source size and a `Transform` to the window of
+//! the source that is kept, the size it is resized to, and the canvas it lands on. Pure math.
+
+use crate::transform::{Crop, Dimension, Fit, Transform};
+
+/// A rectangle in logical source pixels (after orientation, `rect` and rotation).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Window {
+    pub x: f64,
+    pub y: f64,
+    pub width: f64,
+    pub height: f64,
+}
+
+/// Where the pixels go.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Plan {
+    /// The part of the source that is kept. For `crop=entropy` it is centred here and moved
+    /// by the renderer, which alone sees the pixels.
+    pub window: Window,
+    /// The size the window is resized to.
+    pub resized: (u32, u32),
+    /// The output size: equal to `resized` except for `fit=fill`, which pads.
+    pub canvas: (u32, u32),
+    /// Top-left of the resized image on the canvas.
+    pub offset: (u32, u32),
+}
+
+/// Why a transform cannot be planned: a 400 naming the parameter.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid value for `{name}`: {reason}")]
+pub struct GeometryError {
+    pub name: &'static str,
+    pub reason: String,
+}
+
+/// Plans a transform on a source of `source` logical pixels. `max_dimension` bounds each side
+/// of the output (`limits.max_output_dimension`).
+pub fn plan(source: (u32, u32), t: &Transform, max_dimension: u32) -> Result<Plan, GeometryError> {
+    let (sw, sh) = (f64::from(source.0.max(1)), f64::from(source.1.max(1)));
+    let full = Window {
+        x: 0.0,
+        y: 0.0,
+        width: sw,
+        height: sh,
+    };
+    let (bw, bh) = target_box(t, sw, sh);
+    let plan = match (bw, bh) {
+        (None, None) => same_size(full),
+        (Some(w), None) => proportional(full, w / sw, t.fit),
+        (None, Some(h)) => proportional(full, h / sh, t.fit),
+        (Some(w), Some(h)) => boxed(full, w, h, t),
+    };
+    for (side, name) in [(plan.canvas.0, "w"), (plan.canvas.1, "h")] {
+        if side > max_dimension {
+            return Err(GeometryError {
+                name,
+                reason: format!(
+                    "the output would be {side} px, above the limit of {max_dimension}"
+                ),
+            });
+        }
+    }
+    Ok(plan)
+}
+
+/// The requested box in output pixels, `dpr` applied, `ar` filling in a missing side.
+fn target_box(t: &Transform, sw: f64, sh: f64) -> (Option<f64>, Option<f64>) {
+    let dpr = f64::from(t.dpr.unwrap_or(1.0));
+    let side = |d: Option<Dimension>, source: f64| {
+        d.map(|d| match d {
+            Dimension::Pixels(px) => f64::from(px) * dpr,
+            Dimension::Fraction(share) => f64::from(share) * source * dpr,
+        })
+    };
+    let (w, h) = (side(t.width, sw), side(t.height, sh));
+    match (t.aspect.map(|a| a.ratio()), w, h) {
+        (Some(r), Some(w), None) => (Some(w), Some(w / r)),
+        (Some(r), None, Some(h)) => (Some(h * r), Some(h)),
+        // `ar` alone: the largest box of that shape inside the source.
+        (Some(r), None, None) => {
+            let (w, h) = if sw / sh > r {
+                (sh * r, sh)
+            } else {
+                (sw, sw / r)
+            };
+            (Some(w * dpr), Some(h * dpr))
+        }
+        _ => (w, h),
+    }
+}
+
+fn px(v: f64) -> u32 {
+    v.round().clamp(1.0, f64::from(u32::MAX)) as u32
+}
+
+fn same_size(full: Window) -> Plan {
+    let size = (px(full.width), px(full.height));
+    Plan {
+        window: full,
+        resized: size,
+        canvas: size,
+        offset: (0, 0),
+    }
+}
+
+/// One side given: every mode keeps the aspect ratio; `max`/`min` never enlarge.
+fn proportional(full: Window, scale: f64, fit: Fit) -> Plan {
+    let scale = match fit {
+        Fit::Max | Fit::Min => scale.min(1.0),
+        _ => scale,
+    };
+    let size = (px(full.width * scale), px(full.height * scale));
+    Plan {
+        window: full,
+        resized: size,
+        canvas: size,
+        offset: (0, 0),
+    }
+}
+
+fn boxed(full: Window, w: f64, h: f64, t: &Transform) -> Plan {
+    let (sw, sh) = (full.width, full.height);
+    let inside = (w / sw).min(h / sh);
+    let cover = (w / sw).max(h / sh);
+    match t.fit {
+        Fit::Clip => proportional(full, inside, Fit::Clip),
+        Fit::Max => proportional(full, inside, Fit::Max),
+        Fit::Scale => {
+            let size = (px(w), px(h));
+            Plan {
+                window: full,
+                resized: size,
+                canvas: size,
+                offset: (0, 0),
+            }
+        }
+        Fit::Crop => cropped(full, (w, h), cover, t.crop),
+        Fit::Min if cover > 1.0 => {
+            // Never enlarge: keep the box's shape at the largest size the source allows.
+            let shrink = (sw / w).min(sh / h);
+            cropped(full, (w * shrink, h * shrink), 1.0, t.crop)
+        }
+        Fit::Min => cropped(full, (w, h), cover, t.crop),
+        Fit::Fill => {
+            let resized = (px(sw * inside), px(sh * inside));
+            let canvas = (px(w), px(h));
+            let (hg, vg) = alignment(t.crop);
+            let offset = (
+                (f64::from(canvas.0.saturating_sub(resized.0)) * hg).round() as u32,
+                (f64::from(canvas.1.saturating_sub(resized.1)) * vg).round() as u32,
+            );
+            Plan {
+                window: full,
+                resized,
+                canvas,
+                offset,
+            }
+        }
+    }
+}
+
+/// Covers the box at `scale` and cuts the overflow where `crop` says.
+fn cropped(full: Window, out: (f64, f64), scale: f64, crop: Crop) -> Plan {
+    let size = (px(out.0), px(out.1));
+    let width = (f64::from(size.0) / scale).min(full.width);
+    let height = (f64::from(size.1) / scale).min(full.height);
+    let (spare_x, spare_y) = (full.width - width, full.height - height);
+    let (x, y) = match crop {
+        Crop::FocalPoint(fp) => (
+            (f64::from(fp.x) * full.width - width / 2.0).clamp(0.0, spare_x),
+            (f64::from(fp.y) * full.height - height / 2.0).clamp(0.0, spare_y),
+        ),
+        _ => {
+            let (hg, vg) = alignment(crop);
+            (spare_x * hg, spare_y * vg)
+        }
+    };
+    Plan {
+        window: Window {
+            x,
+            y,
+            width,
+            height,
+        },
+        resized: size,
+        canvas: size,
+        offset: (0, 0),
+    }
+}
+
+/// Horizontal and vertical share (0 = left/top, 1 = right/bottom) for edge gravities;
+/// centre for the modes that are not edges.
+fn alignment(crop: Crop) -> (f64, f64) {
+    match crop {
+        Crop::Edges {
+            horizontal,
+            vertical,
+        } => (f64::from(horizontal.share()), f64::from(vertical.share())),
+        Crop::FocalPoint(fp) => (f64::from(fp.x), f64::from(fp.y)),
+        Crop::Entropy => (0.5, 0.5),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,215 @@
+//! The render stage: original bytes + `Transform` → encoded derivative. Pure CPU and
+//! synchronous; the server runs it on the blocking pool behind a semaphore.
+//!
+//! Order of operations: EXIF orientation → `rect` → `rot`/`flip` → fit/crop → resize →
+//! `blur`/`sharp` → `fit=fill` padding → alpha flattening (JPEG) → encode. `w`/`h` therefore
+//! describe the image as the user finally sees it.
+
+pub mod decode;
+mod effects;
+mod encode;
+pub mod geometry;
+mod resize;
+
+use image::DynamicImage;
+
+pub use decode::SourceFormat;
+pub use encode::EncodeOptions;
+
+use crate::transform::{Background, Crop, OutputFormat, Rect, Rotation, Transform};
+use geometry::{Plan, Window};
+
+/// Render-time limits from `[limits]`.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_source_pixels: u64,
+    pub max_output_dimension: u32,
+}
+
+/// An encoded derivative.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    pub bytes: Vec<u8>,
+    pub format: OutputFormat,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// Why a render failed. Statuses are chosen in `error.rs`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RenderError {
+    #[error("the file is not an image pixgate can transform")]
+    NotAnImage,
+    #[error("the image could not be decoded: {0}")]
+    Corrupt(String),
+    #[error("the image has {pixels} pixels, above the limit of {limit}")]
+    TooManyPixels { pixels: u64, limit: u64 },
+    #[error("invalid value for `{name}`: {reason}")]
+    Parameter { name: &'static str, reason: String },
+    #[error("render failed: {0}")]
+    Internal(String),
+}
+
+/// Renders `source` (the original's bytes). `negotiated` is the format chosen from `Accept`
+/// for `auto=format`; an explicit `fm` wins over it, and without either the source's format
+/// is kept where pixgate can write it.
+pub fn render(
+    source: &[u8],
+    t: &Transform,
+    negotiated: Option<OutputFormat>,
+    limits: &Limits,
+) -> Result<Rendered, RenderError> {
+    let header = decode::header(source, limits.max_source_pixels)?;
+    let cropped = match t.rect {
+        Some(rect) => clamp_rect(rect, header.upright)?,
+        None => Rect {
+            x: 0,
+            y: 0,
+            width: header.upright.0,
+            height: header.upright.1,
+        },
+    };
+    let logical = match t.rotation {
+        Rotation::Quarter | Rotation::ThreeQuarters => (cropped.height, cropped.width),
+        _ => (cropped.width, cropped.height),
+    };
+    let plan = geometry::plan(logical, t, limits.max_output_dimension).map_err(|e| {
+        RenderError::Parameter {
+            name: e.name,
+            reason: e.reason,
+        }
+    })?;
+    let max_alloc = limits.max_source_pixels.saturating_mul(8);
+    let decoded = decode::decode(source, &header, shrink_on_load(&plan), max_alloc)?;
+    let mut image = arrange(decoded, header.upright, cropped, t);
+    let window = scaled_window(&plan, logical, &image, t.crop);
+    image = resize::resize(image, window, plan.resized)?;
+    image = effects::adjust(image, t.blur, t.sharpen);
+
+    let format = t
+        .format
+        .or(negotiated)
+        .unwrap_or_else(|| default_output(header.format, image.color().has_alpha()));
+    if plan.canvas != plan.resized {
+        let fill = t.background.unwrap_or(if format.has_alpha() {
+            Background {
+                r: 0,
+                g: 0,
+                b: 0,
+                a: 0,
+            }
+        } else {
+            Background::WHITE
+        });
+        image = effects::pad(image, plan.canvas, plan.offset, fill);
+    }
+    if !format.has_alpha() && image.color().has_alpha() {
+        image = effects::flatten(image, t.background.unwrap_or(Background::WHITE));
+    }
+    let options = EncodeOptions {
+        quality: t.effective_quality(),
+        lossless: t.lossless,
+    };
+    let bytes = encode::encode(&image, format, options)?;
+    Ok(Rendered {
+        bytes,
+        format,
+        width: image.width(),
+        height: image.height(),
+    })
+}
+
+/// The source's own format where pixgate writes it; otherwise PNG for images with alpha
+/// and JPEG for the rest.
+fn default_output(source: SourceFormat, has_alpha: bool) -> OutputFormat {
+    match source {
+        SourceFormat::Jpeg => OutputFormat::Jpeg,
+        SourceFormat::Png => OutputFormat::Png,
+        SourceFormat::Gif => OutputFormat::Gif,
+        SourceFormat::Webp => OutputFormat::Webp,
+        SourceFormat::Bmp | SourceFormat::Tiff if has_alpha => OutputFormat::Png,
+        SourceFormat::Bmp | SourceFormat::Tiff => OutputFormat::Jpeg,
+    }
+}
+
+/// The largest power of two (≤ 8) the decoder may shrink by while still delivering at
+/// least as many pixels as the resize needs on both axes.
+fn shrink_on_load(plan: &Plan) -> u32 {
+    let ratio = (plan.window.width / f64::from(plan.resized.0))
+        .min(plan.window.height / f64::from(plan.resized.1));
+    match ratio {
+        r if r >= 8.0 => 8,
+        r if r >= 4.0 => 4,
+        r if r >= 2.0 => 2,
+        _ => 1,
+    }
+}
+
+/// `rect` may reach past the image edge (imgix clamps); it must overlap the image.
+fn clamp_rect(rect: Rect, (w, h): (u32, u32)) -> Result<Rect, RenderError> {
+    if rect.x >= w || rect.y >= h {
+        return Err(RenderError::Parameter {
+            name: "rect",
+            reason: format!("starts outside the {w}x{h} image"),
+        });
+    }
+    Ok(Rect {
+        x: rect.x,
+        y: rect.y,
+        width: rect.width.min(w - rect.x),
+        height: rect.height.min(h - rect.y),
+    })
+}
+
+/// Applies `rect`, `rot` and `flip` to the decoded image, whose scale relative to the
+/// upright source may be below 1 after shrink-on-load.
+fn arrange(
+    mut image: DynamicImage,
+    upright: (u32, u32),
+    rect: Rect,
+    t: &Transform,
+) -> DynamicImage {
+    if (rect.width, rect.height) != upright {
+        let kx = f64::from(image.width()) / f64::from(upright.0);
+        let ky = f64::from(image.height()) / f64::from(upright.1);
+        let x = (f64::from(rect.x) * kx).floor() as u32;
+        let y = (f64::from(rect.y) * ky).floor() as u32;
+        let w = ((f64::from(rect.width) * kx).round() as u32).clamp(1, image.width() - x);
+        let h = ((f64::from(rect.height) * ky).round() as u32).clamp(1, image.height() - y);
+        image = image.crop_imm(x, y, w, h);
+    }
+    image = match t.rotation {
+        Rotation::None => image,
+        Rotation::Quarter => image.rotate90(),
+        Rotation::Half => image.rotate180(),
+        Rotation::ThreeQuarters => image.rotate270(),
+    };
+    if t.flip.horizontal {
+        image = image.fliph();
+    }
+    if t.flip.vertical {
+        image = image.flipv();
+    }
+    image
+}
+
+/// Maps the plan's window from logical source pixels onto the decoded image, and lets
+/// `crop=entropy` choose its position from the pixels.
+fn scaled_window(plan: &Plan, logical: (u32, u32), image: &DynamicImage, crop: Crop) -> Window {
+    let kx = f64::from(image.width()) / f64::from(logical.0);
+    let ky = f64::from(image.height()) / f64::from(logical.1);
+    let w = &plan.window;
+    let mut window = Window {
+        x: w.x * kx,
+        y: w.y * ky,
+        width: (w.width * kx).min(f64::from(image.width())),
+        height: (w.height * ky).min(f64::from(image.height())),
+    };
+    if crop == Crop::Entropy {
+        window = effects::busiest_window(image, window);
+    }
+    window
+}
+
+#[cfg(test)]
+mod tests;

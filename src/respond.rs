@@ -1,0 +1,362 @@
+//! The respond stage: a cached derivative or an opened original becomes an HTTP response
+//! with the headers a CDN can trust — validators, `Cache-Control`, `Vary`, `Range`, `HEAD`.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::body::Body;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::response::Response;
+use bytes::Bytes;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
+use tokio_util::io::ReaderStream;
+
+use crate::cache::{Derivative, Lookup};
+use crate::source::OpenedFile;
+
+/// How a successful answer is delivered, decided by the route.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    /// `Cache-Control: public, max-age=` this many seconds.
+    pub max_age: u64,
+    /// The format was negotiated from `Accept`.
+    pub vary_accept: bool,
+    /// `dl`: `Content-Disposition: attachment` with this name.
+    pub download_name: Option<String>,
+    /// `HEAD`: headers only.
+    pub head: bool,
+    /// `X-Cache` for derivatives; passthrough has none.
+    pub lookup: Option<Lookup>,
+}
+
+const X_CACHE: HeaderName = HeaderName::from_static("x-cache");
+
+/// Responds with a derivative from memory.
+pub fn derivative(d: &Derivative, request: &HeaderMap, delivery: &Delivery) -> Response {
+    let validators = Validators {
+        etag: &d.etag,
+        last_modified: d.last_modified,
+    };
+    let content_type = HeaderValue::from_static(d.content_type);
+    let base = headers(&validators, content_type, delivery);
+    if let Some(not_modified) = conditional(request, &validators, base.clone()) {
+        return not_modified;
+    }
+    let len = d.bytes.len() as u64;
+    match byte_range(request, &validators, len) {
+        RangeAnswer::Full => build(
+            StatusCode::OK,
+            base,
+            len,
+            None,
+            body_of(delivery, || d.bytes.clone()),
+        ),
+        RangeAnswer::Partial { start, end } => {
+            let part = || d.bytes.slice(start as usize..=end as usize);
+            build(
+                StatusCode::PARTIAL_CONTENT,
+                base,
+                len,
+                Some((start, end)),
+                body_of(delivery, part),
+            )
+        }
+        RangeAnswer::Unsatisfiable => unsatisfiable(base, len),
+    }
+}
+
+/// Responds with an original, streamed from storage (passthrough).
+pub async fn file(
+    mut f: OpenedFile,
+    request: &HeaderMap,
+    delivery: &Delivery,
+) -> std::io::Result<Response> {
+    let etag = file_etag(f.len, f.modified);
+    let validators = Validators {
+        etag: &etag,
+        last_modified: f.modified,
+    };
+    let content_type = infer::get(&f.head).map_or("application/octet-stream", |t| t.mime_type());
+    let content_type = HeaderValue::from_str(content_type)
+        .unwrap_or(HeaderValue::from_static("application/octet-stream"));
+    let base = headers(&validators, content_type, delivery);
+    if let Some(not_modified) = conditional(request, &validators, base.clone()) {
+        return Ok(not_modified);
+    }
+    let (status, span) = match byte_range(request, &validators, f.len) {
+        RangeAnswer::Full => (StatusCode::OK, None),
+        RangeAnswer::Partial { start, end } => (StatusCode::PARTIAL_CONTENT, Some((start, end))),
+        RangeAnswer::Unsatisfiable => return Ok(unsatisfiable(base, f.len)),
+    };
+    let body = if delivery.head {
+        Body::empty()
+    } else {
+        let (start, end) = span.unwrap_or((0, f.len.saturating_sub(1)));
+        f.file.seek(std::io::SeekFrom::Start(start)).await?;
+        let length = if f.len == 0 { 0 } else { end - start + 1 };
+        Body::from_stream(ReaderStream::new(f.file.take(length)))
+    };
+    Ok(build(status, base, f.len, span, body))
+}
+
+struct Validators<'a> {
+    etag: &'a str,
+    last_modified: Option<SystemTime>,
+}
+
+/// A strong validator for a stored file without reading it: size and modification time
+/// in nanoseconds change whenever the bytes do (the same rule nginx uses).
+fn file_etag(len: u64, modified: Option<SystemTime>) -> String {
+    let nanos = modified
+        .and_then(|m| m.duration_since(UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos());
+    format!("\"{len:x}-{nanos:x}\"")
+}
+
+fn body_of(delivery: &Delivery, bytes: impl FnOnce() -> Bytes) -> Body {
+    if delivery.head {
+        Body::empty()
+    } else {
+        Body::from(bytes())
+    }
+}
+
+fn headers(v: &Validators<'_>, content_type: HeaderValue, delivery: &Delivery) -> HeaderMap {
+    let mut h = HeaderMap::new();
+    h.insert(header::CONTENT_TYPE, content_type);
+    if let Ok(etag) = HeaderValue::from_str(v.etag) {
+        h.insert(header::ETAG, etag);
+    }
+    if let Some(modified) = v.last_modified {
+        if let Ok(date) = HeaderValue::from_str(&httpdate::fmt_http_date(modified)) {
+            h.insert(header::LAST_MODIFIED, date);
+        }
+    }
+    let cache_control = format!("public, max-age={}", delivery.max_age);
+    if let Ok(cc) = HeaderValue::from_str(&cache_control) {
+        h.insert(header::CACHE_CONTROL, cc);
+    }
+    if delivery.vary_accept {
+        h.insert(header::VARY, HeaderValue::from_static("Accept"));
+    }
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    if let Some(name) = &delivery.download_name {
+        if let Ok(value) = HeaderValue::from_str(&content_disposition(name)) {
+            h.insert(header::CONTENT_DISPOSITION, value);
+        }
+    }
+    if let Some(lookup) = delivery.lookup {
+        h.insert(X_CACHE, HeaderValue::from_static(lookup.header_value()));
+    }
+    h
+}
+
+/// Characters left alone in RFC 8187 `filename*` values (`attr-char`).
+const ATTR_CHAR_ESCAPES: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'!')
+    .remove(b'#')
+    .remove(b'$')
+    .remove(b'&')
+    .remove(b'+')
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'^')
+    .remove(b'_')
+    .remove(b'`')
+    .remove(b'|')
+    .remove(b'~');
+
+/// `attachment` with an ASCII fallback name and the exact UTF-8 name in `filename*`.
+fn content_disposition(name: &str) -> String {
+    let fallback: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let exact = utf8_percent_encode(name, ATTR_CHAR_ESCAPES);
+    format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{exact}")
+}
+
+/// 304 when `If-None-Match` matches (weak comparison, RFC 9110 §13.1.2), or, without
+/// `If-None-Match`, when `If-Modified-Since` is not older than the resource.
+fn conditional(request: &HeaderMap, v: &Validators<'_>, headers: HeaderMap) -> Option<Response> {
+    let fresh = match request
+        .get(header::IF_NONE_MATCH)
+        .and_then(|h| h.to_str().ok())
+    {
+        Some(list) => list
+            .split(',')
+            .map(str::trim)
+            .any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == v.etag),
+        None => {
+            let since = request
+                .get(header::IF_MODIFIED_SINCE)
+                .and_then(|h| h.to_str().ok())
+                .and_then(|s| httpdate::parse_http_date(s).ok());
+            match (since, v.last_modified) {
+                (Some(since), Some(modified)) => truncate_to_seconds(modified) <= since,
+                _ => false,
+            }
+        }
+    };
+    fresh.then(|| {
+        let mut response = Response::new(Body::empty());
+        *response.status_mut() = StatusCode::NOT_MODIFIED;
+        let mut headers = headers;
+        headers.remove(header::CONTENT_TYPE);
+        headers.remove(header::CONTENT_DISPOSITION);
+        *response.headers_mut() = headers;
+        response
+    })
+}
+
+fn truncate_to_seconds(t: SystemTime) -> SystemTime {
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| UNIX_EPOCH + std::time::Duration::from_secs(d.as_secs()))
+        .unwrap_or(t)
+}
+
+enum RangeAnswer {
+    Full,
+    Partial { start: u64, end: u64 },
+    Unsatisfiable,
+}
+
+/// One `bytes=` range (`a-b`, `a-`, `-n`). Multiple ranges, other units, a stale `If-Range`
+/// or a syntax error fall back to the full body, as RFC 9110 allows.
+fn byte_range(request: &HeaderMap, v: &Validators<'_>, len: u64) -> RangeAnswer {
+    let Some(spec) = request.get(header::RANGE).and_then(|h| h.to_str().ok()) else {
+        return RangeAnswer::Full;
+    };
+    if let Some(if_range) = request.get(header::IF_RANGE).and_then(|h| h.to_str().ok()) {
+        if if_range.trim() != v.etag {
+            return RangeAnswer::Full;
+        }
+    }
+    let Some(spec) = spec.trim().strip_prefix("bytes=") else {
+        return RangeAnswer::Full;
+    };
+    if spec.contains(',') {
+        return RangeAnswer::Full;
+    }
+    let Some((first, last)) = spec.trim().split_once('-') else {
+        return RangeAnswer::Full;
+    };
+    let number = |s: &str| s.trim().parse::<u64>().ok();
+    match (first.trim().is_empty(), number(first), number(last)) {
+        (true, _, Some(0)) => RangeAnswer::Unsatisfiable,
+        (true, _, Some(suffix)) if len > 0 => RangeAnswer::Partial {
+            start: len.saturating_sub(suffix),
+            end: len - 1,
+        },
+        (true, _, _) => RangeAnswer::Unsatisfiable,
+        (false, Some(start), _) if start >= len => RangeAnswer::Unsatisfiable,
+        (false, Some(start), None) if last.trim().is_empty() => RangeAnswer::Partial {
+            start,
+            end: len - 1,
+        },
+        (false, Some(start), Some(end)) if end >= start => RangeAnswer::Partial {
+            start,
+            end: end.min(len - 1),
+        },
+        _ => RangeAnswer::Full,
+    }
+}
+
+fn unsatisfiable(mut headers: HeaderMap, len: u64) -> Response {
+    headers.remove(header::CONTENT_DISPOSITION);
+    if let Ok(value) = HeaderValue::from_str(&format!("bytes */{len}")) {
+        headers.insert(header::CONTENT_RANGE, value);
+    }
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.remove(header::CONTENT_TYPE);
+    let mut response = Response::new(Body::empty());
+    *response.status_mut() = StatusCode::RANGE_NOT_SATISFIABLE;
+    *response.headers_mut() = headers;
+    response
+}
+
+fn build(
+    status: StatusCode,
+    mut headers: HeaderMap,
+    len: u64,
+    span: Option<(u64, u64)>,
+    body: Body,
+) -> Response {
+    let length = match span {
+        Some((start, end)) => {
+            if let Ok(value) = HeaderValue::from_str(&format!("bytes {start}-{end}/{len}")) {
+                headers.insert(header::CONTENT_RANGE, value);
+            }
+            end - start + 1
+        }
+        None => len,
+    };
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+    let mut response = Response::new(body);
+    *response.status_mut() = status;
+    *response.headers_mut() = headers;
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request_with(name: HeaderName, value: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(name, HeaderValue::from_str(value).unwrap());
+        h
+    }
+
+    #[test]
+    fn byte_ranges_follow_rfc_9110() {
+        let v = Validators {
+            etag: "\"e\"",
+            last_modified: None,
+        };
+        let cases = [
+            ("bytes=0-9", Some((0, 9))),
+            ("bytes=10-", Some((10, 99))),
+            ("bytes=-10", Some((90, 99))),
+            ("bytes=90-500", Some((90, 99))),
+            ("bytes=-500", Some((0, 99))),
+        ];
+        for (spec, want) in cases {
+            let got = match byte_range(&request_with(header::RANGE, spec), &v, 100) {
+                RangeAnswer::Partial { start, end } => Some((start, end)),
+                _ => None,
+            };
+            assert_eq!(got, want, "{spec}");
+        }
+        for spec in ["bytes=100-", "bytes=200-300", "bytes=-0"] {
+            let got = byte_range(&request_with(header::RANGE, spec), &v, 100);
+            assert!(matches!(got, RangeAnswer::Unsatisfiable), "{spec}");
+        }
+        for spec in ["bytes=0-1,5-6", "items=0-1", "bytes=5-2", "bytes=x-"] {
+            let got = byte_range(&request_with(header::RANGE, spec), &v, 100);
+            assert!(matches!(got, RangeAnswer::Full), "{spec}");
+        }
+    }
+
+    #[test]
+    fn download_names_are_quoted_safely() {
+        assert_eq!(
+            content_disposition("cat été.jpg"),
+            "attachment; filename=\"cat _t_.jpg\"; filename*=UTF-8''cat%20%C3%A9t%C3%A9.jpg"
+        );
+        assert_eq!(
+            content_disposition("a\"b.png"),
+            "attachment; filename=\"a_b.png\"; filename*=UTF-8''a%22b.png"
+        );
+    }
+}

@@ -1,0 +1,213 @@
+//! GET/HEAD of an image path, one line per pipeline stage:
+//! route → parse → verify → cache → source → render → respond.
+
+use std::panic::AssertUnwindSafe;
+
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, Uri, header};
+use axum::response::Response;
+use futures_util::FutureExt;
+use sha2::{Digest, Sha256};
+
+use crate::cache::Derivative;
+use crate::error::{Error, RequestError};
+use crate::render::{self, Limits};
+use crate::respond::{self, Delivery};
+use crate::routing;
+use crate::server::AppState;
+use crate::signature::{self, Policy};
+use crate::source::{Source, StorageKey};
+use crate::transform::{self, OutputFormat, Request, Transform};
+
+/// Entry point for every path outside `/_pixgate/`. A panic anywhere below becomes a 500,
+/// never a dropped connection.
+pub async fn handle(
+    State(app): State<AppState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let id = app.next_request_id();
+    let served = AssertUnwindSafe(serve(&app, &method, &uri, &headers))
+        .catch_unwind()
+        .await;
+    match served {
+        Ok(Ok(response)) => response,
+        Ok(Err(e)) => e.into_response_for(&id),
+        Err(_) => {
+            Error::Request(RequestError::Internal("handler panicked".into())).into_response_for(&id)
+        }
+    }
+}
+
+async fn serve(
+    app: &AppState,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+) -> Result<Response, Error> {
+    let signed_method = match *method {
+        Method::GET | Method::HEAD => signature::Method::Get,
+        _ => return Err(RequestError::MethodNotAllowed.into()),
+    };
+    let (raw_path, raw_query) = (uri.path(), uri.query());
+    let pairs = decode_query(raw_query)?;
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .or_else(|| uri.host());
+    let route = routing::route(app.sources.iter().map(|s| &s.config), host, raw_path)
+        .ok_or(RequestError::NoSource)?;
+    let source = &app.sources[route.source];
+    let key = StorageKey::from_raw(route.raw_key);
+    let required = source.config.secure || key.as_ref().is_ok_and(|k| source.is_private(k));
+    let now = app.now();
+    let access = signature::verify(
+        raw_path,
+        raw_query,
+        signed_method,
+        required,
+        &policy(source),
+        now,
+    )?;
+    let key = key?;
+    let request = transform::parse(&pairs)?;
+    let delivery = Delivery {
+        max_age: max_age(source, access.expires_at, now),
+        vary_accept: request.auto_format && request.transform.format.is_none(),
+        download_name: request.download_name.clone(),
+        head: *method == Method::HEAD,
+        lookup: None,
+    };
+    if request.is_passthrough() {
+        let file = source.open(&key).await?;
+        return respond::file(file, headers, &delivery)
+            .await
+            .map_err(|e| RequestError::Internal(format!("streaming: {e}")).into());
+    }
+    let negotiated = negotiate(&request, headers);
+    let cache_key = cache_key(source, &key, &request.transform, negotiated);
+    let miss = render_miss(app, source, &key, &request.transform, negotiated);
+    let (derivative, lookup) = app.cache.get_or_render(&cache_key, miss).await?;
+    let delivery = Delivery {
+        lookup: Some(lookup),
+        ..delivery
+    };
+    Ok(respond::derivative(&derivative, headers, &delivery))
+}
+
+fn policy(source: &Source) -> Policy<'_> {
+    Policy {
+        md5_tokens: &source.config.md5_tokens,
+        hmac_keys: &source.config.hmac_keys,
+        max_ttl: source.config.max_ttl,
+        clock_skew: source.config.clock_skew,
+    }
+}
+
+/// The query's pairs, decoded. Control characters and invalid UTF-8 anywhere in it are
+/// refused before any stage looks at it.
+fn decode_query(raw: Option<&str>) -> Result<Vec<(String, String)>, Error> {
+    let Some(raw) = raw else {
+        return Ok(Vec::new());
+    };
+    // Decoding the whole string at once finds invalid UTF-8 in any pair, since pairs are cut
+    // at ASCII `&` and `=` that cannot sit inside a multi-byte character.
+    let decoded = percent_encoding::percent_decode_str(raw)
+        .decode_utf8()
+        .map_err(|_| RequestError::BadQuery)?;
+    if decoded.chars().any(char::is_control) {
+        return Err(RequestError::BadQuery.into());
+    }
+    serde_urlencoded::from_str(raw).map_err(|_| RequestError::BadQuery.into())
+}
+
+/// `auto=format` without an explicit `fm`: AVIF, then WebP, when `Accept` names them.
+fn negotiate(request: &Request, headers: &HeaderMap) -> Option<OutputFormat> {
+    if !request.auto_format || request.transform.format.is_some() {
+        return None;
+    }
+    let accept = headers.get(header::ACCEPT).and_then(|h| h.to_str().ok())?;
+    let accepts = |mime: &str| {
+        accept.split(',').any(|item| {
+            let mut parts = item.split(';').map(str::trim);
+            parts.next() == Some(mime) && !parts.any(|p| p.replace(' ', "") == "q=0")
+        })
+    };
+    if accepts("image/avif") {
+        Some(OutputFormat::Avif)
+    } else if accepts("image/webp") {
+        Some(OutputFormat::Webp)
+    } else {
+        None
+    }
+}
+
+/// Exactly what changes the bytes: source, storage key, canonical transform, negotiated
+/// format. Never the signature, expiry or unknown parameters.
+fn cache_key(
+    source: &Source,
+    key: &StorageKey,
+    t: &Transform,
+    negotiated: Option<OutputFormat>,
+) -> String {
+    let format = negotiated.map_or_else(|| "-".to_string(), |f| f.to_string());
+    format!(
+        "{}\n{}\n{}\n{}",
+        source.config.name,
+        key,
+        t.canonical(),
+        format
+    )
+}
+
+/// `Cache-Control: max-age`: the source's TTL, or the time the URL has left if shorter.
+fn max_age(source: &Source, expires_at: Option<u64>, now: u64) -> u64 {
+    let ttl = source.config.default_ttl.as_secs();
+    expires_at.map_or(ttl, |at| ttl.min(at.saturating_sub(now)))
+}
+
+/// A cache miss: read the original, render it on the blocking pool (one render per core),
+/// and give up waiting after `render_timeout`.
+async fn render_miss(
+    app: &AppState,
+    source: &Source,
+    key: &StorageKey,
+    t: &Transform,
+    negotiated: Option<OutputFormat>,
+) -> Result<Derivative, Error> {
+    let limits = &app.config.limits;
+    let original = source.read(key, limits.max_source_bytes).await?;
+    let permit = app
+        .renders
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|_| RequestError::Overloaded)?;
+    let render_limits = Limits {
+        max_source_pixels: limits.max_source_pixels,
+        max_output_dimension: limits.max_output_dimension,
+    };
+    let (bytes, t) = (original.bytes.clone(), t.clone());
+    let task = tokio::task::spawn_blocking(move || {
+        // The permit lives as long as the CPU work, even if the waiter times out.
+        let _permit = permit;
+        render::render(&bytes, &t, negotiated, &render_limits)
+    });
+    let rendered = tokio::time::timeout(limits.render_timeout, task)
+        .await
+        .map_err(|_| RequestError::RenderTimeout)?
+        .map_err(|e| RequestError::Internal(format!("render task: {e}")))??;
+    let digest = Sha256::digest(&rendered.bytes);
+    let etag = format!("\"{}\"", hex(&digest[..16]));
+    Ok(Derivative {
+        bytes: rendered.bytes.into(),
+        content_type: rendered.format.mime(),
+        etag,
+        last_modified: original.modified,
+    })
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,103 @@
+//! The route stage: which source serves a request, from its `Host` header and raw path.
+//! Pure: the longest matching prefix wins, a source that names the host beats one that
+//! takes any host, and prefixes match only whole path segments.
+
+use crate::config::SourceConfig;
+
+/// A routed request: the source's index and the raw path inside it (still encoded).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Route<'a> {
+    pub source: usize,
+    pub raw_key: &'a str,
+}
+
+/// Picks the source for `host` (port ignored, any case) and `raw_path`.
+pub fn route<'a, 's>(
+    sources: impl IntoIterator<Item = &'s SourceConfig>,
+    host: Option<&str>,
+    raw_path: &'a str,
+) -> Option<Route<'a>> {
+    let host = host.map(normalise_host);
+    sources
+        .into_iter()
+        .enumerate()
+        .filter(|(_, s)| s.hosts.is_empty() || host.as_ref().is_some_and(|h| s.hosts.contains(h)))
+        .filter_map(|(i, s)| {
+            let rest = strip_prefix_on_boundary(raw_path, &s.prefix)?;
+            Some((
+                (s.prefix.len(), !s.hosts.is_empty()),
+                Route {
+                    source: i,
+                    raw_key: rest,
+                },
+            ))
+        })
+        .max_by_key(|(rank, _)| *rank)
+        .map(|(_, route)| route)
+}
+
+/// Lowercases and drops a `:port` (IPv6 literals keep their brackets).
+pub fn normalise_host(host: &str) -> String {
+    let host = host.trim();
+    let without_port = match host.rfind(':') {
+        Some(i) if !host[i..].contains(']') => &host[..i],
+        _ => host,
+    };
+    without_port.to_ascii_lowercase()
+}
+
+/// `/photos` matches `/photos` and `/photos/…`, never `/photos2` or `/photos..`.
+fn strip_prefix_on_boundary<'a>(path: &'a str, prefix: &str) -> Option<&'a str> {
+    let rest = path.strip_prefix(prefix)?;
+    (prefix.is_empty() || rest.is_empty() || rest.starts_with('/')).then_some(rest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    fn source(name: &str, hosts: &[&str], prefix: &str) -> SourceConfig {
+        let mut s = SourceConfig::new(name, PathBuf::from("/tmp"));
+        s.hosts = hosts.iter().map(|h| h.to_string()).collect();
+        s.prefix = prefix.to_string();
+        s
+    }
+
+    #[test]
+    fn longest_prefix_on_a_segment_boundary_wins() {
+        let sources = [
+            source("default", &[], ""),
+            source("photos", &[], "/photos"),
+            source("thumbs", &[], "/photos/thumbs"),
+            source("shop", &["img.shop.test"], ""),
+        ];
+        let cases = [
+            (None, "/a.png", Some((0, "/a.png"))),
+            (None, "/photos/a.png", Some((1, "/a.png"))),
+            (None, "/photos2/a.png", Some((0, "/photos2/a.png"))),
+            (None, "/photos../a.png", Some((0, "/photos../a.png"))),
+            (None, "/photos/thumbs/a.png", Some((2, "/a.png"))),
+            (Some("IMG.shop.test:8080"), "/a.png", Some((3, "/a.png"))),
+            (Some("img.shop.test"), "/photos/a.png", Some((1, "/a.png"))),
+        ];
+        for (host, path, want) in cases {
+            let got = route(&sources, host, path).map(|r| (r.source, r.raw_key));
+            assert_eq!(got, want, "{host:?} {path}");
+        }
+    }
+
+    #[test]
+    fn without_a_default_unmatched_requests_have_no_source() {
+        let sources = [source("shop", &["img.shop.test"], "/shop")];
+        assert_eq!(route(&sources, Some("other.test"), "/shop/a.png"), None);
+        assert_eq!(route(&sources, Some("img.shop.test"), "/a.png"), None);
+    }
+
+    #[test]
+    fn hosts_lose_their_port_and_case() {
+        assert_eq!(normalise_host("Img.Shop.Test:443"), "img.shop.test");
+        assert_eq!(normalise_host("[::1]:8080"), "[::1]");
+        assert_eq!(normalise_host("[::1]"), "[::1]");
+    }
+}

@@ -1,0 +1,108 @@
+//! The async shell: `AppState` (everything a request needs, built from `Config` in one
+//! function), the router, and `run` with graceful shutdown. No global state.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::Router;
+use axum::routing::get;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+
+use crate::cache::Cache;
+use crate::config::Config;
+use crate::error::Error;
+use crate::routes;
+use crate::source::Source;
+
+/// Unix time in seconds. Injected so tests can stand at an exact instant.
+pub type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
+
+/// The real clock.
+pub fn system_clock() -> Clock {
+    Arc::new(|| {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
+    })
+}
+
+/// Cheap-clone handle to the shared state.
+#[derive(Clone)]
+pub struct AppState(Arc<Shared>);
+
+pub struct Shared {
+    pub config: Config,
+    pub sources: Vec<Source>,
+    pub cache: Cache<Error>,
+    /// One permit per core: renders are CPU-bound, more at once only adds latency.
+    pub renders: Arc<Semaphore>,
+    pub clock: Clock,
+    request_ids: AtomicU64,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+impl AppState {
+    /// Builds the state from a validated config. Fails only if a source root vanished
+    /// between validation and now.
+    pub fn new(config: Config, clock: Clock) -> std::io::Result<AppState> {
+        let sources = config
+            .sources
+            .iter()
+            .cloned()
+            .map(Source::new)
+            .collect::<std::io::Result<Vec<_>>>()?;
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let cache = Cache::new(config.cache.max_bytes, config.cache.max_entry_bytes);
+        Ok(AppState(Arc::new(Shared {
+            config,
+            sources,
+            cache,
+            renders: Arc::new(Semaphore::new(cores)),
+            clock,
+            request_ids: AtomicU64::new(1),
+        })))
+    }
+
+    pub fn now(&self) -> u64 {
+        (self.clock)()
+    }
+
+    pub fn next_request_id(&self) -> String {
+        format!(
+            "req_{:08x}",
+            self.request_ids.fetch_add(1, Ordering::Relaxed)
+        )
+    }
+}
+
+/// The HTTP surface: the service API under `/_pixgate/`, everything else is an image path.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route("/_pixgate/health", get(routes::api::health))
+        .fallback(routes::image::handle)
+        .with_state(state)
+}
+
+/// Serves until `shutdown` resolves, then drains in-flight requests.
+pub async fn run(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}

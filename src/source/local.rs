@@ -1,0 +1,99 @@
+//! A source on the local file system. Paths are the canonical root joined with a
+//! `StorageKey`, then resolved again so that a symlink pointing out of the root is refused.
+
+use std::io::ErrorKind;
+use std::path::{Path, PathBuf};
+
+use tokio::io::AsyncReadExt;
+
+use super::{OpenedFile, Original, SourceError, StorageKey};
+
+/// Bytes read up front from a passthrough file to sniff its type.
+const SNIFF_BYTES: usize = 512;
+
+#[derive(Debug, Clone)]
+pub struct LocalStore {
+    /// Canonical (symlink-free, absolute) root.
+    root: PathBuf,
+}
+
+impl LocalStore {
+    pub fn new(root: &Path) -> std::io::Result<LocalStore> {
+        Ok(LocalStore {
+            root: root.canonicalize()?,
+        })
+    }
+
+    /// The real path of `key`, proven to lie inside the root. Symlinks inside the root that
+    /// stay inside are followed; ones that leave it are refused.
+    async fn resolve(&self, key: &StorageKey) -> Result<PathBuf, SourceError> {
+        let joined = self.root.join(key.relative_path());
+        let real = tokio::fs::canonicalize(&joined).await.map_err(io_error)?;
+        if real.starts_with(&self.root) {
+            Ok(real)
+        } else {
+            Err(SourceError::OutsideRoot)
+        }
+    }
+
+    pub async fn read(&self, key: &StorageKey, max_bytes: u64) -> Result<Original, SourceError> {
+        let path = self.resolve(key).await?;
+        let mut file = tokio::fs::File::open(&path).await.map_err(io_error)?;
+        let meta = file.metadata().await.map_err(io_error)?;
+        if !meta.is_file() {
+            return Err(SourceError::NotFound);
+        }
+        if meta.len() > max_bytes {
+            return Err(SourceError::TooLarge {
+                size: meta.len(),
+                limit: max_bytes,
+            });
+        }
+        let mut bytes = Vec::with_capacity(meta.len() as usize);
+        // `take` bounds the read even if the file grows after the size check.
+        (&mut file)
+            .take(max_bytes + 1)
+            .read_to_end(&mut bytes)
+            .await
+            .map_err(io_error)?;
+        if bytes.len() as u64 > max_bytes {
+            return Err(SourceError::TooLarge {
+                size: bytes.len() as u64,
+                limit: max_bytes,
+            });
+        }
+        Ok(Original {
+            bytes: bytes.into(),
+            modified: meta.modified().ok(),
+        })
+    }
+
+    pub async fn open(&self, key: &StorageKey) -> Result<OpenedFile, SourceError> {
+        let path = self.resolve(key).await?;
+        let mut file = tokio::fs::File::open(&path).await.map_err(io_error)?;
+        let meta = file.metadata().await.map_err(io_error)?;
+        if !meta.is_file() {
+            return Err(SourceError::NotFound);
+        }
+        let mut head = Vec::with_capacity(SNIFF_BYTES);
+        (&mut file)
+            .take(SNIFF_BYTES as u64)
+            .read_to_end(&mut head)
+            .await
+            .map_err(io_error)?;
+        Ok(OpenedFile {
+            file,
+            len: meta.len(),
+            modified: meta.modified().ok(),
+            head,
+        })
+    }
+}
+
+fn io_error(e: std::io::Error) -> SourceError {
+    match e.kind() {
+        // A path through a regular file (`a.png/b`) is ENOTDIR: as absent as any other.
+        ErrorKind::NotFound | ErrorKind::NotADirectory => SourceError::NotFound,
+        _ => SourceError::Io(e.to_string()),
+    }
+}

@@ -1,0 +1,247 @@
+//! The transform stage: decoded query pairs become a typed, validated [`Transform`] and its
+//! canonical form, which is what the cache key is made of. Pure: no I/O, no HTTP types.
+
+mod params;
+
+use std::fmt::Write as _;
+
+pub use params::{
+    AspectRatio, Background, Crop, Dimension, Fit, Flip, FocalPoint, Gravity, OutputFormat, Rect,
+    Rotation,
+};
+
+/// Lossy quality when neither `q` nor `auto=compress` says otherwise (contract §3).
+pub const DEFAULT_QUALITY: u8 = 75;
+/// Lossy quality for `auto=compress` without an explicit `q`.
+pub const COMPRESS_QUALITY: u8 = 45;
+
+/// A bad value for a known parameter: always a 400 that names the parameter as the client
+/// wrote it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid value for `{name}`: {reason}")]
+pub struct TransformError {
+    pub name: String,
+    pub reason: String,
+}
+
+/// Everything a request asks of the renderer and of delivery, validated.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Request {
+    pub transform: Transform,
+    /// `auto=format`: the output format is negotiated from `Accept`.
+    pub auto_format: bool,
+    /// `dl`: serve as an attachment with this file name. Does not change the bytes.
+    pub download_name: Option<String>,
+}
+
+impl Request {
+    /// A request with no transform and no negotiation is served byte for byte.
+    pub fn is_passthrough(&self) -> bool {
+        !self.auto_format && self.transform == Transform::default()
+    }
+}
+
+/// The parameters that change the rendered bytes, normalised: aliases folded, and defaults
+/// stored as `None`/default values so equal transforms compare equal.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Transform {
+    pub width: Option<Dimension>,
+    pub height: Option<Dimension>,
+    /// Device pixel ratio in [1, 5]; `None` means 1.
+    pub dpr: Option<f32>,
+    pub fit: Fit,
+    pub crop: Crop,
+    pub aspect: Option<AspectRatio>,
+    pub rect: Option<Rect>,
+    pub format: Option<OutputFormat>,
+    /// 1–100; `None` means the default (75, or 45 with `auto=compress`).
+    pub quality: Option<u8>,
+    pub auto_compress: bool,
+    pub lossless: bool,
+    pub background: Option<Background>,
+    pub rotation: Rotation,
+    pub flip: Flip,
+    /// imgix blur scale, 1–2000 (0 is stored as `None`).
+    pub blur: Option<u16>,
+    /// Sharpen amount, 1–100 (0 is stored as `None`).
+    pub sharpen: Option<u8>,
+}
+
+impl Transform {
+    /// The quality the encoder should use for lossy output.
+    pub fn effective_quality(&self) -> u8 {
+        match (self.quality, self.auto_compress) {
+            (Some(q), _) => q,
+            (None, true) => COMPRESS_QUALITY,
+            (None, false) => DEFAULT_QUALITY,
+        }
+    }
+
+    /// The canonical form: `k=v` pairs in a fixed order joined by `&`, defaults omitted.
+    /// Parsing it gives back an equal transform, so it is idempotent under re-parsing.
+    pub fn canonical(&self) -> String {
+        let mut out = String::new();
+        let mut put = |k: &str, v: &dyn std::fmt::Display| {
+            if !out.is_empty() {
+                out.push('&');
+            }
+            let _ = write!(out, "{k}={v}");
+        };
+        if let Some(r) = &self.rect {
+            put("rect", r);
+        }
+        if let Some(w) = &self.width {
+            put("w", w);
+        }
+        if let Some(h) = &self.height {
+            put("h", h);
+        }
+        if let Some(ar) = &self.aspect {
+            put("ar", ar);
+        }
+        if let Some(d) = self.dpr {
+            put("dpr", &d);
+        }
+        if self.fit != Fit::default() {
+            put("fit", &self.fit);
+        }
+        if self.crop != Crop::default() {
+            put("crop", &self.crop);
+            if let Crop::FocalPoint(fp) = &self.crop {
+                put("fp-x", &fp.x);
+                put("fp-y", &fp.y);
+            }
+        }
+        if let Some(bg) = &self.background {
+            put("bg", bg);
+        }
+        if self.rotation != Rotation::default() {
+            put("rot", &self.rotation);
+        }
+        if self.flip != Flip::default() {
+            put("flip", &self.flip);
+        }
+        if let Some(b) = self.blur {
+            put("blur", &b);
+        }
+        if let Some(s) = self.sharpen {
+            put("sharp", &s);
+        }
+        if let Some(f) = &self.format {
+            put("fm", f);
+        }
+        if let Some(q) = self.quality {
+            put("q", &q);
+        }
+        if self.auto_compress {
+            put("auto", &"compress");
+        }
+        if self.lossless {
+            put("lossless", &1);
+        }
+        out
+    }
+}
+
+/// The canonical name of a parameter, with Gumlet's and Cloudflare's aliases folded.
+fn canonical_name(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "w" | "width" => "w",
+        "h" | "height" => "h",
+        "dpr" => "dpr",
+        "fit" | "mode" => "fit",
+        "crop" | "gravity" => "crop",
+        "fp-x" => "fp-x",
+        "fp-y" => "fp-y",
+        "ar" => "ar",
+        "rect" => "rect",
+        "fm" | "format" => "fm",
+        "auto" => "auto",
+        "q" | "quality" => "q",
+        "lossless" => "lossless",
+        "bg" => "bg",
+        "rot" => "rot",
+        "flip" => "flip",
+        "blur" => "blur",
+        "sharp" => "sharp",
+        "dl" => "dl",
+        _ => return None,
+    })
+}
+
+/// Parses decoded query pairs (in any order). Unknown names, and the signing parameters
+/// (handled by `signature`), are ignored; a known name given twice, under any alias, is an error.
+pub fn parse(pairs: &[(String, String)]) -> Result<Request, TransformError> {
+    let mut seen: Vec<(&'static str, &str, &str)> = Vec::new();
+    for (name, value) in pairs {
+        let Some(canon) = canonical_name(name) else {
+            continue;
+        };
+        if let Some((_, first, _)) = seen.iter().find(|(c, _, _)| *c == canon) {
+            return Err(TransformError {
+                name: name.clone(),
+                reason: format!("given more than once (also as `{first}`)"),
+            });
+        }
+        seen.push((canon, name, value));
+    }
+    let mut req = Request::default();
+    let mut fp = (None, None);
+    for (canon, name, value) in seen {
+        let bad = |reason: String| TransformError {
+            name: name.to_string(),
+            reason,
+        };
+        apply(&mut req, &mut fp, canon, value).map_err(bad)?;
+    }
+    finish_focal_point(&mut req.transform, fp);
+    Ok(req)
+}
+
+type FocalInputs = (Option<f32>, Option<f32>);
+
+fn apply(req: &mut Request, fp: &mut FocalInputs, canon: &str, v: &str) -> Result<(), String> {
+    let t = &mut req.transform;
+    match canon {
+        "w" => t.width = Some(params::dimension(v)?),
+        "h" => t.height = Some(params::dimension(v)?),
+        "dpr" => t.dpr = params::dpr(v)?,
+        "fit" => t.fit = params::fit(v)?,
+        "crop" => t.crop = params::crop(v)?,
+        "fp-x" => fp.0 = Some(params::unit_interval(v)?),
+        "fp-y" => fp.1 = Some(params::unit_interval(v)?),
+        "ar" => t.aspect = Some(params::aspect(v)?),
+        "rect" => t.rect = Some(params::rect(v)?),
+        "fm" => match params::format(v)? {
+            Some(f) => t.format = Some(f),
+            None => req.auto_format = true,
+        },
+        "auto" => {
+            let (format, compress) = params::auto(v);
+            req.auto_format |= format;
+            t.auto_compress = compress;
+        }
+        "q" => t.quality = Some(params::int_in(v, 1, 100)? as u8),
+        "lossless" => t.lossless = params::flag(v)?,
+        "bg" => t.background = Some(params::background(v)?),
+        "rot" => t.rotation = params::rotation(v)?,
+        "flip" => t.flip = params::flip(v)?,
+        "blur" => t.blur = Some(params::int_in(v, 0, 2000)? as u16).filter(|b| *b > 0),
+        "sharp" => t.sharpen = Some(params::int_in(v, 0, 100)? as u8).filter(|s| *s > 0),
+        "dl" => req.download_name = Some(params::file_name(v)?),
+        _ => {}
+    }
+    Ok(())
+}
+
+/// `fp-x`/`fp-y` default to the centre. Without `crop=focalpoint` they change nothing (as
+/// in imgix), so they stay out of the transform and out of the cache key.
+fn finish_focal_point(t: &mut Transform, fp: FocalInputs) {
+    if let Crop::FocalPoint(point) = &mut t.crop {
+        point.x = fp.0.unwrap_or(0.5);
+        point.y = fp.1.unwrap_or(0.5);
+    }
+}
+
+#[cfg(test)]
+mod tests;

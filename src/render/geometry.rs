@@ -51,7 +51,12 @@ pub fn plan(source: (u32, u32), t: &Transform, max_dimension: u32) -> Result<Pla
         (None, Some(h)) => proportional(full, h / sh, t.fit),
         (Some(w), Some(h)) => boxed(full, w, h, t),
     };
-    for (side, name) in [(plan.canvas.0, "w"), (plan.canvas.1, "h")] {
+    // Name the side the caller set when both overflow: `h=9000` alone is about `h`.
+    let mut sides = [(plan.canvas.0, "w"), (plan.canvas.1, "h")];
+    if t.width.is_none() {
+        sides.reverse();
+    }
+    for (side, name) in sides {
         if side > max_dimension {
             return Err(GeometryError {
                 name,

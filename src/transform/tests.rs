@@ -1,1 +1,211 @@
+use super::*;
+use proptest::prelude::*;
 
+fn pairs(q: &str) -> Vec<(String, String)> {
+    serde_urlencoded::from_str(q).unwrap()
+}
+
+fn parsed(q: &str) -> Result<Request, TransformError> {
+    parse(&pairs(q))
+}
+
+#[test]
+fn aliases_fold_to_imgix_names() {
+    let cases = [
+        ("width=300&height=200", "w=300&h=200"),
+        ("mode=cover&w=10&h=10", "w=10&h=10&fit=crop"),
+        ("fit=contain&w=10", "w=10"),
+        ("fit=scale-down&w=10", "w=10&fit=max"),
+        ("fit=pad&w=10&h=10", "w=10&h=10&fit=fill"),
+        ("fit=stretch&w=10&h=10", "w=10&h=10&fit=scale"),
+        ("gravity=top&fit=crop&w=1&h=1", "w=1&h=1&fit=crop&crop=top"),
+        ("format=webp&quality=60", "fm=webp&q=60"),
+        ("fm=jpeg", "fm=jpg"),
+    ];
+    for (query, canonical) in cases {
+        assert_eq!(
+            parsed(query).unwrap().transform.canonical(),
+            canonical,
+            "{query}"
+        );
+    }
+}
+
+#[test]
+fn defaults_are_dropped_from_the_canonical_form() {
+    let q = "w=100&dpr=1&fit=clip&crop=center&rot=0&blur=0&sharp=0&lossless=0";
+    assert_eq!(parsed(q).unwrap().transform.canonical(), "w=100");
+}
+
+#[test]
+fn every_parameter_parses_to_its_canonical_value() {
+    let cases = [
+        ("w=0.5", "w=0.5"),
+        ("w=300.4", "w=300"),
+        ("dpr=2.50", "dpr=2.5"),
+        ("crop=left,top", "crop=top,left"),
+        ("crop=bottom,right", "crop=bottom,right"),
+        (
+            "crop=focalpoint&fp-x=0.2&fp-y=0.8",
+            "crop=focalpoint&fp-x=0.2&fp-y=0.8",
+        ),
+        ("crop=focalpoint", "crop=focalpoint&fp-x=0.5&fp-y=0.5"),
+        ("fp-x=0.3", ""),
+        ("crop=entropy", "crop=entropy"),
+        ("ar=16:9&w=100", "w=100&ar=16:9"),
+        ("rect=10,20,30,40", "rect=10,20,30,40"),
+        ("bg=f00", "bg=ffff0000"),
+        ("bg=8f00", "bg=88ff0000"),
+        ("bg=%23FF0000", "bg=ffff0000"),
+        ("bg=80ff0000", "bg=80ff0000"),
+        ("rot=270", "rot=270"),
+        ("flip=vh", "flip=hv"),
+        ("blur=20&sharp=5", "blur=20&sharp=5"),
+        ("auto=compress,format", "auto=compress"),
+        ("lossless=1&fm=webp", "fm=webp&lossless=1"),
+        ("fm=pjpg", "fm=pjpg"),
+    ];
+    for (query, canonical) in cases {
+        assert_eq!(
+            parsed(query).unwrap().transform.canonical(),
+            canonical,
+            "{query}"
+        );
+    }
+}
+
+#[test]
+fn bad_values_name_the_parameter_as_written() {
+    let cases = [
+        ("w=abc", "w"),
+        ("width=0", "width"),
+        ("h=-5", "h"),
+        ("w=inf", "w"),
+        ("w=1e3", "w"),
+        ("dpr=6", "dpr"),
+        ("dpr=0.5", "dpr"),
+        ("fit=banana", "fit"),
+        ("mode=banana", "mode"),
+        ("crop=top,bottom", "crop"),
+        ("crop=faces", "crop"),
+        ("fp-x=1.5", "fp-x"),
+        ("ar=16", "ar"),
+        ("ar=0:1", "ar"),
+        ("rect=1,2,3", "rect"),
+        ("rect=0,0,0,10", "rect"),
+        ("fm=bmp", "fm"),
+        ("q=0", "q"),
+        ("quality=101", "quality"),
+        ("lossless=yes", "lossless"),
+        ("bg=ggg", "bg"),
+        ("bg=12345", "bg"),
+        ("rot=45", "rot"),
+        ("flip=x", "flip"),
+        ("blur=2001", "blur"),
+        ("sharp=101", "sharp"),
+        ("dl=a/b.png", "dl"),
+        ("dl=", "dl"),
+        ("w=1&width=2", "width"),
+        ("w=1&w=1", "w"),
+    ];
+    for (query, name) in cases {
+        let err = parsed(query).expect_err(query);
+        assert_eq!(err.name, name, "{query}");
+        assert!(err.to_string().contains(name), "{query}: {err}");
+    }
+}
+
+#[test]
+fn unknown_and_signing_parameters_are_ignored() {
+    let r = parsed("ixlib=js-3.8.0&w=400&s=abc&expires=1&signature=x&method=get&foo=bar").unwrap();
+    assert_eq!(r.transform.canonical(), "w=400");
+}
+
+#[test]
+fn passthrough_means_no_transform_and_no_negotiation() {
+    assert!(parsed("").unwrap().is_passthrough());
+    assert!(parsed("ixlib=x&dl=a.pdf").unwrap().is_passthrough());
+    assert!(!parsed("auto=format").unwrap().is_passthrough());
+    assert!(!parsed("fm=auto").unwrap().is_passthrough());
+    assert!(!parsed("w=1").unwrap().is_passthrough());
+    assert!(!parsed("auto=compress").unwrap().is_passthrough());
+}
+
+#[test]
+fn quality_defaults_depend_on_auto_compress() {
+    assert_eq!(
+        parsed("w=1").unwrap().transform.effective_quality(),
+        DEFAULT_QUALITY
+    );
+    let compress = parsed("auto=compress").unwrap().transform;
+    assert_eq!(compress.effective_quality(), COMPRESS_QUALITY);
+    assert_eq!(
+        parsed("auto=compress&q=90")
+            .unwrap()
+            .transform
+            .effective_quality(),
+        90
+    );
+}
+
+fn known_pair() -> impl Strategy<Value = (String, String)> {
+    prop_oneof![
+        (1u32..5000).prop_map(|w| ("w".to_string(), w.to_string())),
+        (1u32..5000).prop_map(|h| ("height".to_string(), h.to_string())),
+        (100u32..=500).prop_map(|d| ("dpr".to_string(), format!("{}", d as f32 / 100.0))),
+        prop::sample::select(vec![
+            "clip", "max", "crop", "fill", "scale", "min", "cover", "pad"
+        ])
+        .prop_map(|f| ("fit".to_string(), f.to_string())),
+        prop::sample::select(vec!["top", "left,bottom", "right", "center", "entropy"])
+            .prop_map(|c| ("crop".to_string(), c.to_string())),
+        prop::sample::select(vec!["jpg", "pjpg", "png", "webp", "avif", "gif", "auto"])
+            .prop_map(|f| ("fm".to_string(), f.to_string())),
+        (1u32..=100).prop_map(|q| ("q".to_string(), q.to_string())),
+        (0u32..4).prop_map(|r| ("rot".to_string(), (r * 90).to_string())),
+        prop::sample::select(vec!["fff", "8000", "00ff00", "80ff0000"])
+            .prop_map(|b| ("bg".to_string(), b.to_string())),
+        (1u32..1000).prop_map(|f| ("w".to_string(), format!("0.{f:03}"))),
+        (1u32..20, 1u32..20).prop_map(|(a, b)| ("ar".to_string(), format!("{a}:{b}"))),
+        Just(("ixlib".to_string(), "js-3.8.0".to_string())),
+    ]
+}
+
+fn distinct_by_name(pairs: Vec<(String, String)>) -> Vec<(String, String)> {
+    let mut seen = std::collections::HashSet::new();
+    pairs
+        .into_iter()
+        .filter(|(k, _)| {
+            let canon = canonical_name(k).unwrap_or(k.as_str()).to_string();
+            seen.insert(canon)
+        })
+        .collect()
+}
+
+proptest! {
+    #[test]
+    fn canonicalisation_is_order_free(
+        pairs in prop::collection::vec(known_pair(), 0..8).prop_map(distinct_by_name).prop_shuffle(),
+    ) {
+        let mut reversed = pairs.clone();
+        reversed.reverse();
+        let a = parse(&pairs).unwrap().transform.canonical();
+        let b = parse(&reversed).unwrap().transform.canonical();
+        prop_assert_eq!(a, b);
+    }
+
+    #[test]
+    fn canonicalisation_is_idempotent(
+        pairs in prop::collection::vec(known_pair(), 0..8).prop_map(distinct_by_name),
+    ) {
+        let first = parse(&pairs).unwrap().transform;
+        let again = parse(&super::tests::pairs(&first.canonical())).unwrap().transform;
+        prop_assert_eq!(&again, &first);
+        prop_assert_eq!(again.canonical(), first.canonical());
+    }
+
+    #[test]
+    fn arbitrary_values_never_panic(name in "[a-z-]{1,8}", value in "\\PC{0,12}") {
+        let _ = parse(&[(name, value)]);
+    }
+}

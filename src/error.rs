@@ -34,6 +34,8 @@ pub enum RequestError {
     BadQuery,
     #[error("no source serves this host and path")]
     NoSource,
+    #[error("no such endpoint under /_pixgate/")]
+    UnknownApi,
     #[error("method not allowed")]
     MethodNotAllowed,
     #[error("the server is too busy to render now; retry shortly")]
@@ -76,7 +78,7 @@ impl Error {
             },
             Error::Request(e) => match e {
                 RequestError::BadQuery => (S::BAD_REQUEST, "bad_query"),
-                RequestError::NoSource => (S::NOT_FOUND, "not_found"),
+                RequestError::NoSource | RequestError::UnknownApi => (S::NOT_FOUND, "not_found"),
                 RequestError::MethodNotAllowed => (S::METHOD_NOT_ALLOWED, "method_not_allowed"),
                 RequestError::Overloaded => (S::SERVICE_UNAVAILABLE, "overloaded"),
                 RequestError::RenderTimeout => (S::SERVICE_UNAVAILABLE, "render_timeout"),
@@ -121,8 +123,14 @@ impl Error {
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         );
-        if matches!(self, Error::Request(RequestError::Overloaded)) {
-            headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        match self {
+            Error::Request(RequestError::Overloaded) => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            Error::Request(RequestError::MethodNotAllowed) => {
+                headers.insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+            }
+            _ => {}
         }
         response
     }

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::Router;
-use axum::routing::get;
+use axum::routing::{any, get};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
@@ -89,6 +89,7 @@ impl AppState {
 pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/_pixgate/health", get(routes::api::health))
+        .route("/_pixgate/{*rest}", any(routes::api::unknown))
         .fallback(routes::image::handle)
         .with_state(state)
 }

@@ -127,10 +127,10 @@ fn headers(v: &Validators<'_>, content_type: HeaderValue, delivery: &Delivery) -
     if let Ok(etag) = HeaderValue::from_str(v.etag) {
         h.insert(header::ETAG, etag);
     }
-    if let Some(modified) = v.last_modified {
-        if let Ok(date) = HeaderValue::from_str(&httpdate::fmt_http_date(modified)) {
-            h.insert(header::LAST_MODIFIED, date);
-        }
+    if let Some(modified) = v.last_modified
+        && let Ok(date) = HeaderValue::from_str(&httpdate::fmt_http_date(modified))
+    {
+        h.insert(header::LAST_MODIFIED, date);
     }
     let cache_control = format!("public, max-age={}", delivery.max_age);
     if let Ok(cc) = HeaderValue::from_str(&cache_control) {
@@ -144,10 +144,10 @@ fn headers(v: &Validators<'_>, content_type: HeaderValue, delivery: &Delivery) -
         HeaderValue::from_static("nosniff"),
     );
     h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
-    if let Some(name) = &delivery.download_name {
-        if let Ok(value) = HeaderValue::from_str(&content_disposition(name)) {
-            h.insert(header::CONTENT_DISPOSITION, value);
-        }
+    if let Some(name) = &delivery.download_name
+        && let Ok(value) = HeaderValue::from_str(&content_disposition(name))
+    {
+        h.insert(header::CONTENT_DISPOSITION, value);
     }
     if let Some(lookup) = delivery.lookup {
         h.insert(X_CACHE, HeaderValue::from_static(lookup.header_value()));
@@ -237,10 +237,10 @@ fn byte_range(request: &HeaderMap, v: &Validators<'_>, len: u64) -> RangeAnswer 
     let Some(spec) = request.get(header::RANGE).and_then(|h| h.to_str().ok()) else {
         return RangeAnswer::Full;
     };
-    if let Some(if_range) = request.get(header::IF_RANGE).and_then(|h| h.to_str().ok()) {
-        if if_range.trim() != v.etag {
-            return RangeAnswer::Full;
-        }
+    if let Some(if_range) = request.get(header::IF_RANGE).and_then(|h| h.to_str().ok())
+        && if_range.trim() != v.etag
+    {
+        return RangeAnswer::Full;
     }
     let Some(spec) = spec.trim().strip_prefix("bytes=") else {
         return RangeAnswer::Full;

@@ -136,7 +136,7 @@ fn entropy(grey: &GrayImage, w: &Window) -> f64 {
     let mut histogram = [0u32; 256];
     let mut total = 0u32;
     for (x, y, px) in view.pixels() {
-        if x as usize % stride == 0 && y as usize % stride == 0 {
+        if (x as usize).is_multiple_of(stride) && (y as usize).is_multiple_of(stride) {
             histogram[usize::from(px[0])] += 1;
             total += 1;
         }

@@ -1,9 +1,11 @@
-//! The derivative cache: a byte-bounded LRU of rendered images keyed by the canonical
-//! request, plus single-flight so that concurrent misses for one key render once. Locks are
-//! plain mutexes held for map operations only, never across an `.await`.
+//! Byte-bounded LRU caches with single-flight: the derivative cache (rendered images keyed
+//! by the canonical request) and the originals cache (source bytes, so several widths of one
+//! image read it once). Concurrent misses for one key run the loader once. Locks are plain
+//! mutexes held for map operations only, never across an `.await`.
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::SystemTime;
 
@@ -11,9 +13,15 @@ use bytes::Bytes;
 use lru::LruCache;
 use tokio::sync::OnceCell;
 
-/// Bookkeeping charged per entry on top of the bytes: the LRU node, the hash slot, the
-/// `Arc<Derivative>` and its small strings. Measured roughly; errs on the high side.
+/// Bookkeeping charged per entry on top of the payload and the key: the LRU node and hash
+/// slot (~100 B), the `Arc` header, the value struct and its small strings. Errs high.
 pub const ENTRY_OVERHEAD_BYTES: u64 = 256;
+
+/// Something whose memory the cache can charge.
+pub trait Weighed {
+    /// Heap bytes held by the value (payload and owned strings).
+    fn weight(&self) -> u64;
+}
 
 /// A rendered image and what the response needs to describe it.
 #[derive(Debug)]
@@ -23,6 +31,12 @@ pub struct Derivative {
     /// Strong validator: a hash of the bytes, quoted.
     pub etag: String,
     pub last_modified: Option<SystemTime>,
+}
+
+impl Weighed for Derivative {
+    fn weight(&self) -> u64 {
+        self.bytes.len() as u64 + self.etag.len() as u64
+    }
 }
 
 /// Whether the answer came from the cache.
@@ -41,25 +55,44 @@ impl Lookup {
     }
 }
 
-type Flight<E> = Arc<OnceCell<Result<Arc<Derivative>, E>>>;
-
-pub struct Cache<E> {
-    entries: Mutex<Entries>,
-    flights: Mutex<HashMap<String, Flight<E>>>,
-    max_bytes: u64,
-    max_entry_bytes: u64,
+/// Counters and gauges for `/_pixgate/metrics`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CacheStats {
+    pub hits: u64,
+    pub misses: u64,
+    /// Misses that waited for another request's load instead of loading again.
+    pub coalesced: u64,
+    pub evictions: u64,
+    /// Bytes charged against the budget (payload + key + overhead).
+    pub bytes: u64,
+    pub entries: u64,
 }
 
-struct Entries {
-    lru: LruCache<String, Arc<Derivative>>,
+type Flight<V, E> = Arc<OnceCell<Result<Arc<V>, E>>>;
+
+pub struct Cache<V, E> {
+    entries: Mutex<Entries<V>>,
+    flights: Mutex<HashMap<String, Flight<V, E>>>,
+    max_bytes: u64,
+    max_entry_bytes: u64,
+    hits: AtomicU64,
+    misses: AtomicU64,
+    coalesced: AtomicU64,
+    evictions: AtomicU64,
+}
+
+struct Entries<V> {
+    lru: LruCache<String, Arc<V>>,
     used_bytes: u64,
 }
 
-fn cost(key: &str, d: &Derivative) -> u64 {
-    d.bytes.len() as u64 + key.len() as u64 + d.etag.len() as u64 + ENTRY_OVERHEAD_BYTES
+fn cost<V: Weighed>(key: &str, value: &V) -> u64 {
+    value.weight() + key.len() as u64 + ENTRY_OVERHEAD_BYTES
 }
 
-impl<E: Clone> Cache<E> {
+impl<V: Weighed, E: Clone> Cache<V, E> {
+    /// `max_bytes` bounds the total charged size; a single entry above `max_entry_bytes` is
+    /// returned to its callers but not kept.
     pub fn new(max_bytes: u64, max_entry_bytes: u64) -> Self {
         Cache {
             entries: Mutex::new(Entries {
@@ -69,21 +102,22 @@ impl<E: Clone> Cache<E> {
             flights: Mutex::new(HashMap::new()),
             max_bytes,
             max_entry_bytes,
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
+            coalesced: AtomicU64::new(0),
+            evictions: AtomicU64::new(0),
         }
     }
 
-    /// Returns the cached derivative for `key`, or renders it with `render` — once, however
-    /// many callers miss at the same time; they all get the leader's result or error.
-    /// Errors are not cached.
-    pub async fn get_or_render<F>(
-        &self,
-        key: &str,
-        render: F,
-    ) -> Result<(Arc<Derivative>, Lookup), E>
+    /// Returns the cached value for `key`, or loads it with `load` — once, however many
+    /// callers miss at the same time; they all get the leader's value or error. Errors are
+    /// not cached. If the leader is cancelled (its client went away), a waiter takes over.
+    pub async fn get_or_load<F>(&self, key: &str, load: F) -> Result<(Arc<V>, Lookup), E>
     where
-        F: Future<Output = Result<Derivative, E>>,
+        F: Future<Output = Result<V, E>>,
     {
         if let Some(hit) = self.get(key) {
+            self.hits.fetch_add(1, Ordering::Relaxed);
             return Ok((hit, Lookup::Hit));
         }
         let flight = {
@@ -95,34 +129,50 @@ impl<E: Clone> Cache<E> {
             .get_or_init(|| {
                 led = true;
                 async {
-                    let rendered = render.await.map(Arc::new);
-                    if let Ok(d) = &rendered {
-                        self.insert(key, d.clone());
+                    let loaded = load.await.map(Arc::new);
+                    if let Ok(value) = &loaded {
+                        self.insert(key, value.clone());
                     }
-                    rendered
+                    loaded
                 }
             })
             .await
             .clone();
         if led {
+            self.misses.fetch_add(1, Ordering::Relaxed);
             let mut flights = self.flights.lock().unwrap_or_else(PoisonError::into_inner);
             flights.remove(key);
+        } else {
+            self.coalesced.fetch_add(1, Ordering::Relaxed);
         }
-        // Followers of a flight waited rather than rendered; to them it is a miss all the same.
-        result.map(|d| (d, Lookup::Miss))
+        // Followers waited rather than loaded; to them it is a miss all the same.
+        result.map(|value| (value, Lookup::Miss))
     }
 
-    pub fn get(&self, key: &str) -> Option<Arc<Derivative>> {
+    /// A lookup that refreshes recency but counts in no statistic.
+    pub fn get(&self, key: &str) -> Option<Arc<V>> {
         let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         entries.lru.get(key).cloned()
     }
 
+    pub fn stats(&self) -> CacheStats {
+        let (bytes, entries) = {
+            let e = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+            (e.used_bytes, e.lru.len() as u64)
+        };
+        CacheStats {
+            hits: self.hits.load(Ordering::Relaxed),
+            misses: self.misses.load(Ordering::Relaxed),
+            coalesced: self.coalesced.load(Ordering::Relaxed),
+            evictions: self.evictions.load(Ordering::Relaxed),
+            bytes,
+            entries,
+        }
+    }
+
     /// Bytes currently charged against the budget.
     pub fn used_bytes(&self) -> u64 {
-        self.entries
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .used_bytes
+        self.stats().bytes
     }
 
     pub fn len(&self) -> usize {
@@ -137,19 +187,28 @@ impl<E: Clone> Cache<E> {
         self.len() == 0
     }
 
-    fn insert(&self, key: &str, d: Arc<Derivative>) {
-        let size = cost(key, &d);
+    /// Keys from least to most recently used (for tests and diagnostics).
+    pub fn keys_by_age(&self) -> Vec<String> {
+        let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        entries.lru.iter().rev().map(|(k, _)| k.clone()).collect()
+    }
+
+    fn insert(&self, key: &str, value: Arc<V>) {
+        let size = cost(key, value.as_ref());
         if size > self.max_entry_bytes || size > self.max_bytes {
             return;
         }
         let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(old) = entries.lru.put(key.to_string(), d) {
-            entries.used_bytes -= cost(key, &old);
+        if let Some(old) = entries.lru.put(key.to_string(), value) {
+            entries.used_bytes -= cost(key, old.as_ref());
         }
         entries.used_bytes += size;
         while entries.used_bytes > self.max_bytes {
             match entries.lru.pop_lru() {
-                Some((k, old)) => entries.used_bytes -= cost(&k, &old),
+                Some((k, old)) => {
+                    entries.used_bytes -= cost(&k, old.as_ref());
+                    self.evictions.fetch_add(1, Ordering::Relaxed);
+                }
                 None => break,
             }
         }
@@ -157,85 +216,4 @@ impl<E: Clone> Cache<E> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn derivative(len: usize) -> Derivative {
-        Derivative {
-            bytes: Bytes::from(vec![0u8; len]),
-            content_type: "image/png",
-            etag: "\"x\"".into(),
-            last_modified: None,
-        }
-    }
-
-    #[tokio::test]
-    async fn budget_is_never_exceeded_and_oldest_go_first() {
-        let per_entry = cost("k00", &derivative(1000));
-        let cache: Cache<String> = Cache::new(per_entry * 3, per_entry * 3);
-        for i in 0..5 {
-            let key = format!("k{i:02}");
-            let (_, lookup) = cache
-                .get_or_render(&key, async { Ok(derivative(1000)) })
-                .await
-                .unwrap();
-            assert_eq!(lookup, Lookup::Miss);
-            assert!(cache.used_bytes() <= per_entry * 3);
-        }
-        assert_eq!(cache.len(), 3);
-        assert!(cache.get("k00").is_none() && cache.get("k01").is_none());
-        assert!(cache.get("k04").is_some());
-    }
-
-    #[tokio::test]
-    async fn oversized_entries_are_served_but_not_kept() {
-        let cache: Cache<String> = Cache::new(1 << 20, 2000);
-        let (d, _) = cache
-            .get_or_render("big", async { Ok(derivative(5000)) })
-            .await
-            .unwrap();
-        assert_eq!(d.bytes.len(), 5000);
-        assert!(cache.is_empty());
-    }
-
-    #[tokio::test]
-    async fn errors_are_not_cached() {
-        let cache: Cache<String> = Cache::new(1 << 20, 1 << 20);
-        let err = cache
-            .get_or_render("k", async { Err("boom".to_string()) })
-            .await;
-        assert_eq!(err.err(), Some("boom".to_string()));
-        let (_, lookup) = cache
-            .get_or_render("k", async { Ok(derivative(1)) })
-            .await
-            .unwrap();
-        assert_eq!(lookup, Lookup::Miss);
-    }
-
-    #[tokio::test]
-    async fn concurrent_misses_render_once() {
-        let cache: Arc<Cache<String>> = Arc::new(Cache::new(1 << 20, 1 << 20));
-        let renders = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let (release, wait) = tokio::sync::watch::channel(false);
-        let mut tasks = Vec::new();
-        for _ in 0..20 {
-            let (cache, renders, mut wait) = (cache.clone(), renders.clone(), wait.clone());
-            tasks.push(tokio::spawn(async move {
-                cache
-                    .get_or_render("k", async move {
-                        renders.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                        let _ = wait.wait_for(|go| *go).await;
-                        Ok(derivative(10))
-                    })
-                    .await
-                    .map(|(d, _)| d.bytes.len())
-            }));
-        }
-        tokio::task::yield_now().await;
-        let _ = release.send(true);
-        for t in tasks {
-            assert_eq!(t.await.unwrap(), Ok(10));
-        }
-        assert_eq!(renders.load(std::sync::atomic::Ordering::SeqCst), 1);
-    }
-}
+mod tests;

@@ -20,10 +20,12 @@
 //! | respond | `respond.rs` | validators, `Cache-Control`, `Vary`, `Range`, `HEAD` |
 //! | errors | `error.rs` | every failure → status, code, client-safe message |
 //! | signing | `signed_url.rs` | URLs for `pixgate sign` and the start-up examples |
+//! | metrics | `metrics.rs` | Prometheus text for `/_pixgate/metrics` |
 
 pub mod cache;
 pub mod config;
 pub mod error;
+pub mod metrics;
 pub mod render;
 pub mod respond;
 pub mod routes;

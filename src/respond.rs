@@ -71,10 +71,11 @@ pub async fn file(
     request: &HeaderMap,
     delivery: &Delivery,
 ) -> std::io::Result<Response> {
-    let etag = file_etag(f.len, f.modified);
+    let etag = format!("\"{}\"", f.version.tag());
+    let len = f.version.len;
     let validators = Validators {
         etag: &etag,
-        last_modified: f.modified,
+        last_modified: f.version.modified,
     };
     let content_type = infer::get(&f.head).map_or("application/octet-stream", |t| t.mime_type());
     let content_type = HeaderValue::from_str(content_type)
@@ -83,34 +84,25 @@ pub async fn file(
     if let Some(not_modified) = conditional(request, &validators, base.clone()) {
         return Ok(not_modified);
     }
-    let (status, span) = match byte_range(request, &validators, f.len) {
+    let (status, span) = match byte_range(request, &validators, len) {
         RangeAnswer::Full => (StatusCode::OK, None),
         RangeAnswer::Partial { start, end } => (StatusCode::PARTIAL_CONTENT, Some((start, end))),
-        RangeAnswer::Unsatisfiable => return Ok(unsatisfiable(base, f.len)),
+        RangeAnswer::Unsatisfiable => return Ok(unsatisfiable(base, len)),
     };
     let body = if delivery.head {
         Body::empty()
     } else {
-        let (start, end) = span.unwrap_or((0, f.len.saturating_sub(1)));
+        let (start, end) = span.unwrap_or((0, len.saturating_sub(1)));
         f.file.seek(std::io::SeekFrom::Start(start)).await?;
-        let length = if f.len == 0 { 0 } else { end - start + 1 };
+        let length = if len == 0 { 0 } else { end - start + 1 };
         Body::from_stream(ReaderStream::new(f.file.take(length)))
     };
-    Ok(build(status, base, f.len, span, body))
+    Ok(build(status, base, len, span, body))
 }
 
 struct Validators<'a> {
     etag: &'a str,
     last_modified: Option<SystemTime>,
-}
-
-/// A strong validator for a stored file without reading it: size and modification time
-/// in nanoseconds change whenever the bytes do (the same rule nginx uses).
-fn file_etag(len: u64, modified: Option<SystemTime>) -> String {
-    let nanos = modified
-        .and_then(|m| m.duration_since(UNIX_EPOCH).ok())
-        .map_or(0, |d| d.as_nanos());
-    format!("\"{len:x}-{nanos:x}\"")
 }
 
 fn body_of(delivery: &Delivery, bytes: impl FnOnce() -> Bytes) -> Body {

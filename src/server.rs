@@ -12,11 +12,11 @@ use axum::routing::{any, get};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
-use crate::cache::Cache;
+use crate::cache::{Cache, Derivative};
 use crate::config::Config;
 use crate::error::Error;
 use crate::routes;
-use crate::source::Source;
+use crate::source::{Original, Source};
 
 /// Unix time in seconds. Injected so tests can stand at an exact instant.
 pub type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
@@ -37,9 +37,14 @@ pub struct AppState(Arc<Shared>);
 pub struct Shared {
     pub config: Config,
     pub sources: Vec<Source>,
-    pub cache: Cache<Error>,
+    /// Rendered derivatives, keyed by the canonical request.
+    pub cache: Cache<Derivative, Error>,
+    /// Original bytes, keyed by source, storage key and version.
+    pub originals: Cache<Original, Error>,
     /// One permit per core: renders are CPU-bound, more at once only adds latency.
-    pub renders: Arc<Semaphore>,
+    pub render_slots: Arc<Semaphore>,
+    /// Renders started since start-up (cache misses that reached the renderer).
+    pub renders: AtomicU64,
     pub clock: Clock,
     request_ids: AtomicU64,
 }
@@ -63,11 +68,16 @@ impl AppState {
             .collect::<std::io::Result<Vec<_>>>()?;
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         let cache = Cache::new(config.cache.max_bytes, config.cache.max_entry_bytes);
+        let originals_budget = config.cache.originals_max_bytes;
+        // Half the budget per original keeps at least two images resident.
+        let originals = Cache::new(originals_budget, originals_budget / 2);
         Ok(AppState(Arc::new(Shared {
             config,
             sources,
             cache,
-            renders: Arc::new(Semaphore::new(cores)),
+            originals,
+            render_slots: Arc::new(Semaphore::new(cores)),
+            renders: AtomicU64::new(0),
             clock,
             request_ids: AtomicU64::new(1),
         })))
@@ -89,6 +99,7 @@ impl AppState {
 pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/_pixgate/health", get(routes::api::health))
+        .route("/_pixgate/metrics", get(routes::api::metrics))
         .route("/_pixgate/{*rest}", any(routes::api::unknown))
         .fallback(routes::image::handle)
         .with_state(state)

@@ -60,6 +60,9 @@ pub struct CacheConfig {
     /// Larger derivatives are served but not cached. Default `max_bytes / 16`; never above
     /// `max_bytes`.
     pub max_entry_bytes: u64,
+    /// Budget of the small cache of original (source) bytes, so that a srcset of several
+    /// widths reads its original once. Default 64 MiB; 0 disables it.
+    pub originals_max_bytes: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -145,6 +148,7 @@ impl CacheConfig {
         CacheConfig {
             max_bytes,
             max_entry_bytes: max_bytes / 16,
+            originals_max_bytes: 64 * MIB,
         }
     }
 }

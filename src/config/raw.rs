@@ -29,6 +29,7 @@ pub(super) struct RawServer {
 pub(super) struct RawCache {
     pub max_bytes: Option<RawSize>,
     pub max_entry_bytes: Option<RawSize>,
+    pub originals_max_bytes: Option<RawSize>,
 }
 
 #[derive(Debug, Default, Deserialize)]

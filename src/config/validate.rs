@@ -122,6 +122,11 @@ fn cache(problems: &mut Problems, raw: &RawCache) -> CacheConfig {
     let mut cache = CacheConfig::with_max_bytes(max_bytes);
     let key = "cache.max_entry_bytes";
     cache.max_entry_bytes = problems.size(key, raw.max_entry_bytes.as_ref(), cache.max_entry_bytes);
+    cache.originals_max_bytes = problems.size(
+        "cache.originals_max_bytes",
+        raw.originals_max_bytes.as_ref(),
+        cache.originals_max_bytes,
+    );
     if cache.max_entry_bytes > cache.max_bytes {
         problems.push(
             key,

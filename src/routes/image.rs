@@ -2,6 +2,7 @@
 //! route → parse → verify → cache → source → render → respond.
 
 use std::panic::AssertUnwindSafe;
+use std::sync::atomic::Ordering;
 
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, Uri, header};
@@ -16,7 +17,7 @@ use crate::respond::{self, Delivery};
 use crate::routing;
 use crate::server::AppState;
 use crate::signature::{self, Policy};
-use crate::source::{Source, StorageKey};
+use crate::source::{Source, StorageKey, Version};
 use crate::transform::{self, OutputFormat, Request, Transform};
 
 /// Entry point for every path outside `/_pixgate/`. A panic anywhere below becomes a 500,
@@ -86,9 +87,10 @@ async fn serve(
             .map_err(|e| RequestError::Internal(format!("streaming: {e}")).into());
     }
     let negotiated = negotiate(&request, headers);
-    let cache_key = cache_key(source, &key, &request.transform, negotiated);
-    let miss = render_miss(app, source, &key, &request.transform, negotiated);
-    let (derivative, lookup) = app.cache.get_or_render(&cache_key, miss).await?;
+    let version = source.version(&key).await?;
+    let cache_key = cache_key(source, &key, &version, &request.transform, negotiated);
+    let miss = render_miss(app, source, &key, &version, &request.transform, negotiated);
+    let (derivative, lookup) = app.cache.get_or_load(&cache_key, miss).await?;
     let delivery = Delivery {
         lookup: Some(lookup),
         ..delivery
@@ -143,22 +145,24 @@ fn negotiate(request: &Request, headers: &HeaderMap) -> Option<OutputFormat> {
     }
 }
 
-/// Exactly what changes the bytes: source, storage key, canonical transform, negotiated
-/// format. Never the signature, expiry or unknown parameters.
+/// Exactly what changes the bytes: source, storage key and the file's version, canonical
+/// transform, negotiated format (one of three buckets: avif, webp, or `-` for the default).
+/// Never the signature, expiry or unknown parameters.
 fn cache_key(
     source: &Source,
     key: &StorageKey,
+    version: &Version,
     t: &Transform,
     negotiated: Option<OutputFormat>,
 ) -> String {
     let format = negotiated.map_or_else(|| "-".to_string(), |f| f.to_string());
-    format!(
-        "{}\n{}\n{}\n{}",
-        source.config.name,
-        key,
-        t.canonical(),
-        format
-    )
+    let original = original_key(source, key, version);
+    format!("{original}\n{}\n{format}", t.canonical())
+}
+
+/// One stored file in one version.
+fn original_key(source: &Source, key: &StorageKey, version: &Version) -> String {
+    format!("{}\n{key}\n{}", source.config.name, version.tag())
 }
 
 /// `Cache-Control: max-age`: the source's TTL, or the time the URL has left if shorter.
@@ -167,19 +171,22 @@ fn max_age(source: &Source, expires_at: Option<u64>, now: u64) -> u64 {
     expires_at.map_or(ttl, |at| ttl.min(at.saturating_sub(now)))
 }
 
-/// A cache miss: read the original, render it on the blocking pool (one render per core),
-/// and give up waiting after `render_timeout`.
+/// A cache miss: fetch the original (through the originals cache), render it on the
+/// blocking pool (one render per core), and give up waiting after `render_timeout`.
 async fn render_miss(
     app: &AppState,
     source: &Source,
     key: &StorageKey,
+    version: &Version,
     t: &Transform,
     negotiated: Option<OutputFormat>,
 ) -> Result<Derivative, Error> {
     let limits = &app.config.limits;
-    let original = source.read(key, limits.max_source_bytes).await?;
+    let read = async { Ok(source.read(key, limits.max_source_bytes).await?) };
+    let original_key = original_key(source, key, version);
+    let (original, _) = app.originals.get_or_load(&original_key, read).await?;
     let permit = app
-        .renders
+        .render_slots
         .clone()
         .acquire_owned()
         .await
@@ -189,6 +196,7 @@ async fn render_miss(
         max_output_dimension: limits.max_output_dimension,
     };
     let (bytes, t) = (original.bytes.clone(), t.clone());
+    app.renders.fetch_add(1, Ordering::Relaxed);
     let task = tokio::task::spawn_blocking(move || {
         // The permit lives as long as the CPU work, even if the waiter times out.
         let _permit = permit;
@@ -204,7 +212,7 @@ async fn render_miss(
         bytes: rendered.bytes.into(),
         content_type: rendered.format.mime(),
         etag,
-        last_modified: original.modified,
+        last_modified: original.version.modified,
     })
 }
 

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use tokio::io::AsyncReadExt;
 
-use super::{OpenedFile, Original, SourceError, StorageKey};
+use super::{OpenedFile, Original, SourceError, StorageKey, Version};
 
 /// Bytes read up front from a passthrough file to sniff its type.
 const SNIFF_BYTES: usize = 512;
@@ -34,6 +34,29 @@ impl LocalStore {
         } else {
             Err(SourceError::OutsideRoot)
         }
+    }
+
+    /// Resolves and stats in one trip to the blocking pool: this runs on every transform
+    /// request, cache hits included, because the version is part of the cache key.
+    pub async fn version(&self, key: &StorageKey) -> Result<Version, SourceError> {
+        let root = self.root.clone();
+        let joined = self.root.join(key.relative_path());
+        let stat = tokio::task::spawn_blocking(move || {
+            let real = std::fs::canonicalize(&joined)?;
+            let meta = std::fs::metadata(&real)?;
+            Ok::<_, std::io::Error>((real, meta))
+        });
+        let (real, meta) = stat
+            .await
+            .map_err(|e| SourceError::Io(e.to_string()))?
+            .map_err(io_error)?;
+        if !real.starts_with(&root) {
+            return Err(SourceError::OutsideRoot);
+        }
+        if !meta.is_file() {
+            return Err(SourceError::NotFound);
+        }
+        Ok(version_of(&meta))
     }
 
     pub async fn read(&self, key: &StorageKey, max_bytes: u64) -> Result<Original, SourceError> {
@@ -64,7 +87,7 @@ impl LocalStore {
         }
         Ok(Original {
             bytes: bytes.into(),
-            modified: meta.modified().ok(),
+            version: version_of(&meta),
         })
     }
 
@@ -83,10 +106,16 @@ impl LocalStore {
             .map_err(io_error)?;
         Ok(OpenedFile {
             file,
-            len: meta.len(),
-            modified: meta.modified().ok(),
+            version: version_of(&meta),
             head,
         })
+    }
+}
+
+fn version_of(meta: &std::fs::Metadata) -> Version {
+    Version {
+        len: meta.len(),
+        modified: meta.modified().ok(),
     }
 }
 

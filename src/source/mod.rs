@@ -4,13 +4,14 @@
 mod key;
 mod local;
 
-use std::time::SystemTime;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 
 pub use key::{KeyError, StorageKey};
 pub use local::LocalStore;
 
+use crate::cache::Weighed;
 use crate::config::SourceConfig;
 
 /// Why an original could not be read.
@@ -27,19 +28,43 @@ pub enum SourceError {
     Io(String),
 }
 
+/// Identifies one state of a stored file: size and modification time (nanoseconds). Any
+/// write through pixgate or on disk changes it, which is what invalidates derivatives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Version {
+    pub len: u64,
+    pub modified: Option<SystemTime>,
+}
+
+impl Version {
+    /// A short token, e.g. `1b4f2-187a3c5e9d0f1200`, usable in cache keys and ETags.
+    pub fn tag(&self) -> String {
+        let nanos = self
+            .modified
+            .and_then(|m| m.duration_since(UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos());
+        format!("{:x}-{nanos:x}", self.len)
+    }
+}
+
 /// An original read into memory for rendering.
 #[derive(Debug, Clone)]
 pub struct Original {
     pub bytes: Bytes,
-    pub modified: Option<SystemTime>,
+    pub version: Version,
+}
+
+impl Weighed for Original {
+    fn weight(&self) -> u64 {
+        self.bytes.len() as u64
+    }
 }
 
 /// An original opened for streaming (passthrough): nothing is read until the body is sent.
 #[derive(Debug)]
 pub struct OpenedFile {
     pub file: tokio::fs::File,
-    pub len: u64,
-    pub modified: Option<SystemTime>,
+    pub version: Version,
     /// The first bytes, for sniffing the content type.
     pub head: Vec<u8>,
 }
@@ -67,6 +92,13 @@ impl Source {
     /// Whether requests for `key` must be signed even where the source is public.
     pub fn is_private(&self, key: &StorageKey) -> bool {
         self.config.private_prefixes.iter().any(|p| key.is_under(p))
+    }
+
+    /// The current version of `key`'s file; `NotFound` if there is none.
+    pub async fn version(&self, key: &StorageKey) -> Result<Version, SourceError> {
+        match &self.store {
+            Store::Local(store) => store.version(key).await,
+        }
     }
 
     pub async fn read(&self, key: &StorageKey, max_bytes: u64) -> Result<Original, SourceError> {

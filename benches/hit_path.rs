@@ -1,0 +1,89 @@
+//! The cache-hit path per request: route + parse + verify + version check + lookup +
+//! response headers, through the real router in-process (no socket), for a public URL and
+//! a signed one. The peer in the same run is a passthrough of the same file, which skips the
+//! cache but opens the file; compare the lines as ratios.
+//!
+//! Run: `cargo bench --bench hit_path`.
+
+use std::hint::black_box;
+use std::path::PathBuf;
+
+use axum::body::Body;
+use axum::http::Request;
+use criterion::{Criterion, criterion_group, criterion_main};
+use pixgate::config::{Config, SourceConfig};
+use pixgate::server::{AppState, app, system_clock};
+use pixgate::signature::Scheme;
+use pixgate::signed_url::{UrlSpec, signed_path_and_query};
+use tower::ServiceExt;
+
+fn state() -> Option<(AppState, String)> {
+    let mut source = SourceConfig::new(
+        "demo",
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures"),
+    );
+    source.md5_tokens = vec!["demo-token".into()];
+    source.private_prefixes = vec!["private/".into()];
+    let params = [("w".to_string(), "100".to_string())];
+    let spec = UrlSpec {
+        key: "private/cups-400x250.jpg",
+        params: &params,
+        scheme: Scheme::Md5,
+        expires_at: Some(4_000_000_000),
+        method: None,
+    };
+    let signed = signed_path_and_query(&source, &spec).ok()?;
+    let config = Config {
+        sources: vec![source],
+        ..Config::default()
+    };
+    Some((AppState::new(config, system_clock()).ok()?, signed))
+}
+
+fn hit_path(c: &mut Criterion) {
+    let Ok(runtime) = tokio::runtime::Runtime::new() else {
+        return;
+    };
+    let Some((state, signed)) = state() else {
+        return;
+    };
+    let router = app(state);
+    let get = |uri: String| {
+        let router = router.clone();
+        async move {
+            let request = Request::get(uri).body(Body::empty()).ok()?;
+            let response = router.oneshot(request).await.ok()?;
+            Some(response.status())
+        }
+    };
+    let public = "/cups-800x500.jpg?w=100&fm=webp".to_string();
+    // Prime both entries so every measured request is a hit.
+    runtime.block_on(get(public.clone()));
+    runtime.block_on(get(signed.clone()));
+    let mut group = c.benchmark_group("cache hit per request");
+    group.bench_function("public transform", |b| {
+        b.iter(|| runtime.block_on(get(black_box(public.clone()))))
+    });
+    group.bench_function("signed transform (md5)", |b| {
+        b.iter(|| runtime.block_on(get(black_box(signed.clone()))))
+    });
+    group.bench_function("peer: passthrough headers (HEAD)", |b| {
+        b.iter(|| {
+            runtime.block_on(async {
+                let request = Request::head("/cups-800x500.jpg")
+                    .body(Body::empty())
+                    .ok()?;
+                router
+                    .clone()
+                    .oneshot(request)
+                    .await
+                    .ok()
+                    .map(|r| r.status())
+            })
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, hit_path);
+criterion_main!(benches);

@@ -82,7 +82,12 @@ pub fn render(app: &AppState) -> String {
 }
 
 /// Name, Prometheus type, help text, and which statistic it reports.
-type Family = (&'static str, &'static str, &'static str, fn(&CacheStats) -> u64);
+type Family = (
+    &'static str,
+    &'static str,
+    &'static str,
+    fn(&CacheStats) -> u64,
+);
 
 fn metric(out: &mut String, name: &str, kind: &str, help: &str, values: &[(&str, u64)]) {
     let _ = writeln!(out, "# HELP {name} {help}");

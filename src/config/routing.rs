@@ -94,10 +94,11 @@ fn is_plain_path_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || "-._~!$&'()*+,;=:@".contains(c)
 }
 
-/// Describes the hosts two normalised host lists both match (`"any host"` when either is
-/// empty), or `None` when no request could match both.
+/// Describes the hosts for which two sources with the same prefix would tie: both take any
+/// host, or both name one host. `None` when routing can always choose — including when only
+/// one of them names hosts, since a source naming the host beats one that takes any host.
 pub(super) fn shared_hosts(a: &[String], b: &[String]) -> Option<String> {
-    if a.is_empty() || b.is_empty() {
+    if a.is_empty() && b.is_empty() {
         return Some("any host".to_owned());
     }
     a.iter()
@@ -190,12 +191,12 @@ mod tests {
     }
 
     #[test]
-    fn hosts_overlap_when_shared_or_either_is_open() {
+    fn sources_tie_only_when_both_take_any_host_or_share_one() {
         let list = |hosts: &[&str]| hosts.iter().map(|h| h.to_string()).collect::<Vec<_>>();
         let cases: [(&[&str], &[&str], bool); 5] = [
             (&[], &[], true),
-            (&["a.com"], &[], true),
-            (&[], &["a.com"], true),
+            (&["a.com"], &[], false),
+            (&[], &["a.com"], false),
             (&["a.com", "b.com"], &["b.com"], true),
             (&["a.com"], &["b.com"], false),
         ];

@@ -124,25 +124,36 @@ fn decode_query(raw: Option<&str>) -> Result<Vec<(String, String)>, Error> {
     serde_urlencoded::from_str(raw).map_err(|_| RequestError::BadQuery.into())
 }
 
-/// `auto=format` without an explicit `fm`: AVIF, then WebP, when `Accept` names them.
+/// `auto=format` without an explicit `fm`: AVIF, then WebP, when `Accept` names them with a
+/// non-zero weight. Wildcards do not count: `image/*` says nothing about AVIF support.
 fn negotiate(request: &Request, headers: &HeaderMap) -> Option<OutputFormat> {
     if !request.auto_format || request.transform.format.is_some() {
         return None;
     }
     let accept = headers.get(header::ACCEPT).and_then(|h| h.to_str().ok())?;
-    let accepts = |mime: &str| {
-        accept.split(',').any(|item| {
-            let mut parts = item.split(';').map(str::trim);
-            parts.next() == Some(mime) && !parts.any(|p| p.replace(' ', "") == "q=0")
-        })
-    };
-    if accepts("image/avif") {
+    if accepts(accept, "image/avif") {
         Some(OutputFormat::Avif)
-    } else if accepts("image/webp") {
+    } else if accepts(accept, "image/webp") {
         Some(OutputFormat::Webp)
     } else {
         None
     }
+}
+
+/// Whether `accept` lists `mime` with a weight above zero (RFC 9110 §12.5.1: media types and
+/// parameter names are case-insensitive, `q` defaults to 1).
+fn accepts(accept: &str, mime: &str) -> bool {
+    accept.split(',').any(|item| {
+        let mut parts = item.split(';');
+        let named = parts
+            .next()
+            .is_some_and(|m| m.trim().eq_ignore_ascii_case(mime));
+        let weight = parts
+            .filter_map(|p| p.split_once('='))
+            .find(|(name, _)| name.trim().eq_ignore_ascii_case("q"))
+            .map_or(1.0, |(_, q)| q.trim().parse::<f32>().unwrap_or(0.0));
+        named && weight > 0.0
+    })
 }
 
 /// Exactly what changes the bytes: source, storage key and the file's version, canonical
@@ -218,4 +229,29 @@ async fn render_miss(
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::accepts;
+
+    #[test]
+    fn accept_weights_and_case_follow_rfc_9110() {
+        let cases = [
+            ("image/avif,image/webp", true),
+            ("IMAGE/AVIF", true),
+            ("image/avif;q=0.5", true),
+            ("image/avif ; Q=0.001", true),
+            ("image/avif;q=0", false),
+            ("image/avif;q=0.0, image/webp", false),
+            ("image/avif; Q=0.000", false),
+            ("image/avif;q=x", false),
+            ("image/*", false),
+            ("*/*", false),
+            ("image/avifx", false),
+        ];
+        for (accept, want) in cases {
+            assert_eq!(accepts(accept, "image/avif"), want, "{accept}");
+        }
+    }
 }

@@ -70,10 +70,15 @@ pub struct Transform {
 impl Transform {
     /// The quality the encoder should use for lossy output.
     pub fn effective_quality(&self) -> u8 {
-        match (self.quality, self.auto_compress) {
-            (Some(q), _) => q,
-            (None, true) => COMPRESS_QUALITY,
-            (None, false) => DEFAULT_QUALITY,
+        self.quality.unwrap_or_else(|| self.default_quality())
+    }
+
+    /// The quality without `q`: 45 with `auto=compress`, else 75.
+    fn default_quality(&self) -> u8 {
+        if self.auto_compress {
+            COMPRESS_QUALITY
+        } else {
+            DEFAULT_QUALITY
         }
     }
 
@@ -195,6 +200,11 @@ pub fn parse(pairs: &[(String, String)]) -> Result<Request, TransformError> {
         apply(&mut req, &mut fp, canon, value).map_err(bad)?;
     }
     finish_focal_point(&mut req.transform, fp);
+    // `q` equal to the default it would get anyway changes nothing, so it is not in the key.
+    let t = &mut req.transform;
+    if t.quality.is_some_and(|q| q == t.default_quality()) {
+        t.quality = None;
+    }
     Ok(req)
 }
 

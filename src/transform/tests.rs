@@ -33,8 +33,12 @@ fn aliases_fold_to_imgix_names() {
 
 #[test]
 fn defaults_are_dropped_from_the_canonical_form() {
-    let q = "w=100&dpr=1&fit=clip&crop=center&rot=0&blur=0&sharp=0&lossless=0";
+    let q = "w=100&dpr=1&fit=clip&crop=center&rot=0&blur=0&sharp=0&lossless=0&q=75";
     assert_eq!(parsed(q).unwrap().transform.canonical(), "w=100");
+    let compress = parsed("auto=compress&q=45").unwrap().transform;
+    assert_eq!(compress.canonical(), "auto=compress");
+    let explicit = parsed("auto=compress&q=75").unwrap().transform;
+    assert_eq!(explicit.canonical(), "q=75&auto=compress");
 }
 
 #[test]

@@ -1,1 +1,20 @@
+//! pixgate's integration suite: every test starts the real server on `127.0.0.1:0` (or the real
+//! binary) and talks HTTP to it. One module per area of the contract; `support` is the harness.
+//!
+//! clippy.toml's `allow-unwrap-in-tests` covers `#[test]` functions only, not the harness and
+//! helpers they call; a failed `unwrap`/`expect` there is just as much a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
+mod cache;
+mod cache_load;
+mod cli_check_config;
+mod cli_sign;
+mod errors;
+mod headers;
+mod passthrough;
+mod project;
+mod routing;
+mod signatures;
+mod transforms;

@@ -1,0 +1,292 @@
+//! The derivative cache under load (issue 4): single-flight through the real server proven
+//! by the render counter in `/_pixgate/metrics`, byte budget and LRU order, the originals
+//! cache, negotiation buckets, and invalidation when the file changes.
+
+use crate::support::*;
+
+/// Reads one sample (`name` with its labels, exactly as exposed) from the metrics text.
+fn metric(text: &str, series: &str) -> u64 {
+    text.lines()
+        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or_else(|| panic!("no `{series}` in\n{text}"))
+}
+
+async fn metrics(server: &TestServer) -> String {
+    let reply = server.get("/_pixgate/metrics").await;
+    reply.assert_status(200);
+    assert!(
+        reply
+            .header("content-type")
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    String::from_utf8(reply.body.clone()).unwrap()
+}
+
+const RENDERS: &str = "pixgate_renders_total";
+const DERIVATIVE_BYTES: &str = "pixgate_cache_bytes{cache=\"derivatives\"}";
+
+fn photo_root() -> Root {
+    let root = Root::new();
+    root.put_fixture("cups.jpg", "cups-800x500.jpg");
+    root
+}
+
+/// Fires `n` concurrent GETs of one URL and returns the replies.
+async fn concurrently(server: &TestServer, n: usize, path: &str) -> Vec<Reply> {
+    let server = std::sync::Arc::new(server.base());
+    let client = reqwest::Client::new();
+    let mut tasks = Vec::new();
+    for _ in 0..n {
+        let (client, url) = (client.clone(), format!("{server}{path}"));
+        tasks.push(tokio::spawn(async move {
+            let response = client.get(url).send().await.unwrap();
+            let status = response.status().as_u16();
+            let headers = response.headers().clone();
+            let body = response.bytes().await.unwrap().to_vec();
+            Reply {
+                status,
+                headers,
+                body,
+            }
+        }));
+    }
+    let mut replies = Vec::new();
+    for task in tasks {
+        replies.push(task.await.unwrap());
+    }
+    replies
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_concurrent_misses_render_once_and_share_the_bytes() {
+    let root = photo_root();
+    let server = TestServer::start(config(vec![root.source("demo")])).await;
+    let replies = concurrently(&server, 50, "/cups.jpg?w=123&fm=webp").await;
+    for reply in &replies {
+        reply.assert_status(200).assert_image("webp");
+        assert_eq!(
+            reply.body, replies[0].body,
+            "every caller gets the same bytes"
+        );
+    }
+    let text = metrics(&server).await;
+    assert_eq!(
+        metric(&text, RENDERS),
+        1,
+        "exactly one render for 50 requests"
+    );
+    let led = metric(&text, "pixgate_cache_misses_total{cache=\"derivatives\"}");
+    let waited = metric(
+        &text,
+        "pixgate_cache_coalesced_total{cache=\"derivatives\"}",
+    );
+    let hits = metric(&text, "pixgate_cache_hits_total{cache=\"derivatives\"}");
+    assert_eq!((led, led + waited + hits), (1, 50));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn waiters_of_a_failed_render_get_the_same_clean_error_and_it_is_not_cached() {
+    let root = Root::new();
+    root.put("broken.jpg", &fixture("cups-800x500.jpg")[..400]);
+    let server = TestServer::start(config(vec![root.source("demo")])).await;
+    for reply in concurrently(&server, 20, "/broken.jpg?w=50").await {
+        reply.assert_error(422, "undecodable");
+    }
+    let before = metric(&metrics(&server).await, RENDERS);
+    server
+        .get("/broken.jpg?w=50")
+        .await
+        .assert_error(422, "undecodable");
+    let after = metric(&metrics(&server).await, RENDERS);
+    assert_eq!(
+        after,
+        before + 1,
+        "an error is rendered again, never served from the cache"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_cache_stays_within_budget_and_evicts_the_least_recently_used() {
+    const BUDGET: u64 = 6 * 1024;
+    let root = Root::new();
+    root.put("g.png", &gradient_png(64, 64));
+    let mut config = config(vec![root.source("demo")]);
+    config.cache.max_bytes = BUDGET;
+    config.cache.max_entry_bytes = BUDGET;
+    let server = TestServer::start(config).await;
+    for w in 20..60 {
+        server
+            .get(&format!("/g.png?w={w}"))
+            .await
+            .assert_status(200);
+        let text = metrics(&server).await;
+        assert!(
+            metric(&text, DERIVATIVE_BYTES) <= BUDGET,
+            "over budget after w={w}"
+        );
+    }
+    let text = metrics(&server).await;
+    assert!(
+        metric(
+            &text,
+            "pixgate_cache_evictions_total{cache=\"derivatives\"}"
+        ) > 0
+    );
+    // The newest widths survived, the oldest went first.
+    let entries = server.state.cache.len();
+    assert!((2..40).contains(&entries), "{entries} entries");
+    let newest = server.get("/g.png?w=59").await;
+    assert_eq!(newest.header("x-cache"), Some("HIT"));
+    let oldest = server.get("/g.png?w=20").await;
+    assert_eq!(oldest.header("x-cache"), Some("MISS"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_derivative_above_the_entry_limit_is_served_but_not_kept() {
+    let root = photo_root();
+    let mut config = config(vec![root.source("demo")]);
+    config.cache.max_entry_bytes = 1024;
+    let server = TestServer::start(config).await;
+    for _ in 0..2 {
+        let reply = server.get("/cups.jpg?w=400&fm=png").await;
+        reply.assert_status(200).assert_image("png");
+        assert!(reply.body.len() > 1024);
+        assert_eq!(reply.header("x-cache"), Some("MISS"));
+    }
+    assert_eq!(server.state.cache.len(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_srcset_of_five_widths_reads_the_original_once() {
+    let root = photo_root();
+    let server = TestServer::start(config(vec![root.source("demo")])).await;
+    for w in [100, 200, 300, 400, 500] {
+        server
+            .get(&format!("/cups.jpg?w={w}"))
+            .await
+            .assert_image("jpeg");
+    }
+    let text = metrics(&server).await;
+    assert_eq!(
+        metric(&text, "pixgate_cache_misses_total{cache=\"originals\"}"),
+        1
+    );
+    assert_eq!(
+        metric(&text, "pixgate_cache_hits_total{cache=\"originals\"}"),
+        4
+    );
+    assert_eq!(metric(&text, RENDERS), 5);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twenty_accept_headers_make_at_most_three_renders() {
+    let root = photo_root();
+    let server = TestServer::start(config(vec![root.source("demo")])).await;
+    let accepts = [
+        "image/avif,image/webp,*/*",
+        "image/avif",
+        "image/webp,image/apng,*/*;q=0.8",
+        "image/webp",
+        "*/*",
+        "",
+        "text/html",
+        "image/png,image/*;q=0.8",
+        "image/avif;q=0.9, image/webp",
+        "image/jxl,image/avif,image/webp",
+        "image/webp;q=1",
+        "image/*",
+        "application/json",
+        "image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8",
+        "IMAGE/WEBP",
+        "image/gif",
+        "image/jpeg",
+        "image/webp, */*",
+        "video/mp4",
+        "image/heic",
+    ];
+    for accept in accepts {
+        let reply = server
+            .get_with("/cups.jpg?w=60&auto=format", &[("accept", accept)])
+            .await;
+        reply.assert_status(200);
+        assert_eq!(reply.header("vary"), Some("Accept"));
+    }
+    assert!(metric(&metrics(&server).await, RENDERS) <= 3);
+    assert!(server.state.cache.len() <= 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_changed_on_disk_is_never_served_stale() {
+    let root = Root::new();
+    root.put(
+        "pic.png",
+        &halves_png(40, 20, [255, 0, 0, 255], [255, 0, 0, 255]),
+    );
+    let server = TestServer::start(config(vec![root.source("demo")])).await;
+    let first = server.get("/pic.png?w=20").await;
+    assert_eq!(first.header("x-cache"), Some("MISS"));
+    assert_eq!(
+        server.get("/pic.png?w=20").await.header("x-cache"),
+        Some("HIT")
+    );
+    assert_eq!(decode(&first.body).get_pixel(5, 5).0, [255, 0, 0, 255]);
+
+    root.put(
+        "pic.png",
+        &halves_png(40, 30, [0, 0, 255, 255], [0, 0, 255, 255]),
+    );
+    let changed = server.get("/pic.png?w=20").await;
+    assert_eq!(changed.header("x-cache"), Some("MISS"));
+    let pixels = decode(&changed.body);
+    assert_eq!((pixels.width(), pixels.height()), (20, 15));
+    assert_eq!(pixels.get_pixel(5, 5).0, [0, 0, 255, 255]);
+    assert_ne!(changed.header("etag"), first.header("etag"));
+
+    std::fs::remove_file(root.path().join("pic.png")).unwrap();
+    server
+        .get("/pic.png?w=20")
+        .await
+        .assert_error(404, "not_found");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_or_unsigned_url_is_refused_even_when_the_transform_is_cached() {
+    let root = Root::new();
+    root.put_fixture("private/cups.jpg", "cups-800x500.jpg");
+    let mut source = root.source("demo");
+    source.private_prefixes = vec!["private/".into()];
+    source.md5_tokens = vec!["tok".into()];
+    let server = TestServer::start_at(config(vec![source]), NOW).await;
+    let valid = md5_url(
+        "tok",
+        "/private/cups.jpg",
+        &format!("w=80&expires={}", NOW + 60),
+    );
+    assert_eq!(
+        server
+            .get(&valid)
+            .await
+            .assert_status(200)
+            .header("x-cache"),
+        Some("MISS")
+    );
+    assert_eq!(server.get(&valid).await.header("x-cache"), Some("HIT"));
+    let expired = md5_url(
+        "tok",
+        "/private/cups.jpg",
+        &format!("w=80&expires={}", NOW - 1),
+    );
+    for (url, code) in [
+        (expired.as_str(), "expired"),
+        ("/private/cups.jpg?w=80", "signature_required"),
+        (
+            "/private/cups.jpg?w=80&s=0123456789abcdef0123456789abcdef",
+            "signature_invalid",
+        ),
+    ] {
+        let reply = server.get(url).await;
+        reply.assert_error(403, code);
+        assert!(reply.header("x-cache").is_none());
+    }
+}

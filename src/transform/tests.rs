@@ -9,6 +9,17 @@ fn parsed(q: &str) -> Result<Request, TransformError> {
     parse(&pairs(q))
 }
 
+/// Each query parses to the given canonical form.
+fn assert_canonical(cases: &[(&str, &str)]) {
+    for (query, canonical) in cases {
+        assert_eq!(
+            parsed(query).unwrap().transform.canonical(),
+            *canonical,
+            "{query}"
+        );
+    }
+}
+
 #[test]
 fn aliases_fold_to_imgix_names() {
     let cases = [
@@ -22,13 +33,7 @@ fn aliases_fold_to_imgix_names() {
         ("format=webp&quality=60", "fm=webp&q=60"),
         ("fm=jpeg", "fm=jpg"),
     ];
-    for (query, canonical) in cases {
-        assert_eq!(
-            parsed(query).unwrap().transform.canonical(),
-            canonical,
-            "{query}"
-        );
-    }
+    assert_canonical(&cases);
 }
 
 #[test]
@@ -69,13 +74,7 @@ fn every_parameter_parses_to_its_canonical_value() {
         ("lossless=1&fm=webp", "fm=webp&lossless=1"),
         ("fm=pjpg", "fm=pjpg"),
     ];
-    for (query, canonical) in cases {
-        assert_eq!(
-            parsed(query).unwrap().transform.canonical(),
-            canonical,
-            "{query}"
-        );
-    }
+    assert_canonical(&cases);
 }
 
 #[test]

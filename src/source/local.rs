@@ -29,6 +29,11 @@ impl LocalStore {
     async fn resolve(&self, key: &StorageKey) -> Result<PathBuf, SourceError> {
         let joined = self.root.join(key.relative_path());
         let real = tokio::fs::canonicalize(&joined).await.map_err(io_error)?;
+        self.inside(real)
+    }
+
+    /// The one containment check: a resolved path must stay under the canonical root.
+    fn inside(&self, real: PathBuf) -> Result<PathBuf, SourceError> {
         if real.starts_with(&self.root) {
             Ok(real)
         } else {
@@ -39,7 +44,6 @@ impl LocalStore {
     /// Resolves and stats in one trip to the blocking pool: this runs on every transform
     /// request, cache hits included, because the version is part of the cache key.
     pub async fn version(&self, key: &StorageKey) -> Result<Version, SourceError> {
-        let root = self.root.clone();
         let joined = self.root.join(key.relative_path());
         let stat = tokio::task::spawn_blocking(move || {
             let real = std::fs::canonicalize(&joined)?;
@@ -50,9 +54,7 @@ impl LocalStore {
             .await
             .map_err(|e| SourceError::Io(e.to_string()))?
             .map_err(io_error)?;
-        if !real.starts_with(&root) {
-            return Err(SourceError::OutsideRoot);
-        }
+        self.inside(real)?;
         if !meta.is_file() {
             return Err(SourceError::NotFound);
         }

@@ -72,7 +72,9 @@ impl Error {
             Error::Render(e) => match e {
                 RenderError::NotAnImage => (S::UNSUPPORTED_MEDIA_TYPE, "not_an_image"),
                 RenderError::Corrupt(_) => (S::UNPROCESSABLE_ENTITY, "undecodable"),
-                RenderError::TooManyPixels { .. } => (S::PAYLOAD_TOO_LARGE, "too_large"),
+                RenderError::TooManyPixels { .. } | RenderError::TooManyFrames { .. } => {
+                    (S::PAYLOAD_TOO_LARGE, "too_large")
+                }
                 RenderError::Parameter { .. } => (S::BAD_REQUEST, "bad_parameter"),
                 RenderError::Internal(_) => (S::INTERNAL_SERVER_ERROR, "internal"),
             },

@@ -75,6 +75,9 @@ pub struct LimitsConfig {
     pub max_output_dimension: u32,
     /// Wall-clock budget of one render. Default 30 s; > 0.
     pub render_timeout: Duration,
+    /// Most frames an animated output (`fm=gif` from an animated GIF) may have; more is a
+    /// 413. All frames together must also stay within `max_source_pixels`. Default 256; > 0.
+    pub max_animation_frames: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -160,6 +163,7 @@ impl Default for LimitsConfig {
             max_source_bytes: 50 * MIB,
             max_output_dimension: 8192,
             render_timeout: Duration::from_secs(30),
+            max_animation_frames: 256,
         }
     }
 }

@@ -39,6 +39,7 @@ pub(super) struct RawLimits {
     pub max_source_bytes: Option<RawSize>,
     pub max_output_dimension: Option<i64>,
     pub render_timeout: Option<RawDuration>,
+    pub max_animation_frames: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -176,11 +176,23 @@ fn limits(problems: &mut Problems, raw: &RawLimits) -> LimitsConfig {
         problems.duration(key, raw.render_timeout.as_ref(), default.render_timeout);
     problems.positive(key, &render_timeout, "0s, e.g. \"30s\"");
 
+    let key = "limits.max_animation_frames";
+    let max_animation_frames = match raw.max_animation_frames.map(u32::try_from) {
+        None => default.max_animation_frames,
+        Some(Ok(frames)) => frames,
+        Some(Err(_)) => {
+            problems.push(key, format!("must be between 1 and {}, e.g. 256", u32::MAX));
+            default.max_animation_frames
+        }
+    };
+    problems.positive(key, &max_animation_frames, "0, e.g. 256");
+
     LimitsConfig {
         max_source_pixels,
         max_source_bytes,
         max_output_dimension,
         render_timeout,
+        max_animation_frames,
     }
 }
 

@@ -5,6 +5,7 @@
 //! `blur`/`sharp` → `fit=fill` padding → alpha flattening (JPEG) → encode. `w`/`h` therefore
 //! describe the image as the user finally sees it.
 
+mod colour;
 pub mod decode;
 mod effects;
 mod encode;
@@ -24,6 +25,7 @@ use geometry::{Plan, Window};
 pub struct Limits {
     pub max_source_pixels: u64,
     pub max_output_dimension: u32,
+    pub max_animation_frames: u32,
 }
 
 /// An encoded derivative.
@@ -44,6 +46,8 @@ pub enum RenderError {
     Corrupt(String),
     #[error("the image has {pixels} pixels, above the limit of {limit}")]
     TooManyPixels { pixels: u64, limit: u64 },
+    #[error("the animation has more than {limit} frames")]
+    TooManyFrames { limit: u32 },
     #[error("invalid value for `{name}`: {reason}")]
     Parameter { name: &'static str, reason: String },
     #[error("render failed: {0}")]
@@ -79,37 +83,33 @@ pub fn render(
             reason: e.reason,
         }
     })?;
-    let max_alloc = limits.max_source_pixels.saturating_mul(8);
-    let decoded = decode::decode(source, &header, shrink_on_load(&plan), max_alloc)?;
-    let mut image = arrange(decoded, header.upright, cropped, t);
-    let window = scaled_window(&plan, logical, &image, t.crop);
-    image = resize::resize(image, window, plan.resized)?;
-    image = effects::adjust(image, t.blur, t.sharpen);
-
     let format = t
         .format
         .or(negotiated)
-        .unwrap_or_else(|| default_output(header.format, image.color().has_alpha()));
-    if plan.canvas != plan.resized {
-        let fill = t.background.unwrap_or(if format.has_alpha() {
-            Background {
-                r: 0,
-                g: 0,
-                b: 0,
-                a: 0,
-            }
-        } else {
-            Background::WHITE
-        });
-        image = effects::pad(image, plan.canvas, plan.offset, fill);
-    }
-    if !format.has_alpha() && image.color().has_alpha() {
-        image = effects::flatten(image, t.background.unwrap_or(Background::WHITE));
-    }
+        .unwrap_or_else(|| default_output(header.format, header.has_alpha));
+    let steps = Steps {
+        t,
+        plan,
+        upright: header.upright,
+        cropped,
+        logical,
+        format,
+    };
     let options = EncodeOptions {
         quality: t.effective_quality(),
         lossless: t.lossless,
     };
+    let max_alloc = limits.max_source_pixels.saturating_mul(8);
+    if format == OutputFormat::Gif && header.format == SourceFormat::Gif {
+        let animation = decode::animation::scan(source, limits.max_animation_frames)?;
+        if animation.frames > 1 {
+            return animate(source, &header, animation, &steps, limits, max_alloc);
+        }
+    }
+    let decoded = decode::decode(source, &header, shrink_on_load(&steps.plan), max_alloc)?;
+    let arranged = steps.arrange(decoded.image);
+    let window = steps.window(&arranged);
+    let image = steps.finish(arranged, window, decoded.icc.as_deref())?;
     let bytes = encode::encode(&image, format, options)?;
     Ok(Rendered {
         bytes,
@@ -117,6 +117,101 @@ pub fn render(
         width: image.width(),
         height: image.height(),
     })
+}
+
+/// An animated GIF to an animated GIF: every frame goes through the same steps, with the
+/// crop window chosen once (on the first frame) so that `crop=entropy` cannot jitter.
+fn animate(
+    source: &[u8],
+    header: &decode::Header,
+    animation: decode::animation::Animation,
+    steps: &Steps,
+    limits: &Limits,
+    max_alloc: u64,
+) -> Result<Rendered, RenderError> {
+    let screen = u64::from(header.upright.0) * u64::from(header.upright.1);
+    let pixels = screen.saturating_mul(u64::from(animation.frames));
+    if pixels > limits.max_source_pixels {
+        return Err(RenderError::TooManyPixels {
+            pixels,
+            limit: limits.max_source_pixels,
+        });
+    }
+    let mut frames = Vec::with_capacity(animation.frames as usize);
+    let mut window = None;
+    for frame in decode::animation::frames(source, max_alloc)? {
+        let frame = frame?;
+        let arranged = steps.arrange(DynamicImage::ImageRgba8(frame.image));
+        let window = *window.get_or_insert_with(|| steps.window(&arranged));
+        frames.push((steps.finish(arranged, window, None)?, frame.delay));
+    }
+    let (width, height) = frames
+        .first()
+        .map(|(image, _)| (image.width(), image.height()))
+        .ok_or_else(|| RenderError::Corrupt("the GIF has no frames".into()))?;
+    let bytes = encode::animated_gif(frames, animation.loops)?;
+    Ok(Rendered {
+        bytes,
+        format: OutputFormat::Gif,
+        width,
+        height,
+    })
+}
+
+/// Everything from decoded pixels to pixels ready to encode, for one image or frame.
+struct Steps<'a> {
+    t: &'a Transform,
+    plan: Plan,
+    upright: (u32, u32),
+    cropped: Rect,
+    logical: (u32, u32),
+    format: OutputFormat,
+}
+
+impl Steps<'_> {
+    /// `rect`, `rot` and `flip`.
+    fn arrange(&self, image: DynamicImage) -> DynamicImage {
+        arrange(image, self.upright, self.cropped, self.t)
+    }
+
+    /// The part of the arranged image that the resize reads.
+    fn window(&self, arranged: &DynamicImage) -> Window {
+        scaled_window(&self.plan, self.logical, arranged, self.t.crop)
+    }
+
+    /// Resize, colour conversion to sRGB, effects, padding and alpha flattening.
+    fn finish(
+        &self,
+        arranged: DynamicImage,
+        window: Window,
+        icc: Option<&[u8]>,
+    ) -> Result<DynamicImage, RenderError> {
+        let mut image = resize::resize(arranged, window, self.plan.resized)?;
+        // After the resize, so the conversion costs output pixels, not source pixels; the
+        // resize itself works on gamma-encoded values either way.
+        if let Some(icc) = icc {
+            image = colour::to_srgb(image, icc);
+        }
+        image = effects::adjust(image, self.t.blur, self.t.sharpen);
+        let t = self.t;
+        if self.plan.canvas != self.plan.resized {
+            let fill = t.background.unwrap_or(if self.format.has_alpha() {
+                Background {
+                    r: 0,
+                    g: 0,
+                    b: 0,
+                    a: 0,
+                }
+            } else {
+                Background::WHITE
+            });
+            image = effects::pad(image, self.plan.canvas, self.plan.offset, fill);
+        }
+        if !self.format.has_alpha() && image.color().has_alpha() {
+            image = effects::flatten(image, t.background.unwrap_or(Background::WHITE));
+        }
+        Ok(image)
+    }
 }
 
 /// The source's own format where pixgate writes it; otherwise PNG for images with alpha

@@ -205,6 +205,7 @@ async fn render_miss(
     let render_limits = Limits {
         max_source_pixels: limits.max_source_pixels,
         max_output_dimension: limits.max_output_dimension,
+        max_animation_frames: limits.max_animation_frames,
     };
     let (bytes, t) = (original.bytes.clone(), t.clone());
     app.renders.fetch_add(1, Ordering::Relaxed);

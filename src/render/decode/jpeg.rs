@@ -1,0 +1,137 @@
+//! JPEG through libjpeg-turbo (the `mozjpeg` crate): header and EXIF orientation without
+//! decoding, DCT-domain shrink-on-load, CMYK, embedded ICC profiles, and truncation
+//! detection (libjpeg only warns about a premature end and fills the rest with grey).
+
+use std::io::{BufRead, Read};
+
+use image::{DynamicImage, GrayImage, RgbImage, metadata::Orientation};
+use mozjpeg::{ColorSpace, Decompress, Marker};
+
+use super::corrupt;
+use crate::render::{RenderError, colour};
+
+/// APP1 holds EXIF, APP2 the ICC profile in chunks, APP14 Adobe's colour transform flag.
+const MARKERS: &[Marker] = &[Marker::APP(1), Marker::APP(2), Marker::APP(14)];
+
+pub fn header(bytes: &[u8]) -> Result<((u32, u32), Orientation), RenderError> {
+    let jpeg = Decompress::with_markers(&[Marker::APP(1)])
+        .from_mem(bytes)
+        .map_err(corrupt)?;
+    let size = (jpeg.width() as u32, jpeg.height() as u32);
+    let orientation = jpeg
+        .markers()
+        .filter_map(|m| m.data.strip_prefix(b"Exif\0\0"))
+        .find_map(Orientation::from_exif_chunk)
+        .unwrap_or(Orientation::NoTransforms);
+    Ok((size, orientation))
+}
+
+/// Decoded pixels and the ICC profile still to apply (CMYK is converted here, so it has
+/// none left).
+pub fn decode(bytes: &[u8], shrink: u32) -> Result<(DynamicImage, Option<Vec<u8>>), RenderError> {
+    let mut jpeg = Decompress::with_markers(MARKERS)
+        .from_reader(EndWatch::new(bytes))
+        .map_err(corrupt)?;
+    let icc = icc_profile(&jpeg);
+    let adobe = jpeg.markers().any(|m| m.data.starts_with(b"Adobe"));
+    // libjpeg scales by n/8 in the DCT domain: 1/2, 1/4 and 1/8 skip most of the IDCT work.
+    let numerator = match shrink {
+        s if s >= 8 => 1,
+        4..=7 => 2,
+        2 | 3 => 4,
+        _ => 8,
+    };
+    jpeg.scale(numerator);
+    let space = jpeg.color_space();
+    let cmyk = matches!(space, ColorSpace::JCS_CMYK | ColorSpace::JCS_YCCK);
+    let grey = space == ColorSpace::JCS_GRAYSCALE;
+    let out = if cmyk {
+        ColorSpace::JCS_CMYK
+    } else if grey {
+        ColorSpace::JCS_GRAYSCALE
+    } else {
+        ColorSpace::JCS_RGB
+    };
+    let mut started = jpeg.to_colorspace(out).map_err(corrupt)?;
+    let (w, h) = (started.width() as u32, started.height() as u32);
+    let pixels: Vec<u8> = started.read_scanlines().map_err(corrupt)?;
+    let reader = started.finish_into_inner().map_err(corrupt)?;
+    if reader.hit_end {
+        return Err(RenderError::Corrupt(
+            "the JPEG data ends before its end-of-image marker".into(),
+        ));
+    }
+    let short = || RenderError::Corrupt("short JPEG scanlines".into());
+    Ok(if cmyk {
+        // Photoshop (the Adobe marker) stores CMYK inverted, 0 meaning full ink.
+        let rgb = colour::cmyk_to_srgb(pixels, adobe, icc.as_deref());
+        let image = RgbImage::from_raw(w, h, rgb).ok_or_else(short)?;
+        (DynamicImage::ImageRgb8(image), None)
+    } else if grey {
+        let image = GrayImage::from_raw(w, h, pixels).ok_or_else(short)?;
+        (DynamicImage::ImageLuma8(image), icc)
+    } else {
+        let image = RgbImage::from_raw(w, h, pixels).ok_or_else(short)?;
+        (DynamicImage::ImageRgb8(image), icc)
+    })
+}
+
+/// An ICC profile larger than 64 KiB is split over APP2 segments numbered 1..=n; they are
+/// joined in sequence order. Missing or duplicate chunks mean no usable profile.
+fn icc_profile<R>(jpeg: &Decompress<R>) -> Option<Vec<u8>> {
+    let mut chunks: Vec<(u8, u8, &[u8])> = jpeg
+        .markers()
+        .filter_map(|m| m.data.strip_prefix(b"ICC_PROFILE\0"))
+        .filter_map(|d| Some((*d.first()?, *d.get(1)?, d.get(2..)?)))
+        .collect();
+    let total = chunks.first()?.1;
+    chunks.sort_by_key(|c| c.0);
+    let in_order = chunks
+        .iter()
+        .enumerate()
+        .all(|(i, c)| usize::from(c.0) == i + 1 && c.1 == total);
+    if !in_order || chunks.len() != usize::from(total) {
+        return None;
+    }
+    Some(chunks.iter().flat_map(|c| c.2.iter().copied()).collect())
+}
+
+/// Reads a byte slice and remembers whether libjpeg asked for data past its end: its
+/// source manager then fakes an end-of-image marker and carries on, so this flag is the
+/// only sign that the file was cut short.
+struct EndWatch<'a> {
+    rest: &'a [u8],
+    hit_end: bool,
+}
+
+impl<'a> EndWatch<'a> {
+    fn new(bytes: &'a [u8]) -> Self {
+        EndWatch {
+            rest: bytes,
+            hit_end: false,
+        }
+    }
+}
+
+impl Read for EndWatch<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.rest.read(buf)?;
+        if n == 0 && !buf.is_empty() {
+            self.hit_end = true;
+        }
+        Ok(n)
+    }
+}
+
+impl BufRead for EndWatch<'_> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        if self.rest.is_empty() {
+            self.hit_end = true;
+        }
+        Ok(self.rest)
+    }
+
+    fn consume(&mut self, amount: usize) {
+        self.rest = &self.rest[amount.min(self.rest.len())..];
+    }
+}

@@ -17,6 +17,7 @@ use pixgate::transform::{self, OutputFormat};
 const LIMITS: Limits = Limits {
     max_source_pixels: 100_000_000,
     max_output_dimension: 8192,
+    max_animation_frames: 256,
 };
 
 fn inputs() -> Vec<(String, Vec<u8>)> {

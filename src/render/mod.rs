@@ -227,15 +227,17 @@ fn default_output(source: SourceFormat, has_alpha: bool) -> OutputFormat {
     }
 }
 
-/// The largest power of two (≤ 8) the decoder may shrink by while still delivering at
-/// least as many pixels as the resize needs on both axes.
+/// The largest power of two (≤ 8) the decoder may shrink by while leaving at least a factor
+/// of two for the Lanczos3 resize. The decoder's shrink averages whole DCT blocks, which is
+/// coarser than Lanczos3 and aliases fine detail when it does all the work; libvips leaves
+/// the same margin for the same reason.
 fn shrink_on_load(plan: &Plan) -> u32 {
     let ratio = (plan.window.width / f64::from(plan.resized.0))
         .min(plan.window.height / f64::from(plan.resized.1));
     match ratio {
-        r if r >= 8.0 => 8,
-        r if r >= 4.0 => 4,
-        r if r >= 2.0 => 2,
+        r if r >= 16.0 => 8,
+        r if r >= 8.0 => 4,
+        r if r >= 4.0 => 2,
         _ => 1,
     }
 }

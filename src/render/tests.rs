@@ -5,6 +5,7 @@ use image::{ImageFormat, Rgb, RgbImage, Rgba, RgbaImage};
 const LIMITS: Limits = Limits {
     max_source_pixels: 50_000_000,
     max_output_dimension: 8192,
+    max_animation_frames: 256,
 };
 
 fn png(image: DynamicImage) -> Vec<u8> {
@@ -158,10 +159,12 @@ fn hostile_inputs_fail_cleanly() {
 }
 
 #[test]
-fn shrink_on_load_picks_the_largest_safe_power_of_two() {
+fn shrink_on_load_leaves_lanczos3_at_least_a_factor_of_two() {
     let plan_for = |w: u32| geometry::plan((4000, 2000), &sized(w, w, Fit::Clip), 8192).unwrap();
-    assert_eq!(shrink_on_load(&plan_for(400)), 8);
-    assert_eq!(shrink_on_load(&plan_for(900)), 4);
-    assert_eq!(shrink_on_load(&plan_for(1900)), 2);
+    assert_eq!(shrink_on_load(&plan_for(200)), 8);
+    assert_eq!(shrink_on_load(&plan_for(400)), 4);
+    assert_eq!(shrink_on_load(&plan_for(500)), 4);
+    assert_eq!(shrink_on_load(&plan_for(900)), 2);
+    assert_eq!(shrink_on_load(&plan_for(1900)), 1);
     assert_eq!(shrink_on_load(&plan_for(3000)), 1);
 }

@@ -13,7 +13,17 @@ use crate::render::{RenderError, colour};
 /// APP1 holds EXIF, APP2 the ICC profile in chunks, APP14 Adobe's colour transform flag.
 const MARKERS: &[Marker] = &[Marker::APP(1), Marker::APP(2), Marker::APP(14)];
 
+/// libjpeg refuses larger frames outright (`JPEG_MAX_DIMENSION`).
+const LIBJPEG_MAX_DIMENSION: u32 = 65_500;
+
 pub fn header(bytes: &[u8]) -> Result<((u32, u32), Orientation), RenderError> {
+    // A frame libjpeg would refuse as an error is reported by size instead, so the pixel limit
+    // answers it as too large (413) rather than undecodable.
+    if let Some(size) = frame_size(bytes)
+        && size.0.max(size.1) > LIBJPEG_MAX_DIMENSION
+    {
+        return Ok((size, Orientation::NoTransforms));
+    }
     let jpeg = Decompress::with_markers(&[Marker::APP(1)])
         .from_mem(bytes)
         .map_err(corrupt)?;
@@ -24,6 +34,28 @@ pub fn header(bytes: &[u8]) -> Result<((u32, u32), Orientation), RenderError> {
         .find_map(Orientation::from_exif_chunk)
         .unwrap_or(Orientation::NoTransforms);
     Ok((size, orientation))
+}
+
+/// The size in the start-of-frame segment, found by walking the marker segments; `None` when
+/// the walk ends before one.
+fn frame_size(bytes: &[u8]) -> Option<(u32, u32)> {
+    let mut at = 2;
+    loop {
+        let segment = bytes.get(at..at + 4)?;
+        if segment[0] != 0xFF {
+            return None;
+        }
+        let marker = segment[1];
+        let length = usize::from(u16::from_be_bytes([segment[2], segment[3]]));
+        // SOF0–SOF15, except DHT (C4), JPG (C8) and DAC (CC).
+        if (0xC0..=0xCF).contains(&marker) && !matches!(marker, 0xC4 | 0xC8 | 0xCC) {
+            let sof = bytes.get(at + 5..at + 9)?;
+            let height = u16::from_be_bytes([sof[0], sof[1]]);
+            let width = u16::from_be_bytes([sof[2], sof[3]]);
+            return Some((u32::from(width), u32::from(height)));
+        }
+        at += 2 + length;
+    }
 }
 
 /// Decoded pixels and the ICC profile still to apply (CMYK is converted here, so it has

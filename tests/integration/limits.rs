@@ -1,0 +1,276 @@
+//! Hostile and broken sources (issue 3, contract §4): sizes are checked from the header before
+//! any pixel buffer exists, so decompression bombs are refused with a clean 413 and the
+//! process's memory does not grow; truncated and corrupt files of every format are 422, never
+//! 500 and never a dropped connection.
+
+use std::borrow::Cow;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use crate::support::{
+    Daemon, Reply, Root, TestServer, config, fixture, pixgate_command, raw_request, strip_ansi,
+};
+
+/// Start-up is quick; this only bounds a broken build.
+const STARTUP: Duration = Duration::from_secs(30);
+
+// ---------------------------------------------------------------------------------------------
+// Bombs: tiny files whose headers claim enormous images
+// ---------------------------------------------------------------------------------------------
+
+/// CRC-32 (ISO-HDLC), as PNG chunks carry it.
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &byte in bytes {
+        crc ^= u32::from(byte);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+fn png_chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+    out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+    let start = out.len();
+    out.extend_from_slice(kind);
+    out.extend_from_slice(data);
+    let crc = crc32(&out[start..]);
+    out.extend_from_slice(&crc.to_be_bytes());
+}
+
+/// A well-formed PNG whose IHDR claims `width`×`height` RGBA, with 64 zero bytes of data.
+fn png_claiming(width: u32, height: u32) -> Vec<u8> {
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut ihdr = Vec::new();
+    ihdr.extend_from_slice(&width.to_be_bytes());
+    ihdr.extend_from_slice(&height.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 6, 0, 0, 0]);
+    png_chunk(&mut out, b"IHDR", &ihdr);
+    // zlib of 64 zero bytes.
+    png_chunk(
+        &mut out,
+        b"IDAT",
+        &[120, 156, 99, 96, 160, 12, 0, 0, 0, 64, 0, 1],
+    );
+    png_chunk(&mut out, b"IEND", &[]);
+    out
+}
+
+/// A real JPEG whose start-of-frame is rewritten to claim 65535×65535.
+fn jpeg_claiming_65535_squared() -> Vec<u8> {
+    let mut jpeg = fixture("forest-800x500.jpg");
+    // Walk the marker segments (an EXIF thumbnail inside APP1 has its own SOF).
+    let mut sof = 2;
+    while !matches!(jpeg[sof + 1], 0xC0 | 0xC1 | 0xC2) {
+        assert_eq!(jpeg[sof], 0xFF, "marker at {sof}");
+        sof += 2 + usize::from(u16::from_be_bytes([jpeg[sof + 2], jpeg[sof + 3]]));
+    }
+    // FF Cn, length (2), precision (1), height (2), width (2).
+    jpeg[sof + 5..sof + 9].copy_from_slice(&[0xFF, 0xFF, 0xFF, 0xFF]);
+    jpeg
+}
+
+/// A GIF with a `screen` logical screen holding `frames` 1×1 frames.
+fn gif_of(screen: (u16, u16), frames: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    {
+        let palette = [0u8, 0, 0, 255, 255, 255];
+        let mut encoder = gif::Encoder::new(&mut out, screen.0, screen.1, &palette).unwrap();
+        encoder.set_repeat(gif::Repeat::Infinite).unwrap();
+        for i in 0..frames {
+            let frame = gif::Frame {
+                width: 1,
+                height: 1,
+                delay: 2,
+                buffer: Cow::Owned(vec![(i % 2) as u8]),
+                ..gif::Frame::default()
+            };
+            encoder.write_frame(&frame).unwrap();
+        }
+    }
+    out
+}
+
+/// A running `pixgate serve` over `root` with the default limits, and its address.
+fn serve(root: &Root) -> (Daemon, SocketAddr) {
+    let dir = root.path().display().to_string();
+    let toml = format!(
+        "[server]\nlisten = \"127.0.0.1:0\"\n\n[[sources]]\nname = \"demo\"\nroot = {dir:?}\n"
+    );
+    let config = root.path().join("pixgate.toml");
+    std::fs::write(&config, toml).unwrap();
+    let config = config.display().to_string();
+    let mut daemon = Daemon::spawn(pixgate_command(
+        &["serve", "--config", &config],
+        &[("RUST_LOG", "info")],
+    ));
+    let addr = daemon.wait_for_lines(1, STARTUP, |line| {
+        let line = strip_ansi(line);
+        let at = line.find("listening on http://")? + "listening on http://".len();
+        Some(line[at..].split_whitespace().next()?.to_string())
+    });
+    (daemon, addr[0].parse().unwrap())
+}
+
+async fn get(addr: SocketAddr, target: &str) -> Reply {
+    raw_request(addr, "GET", target, &[]).await
+}
+
+/// Each bomb is refused from its header through the real binary, and the process's peak
+/// memory stays where an idle server's is: nothing near the claimed sizes (a 100000² RGBA
+/// buffer is 40 GB, 65535² RGB 12 GB) was ever allocated.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn decompression_bombs_are_refused_from_the_header_with_bounded_memory() {
+    let root = Root::new();
+    root.put("png-100000.png", &png_claiming(100_000, 100_000))
+        .put("jpeg-65535.jpg", &jpeg_claiming_65535_squared())
+        .put("gif-screen.gif", &gif_of((65_535, 65_535), 1))
+        .put("gif-frames.gif", &gif_of((2000, 2000), 3000))
+        .put_fixture("forest.jpg", "forest-800x500.jpg");
+    let (daemon, addr) = serve(&root);
+    // A real render first, so the baseline includes the codecs' working memory.
+    let reply = get(addr, "/forest.jpg?w=100").await;
+    reply.assert_image("jpeg");
+    let baseline = daemon.peak_rss_kib();
+
+    for target in [
+        "/png-100000.png?w=100",
+        "/png-100000.png?w=100&fm=webp",
+        "/jpeg-65535.jpg?w=100",
+        "/jpeg-65535.jpg?w=100&fm=png",
+        "/gif-screen.gif?w=100",
+        "/gif-screen.gif?w=100&fm=gif",
+        // 3000 frames: more than `max_animation_frames` (256), counted without decoding.
+        "/gif-frames.gif?w=100&fm=gif",
+    ] {
+        for _ in 0..3 {
+            let message = get(addr, target).await.assert_error(413, "too_large");
+            assert!(!message.is_empty(), "{target}");
+        }
+    }
+    // The many-frames GIF is fine as a still: only its first frame is decoded.
+    get(addr, "/gif-frames.gif?w=100&fm=png")
+        .await
+        .assert_image("png");
+
+    let peak = daemon.peak_rss_kib();
+    eprintln!("peak RSS: {baseline} KiB after one render, {peak} KiB after the bombs");
+    // The still GIF composites one 2000² RGBA screen (16 MB) plus its resize; the bombs add
+    // nothing. 64 MB of headroom is far below any claimed size.
+    assert!(
+        peak < baseline + 64 * 1024,
+        "peak RSS grew from {baseline} KiB to {peak} KiB"
+    );
+    // Still serving.
+    get(addr, "/forest.jpg?w=120").await.assert_image("jpeg");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Truncated and corrupt files of every format
+// ---------------------------------------------------------------------------------------------
+
+/// Every input kind the fixtures hold, with the output asked of it.
+const KINDS: &[(&str, &str)] = &[
+    ("forest-800x500.jpg", "w=100"),
+    ("inputs/forest-progressive.jpg", "w=100"),
+    ("inputs/grey.jpg", "w=100"),
+    ("inputs/cups-cmyk.jpg", "w=100"),
+    ("inputs/cups-rgb.png", "w=100"),
+    ("inputs/cups-palette.png", "w=100"),
+    ("inputs/cups-16bit.png", "w=100"),
+    ("inputs/grey-alpha.png", "w=100"),
+    ("inputs/forest-lossy.webp", "w=100"),
+    ("inputs/kite-lossless.webp", "w=100"),
+    ("inputs/cups-alpha.webp", "w=100"),
+    ("inputs/forest-still.gif", "w=100"),
+    ("kite-animated-480x300.gif", "w=100"),
+    ("kite-animated-480x300.gif", "w=100&fm=gif"),
+    ("inputs/forest.bmp", "w=100"),
+    ("inputs/forest.tiff", "w=100"),
+    // ("inputs/cups-alpha.avif", "w=100&fm=png"),
+];
+
+fn name_of(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
+/// Each file cut to 60% of its length: the header is intact, the pixel data is not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn truncated_files_of_every_format_are_422() {
+    let root = Root::new();
+    for (path, _) in KINDS {
+        let bytes = fixture(path);
+        root.put(
+            &format!("cut-{}", name_of(path)),
+            &bytes[..bytes.len() * 6 / 10],
+        );
+        root.put(name_of(path), &bytes);
+    }
+    let server = TestServer::start(config(vec![root.source("demo")])).await;
+    for (path, query) in KINDS {
+        // The whole file renders, so the 422 below is about the cut and nothing else.
+        let whole = server
+            .raw("GET", &format!("/{}?{query}", name_of(path)), &[])
+            .await;
+        assert_eq!(whole.status, 200, "{path}?{query}: {}", whole.text());
+        let target = format!("/cut-{}?{query}", name_of(path));
+        let reply = server.raw("GET", &target, &[]).await;
+        reply.assert_error(422, "undecodable");
+    }
+}
+
+/// Each file with a run of its middle bytes overwritten. Decoders may conceal damage in
+/// entropy-coded data (a JPEG shows grey blocks), so the answer is an image or a 422 — never a
+/// 5xx and never a dropped connection; the server keeps serving.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn corrupt_files_of_every_format_are_an_image_or_422_never_5xx() {
+    let root = Root::new();
+    for (path, _) in KINDS {
+        let mut bytes = fixture(path);
+        let middle = bytes.len() / 2;
+        for (i, byte) in bytes[middle..middle + 64].iter_mut().enumerate() {
+            *byte = (i as u8).wrapping_mul(37) ^ 0xA5;
+        }
+        root.put(&format!("bad-{}", name_of(path)), &bytes);
+        // Header damage: the bytes just past the signature.
+        let mut bytes = fixture(path);
+        for byte in &mut bytes[12..28] {
+            *byte ^= 0xFF;
+        }
+        root.put(&format!("badhead-{}", name_of(path)), &bytes);
+    }
+    root.put_fixture("forest-800x500.jpg", "forest-800x500.jpg");
+    let server = TestServer::start(config(vec![root.source("demo")])).await;
+    for (path, query) in KINDS {
+        for prefix in ["bad", "badhead"] {
+            let target = format!("/{prefix}-{}?{query}", name_of(path));
+            let reply = server.raw("GET", &target, &[]).await;
+            eprintln!("{target}: {}", reply.status);
+            match reply.status {
+                200 => {
+                    assert!(
+                        crate::support::image_kind(&reply.body).is_some(),
+                        "{target}"
+                    );
+                }
+                415 => {
+                    // Header damage can leave bytes that are no known format at all.
+                    assert_eq!(prefix, "badhead", "{target}");
+                    reply.assert_error(415, "not_an_image");
+                }
+                _ => {
+                    reply.assert_error(422, "undecodable");
+                }
+            }
+        }
+    }
+    server
+        .get("/forest-800x500.jpg?w=50")
+        .await
+        .assert_image("jpeg");
+}

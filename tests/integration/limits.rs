@@ -66,7 +66,7 @@ fn jpeg_claiming_65535_squared() -> Vec<u8> {
     let mut jpeg = fixture("forest-800x500.jpg");
     // Walk the marker segments (an EXIF thumbnail inside APP1 has its own SOF).
     let mut sof = 2;
-    while !matches!(jpeg[sof + 1], 0xC0 | 0xC1 | 0xC2) {
+    while !matches!(jpeg[sof + 1], 0xC0..=0xC2) {
         assert_eq!(jpeg[sof], 0xFF, "marker at {sof}");
         sof += 2 + usize::from(u16::from_be_bytes([jpeg[sof + 2], jpeg[sof + 3]]));
     }

@@ -7,6 +7,7 @@
 
 mod support;
 
+mod animation_metadata;
 mod cache;
 mod cache_load;
 mod cli_check_config;
@@ -14,6 +15,7 @@ mod cli_sign;
 mod errors;
 mod golden;
 mod headers;
+mod limits;
 mod params;
 mod passthrough;
 mod project;

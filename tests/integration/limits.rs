@@ -8,7 +8,8 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use crate::support::{
-    Daemon, Reply, Root, TestServer, config, fixture, pixgate_command, raw_request, strip_ansi,
+    Daemon, Reply, Root, TestServer, config, fixture, pixgate_command, png_chunk, raw_request,
+    strip_ansi,
 };
 
 /// Start-up is quick; this only bounds a broken build.
@@ -18,46 +19,20 @@ const STARTUP: Duration = Duration::from_secs(30);
 // Bombs: tiny files whose headers claim enormous images
 // ---------------------------------------------------------------------------------------------
 
-/// CRC-32 (ISO-HDLC), as PNG chunks carry it.
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &byte in bytes {
-        crc ^= u32::from(byte);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
-}
-
-fn png_chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
-    out.extend_from_slice(&(data.len() as u32).to_be_bytes());
-    let start = out.len();
-    out.extend_from_slice(kind);
-    out.extend_from_slice(data);
-    let crc = crc32(&out[start..]);
-    out.extend_from_slice(&crc.to_be_bytes());
-}
-
 /// A well-formed PNG whose IHDR claims `width`×`height` RGBA, with 64 zero bytes of data.
 fn png_claiming(width: u32, height: u32) -> Vec<u8> {
-    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
     let mut ihdr = Vec::new();
     ihdr.extend_from_slice(&width.to_be_bytes());
     ihdr.extend_from_slice(&height.to_be_bytes());
     ihdr.extend_from_slice(&[8, 6, 0, 0, 0]);
-    png_chunk(&mut out, b"IHDR", &ihdr);
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    out.extend(png_chunk(b"IHDR", &ihdr));
     // zlib of 64 zero bytes.
-    png_chunk(
-        &mut out,
+    out.extend(png_chunk(
         b"IDAT",
         &[120, 156, 99, 96, 160, 12, 0, 0, 0, 64, 0, 1],
-    );
-    png_chunk(&mut out, b"IEND", &[]);
+    ));
+    out.extend(png_chunk(b"IEND", &[]));
     out
 }
 

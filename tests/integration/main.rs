@@ -7,7 +7,7 @@
 
 mod support;
 
-mod animation_metadata;
+mod animation;
 mod cache;
 mod cache_load;
 mod cli_check_config;
@@ -16,6 +16,7 @@ mod errors;
 mod golden;
 mod headers;
 mod limits;
+mod metadata;
 mod params;
 mod passthrough;
 mod project;

@@ -8,8 +8,8 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use crate::support::{
-    Daemon, Reply, Root, TestServer, config, fixture, pixgate_command, png_chunk, raw_request,
-    strip_ansi,
+    Daemon, Reply, Root, TestServer, config, fixture, is_jpeg_frame, jpeg_segments,
+    pixgate_command, png_chunk, raw_request, strip_ansi,
 };
 
 /// Start-up is quick; this only bounds a broken build.
@@ -39,12 +39,11 @@ fn png_claiming(width: u32, height: u32) -> Vec<u8> {
 /// A real JPEG whose start-of-frame is rewritten to claim 65535×65535.
 fn jpeg_claiming_65535_squared() -> Vec<u8> {
     let mut jpeg = fixture("forest-800x500.jpg");
-    // Walk the marker segments (an EXIF thumbnail inside APP1 has its own SOF).
-    let mut sof = 2;
-    while !matches!(jpeg[sof + 1], 0xC0..=0xC2) {
-        assert_eq!(jpeg[sof], 0xFF, "marker at {sof}");
-        sof += 2 + usize::from(u16::from_be_bytes([jpeg[sof + 2], jpeg[sof + 3]]));
-    }
+    // The real frame header, not the one of an EXIF thumbnail inside APP1.
+    let (sof, _, _) = jpeg_segments(&jpeg)
+        .into_iter()
+        .find(|&(_, marker, _)| is_jpeg_frame(marker))
+        .expect("a frame header");
     // FF Cn, length (2), precision (1), height (2), width (2).
     jpeg[sof + 5..sof + 9].copy_from_slice(&[0xFF, 0xFF, 0xFF, 0xFF]);
     jpeg

@@ -1,7 +1,7 @@
 //! Metadata (contract §3, issue 3): derivatives carry no EXIF, XMP, ICC, IPTC or comments
 //! while passthrough keeps every byte; EXIF orientation is applied before it goes.
 
-use crate::support::{Root, TestServer, config, decode, fixture, png_chunk};
+use crate::support::{Root, TestServer, config, decode, fixture, jpeg_segments, png_chunk};
 
 const KITE: &str = "kite-animated-480x300.gif";
 
@@ -194,23 +194,10 @@ fn loaded_jpeg() -> Vec<u8> {
 
 /// The markers of a JPEG's segments up to its first scan.
 fn jpeg_markers(bytes: &[u8]) -> Vec<u8> {
-    assert_eq!(&bytes[..2], [0xFF, 0xD8], "SOI");
-    let mut markers = Vec::new();
-    let mut at = 2;
-    while at + 4 <= bytes.len() {
-        assert_eq!(bytes[at], 0xFF, "JPEG segment at {at}");
-        let marker = bytes[at + 1];
-        if marker == 0xFF {
-            at += 1;
-            continue;
-        }
-        markers.push(marker);
-        if marker == 0xDA {
-            break;
-        }
-        at += 2 + usize::from(u16::from_be_bytes([bytes[at + 2], bytes[at + 3]]));
-    }
-    markers
+    jpeg_segments(bytes)
+        .into_iter()
+        .map(|(_, marker, _)| marker)
+        .collect()
 }
 
 /// `inputs/cups-p3.png` (320×200 with an iCCP profile) with tEXt, zTXt, iTXt and an eXIf

@@ -6,7 +6,8 @@ use image::{Rgba, RgbaImage};
 
 use crate::support::{
     BLUE, GREEN, RED, Reply, Root, TestServer, YELLOW, config, decode, dimensions, gradient_png,
-    halves_png, image_kind, jpeg_frame_markers, mean_abs_diff, png, stacked_png,
+    halves_png, image_kind, is_jpeg_frame, jpeg_frame_markers, jpeg_segments, mean_abs_diff, png,
+    stacked_png,
 };
 
 const WHITE: [u8; 4] = [255, 255, 255, 255];
@@ -1012,31 +1013,18 @@ async fn q_bounds_1_and_100_are_accepted_and_ordered() {
 
 /// `(H, V)` sampling factors of each component (Y, Cb, Cr) in a JPEG's start-of-frame header.
 fn jpeg_sampling_factors(bytes: &[u8]) -> Vec<(u8, u8)> {
-    let mut at = 2;
-    while at + 4 <= bytes.len() {
-        assert_eq!(bytes[at], 0xFF, "JPEG segment at {at}");
-        let marker = bytes[at + 1];
-        if marker == 0xFF {
-            at += 1;
-            continue;
-        }
-        let length = usize::from(u16::from_be_bytes([bytes[at + 2], bytes[at + 3]]));
-        let is_frame = (0xC0..=0xCF).contains(&marker) && ![0xC4, 0xC8, 0xCC].contains(&marker);
-        if is_frame {
-            // P (1), Y (2), X (2), Nf (1), then Nf × (C, H<<4 | V, Tq).
-            let segment = &bytes[at + 4..at + 2 + length];
-            let count = usize::from(segment[5]);
-            return (0..count)
-                .map(|i| {
-                    let hv = segment[6 + 3 * i + 1];
-                    (hv >> 4, hv & 0x0F)
-                })
-                .collect();
-        }
-        assert_ne!(marker, 0xDA, "scan before any frame header");
-        at += 2 + length;
-    }
-    panic!("no JPEG frame header")
+    let (_, _, frame) = jpeg_segments(bytes)
+        .into_iter()
+        .find(|&(_, marker, _)| is_jpeg_frame(marker))
+        .expect("a JPEG frame header");
+    // P (1), Y (2), X (2), Nf (1), then Nf × (C, H<<4 | V, Tq).
+    let count = usize::from(frame[5]);
+    (0..count)
+        .map(|i| {
+            let hv = frame[6 + 3 * i + 1];
+            (hv >> 4, hv & 0x0F)
+        })
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

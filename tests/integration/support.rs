@@ -527,10 +527,11 @@ fn avif_dimensions(bytes: &[u8]) -> Option<(u32, u32)> {
     Some((field(8)?, field(12)?))
 }
 
-/// The start-of-frame markers (`0xC0`…`0xCF` minus DHT/JPG/DAC) of a JPEG, found by walking its
-/// segments up to the first scan.
-pub fn jpeg_frame_markers(bytes: &[u8]) -> Vec<u8> {
-    let mut markers = Vec::new();
+/// A JPEG's marker segments up to and including the first scan header: (offset of the
+/// marker, marker, payload after the length field).
+pub fn jpeg_segments(bytes: &[u8]) -> Vec<(usize, u8, &[u8])> {
+    assert_eq!(&bytes[..2], [0xFF, 0xD8], "SOI");
+    let mut segments = Vec::new();
     let mut at = 2;
     while at + 4 <= bytes.len() {
         assert_eq!(bytes[at], 0xFF, "JPEG segment at {at}");
@@ -539,16 +540,28 @@ pub fn jpeg_frame_markers(bytes: &[u8]) -> Vec<u8> {
             at += 1;
             continue;
         }
-        if (0xC0..=0xCF).contains(&marker) && ![0xC4, 0xC8, 0xCC].contains(&marker) {
-            markers.push(marker);
-        }
+        let length = usize::from(u16::from_be_bytes([bytes[at + 2], bytes[at + 3]]));
+        segments.push((at, marker, &bytes[at + 4..at + 2 + length]));
         if marker == 0xDA {
             break;
         }
-        let length = usize::from(u16::from_be_bytes([bytes[at + 2], bytes[at + 3]]));
         at += 2 + length;
     }
-    markers
+    segments
+}
+
+/// Whether `marker` starts a frame header: `0xC0`…`0xCF` minus DHT, JPG and DAC.
+pub fn is_jpeg_frame(marker: u8) -> bool {
+    (0xC0..=0xCF).contains(&marker) && ![0xC4, 0xC8, 0xCC].contains(&marker)
+}
+
+/// The start-of-frame markers of a JPEG.
+pub fn jpeg_frame_markers(bytes: &[u8]) -> Vec<u8> {
+    jpeg_segments(bytes)
+        .into_iter()
+        .map(|(_, marker, _)| marker)
+        .filter(|&marker| is_jpeg_frame(marker))
+        .collect()
 }
 
 /// Mean absolute difference of the RGB channels, 0–255.

@@ -313,8 +313,6 @@ fn gif_repeat(bytes: &[u8]) -> gif::Repeat {
     decoder.repeat()
 }
 
-/// Every extension block of a GIF: its label, and for application extensions the 11-byte
-/// identifier.
 // ---------------------------------------------------------------------------------------------
 // Pixels
 // ---------------------------------------------------------------------------------------------

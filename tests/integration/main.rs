@@ -12,6 +12,7 @@ mod cache;
 mod cache_load;
 mod cli_check_config;
 mod cli_sign;
+mod colour;
 mod errors;
 mod golden;
 mod headers;

@@ -1,7 +1,9 @@
 //! Metadata (contract §3, issue 3): derivatives carry no EXIF, XMP, ICC, IPTC or comments
 //! while passthrough keeps every byte; EXIF orientation is applied before it goes.
 
-use crate::support::{Root, TestServer, config, decode, fixture, jpeg_segments, png_chunk};
+use crate::support::{
+    Root, TestServer, config, decode, fixture, jpeg_segments, png_chunk, png_chunks,
+};
 
 const KITE: &str = "kite-animated-480x300.gif";
 
@@ -243,19 +245,6 @@ fn assert_no_png_metadata(bytes: &[u8], case: &str) {
             names(&chunks)
         );
     }
-}
-
-/// The chunk types of a PNG, in order.
-fn png_chunks(bytes: &[u8]) -> Vec<[u8; 4]> {
-    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
-    let mut chunks = Vec::new();
-    let mut at = 8;
-    while at + 8 <= bytes.len() {
-        let length = u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
-        chunks.push(bytes[at + 4..at + 8].try_into().unwrap());
-        at += 12 + length;
-    }
-    chunks
 }
 
 /// The chunk FourCCs inside a WebP's RIFF container, in order.

@@ -749,3 +749,16 @@ pub fn crc32(bytes: &[u8]) -> u32 {
     }
     !crc
 }
+
+/// The chunk types of a PNG, in order.
+pub fn png_chunks(bytes: &[u8]) -> Vec<[u8; 4]> {
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+    let mut chunks = Vec::new();
+    let mut at = 8;
+    while at + 8 <= bytes.len() {
+        let length = u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
+        chunks.push(bytes[at + 4..at + 8].try_into().unwrap());
+        at += 12 + length;
+    }
+    chunks
+}

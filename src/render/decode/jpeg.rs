@@ -65,7 +65,9 @@ pub fn decode(bytes: &[u8], shrink: u32) -> Result<(DynamicImage, Option<Vec<u8>
         .from_reader(EndWatch::new(bytes))
         .map_err(corrupt)?;
     let icc = icc_profile(&jpeg);
-    let adobe = jpeg.markers().any(|m| m.data.starts_with(b"Adobe"));
+    let adobe = jpeg
+        .markers()
+        .any(|m| m.marker == Marker::APP(14) && m.data.starts_with(b"Adobe"));
     // libjpeg scales by n/8 in the DCT domain: 1/2, 1/4 and 1/8 skip most of the IDCT work.
     let numerator = match shrink {
         s if s >= 8 => 1,

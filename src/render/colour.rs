@@ -17,11 +17,9 @@ pub fn to_srgb(image: DynamicImage, icc: &[u8]) -> DynamicImage {
         DynamicImage::ImageRgb8(rgb) => transform(icc, Layout::Rgb, rgb.as_raw(), Layout::Rgb)
             .and_then(|px| RgbImage::from_raw(rgb.width(), rgb.height(), px))
             .map(DynamicImage::ImageRgb8),
-        DynamicImage::ImageRgba8(rgba) => {
-            transform(icc, Layout::Rgba, rgba.as_raw(), Layout::Rgba)
-                .and_then(|px| RgbaImage::from_raw(rgba.width(), rgba.height(), px))
-                .map(DynamicImage::ImageRgba8)
-        }
+        DynamicImage::ImageRgba8(rgba) => transform(icc, Layout::Rgba, rgba.as_raw(), Layout::Rgba)
+            .and_then(|px| RgbaImage::from_raw(rgba.width(), rgba.height(), px))
+            .map(DynamicImage::ImageRgba8),
         _ => None,
     }));
     match converted {

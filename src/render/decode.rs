@@ -2,10 +2,14 @@
 //! limit before any pixel buffer exists, decodes (JPEG at a reduced DCT scale when the output
 //! is small) and returns upright 8-bit pixels with the EXIF orientation applied, plus the
 //! embedded ICC profile still to be applied. Every decoder runs under `catch_unwind`: a
-//! decoder panic is a corrupt file to the client, never a dropped connection.
+//! decoder panic is a corrupt file to the client, never a dropped connection. AVIF is read by
+//! `avif` (container, sizes from `ispe`), `av1` (rav1d: the crate's only `unsafe`) and `yuv`.
 
 pub mod animation;
+mod av1;
+mod avif;
 mod jpeg;
+mod yuv;
 
 use std::io::Cursor;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -23,11 +27,16 @@ pub enum SourceFormat {
     Webp,
     Bmp,
     Tiff,
+    /// Still AVIF; of an animated one (`avis`), its primary still image.
+    Avif,
 }
 
 impl SourceFormat {
     /// Recognises a decodable image from its first bytes; `None` for anything else.
     pub fn sniff(bytes: &[u8]) -> Option<SourceFormat> {
+        if avif::is_avif(bytes) {
+            return Some(SourceFormat::Avif);
+        }
         Some(match image::guess_format(bytes).ok()? {
             ImageFormat::Jpeg => SourceFormat::Jpeg,
             ImageFormat::Png => SourceFormat::Png,
@@ -47,6 +56,7 @@ impl SourceFormat {
             SourceFormat::Webp => ImageFormat::WebP,
             SourceFormat::Bmp => ImageFormat::Bmp,
             SourceFormat::Tiff => ImageFormat::Tiff,
+            SourceFormat::Avif => ImageFormat::Avif,
         }
     }
 }
@@ -74,6 +84,10 @@ pub fn header(bytes: &[u8], max_pixels: u64) -> Result<Header, RenderError> {
         SourceFormat::Jpeg => {
             let (size, orientation) = jpeg::header(bytes)?;
             Ok((size, orientation, false))
+        }
+        SourceFormat::Avif => {
+            let info = avif::info(bytes)?;
+            Ok((info.size, info.orientation, info.has_alpha))
         }
         _ => {
             let mut decoder = generic_decoder(bytes, format, None)?;
@@ -107,6 +121,7 @@ pub fn decode(
 ) -> Result<Decoded, RenderError> {
     let (mut image, icc) = guarded(|| match header.format {
         SourceFormat::Jpeg => jpeg::decode(bytes, shrink),
+        SourceFormat::Avif => avif::decode(bytes, &avif::info(bytes)?),
         format => {
             let mut decoder = generic_decoder(bytes, format, Some(max_alloc))?;
             let icc = decoder.icc_profile().ok().flatten();

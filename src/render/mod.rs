@@ -222,6 +222,7 @@ fn default_output(source: SourceFormat, has_alpha: bool) -> OutputFormat {
         SourceFormat::Png => OutputFormat::Png,
         SourceFormat::Gif => OutputFormat::Gif,
         SourceFormat::Webp => OutputFormat::Webp,
+        SourceFormat::Avif => OutputFormat::Avif,
         SourceFormat::Bmp | SourceFormat::Tiff if has_alpha => OutputFormat::Png,
         SourceFormat::Bmp | SourceFormat::Tiff => OutputFormat::Jpeg,
     }

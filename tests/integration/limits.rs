@@ -166,7 +166,7 @@ const KINDS: &[(&str, &str)] = &[
     ("kite-animated-480x300.gif", "w=100&fm=gif"),
     ("inputs/forest.bmp", "w=100"),
     ("inputs/forest.tiff", "w=100"),
-    // ("inputs/cups-alpha.avif", "w=100&fm=png"),
+    ("inputs/cups-alpha.avif", "w=100&fm=png"),
 ];
 
 fn name_of(path: &str) -> &str {

@@ -8,6 +8,7 @@
 mod support;
 
 mod animation;
+mod avif;
 mod cache;
 mod cache_load;
 mod cli_check_config;

@@ -926,8 +926,9 @@ async fn lossless_webp_decodes_to_exactly_the_source_pixels() {
 async fn lossless_avif_is_the_highest_quality_encode() {
     let root = root();
     let server = server(&root).await;
-    // pixgate documents `lossless=1` for AVIF as "highest quality" (q=100). No AVIF decoder
-    // here, so judge by bytes: the same as q=100, different from and larger than the default.
+    // pixgate documents `lossless=1` for AVIF as "highest quality" (q=100): the same bytes as
+    // q=100, different from and larger than the default, and closer to the source once
+    // decoded back (through pixgate's own AVIF input, as PNG).
     let get = |query: &'static str| {
         let server = &server;
         async move {
@@ -948,6 +949,23 @@ async fn lossless_avif_is_the_highest_quality_encode() {
         lossy.len()
     );
     assert_eq!(lossless, best, "lossless=1 is documented as q=100");
+    root.put("lossless.avif", &lossless)
+        .put("lossy.avif", &lossy);
+    let reference = decode(&server.get("/g64.png?w=32&fm=png").await.body);
+    let error = |name: &'static str| {
+        let server = &server;
+        let reference = &reference;
+        async move {
+            let reply = server.get(&format!("/{name}?fm=png")).await;
+            reply.assert_image("png");
+            mean_abs_diff(&decode(&reply.body), reference)
+        }
+    };
+    let (lossless, lossy) = (error("lossless.avif").await, error("lossy.avif").await);
+    assert!(
+        lossless <= lossy,
+        "decoded back, lossless=1 is {lossless:.2} from the source, the default {lossy:.2}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -10,7 +10,7 @@ use std::path::Path;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use image::imageops::FilterType;
-use pixgate::render::{Limits, render};
+use pixgate::render::{Av1Decoding, Limits, render};
 use pixgate::signature::{self, Method, Policy, Scheme};
 use pixgate::transform::{self, OutputFormat};
 
@@ -18,6 +18,7 @@ const LIMITS: Limits = Limits {
     max_source_pixels: 100_000_000,
     max_output_dimension: 8192,
     max_animation_frames: 256,
+    av1: Av1Decoding::InProcess,
 };
 
 fn inputs() -> Vec<(String, Vec<u8>)> {

@@ -55,6 +55,9 @@ enum Command {
         #[arg(long, default_value = "pixgate.toml")]
         config: PathBuf,
     },
+    /// Internal: decodes one AV1 item from stdin for `serve` (a crash stays in this process).
+    #[command(hide = true)]
+    DecodeAv1,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -82,6 +85,7 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve { config } => serve(&config),
+        Command::DecodeAv1 => pixgate::render::av1_child_main().context("decode-av1"),
         Command::CheckConfig { config } => {
             let config = load(&config)?;
             println!("configuration ok: {} source(s)", config.sources.len());
@@ -161,7 +165,10 @@ fn unix_now() -> u64 {
 }
 
 fn serve(path: &Path) -> anyhow::Result<()> {
-    let config = load(path)?;
+    let mut config = load(path)?;
+    // AV1 is decoded by this same binary in a child process (see `render::decode::av1_child`).
+    config.limits.av1_decoder =
+        Some(std::env::current_exe().context("finding this program for AV1 decoding")?);
     init_logging(config.log.format);
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async move {

@@ -78,6 +78,10 @@ pub struct LimitsConfig {
     /// Most frames an animated output (`fm=gif` from an animated GIF) may have; more is a
     /// 413. All frames together must also stay within `max_source_pixels`. Default 256; > 0.
     pub max_animation_frames: u32,
+    /// Not read from the file. The program run as `<program> decode-av1` for each AV1 decode,
+    /// so a decoder crash cannot take the server down (see `render::decode::av1_child`);
+    /// `pixgate serve` sets its own binary. `None` decodes in-process.
+    pub av1_decoder: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -164,6 +168,7 @@ impl Default for LimitsConfig {
             max_output_dimension: 8192,
             render_timeout: Duration::from_secs(30),
             max_animation_frames: 256,
+            av1_decoder: None,
         }
     }
 }

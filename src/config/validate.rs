@@ -193,6 +193,7 @@ fn limits(problems: &mut Problems, raw: &RawLimits) -> LimitsConfig {
         max_output_dimension,
         render_timeout,
         max_animation_frames,
+        av1_decoder: None,
     }
 }
 

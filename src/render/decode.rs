@@ -7,6 +7,7 @@
 
 pub mod animation;
 mod av1;
+pub mod av1_child;
 mod avif;
 mod jpeg;
 mod yuv;
@@ -17,6 +18,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits, metadata::Orientation};
 
 use super::RenderError;
+use av1_child::Av1Decoding;
 
 /// Image formats pixgate can decode, sniffed from the bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,10 +120,11 @@ pub fn decode(
     header: &Header,
     shrink: u32,
     max_alloc: u64,
+    av1: &Av1Decoding,
 ) -> Result<Decoded, RenderError> {
     let (mut image, icc) = guarded(|| match header.format {
         SourceFormat::Jpeg => jpeg::decode(bytes, shrink),
-        SourceFormat::Avif => avif::decode(bytes, &avif::info(bytes)?),
+        SourceFormat::Avif => avif::decode(bytes, &avif::info(bytes)?, av1),
         format => {
             let mut decoder = generic_decoder(bytes, format, Some(max_alloc))?;
             let icc = decoder.icc_profile().ok().flatten();

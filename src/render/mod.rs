@@ -15,17 +15,19 @@ mod resize;
 use image::DynamicImage;
 
 pub use decode::SourceFormat;
+pub use decode::av1_child::{Av1Decoding, child_main as av1_child_main};
 pub use encode::EncodeOptions;
 
 use crate::transform::{Background, Crop, OutputFormat, Rect, Rotation, Transform};
 use geometry::{Plan, Window};
 
-/// Render-time limits from `[limits]`.
-#[derive(Debug, Clone, Copy)]
+/// Render-time limits from `[limits]`, and where AV1 is decoded.
+#[derive(Debug, Clone)]
 pub struct Limits {
     pub max_source_pixels: u64,
     pub max_output_dimension: u32,
     pub max_animation_frames: u32,
+    pub av1: Av1Decoding,
 }
 
 /// An encoded derivative.
@@ -106,7 +108,13 @@ pub fn render(
             return animate(source, &header, animation, &steps, limits, max_alloc);
         }
     }
-    let decoded = decode::decode(source, &header, shrink_on_load(&steps.plan), max_alloc)?;
+    let decoded = decode::decode(
+        source,
+        &header,
+        shrink_on_load(&steps.plan),
+        max_alloc,
+        &limits.av1,
+    )?;
     let arranged = steps.arrange(decoded.image);
     let window = steps.window(&arranged);
     let image = steps.finish(arranged, window, decoded.icc.as_deref())?;

@@ -6,6 +6,7 @@ const LIMITS: Limits = Limits {
     max_source_pixels: 50_000_000,
     max_output_dimension: 8192,
     max_animation_frames: 256,
+    av1: Av1Decoding::InProcess,
 };
 
 fn png(image: DynamicImage) -> Vec<u8> {

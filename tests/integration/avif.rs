@@ -204,6 +204,22 @@ async fn broken_avif_is_a_422() {
     }
 }
 
+/// rav1d panics on this file's AV1 data (an `unwrap` on its error path), and a panic cannot
+/// unwind out of rav1d's `extern "C"` API: in-process it would abort the server. Decoded in a
+/// child process, it is one 422, and the server goes on.
+#[tokio::test]
+async fn an_av1_decoder_crash_is_a_422_and_the_server_goes_on() {
+    let root = root();
+    root.put_fixture("crash.avif", "inputs/av1-decoder-panic.avif");
+    let server = server(&root).await;
+    for _ in 0..2 {
+        let reply = server.raw("GET", "/crash.avif?w=100&fm=png", &[]).await;
+        reply.assert_error(422, "undecodable");
+        let reply = server.get("/alpha.avif?w=100&fm=png").await;
+        reply.assert_image("png");
+    }
+}
+
 #[tokio::test]
 async fn ispe_beyond_the_pixel_limit_is_refused_before_decoding() {
     let root = root();

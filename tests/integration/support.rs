@@ -369,10 +369,13 @@ pub fn fixture(name: &str) -> Vec<u8> {
 
 /// A config with these sources and every other section defaulted.
 pub fn config(sources: Vec<SourceConfig>) -> Config {
-    Config {
+    let mut config = Config {
         sources,
         ..Config::default()
-    }
+    };
+    // AV1 decoded in a child process, as `pixgate serve` does.
+    config.limits.av1_decoder = Some(env!("CARGO_BIN_EXE_pixgate").into());
+    config
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -5,9 +5,8 @@
 //! containers or colour: AVIF boxes live in `avif`, YUV→RGB in `yuv`.
 //!
 //! A panic inside rav1d cannot unwind out of its `extern "C"` functions: Rust aborts the
-//! process instead, so `guarded` cannot turn it into a 422. rav1d is bounds-checked (a bug is
-//! a panic, not memory corruption) and fuzzed upstream; isolating it in a process would be the
-//! next step if that is not enough.
+//! process instead, so `guarded` cannot turn it into a 422 — and corrupt data does reach such
+//! panics. The server therefore calls this in a child process (`av1_child`).
 #![allow(unsafe_code)]
 
 use std::mem::MaybeUninit;

@@ -11,7 +11,8 @@ use std::collections::HashSet;
 use image::metadata::Orientation;
 use image::{DynamicImage, GrayImage, RgbImage, RgbaImage};
 
-use super::av1::{self, Av1Picture};
+use super::av1::Av1Picture;
+use super::av1_child::{self, Av1Decoding};
 use super::yuv::{self, Matrix};
 use crate::render::RenderError;
 use boxes::{Bmff, Boxes, Reader, full_box};
@@ -60,15 +61,19 @@ pub fn info(bytes: &[u8]) -> Result<Info, RenderError> {
 /// Decodes the primary image into L8, Rgb8 or Rgba8, with its ICC profile if it has one.
 /// `info` is `info(bytes)`, whose size has already passed the pixel limit: the AV1 decoder
 /// refuses any frame larger than it.
-pub fn decode(bytes: &[u8], info: &Info) -> Result<(DynamicImage, Option<Vec<u8>>), RenderError> {
+pub fn decode(
+    bytes: &[u8],
+    info: &Info,
+    decoding: &Av1Decoding,
+) -> Result<(DynamicImage, Option<Vec<u8>>), RenderError> {
     let max_pixels = u64::from(info.size.0) * u64::from(info.size.1);
     let items = items(bytes)?;
-    let colour = av1::decode_av1(&items.primary_item, max_pixels)?;
+    let colour = av1_child::decode(decoding, &items.primary_item, max_pixels)?;
     if (colour.width, colour.height) != info.size {
         return Err(corrupt("the AV1 picture size differs from ispe"));
     }
     let alpha = match &items.alpha_item {
-        Some(obu) => Some(av1::decode_av1(obu, max_pixels)?),
+        Some(obu) => Some(av1_child::decode(decoding, obu, max_pixels)?),
         None => None,
     };
     if let Some(alpha) = &alpha

@@ -61,7 +61,7 @@ fn info_takes_the_size_from_ispe() {
 #[test]
 fn decodes_the_fixture_close_to_its_png_original() {
     let bytes = fixture("cups-alpha.avif");
-    let (image, icc) = decode(&bytes, &info(&bytes).unwrap()).unwrap();
+    let (image, icc) = decode(&bytes, &info(&bytes).unwrap(), &Av1Decoding::InProcess).unwrap();
     assert!(icc.is_some());
     let DynamicImage::ImageRgba8(decoded) = image else {
         panic!("expected RGBA, got {:?}", image.color());
@@ -94,7 +94,7 @@ fn truncated_or_garbled_files_are_corrupt() {
     let half = &bytes[..bytes.len() / 2];
     let parsed = info(half).unwrap();
     assert!(matches!(
-        decode(half, &parsed),
+        decode(half, &parsed, &Av1Decoding::InProcess),
         Err(RenderError::Corrupt(_))
     ));
     assert!(matches!(info(&bytes[..40]), Err(RenderError::Corrupt(_))));
@@ -111,7 +111,7 @@ fn truncated_or_garbled_files_are_corrupt() {
     }
     let parsed = info(&noisy).unwrap();
     assert!(matches!(
-        decode(&noisy, &parsed),
+        decode(&noisy, &parsed, &Av1Decoding::InProcess),
         Err(RenderError::Corrupt(_))
     ));
 }
@@ -123,7 +123,7 @@ fn a_frame_larger_than_ispe_is_refused_by_the_decoder() {
     bytes[at..at + 8].copy_from_slice(&[0, 0, 0, 100, 0, 0, 0, 50]);
     let parsed = info(&bytes).unwrap();
     assert!(matches!(
-        decode(&bytes, &parsed),
+        decode(&bytes, &parsed, &Av1Decoding::InProcess),
         Err(RenderError::Corrupt(_))
     ));
 }

@@ -187,6 +187,24 @@ impl<V: Weighed, E: Clone> Cache<V, E> {
         self.len() == 0
     }
 
+    /// Drops every entry whose key starts with `prefix` (all derivatives of one original when
+    /// it is replaced); returns how many. A scan: meant for writes, which are rare.
+    pub fn remove_prefix(&self, prefix: &str) -> usize {
+        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        let doomed: Vec<String> = entries
+            .lru
+            .iter()
+            .filter(|(k, _)| k.starts_with(prefix))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in &doomed {
+            if let Some(old) = entries.lru.pop(key) {
+                entries.used_bytes -= cost(key, old.as_ref());
+            }
+        }
+        doomed.len()
+    }
+
     /// Keys from least to most recently used (for tests and diagnostics).
     pub fn keys_by_age(&self) -> Vec<String> {
         let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);

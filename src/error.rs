@@ -3,12 +3,14 @@
 //! someone decides its status. Internal causes are logged, never sent.
 
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
+use serde_json::{Value, json};
 
 use crate::render::RenderError;
 use crate::signature::SignatureError;
 use crate::source::{KeyError, SourceError};
 use crate::transform::TransformError;
+use crate::upload::UploadError;
 
 /// Every way a request can fail.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -24,6 +26,8 @@ pub enum Error {
     #[error(transparent)]
     Render(#[from] RenderError),
     #[error(transparent)]
+    Upload(#[from] UploadError),
+    #[error(transparent)]
     Request(#[from] RequestError),
 }
 
@@ -36,12 +40,23 @@ pub enum RequestError {
     NoSource,
     #[error("no such endpoint under /_pixgate/")]
     UnknownApi,
-    #[error("method not allowed")]
-    MethodNotAllowed,
+    /// `allow` is the `Allow` header's value.
+    #[error("method not allowed; use {allow}")]
+    MethodNotAllowed { allow: &'static str },
     #[error("the server is too busy to render now; retry shortly")]
     Overloaded,
     #[error("rendering took longer than the configured limit")]
     RenderTimeout,
+    /// The service API needs `Authorization: Bearer <key>`.
+    #[error("this endpoint needs `Authorization: Bearer <a source's HMAC key>`")]
+    Unauthorized,
+    #[error("the bearer key belongs to no source")]
+    UnknownKey,
+    /// 400: a field of an API request body. `reason` is safe to show.
+    #[error("invalid field `{name}`: {reason}")]
+    BadField { name: &'static str, reason: String },
+    #[error("no file with that id")]
+    NoSuchFile,
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -78,10 +93,29 @@ impl Error {
                 RenderError::Parameter { .. } => (S::BAD_REQUEST, "bad_parameter"),
                 RenderError::Internal(_) => (S::INTERNAL_SERVER_ERROR, "internal"),
             },
+            Error::Upload(e) => match e {
+                UploadError::BadContentRange(_) => (S::BAD_REQUEST, "bad_content_range"),
+                UploadError::LengthMismatch { .. } => (S::BAD_REQUEST, "length_mismatch"),
+                UploadError::TotalMismatch { .. } => (S::BAD_REQUEST, "total_mismatch"),
+                UploadError::TooLarge { .. } => (S::PAYLOAD_TOO_LARGE, "too_large"),
+                UploadError::RangeConflict => (S::CONFLICT, "range_conflict"),
+                UploadError::PathConflict => (S::CONFLICT, "path_conflict"),
+                UploadError::OutsideRoot => (S::BAD_REQUEST, "bad_path"),
+                UploadError::BodyInterrupted(_) => (S::BAD_REQUEST, "body_incomplete"),
+                UploadError::StoreUnavailable(_) => (S::SERVICE_UNAVAILABLE, "store_unavailable"),
+                UploadError::Io(_) => (S::INTERNAL_SERVER_ERROR, "storage_failed"),
+            },
             Error::Request(e) => match e {
                 RequestError::BadQuery => (S::BAD_REQUEST, "bad_query"),
-                RequestError::NoSource | RequestError::UnknownApi => (S::NOT_FOUND, "not_found"),
-                RequestError::MethodNotAllowed => (S::METHOD_NOT_ALLOWED, "method_not_allowed"),
+                RequestError::NoSource | RequestError::UnknownApi | RequestError::NoSuchFile => {
+                    (S::NOT_FOUND, "not_found")
+                }
+                RequestError::Unauthorized => (S::UNAUTHORIZED, "unauthorized"),
+                RequestError::UnknownKey => (S::FORBIDDEN, "forbidden"),
+                RequestError::BadField { .. } => (S::BAD_REQUEST, "bad_parameter"),
+                RequestError::MethodNotAllowed { .. } => {
+                    (S::METHOD_NOT_ALLOWED, "method_not_allowed")
+                }
                 RequestError::Overloaded => (S::SERVICE_UNAVAILABLE, "overloaded"),
                 RequestError::RenderTimeout => (S::SERVICE_UNAVAILABLE, "render_timeout"),
                 RequestError::Internal(_) => (S::INTERNAL_SERVER_ERROR, "internal"),
@@ -93,6 +127,13 @@ impl Error {
             Error::Render(RenderError::Corrupt(_)) => "the image could not be decoded".to_string(),
             Error::Render(RenderError::Internal(_)) | Error::Request(RequestError::Internal(_)) => {
                 "internal error".to_string()
+            }
+            Error::Upload(UploadError::Io(_)) => "storing the upload failed".to_string(),
+            Error::Upload(UploadError::StoreUnavailable(_)) => {
+                "the file store is not available".to_string()
+            }
+            Error::Upload(UploadError::BodyInterrupted(_)) => {
+                "the request body ended early".to_string()
             }
             other => other.to_string(),
         };
@@ -112,25 +153,19 @@ impl Error {
         } else {
             tracing::debug!(request_id, code = d.code, cause = %self, "request refused");
         }
-        let body = serde_json::json!({
-            "meta": { "request_id": request_id },
-            "data": null,
-            "error": { "code": d.code, "message": d.message },
-            "links": {},
-        });
-        let mut response = (d.status, axum::Json(body)).into_response();
+        let error = json!({ "code": d.code, "message": d.message });
+        let mut response =
+            crate::respond::envelope(d.status, request_id, Value::Null, error, json!({}));
         let headers = response.headers_mut();
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        headers.insert(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        );
         match self {
             Error::Request(RequestError::Overloaded) => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
             }
-            Error::Request(RequestError::MethodNotAllowed) => {
-                headers.insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+            Error::Request(RequestError::MethodNotAllowed { allow }) => {
+                headers.insert(header::ALLOW, HeaderValue::from_static(allow));
+            }
+            Error::Request(RequestError::Unauthorized) => {
+                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             }
             _ => {}
         }

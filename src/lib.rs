@@ -17,6 +17,7 @@
 //! | cache | `cache.rs` | byte-bounded LRU of derivatives, single-flight misses |
 //! | source | `source/` | `StorageKey` and the only file-system access |
 //! | render | `render/` | decode (limits, EXIF), geometry, resize, effects, encode |
+//! | upload | `upload/` | `PUT` bodies and resumable chunks, atomic commit, File objects |
 //! | respond | `respond.rs` | validators, `Cache-Control`, `Vary`, `Range`, `HEAD` |
 //! | errors | `error.rs` | every failure → status, code, client-safe message |
 //! | signing | `signed_url.rs` | URLs for `pixgate sign` and the start-up examples |
@@ -35,3 +36,4 @@ pub mod signature;
 pub mod signed_url;
 pub mod source;
 pub mod transform;
+pub mod upload;

@@ -5,7 +5,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
@@ -27,6 +27,31 @@ pub struct Delivery {
     pub head: bool,
     /// `X-Cache` for derivatives; passthrough has none.
     pub lookup: Option<Lookup>,
+}
+
+/// The JSON envelope of contract §5 around every API, upload and error answer,
+/// `{"meta": {"request_id"}, "data", "error", "links"}`, never cached.
+pub fn envelope(
+    status: StatusCode,
+    request_id: &str,
+    data: serde_json::Value,
+    error: serde_json::Value,
+    links: serde_json::Value,
+) -> Response {
+    let body = serde_json::json!({
+        "meta": { "request_id": request_id },
+        "data": data,
+        "error": error,
+        "links": links,
+    });
+    let mut response = (status, axum::Json(body)).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    response
 }
 
 const X_CACHE: HeaderName = HeaderName::from_static("x-cache");

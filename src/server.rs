@@ -1,6 +1,7 @@
 //! The async shell: `AppState` (everything a request needs, built from `Config` in one
 //! function), the router, and `run` with graceful shutdown. No global state.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -8,7 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::Router;
-use axum::routing::{any, get};
+use axum::routing::{any, get, post};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
@@ -60,11 +61,12 @@ impl AppState {
     /// Builds the state from a validated config. Fails only if a source root vanished
     /// between validation and now.
     pub fn new(config: Config, clock: Clock) -> std::io::Result<AppState> {
+        let mut uploads_by_root = HashMap::new();
         let sources = config
             .sources
             .iter()
             .cloned()
-            .map(Source::new)
+            .map(|source| Source::new(source, &mut uploads_by_root))
             .collect::<std::io::Result<Vec<_>>>()?;
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         let cache = Cache::new(config.cache.max_bytes, config.cache.max_entry_bytes);
@@ -100,8 +102,16 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/_pixgate/health", get(routes::api::health))
         .route("/_pixgate/metrics", get(routes::api::metrics))
+        .route(
+            "/_pixgate/signatures",
+            post(routes::api::signatures).fallback(routes::api::post_only),
+        )
+        .route(
+            "/_pixgate/files/{id}",
+            get(routes::api::file).fallback(routes::api::get_only),
+        )
         .route("/_pixgate/{*rest}", any(routes::api::unknown))
-        .fallback(routes::image::handle)
+        .fallback(routes::storage_path)
         .with_state(state)
 }
 

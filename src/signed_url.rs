@@ -59,18 +59,56 @@ pub fn default_scheme(source: &SourceConfig) -> Scheme {
     }
 }
 
+/// How long the URL in a private file's File object works.
+pub const PRIVATE_FILE_URL_TTL_SECS: u64 = 3600;
+
+/// The path of `key` as sent on the wire: the source prefix, then each segment encoded once.
+pub fn raw_path(source: &SourceConfig, key: &StorageKey) -> String {
+    let encoded: Vec<String> = key
+        .as_str()
+        .split('/')
+        .map(|seg| utf8_percent_encode(seg, SEGMENT).to_string())
+        .collect();
+    format!("{}/{}", source.prefix, encoded.join("/"))
+}
+
+/// Where a client fetches `key` (after `origin`, e.g. `https://img.example.com`): the plain
+/// URL, or when the key needs a signature a GET URL signed for
+/// [`PRIVATE_FILE_URL_TTL_SECS`] (HMAC when the source has a key, as ittybit clients expect).
+pub fn file_url(
+    source: &SourceConfig,
+    key: &StorageKey,
+    origin: &str,
+    needs_signature: bool,
+    now: u64,
+) -> String {
+    let plain = format!("{origin}{}", raw_path(source, key));
+    if !needs_signature {
+        return plain;
+    }
+    let scheme = if source.hmac_keys.is_empty() {
+        Scheme::Md5
+    } else {
+        Scheme::Hmac
+    };
+    let spec = UrlSpec {
+        key: key.as_str(),
+        params: &[],
+        scheme,
+        expires_at: Some(now + PRIVATE_FILE_URL_TTL_SECS),
+        method: None,
+    };
+    // Only a source without secrets cannot sign, and such a source has nothing private.
+    signed_path_and_query(source, &spec).map_or(plain, |url| format!("{origin}{url}"))
+}
+
 /// Returns the signed path and query (`/prefix/key?…&s=…`), ready to append to an origin.
 pub fn signed_path_and_query(
     source: &SourceConfig,
     spec: &UrlSpec<'_>,
 ) -> Result<String, SignUrlError> {
     let key = StorageKey::from_decoded(spec.key.trim_start_matches('/'))?;
-    let encoded: Vec<String> = key
-        .as_str()
-        .split('/')
-        .map(|seg| utf8_percent_encode(seg, SEGMENT).to_string())
-        .collect();
-    let raw_path = format!("{}/{}", source.prefix, encoded.join("/"));
+    let raw_path = raw_path(source, &key);
     let (secrets, list, expiry_name) = match spec.scheme {
         Scheme::Md5 => (&source.md5_tokens, "md5_tokens", "expires"),
         Scheme::Hmac => (&source.hmac_keys, "hmac_keys", "expiry"),

@@ -121,3 +121,22 @@ async fn waiters_share_the_leaders_error() {
     assert!(got.iter().all(|r| *r == Err("corrupt".to_string())));
     assert_eq!(loads, 1);
 }
+
+#[tokio::test]
+async fn removing_a_prefix_drops_exactly_those_entries_and_their_bytes() {
+    let cache: Cache<Derivative, String> = Cache::new(1 << 20, 1 << 20);
+    for key in [
+        "demo\na.png\nv1\nw=10",
+        "demo\na.png\nv1\nw=20",
+        "demo\na.png2\nv1\nw=10",
+    ] {
+        cache
+            .get_or_load(key, async { Ok(derivative(100)) })
+            .await
+            .unwrap();
+    }
+    let survivor = cost("demo\na.png2\nv1\nw=10", &derivative(100));
+    assert_eq!(cache.remove_prefix("demo\na.png\n"), 2);
+    assert_eq!(cache.keys_by_age(), ["demo\na.png2\nv1\nw=10"]);
+    assert_eq!(cache.used_bytes(), survivor);
+}

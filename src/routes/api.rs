@@ -1,11 +1,26 @@
-//! The service's own API under `/_pixgate/` (contract §6).
+//! The service's own API under `/_pixgate/` (contract §6): health, metrics, and for holders of
+//! a source's HMAC key (`Authorization: Bearer`), signed URLs and File objects.
 
-use axum::extract::State;
-use axum::http::header;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
 
+use super::guarded;
 use crate::error::{Error, RequestError};
+use crate::respond;
 use crate::server::AppState;
+use crate::signature::{self, CONTROL_PARAMS, Method, Scheme};
+use crate::signed_url::{self, UrlSpec};
+use crate::source::{Source, StorageKey};
+use crate::transform;
+
+/// Largest `POST /_pixgate/signatures` body read.
+const MAX_API_BODY_BYTES: usize = 64 * 1024;
+/// Lifetime of a signed URL when the request names no `expiry`.
+const DEFAULT_EXPIRY_SECS: u64 = 3600;
 
 /// Liveness: the process is up and answering.
 pub async fn health() -> axum::Json<serde_json::Value> {
@@ -28,4 +43,231 @@ pub async fn metrics(State(app): State<AppState>) -> Response {
 /// The reserved prefix is never an image path: anything not defined here is a 404.
 pub async fn unknown(State(app): State<AppState>) -> Response {
     Error::Request(RequestError::UnknownApi).into_response_for(&app.next_request_id())
+}
+
+/// `POST /_pixgate/signatures`.
+pub async fn signatures(State(app): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+    let id = app.next_request_id();
+    guarded(&id, sign(&app, &headers, body, &id)).await
+}
+
+/// `GET /_pixgate/files/{id}`.
+pub async fn file(
+    State(app): State<AppState>,
+    Path(file_id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let id = app.next_request_id();
+    guarded(&id, read_file(&app, &headers, &file_id, &id)).await
+}
+
+/// A known endpoint asked with the wrong method.
+pub async fn post_only(State(app): State<AppState>) -> Response {
+    let refusal = RequestError::MethodNotAllowed { allow: "POST" };
+    Error::Request(refusal).into_response_for(&app.next_request_id())
+}
+
+/// A known endpoint asked with the wrong method.
+pub async fn get_only(State(app): State<AppState>) -> Response {
+    let refusal = RequestError::MethodNotAllowed { allow: "GET, HEAD" };
+    Error::Request(refusal).into_response_for(&app.next_request_id())
+}
+
+/// The body of `POST /_pixgate/signatures`, as ittybit's clients send it.
+#[derive(Debug, Deserialize)]
+struct SignatureRequest {
+    filename: String,
+    #[serde(default)]
+    folder: Option<String>,
+    #[serde(default)]
+    method: Option<String>,
+    #[serde(default)]
+    expiry: Option<i64>,
+    #[serde(default)]
+    params: Option<Map<String, Value>>,
+}
+
+async fn sign(
+    app: &AppState,
+    headers: &HeaderMap,
+    body: Body,
+    request_id: &str,
+) -> Result<Response, Error> {
+    let source = authorize(app, headers)?;
+    let bytes = axum::body::to_bytes(body, MAX_API_BODY_BYTES)
+        .await
+        .map_err(|_| field("body", "must be a JSON object of at most 64 KiB"))?;
+    let request: SignatureRequest = serde_json::from_slice(&bytes)
+        .map_err(|e| field("body", &format!("not the JSON this endpoint takes: {e}")))?;
+    let key = storage_key(&request)?;
+    let method = match request.method.as_deref() {
+        None | Some("get") => Method::Get,
+        Some("put") => Method::Put,
+        Some(_) => return Err(field("method", "must be \"get\" or \"put\"")),
+    };
+    let now = app.now();
+    let expiry = expiry(source, request.expiry, now)?;
+    let params = params(request.params.as_ref())?;
+    let spec = UrlSpec {
+        key: key.as_str(),
+        params: &params,
+        scheme: Scheme::Hmac,
+        expires_at: Some(expiry),
+        method: Some(method),
+    };
+    let path_and_query = signed_url::signed_path_and_query(&source.config, &spec)
+        .map_err(|e| RequestError::Internal(format!("signing: {e}")))?;
+    let signature = path_and_query
+        .rsplit_once("signature=")
+        .map_or("", |(_, s)| s)
+        .to_string();
+    let origin = super::origin(app, headers);
+    let domain = origin.split_once("://").map_or(origin.as_str(), |(_, d)| d);
+    let data = json!({
+        "domain": domain,
+        "filename": key.file_name(),
+        "folder": key.folder(),
+        "expiry": expiry,
+        "method": if method == Method::Put { "put" } else { "get" },
+        "signature": signature,
+        "url": format!("{origin}{path_and_query}"),
+    });
+    Ok(respond::envelope(
+        StatusCode::CREATED,
+        request_id,
+        data,
+        Value::Null,
+        json!({}),
+    ))
+}
+
+async fn read_file(
+    app: &AppState,
+    headers: &HeaderMap,
+    file_id: &str,
+    request_id: &str,
+) -> Result<Response, Error> {
+    let source = authorize(app, headers)?;
+    if !is_file_id(file_id) {
+        return Err(RequestError::NoSuchFile.into());
+    }
+    let record = source
+        .uploads
+        .file(file_id)
+        .await?
+        .ok_or(RequestError::NoSuchFile)?;
+    // Deleted outside pixgate since: the record describes nothing any more.
+    let key = StorageKey::from_decoded(&record.key).map_err(|_| RequestError::NoSuchFile)?;
+    source
+        .version(&key)
+        .await
+        .map_err(|_| RequestError::NoSuchFile)?;
+    let (data, _) = super::upload::file_object(app, source, headers, &record);
+    let links = json!({ "self": format!("/_pixgate/files/{}", record.id) });
+    Ok(respond::envelope(
+        StatusCode::OK,
+        request_id,
+        data,
+        Value::Null,
+        links,
+    ))
+}
+
+/// The source whose HMAC key is the bearer token.
+fn authorize<'a>(app: &'a AppState, headers: &HeaderMap) -> Result<&'a Source, Error> {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
+        .filter(|token| !token.is_empty())
+        .ok_or(RequestError::Unauthorized)?;
+    app.sources
+        .iter()
+        .find(|s| signature::secret_matches(&s.config.hmac_keys, token))
+        .ok_or_else(|| RequestError::UnknownKey.into())
+}
+
+/// `folder/filename` as a storage key; a `/` belongs in `folder`, never in `filename`.
+fn storage_key(request: &SignatureRequest) -> Result<StorageKey, Error> {
+    let filename = request.filename.as_str();
+    if filename.contains('/') {
+        return Err(field(
+            "filename",
+            "must not contain `/`; put folders in `folder`",
+        ));
+    }
+    StorageKey::from_decoded(filename).map_err(|e| field("filename", &e.to_string()))?;
+    let folder = request.folder.as_deref().unwrap_or("").trim_matches('/');
+    if folder.is_empty() {
+        return StorageKey::from_decoded(filename).map_err(|e| field("filename", &e.to_string()));
+    }
+    StorageKey::from_decoded(&format!("{folder}/{filename}"))
+        .map_err(|e| field("folder", &e.to_string()))
+}
+
+/// The requested expiry, or one hour from now; never in the past nor beyond `max_ttl`.
+fn expiry(source: &Source, requested: Option<i64>, now: u64) -> Result<u64, Error> {
+    let latest = source
+        .config
+        .max_ttl
+        .map(|ttl| now.saturating_add(ttl.as_secs()));
+    let Some(requested) = requested else {
+        let default = now.saturating_add(DEFAULT_EXPIRY_SECS);
+        return Ok(latest.map_or(default, |latest| default.min(latest)));
+    };
+    let expiry = u64::try_from(requested).unwrap_or(0);
+    if expiry <= now {
+        return Err(field("expiry", "must be a unix time in the future"));
+    }
+    if latest.is_some_and(|latest| expiry > latest) {
+        return Err(field(
+            "expiry",
+            "lies further ahead than this source's max_ttl",
+        ));
+    }
+    Ok(expiry)
+}
+
+/// Transform parameters for the URL, checked as a GET would check them.
+fn params(requested: Option<&Map<String, Value>>) -> Result<Vec<(String, String)>, Error> {
+    let mut pairs = Vec::new();
+    for (name, value) in requested.into_iter().flatten() {
+        if CONTROL_PARAMS.contains(&name.as_str()) {
+            return Err(field("params", &format!("`{name}` is set by the server")));
+        }
+        let value = match value {
+            Value::String(s) => s.clone(),
+            Value::Number(n) => n.to_string(),
+            Value::Bool(b) => u8::from(*b).to_string(),
+            _ => {
+                return Err(field(
+                    "params",
+                    &format!("`{name}` must be a string or number"),
+                ));
+            }
+        };
+        pairs.push((name.clone(), value));
+    }
+    transform::parse(&pairs).map_err(|e| field("params", &e.to_string()))?;
+    Ok(pairs)
+}
+
+/// `file_` and 20 of `[0-9a-z]`: anything else cannot be an id, so no store is opened.
+fn is_file_id(id: &str) -> bool {
+    id.strip_prefix("file_").is_some_and(|rest| {
+        rest.len() == 20
+            && rest
+                .bytes()
+                .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase())
+    })
+}
+
+fn field(name: &'static str, reason: &str) -> Error {
+    RequestError::BadField {
+        name,
+        reason: reason.to_string(),
+    }
+    .into()
 }

@@ -1,74 +1,39 @@
-//! GET/HEAD of an image path, one line per pipeline stage:
+//! GET/HEAD of a storage path, one line per pipeline stage:
 //! route → parse → verify → cache → source → render → respond.
 
-use std::panic::AssertUnwindSafe;
 use std::sync::atomic::Ordering;
 
-use axum::extract::State;
 use axum::http::{HeaderMap, Method, Uri, header};
 use axum::response::Response;
-use futures_util::FutureExt;
 use sha2::{Digest, Sha256};
 
 use crate::cache::Derivative;
 use crate::error::{Error, RequestError};
 use crate::render::{self, Av1Decoding, Limits};
 use crate::respond::{self, Delivery};
-use crate::routing;
 use crate::server::AppState;
-use crate::signature::{self, Policy};
+use crate::signature;
 use crate::source::{Source, StorageKey, Version};
 use crate::transform::{self, OutputFormat, Request, Transform};
 
-/// Entry point for every path outside `/_pixgate/`. A panic anywhere below becomes a 500,
-/// never a dropped connection.
-pub async fn handle(
-    State(app): State<AppState>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Response {
-    let id = app.next_request_id();
-    let served = AssertUnwindSafe(serve(&app, &method, &uri, &headers))
-        .catch_unwind()
-        .await;
-    match served {
-        Ok(Ok(response)) => response,
-        Ok(Err(e)) => e.into_response_for(&id),
-        Err(_) => {
-            Error::Request(RequestError::Internal("handler panicked".into())).into_response_for(&id)
-        }
-    }
-}
-
-async fn serve(
+/// GET or HEAD of a storage path: a passthrough of the stored bytes or a rendered derivative.
+pub async fn serve(
     app: &AppState,
     method: &Method,
     uri: &Uri,
     headers: &HeaderMap,
 ) -> Result<Response, Error> {
-    let signed_method = match *method {
-        Method::GET | Method::HEAD => signature::Method::Get,
-        _ => return Err(RequestError::MethodNotAllowed.into()),
-    };
     let (raw_path, raw_query) = (uri.path(), uri.query());
     let pairs = decode_query(raw_query)?;
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .or_else(|| uri.host());
-    let route = routing::route(app.sources.iter().map(|s| &s.config), host, raw_path)
-        .ok_or(RequestError::NoSource)?;
-    let source = &app.sources[route.source];
-    let key = StorageKey::from_raw(route.raw_key);
+    let (source, key) = super::locate(app, uri, headers)?;
     let required = source.config.secure || key.as_ref().is_ok_and(|k| source.is_private(k));
     let now = app.now();
     let access = signature::verify(
         raw_path,
         raw_query,
-        signed_method,
+        signature::Method::Get,
         required,
-        &policy(source),
+        &source.policy(),
         now,
     )?;
     let key = key?;
@@ -96,15 +61,6 @@ async fn serve(
         ..delivery
     };
     Ok(respond::derivative(&derivative, headers, &delivery))
-}
-
-fn policy(source: &Source) -> Policy<'_> {
-    Policy {
-        md5_tokens: &source.config.md5_tokens,
-        hmac_keys: &source.config.hmac_keys,
-        max_ttl: source.config.max_ttl,
-        clock_skew: source.config.clock_skew,
-    }
 }
 
 /// The query's pairs, decoded. Control characters and invalid UTF-8 anywhere in it are
@@ -173,7 +129,13 @@ fn cache_key(
 
 /// One stored file in one version.
 fn original_key(source: &Source, key: &StorageKey, version: &Version) -> String {
-    format!("{}\n{key}\n{}", source.config.name, version.tag())
+    format!("{}{}", file_prefix(source, key), version.tag())
+}
+
+/// What every cache key of one stored file starts with, in every version: replacing the
+/// file drops the entries under it.
+pub fn file_prefix(source: &Source, key: &StorageKey) -> String {
+    format!("{}\n{key}\n", source.config.name)
 }
 
 /// `Cache-Control: max-age`: the source's TTL, or the time the URL has left if shorter.

@@ -183,6 +183,15 @@ pub fn sign(scheme: Scheme, secret: &str, raw_path: &str, raw_query: &str) -> St
     }
 }
 
+/// Whether `presented` is one of `secrets` (a bearer key of the service API). Every secret is
+/// compared, each in constant time, so timing tells nothing about which or how much matched.
+pub fn secret_matches(secrets: &[String], presented: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    secrets.iter().fold(false, |matched, secret| {
+        matched | bool::from(secret.as_bytes().ct_eq(presented.as_bytes()))
+    })
+}
+
 /// The signing parameter is the first `s`/`signature` pair. Requiring it to end the query means
 /// nothing can follow the signed bytes, which is what defeats MD5 length extension.
 fn check_signature(

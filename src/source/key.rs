@@ -26,7 +26,14 @@ pub enum KeyError {
     DoubleEncoded,
     #[error("the path is too long")]
     TooLong,
+    #[error("the path uses a name reserved by pixgate (`.pixgate…`)")]
+    Reserved,
 }
+
+/// pixgate keeps its own state (upload staging, file metadata) in `<root>/.pixgate/`; no key
+/// may name it or anything that starts like it, at any depth, so it can be neither read nor
+/// overwritten through a URL.
+pub const RESERVED_SEGMENT_PREFIX: &str = ".pixgate";
 
 /// Longest key accepted, in bytes; file systems refuse longer paths anyway.
 const MAX_KEY_BYTES: usize = 1024;
@@ -78,6 +85,9 @@ impl StorageKey {
         if decoded.split('/').any(bad) {
             return Err(KeyError::BadSegment);
         }
+        if decoded.split('/').any(is_reserved) {
+            return Err(KeyError::Reserved);
+        }
         Ok(StorageKey(decoded.to_string()))
     }
 
@@ -111,6 +121,12 @@ impl StorageKey {
     pub fn folder(&self) -> &str {
         self.0.rsplit_once('/').map_or("", |(folder, _)| folder)
     }
+}
+
+fn is_reserved(segment: &str) -> bool {
+    segment
+        .get(..RESERVED_SEGMENT_PREFIX.len())
+        .is_some_and(|start| start.eq_ignore_ascii_case(RESERVED_SEGMENT_PREFIX))
 }
 
 fn has_percent_escape(s: &str) -> bool {
@@ -154,6 +170,9 @@ mod tests {
             ("a//b.png", KeyError::BadSegment),
             ("a/", KeyError::BadSegment),
             ("%ff%fe.png", KeyError::NotUtf8),
+            (".pixgate/files.redb", KeyError::Reserved),
+            ("a/.PixGate-tmp/x", KeyError::Reserved),
+            ("%2epixgate/x", KeyError::Reserved),
         ];
         for (raw, want) in cases {
             assert_eq!(StorageKey::from_raw(raw), Err(want), "{raw}");

@@ -24,6 +24,11 @@ impl LocalStore {
         })
     }
 
+    /// The canonical root.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
     /// The real path of `key`, proven to lie inside the root. Symlinks inside the root that
     /// stay inside are followed; ones that leave it are refused.
     async fn resolve(&self, key: &StorageKey) -> Result<PathBuf, SourceError> {
@@ -114,10 +119,15 @@ impl LocalStore {
     }
 }
 
-fn version_of(meta: &std::fs::Metadata) -> Version {
+pub fn version_of(meta: &std::fs::Metadata) -> Version {
+    #[cfg(unix)]
+    let inode = std::os::unix::fs::MetadataExt::ino(meta);
+    #[cfg(not(unix))]
+    let inode = 0;
     Version {
         len: meta.len(),
         modified: meta.modified().ok(),
+        inode,
     }
 }
 

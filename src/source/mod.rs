@@ -6,13 +6,19 @@ mod local;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
 use bytes::Bytes;
 
-pub use key::{KeyError, StorageKey};
-pub use local::LocalStore;
+pub use key::{KeyError, RESERVED_SEGMENT_PREFIX, StorageKey};
+pub use local::{LocalStore, version_of};
 
 use crate::cache::Weighed;
 use crate::config::SourceConfig;
+use crate::signature::Policy;
+use crate::upload::Uploads;
 
 /// Why an original could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -28,22 +34,26 @@ pub enum SourceError {
     Io(String),
 }
 
-/// Identifies one state of a stored file: size and modification time (nanoseconds). Any
-/// write through pixgate or on disk changes it, which is what invalidates derivatives.
+/// Identifies one state of a stored file: size, modification time (nanoseconds) and inode.
+/// Any write through pixgate or on disk changes it, which is what invalidates derivatives.
+/// The inode matters because an upload replaces a file by renaming a new one over it: on a
+/// file system with coarse timestamps, a same-size replacement within one tick would
+/// otherwise look unchanged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Version {
     pub len: u64,
     pub modified: Option<SystemTime>,
+    pub inode: u64,
 }
 
 impl Version {
-    /// A short token, e.g. `1b4f2-187a3c5e9d0f1200`, usable in cache keys and ETags.
+    /// A short token, e.g. `1b4f2-187a3c5e9d0f1200-8e2a1`, usable in cache keys and ETags.
     pub fn tag(&self) -> String {
         let nanos = self
             .modified
             .and_then(|m| m.duration_since(UNIX_EPOCH).ok())
             .map_or(0, |d| d.as_nanos());
-        format!("{:x}-{nanos:x}", self.len)
+        format!("{:x}-{nanos:x}-{:x}", self.len, self.inode)
     }
 }
 
@@ -69,11 +79,13 @@ pub struct OpenedFile {
     pub head: Vec<u8>,
 }
 
-/// A configured source: its policy (from config) and where its files live.
+/// A configured source: its policy (from config), where its files live, and the upload side
+/// of its root (shared with any other source on the same root).
 #[derive(Debug)]
 pub struct Source {
     pub config: SourceConfig,
     pub store: Store,
+    pub uploads: Arc<Uploads>,
 }
 
 /// Storage back ends, dispatched by match.
@@ -83,10 +95,33 @@ pub enum Store {
 }
 
 impl Source {
-    /// Builds the store; fails if the root cannot be resolved.
-    pub fn new(config: SourceConfig) -> std::io::Result<Source> {
-        let store = Store::Local(LocalStore::new(&config.root)?);
-        Ok(Source { config, store })
+    /// Builds the store; fails if the root cannot be resolved. Sources whose roots resolve to
+    /// one folder share one [`Uploads`] from `uploads_by_root`, since its file store can only
+    /// be opened once.
+    pub fn new(
+        config: SourceConfig,
+        uploads_by_root: &mut HashMap<PathBuf, Arc<Uploads>>,
+    ) -> std::io::Result<Source> {
+        let local = LocalStore::new(&config.root)?;
+        let uploads = uploads_by_root
+            .entry(local.root().to_path_buf())
+            .or_insert_with(|| Arc::new(Uploads::new(local.root())))
+            .clone();
+        Ok(Source {
+            config,
+            store: Store::Local(local),
+            uploads,
+        })
+    }
+
+    /// The source's signing policy.
+    pub fn policy(&self) -> Policy<'_> {
+        Policy {
+            md5_tokens: &self.config.md5_tokens,
+            hmac_keys: &self.config.hmac_keys,
+            max_ttl: self.config.max_ttl,
+            clock_skew: self.config.clock_skew,
+        }
     }
 
     /// Whether requests for `key` must be signed even where the source is public.

@@ -4,8 +4,9 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
+use std::time::Duration;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::Router;
@@ -18,6 +19,9 @@ use crate::config::Config;
 use crate::error::Error;
 use crate::routes;
 use crate::source::{Original, Source};
+
+/// How often abandoned uploads are looked for (each root is swept at most this often).
+const SWEEP_INTERVAL: Duration = Duration::from_secs(60);
 
 /// Unix time in seconds. Injected so tests can stand at an exact instant.
 pub type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
@@ -115,16 +119,35 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves until `shutdown` resolves, then drains in-flight requests.
+/// Serves until `shutdown` resolves, then drains in-flight requests. Abandoned uploads are
+/// swept at start-up and then every minute while it runs.
 pub async fn run(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(
+    let sweeper = tokio::spawn(sweep_uploads(Arc::downgrade(&state.0)));
+    let served = axum::serve(
         listener,
         app(state).into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
-    .await
+    .await;
+    sweeper.abort();
+    served
+}
+
+/// Holds only a weak handle, so the state (and its open file stores) goes when the server does.
+async fn sweep_uploads(state: Weak<Shared>) {
+    let mut every = tokio::time::interval(SWEEP_INTERVAL);
+    loop {
+        every.tick().await;
+        let Some(shared) = state.upgrade() else {
+            return;
+        };
+        let (now, ttl) = ((shared.clock)(), shared.config.uploads.session_ttl);
+        for source in &shared.sources {
+            source.uploads.sweep_if_due(now, ttl).await;
+        }
+    }
 }

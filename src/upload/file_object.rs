@@ -151,8 +151,11 @@ mod tests {
 
     #[test]
     fn kind_and_type_come_from_the_bytes() {
-        let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x40\0\0\0\x28\x08\x06\0\0\0";
-        let f = facts(png, 100);
+        let mut png = Vec::new();
+        image::RgbaImage::new(64, 40)
+            .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+            .unwrap();
+        let f = facts(&png, 100);
         assert_eq!(
             (f.kind, f.mime.as_str(), f.size),
             (Kind::Image, "image/png", Some((64, 40)))

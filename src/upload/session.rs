@@ -265,3 +265,99 @@ fn same_bytes(a: (&mut File, u64), b: (&mut File, u64), len: u64) -> std::io::Re
     }
     Ok(true)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Dirs {
+        _root: tempfile::TempDir,
+        folder: PathBuf,
+        tmp: PathBuf,
+    }
+
+    fn dirs() -> Dirs {
+        let root = tempfile::tempdir().unwrap();
+        let tmp = root.path().join("tmp");
+        std::fs::create_dir(&tmp).unwrap();
+        let uploads = root.path().join("uploads");
+        std::fs::create_dir(&uploads).unwrap();
+        let key = StorageKey::from_decoded("a/b.bin").unwrap();
+        let folder = folder(&uploads, &key);
+        open_or_create(&folder, &tmp, &key, 10, 100).unwrap();
+        Dirs {
+            _root: root,
+            folder,
+            tmp,
+        }
+    }
+
+    fn chunk(d: &Dirs, bytes: &[u8]) -> Staged {
+        let staged = Staged::new_in(&d.tmp, 100).unwrap();
+        std::fs::write(staged.path(), bytes).unwrap();
+        staged
+    }
+
+    const FILE: &[u8; 10] = b"0123456789";
+
+    #[test]
+    fn overlapping_parts_assemble_into_the_file() {
+        let d = dirs();
+        add_part(&d.folder, chunk(&d, &FILE[6..]), 6, 9).unwrap();
+        add_part(&d.folder, chunk(&d, &FILE[..4]), 0, 3).unwrap();
+        assert!(!received(&d.folder).unwrap().covers(10));
+        add_part(&d.folder, chunk(&d, &FILE[2..8]), 2, 7).unwrap();
+        assert!(received(&d.folder).unwrap().covers(10));
+        let whole = assemble(&d.folder, &d.tmp, 10, 100).unwrap();
+        assert_eq!(std::fs::read(whole.path()).unwrap(), FILE);
+    }
+
+    #[test]
+    fn a_contradicting_overlap_is_refused_and_changes_nothing() {
+        let d = dirs();
+        add_part(&d.folder, chunk(&d, &FILE[..5]), 0, 4).unwrap();
+        let before = received(&d.folder).unwrap();
+        let refused = add_part(&d.folder, chunk(&d, b"3X567"), 3, 7);
+        assert_eq!(refused, Err(UploadError::RangeConflict));
+        assert_eq!(received(&d.folder).unwrap(), before);
+        assert_eq!(std::fs::read_dir(&d.tmp).unwrap().count(), 0, "temp left");
+    }
+
+    #[test]
+    fn an_identical_retry_adds_no_part() {
+        let d = dirs();
+        add_part(&d.folder, chunk(&d, &FILE[..5]), 0, 4).unwrap();
+        add_part(&d.folder, chunk(&d, &FILE[..5]), 0, 4).unwrap();
+        add_part(&d.folder, chunk(&d, &FILE[1..3]), 1, 2).unwrap();
+        assert_eq!(parts(&d.folder).unwrap(), [Part { start: 0, end: 4 }]);
+    }
+
+    #[test]
+    fn one_part_holding_everything_is_linked_not_copied() {
+        let d = dirs();
+        add_part(&d.folder, chunk(&d, FILE), 0, 9).unwrap();
+        let whole = assemble(&d.folder, &d.tmp, 10, 100).unwrap();
+        let part = d.folder.join(Part { start: 0, end: 9 }.name());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            let ino = |p: &Path| std::fs::metadata(p).unwrap().ino();
+            assert_eq!(ino(whole.path()), ino(&part));
+        }
+        assert_eq!(std::fs::read(whole.path()).unwrap(), FILE);
+    }
+
+    #[test]
+    fn the_total_is_fixed_by_the_first_chunk() {
+        let d = dirs();
+        let key = StorageKey::from_decoded("a/b.bin").unwrap();
+        let refused = open_or_create(&d.folder, &d.tmp, &key, 11, 100);
+        assert_eq!(
+            refused,
+            Err(UploadError::TotalMismatch {
+                pending: 10,
+                given: 11
+            })
+        );
+    }
+}

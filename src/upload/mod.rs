@@ -158,19 +158,14 @@ impl Uploads {
             let _locked = this.lock(&key);
             session::open_or_create(&folder, &this.tmp, &key, total, now)?;
             session::add_part(&folder, staged, start, end)?;
-            let received = session::received(&folder)?;
-            if !received.covers(total) {
-                return Ok(Progress::Partial { total, received });
-            }
-            let whole = session::assemble(&folder, &this.tmp, total, now)?;
-            let record = this.commit(&key, whole, now)?;
-            session::remove(&folder)?;
-            Ok(Progress::Complete(record))
+            this.finish_if_complete(&folder, &key, total, now)
         })
         .await
     }
 
-    /// The bytes of `key`'s upload received so far (none if there is no such upload).
+    /// The bytes of `key`'s upload received so far (none if there is no such upload). An
+    /// upload that has every byte but was cut short during its commit (the process died) is
+    /// committed now.
     pub async fn status(
         self: &Arc<Self>,
         key: &StorageKey,
@@ -183,8 +178,7 @@ impl Uploads {
             let _locked = this.lock(&key);
             session::check_total(session::read(&folder)?.as_ref(), total)?;
             session::touch(&folder, &this.tmp, now)?;
-            let received = session::received(&folder)?;
-            Ok(Progress::Partial { total, received })
+            this.finish_if_complete(&folder, &key, total, now)
         })
         .await
     }
@@ -254,6 +248,24 @@ impl Uploads {
             }
         }
         removed
+    }
+
+    /// Sync, with the key's lock held: commits the upload in `folder` if every byte is there.
+    fn finish_if_complete(
+        &self,
+        folder: &Path,
+        key: &StorageKey,
+        total: u64,
+        now: u64,
+    ) -> Result<Progress, UploadError> {
+        let received = session::received(folder)?;
+        if !received.covers(total) {
+            return Ok(Progress::Partial { total, received });
+        }
+        let whole = session::assemble(folder, &self.tmp, total, now)?;
+        let record = self.commit(key, whole, now)?;
+        session::remove(folder)?;
+        Ok(Progress::Complete(record))
     }
 
     /// Sync: inspect, publish, record. Called with the key's lock held.

@@ -24,5 +24,7 @@ mod passthrough;
 mod project;
 mod quality;
 mod routing;
+mod service_api;
 mod signatures;
 mod transforms;
+mod uploads;

@@ -110,12 +110,38 @@ impl TestServer {
         path_and_query: &str,
         headers: &[(&str, &str)],
     ) -> Reply {
+        self.exchange(method, path_and_query, headers, None).await
+    }
+
+    /// Any method with reqwest and a request body, sent with its `Content-Length` (an empty
+    /// body as `Content-Length: 0`).
+    pub async fn send(
+        &self,
+        method: &str,
+        path_and_query: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> Reply {
+        self.exchange(method, path_and_query, headers, Some(body))
+            .await
+    }
+
+    async fn exchange(
+        &self,
+        method: &str,
+        path_and_query: &str,
+        headers: &[(&str, &str)],
+        body: Option<Vec<u8>>,
+    ) -> Reply {
         assert!(path_and_query.starts_with('/'), "{path_and_query}");
         let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
         let url = format!("{}{path_and_query}", self.base());
         let mut request = self.client.request(method, &url);
         for (name, value) in headers {
             request = request.header(*name, *value);
+        }
+        if let Some(body) = body {
+            request = request.body(body);
         }
         let response = request
             .send()
@@ -140,15 +166,122 @@ impl TestServer {
     pub async fn raw(&self, method: &str, target: &str, headers: &[(&str, &str)]) -> Reply {
         raw_request(self.addr, method, target, headers).await
     }
+
+    /// The server's address, for the raw senders below.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
 }
 
-/// One HTTP exchange over a fresh TCP connection, bytes exactly as given.
-pub async fn raw_request(
+/// How [`raw_send`] puts a request body on the wire.
+#[derive(Clone, Copy, Debug)]
+pub enum RawBody<'a> {
+    /// `Content-Length` and the bytes.
+    Sized(&'a [u8]),
+    /// `Transfer-Encoding: chunked` in HTTP chunks of at most `piece` bytes, no `Content-Length`.
+    Chunked { bytes: &'a [u8], piece: usize },
+}
+
+/// One HTTP exchange with a body over a fresh TCP connection, target and headers exactly as
+/// given, `Connection: close`. The answer is read while the body is still being written, so a
+/// server that answers early (a 413 before the body is read) and then closes is seen answering
+/// rather than as a reset.
+pub async fn raw_send(
     addr: SocketAddr,
     method: &str,
     target: &str,
     headers: &[(&str, &str)],
+    body: RawBody<'_>,
 ) -> Reply {
+    let mut head = raw_head(addr, method, target, headers);
+    let mut wire = Vec::new();
+    match body {
+        RawBody::Sized(bytes) => {
+            head.push_str(&format!("Content-Length: {}\r\n\r\n", bytes.len()));
+            wire.extend_from_slice(bytes);
+        }
+        RawBody::Chunked { bytes, piece } => {
+            head.push_str("Transfer-Encoding: chunked\r\n\r\n");
+            for part in bytes.chunks(piece.max(1)) {
+                wire.extend_from_slice(format!("{:x}\r\n", part.len()).as_bytes());
+                wire.extend_from_slice(part);
+                wire.extend_from_slice(b"\r\n");
+            }
+            wire.extend_from_slice(b"0\r\n\r\n");
+        }
+    }
+    let exchange = async {
+        let stream = tokio::net::TcpStream::connect(addr).await?;
+        let (mut reader, mut writer) = stream.into_split();
+        let write = async move {
+            // A server that has answered may stop reading; the answer is what counts.
+            if writer.write_all(head.as_bytes()).await.is_ok() {
+                for part in wire.chunks(16 * 1024) {
+                    if writer.write_all(part).await.is_err() {
+                        break;
+                    }
+                }
+            }
+            writer
+        };
+        let read = async {
+            let mut answer = Vec::new();
+            let mut buffer = [0u8; 16 * 1024];
+            loop {
+                match reader.read(&mut buffer).await {
+                    Ok(0) => break,
+                    Ok(n) => answer.extend_from_slice(&buffer[..n]),
+                    // A reset after the answer arrived still leaves the answer.
+                    Err(e) if !answer.is_empty() => {
+                        eprintln!("{method} {target}: {e} after the answer");
+                        break;
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            Ok(answer)
+        };
+        let (_writer, answer) = tokio::join!(write, read);
+        answer
+    };
+    let answer = tokio::time::timeout(REQUEST_TIMEOUT, exchange)
+        .await
+        .unwrap_or_else(|_| panic!("{method} {target}: timed out"))
+        .unwrap_or_else(|e| panic!("{method} {target}: {e}"));
+    parse_response(&answer, method == "HEAD")
+        .unwrap_or_else(|| panic!("{method} {target}: not an HTTP response: {answer:?}"))
+}
+
+/// A client that gives up mid-body: sends the head with `Content-Length: declared`, then only
+/// `sent` (shorter than `declared`), then closes the connection without reading an answer.
+pub async fn raw_disconnect(
+    addr: SocketAddr,
+    method: &str,
+    target: &str,
+    headers: &[(&str, &str)],
+    declared: u64,
+    sent: &[u8],
+) {
+    assert!((sent.len() as u64) < declared, "that is not a disconnect");
+    let mut head = raw_head(addr, method, target, headers);
+    head.push_str(&format!("Content-Length: {declared}\r\n\r\n"));
+    let exchange = async {
+        let mut stream = tokio::net::TcpStream::connect(addr).await?;
+        stream.write_all(head.as_bytes()).await?;
+        stream.write_all(sent).await?;
+        stream.flush().await?;
+        stream.shutdown().await?;
+        Ok::<_, std::io::Error>(())
+    };
+    tokio::time::timeout(REQUEST_TIMEOUT, exchange)
+        .await
+        .unwrap_or_else(|_| panic!("{method} {target}: timed out"))
+        .unwrap_or_else(|e| panic!("{method} {target}: {e}"));
+}
+
+/// `METHOD target HTTP/1.1`, `Connection: close`, `Host` unless given, and `headers`, without
+/// the blank line that ends the head.
+fn raw_head(addr: SocketAddr, method: &str, target: &str, headers: &[(&str, &str)]) -> String {
     let mut head = format!("{method} {target} HTTP/1.1\r\nConnection: close\r\n");
     if !headers
         .iter()
@@ -159,6 +292,17 @@ pub async fn raw_request(
     for (name, value) in headers {
         head.push_str(&format!("{name}: {value}\r\n"));
     }
+    head
+}
+
+/// One HTTP exchange over a fresh TCP connection, bytes exactly as given.
+pub async fn raw_request(
+    addr: SocketAddr,
+    method: &str,
+    target: &str,
+    headers: &[(&str, &str)],
+) -> Reply {
+    let mut head = raw_head(addr, method, target, headers);
     head.push_str("\r\n");
     let exchange = async {
         let mut stream = tokio::net::TcpStream::connect(addr).await?;

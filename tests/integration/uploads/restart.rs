@@ -1,0 +1,172 @@
+//! Restarts (contract §5, §6): pending chunks and File objects live on disk, so an upload begun
+//! before a restart — a clean one in-process, or `kill -9` of the real binary — finishes after
+//! it, and `GET /_pixgate/files/{id}` still answers.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::{
+    KEY, assert_file, assert_pending, eventually, noise, part, pending_uploads, put_part, put_url,
+    up_source,
+};
+use crate::support::{
+    Daemon, NOW, RawBody, Reply, Root, TestServer, config, pixgate_command, raw_request, raw_send,
+    strip_ansi,
+};
+
+/// The uploads here are 3000 bytes: three chunks of 1000.
+const TOTAL: usize = 3000;
+/// Start-up is quick; this only bounds a broken build.
+const STARTUP: Duration = Duration::from_secs(30);
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// Server A runs on its own runtime, which is shut down (every task and handle of A dropped)
+/// before server B starts over the same root.
+#[test]
+fn a_pending_upload_survives_a_restart_of_the_server() {
+    let root = Root::new();
+    let config = config(vec![up_source(&root)]);
+    let bytes = noise(TOTAL, 1);
+
+    runtime().block_on(async {
+        let a = TestServer::start(config.clone()).await;
+        put_part(&a, "/r/film.bin", &bytes, 0, 999)
+            .await
+            .assert_status(202);
+        let reply = put_part(&a, "/r/film.bin", &bytes, 2000, 2999).await;
+        assert_pending(&reply, "r/film.bin", TOTAL, &[(0, 999), (2000, 2999)]);
+    });
+
+    runtime().block_on(async {
+        let b = TestServer::start(config).await;
+        let reply = super::status(&b, "/r/film.bin", TOTAL).await;
+        assert_pending(&reply, "r/film.bin", TOTAL, &[(0, 999), (2000, 2999)]);
+        b.get("/r/film.bin").await.assert_error(404, "not_found");
+        let reply = put_part(&b, "/r/film.bin", &bytes, 1000, 1999).await;
+        assert_file(&reply, &root, "r/film.bin", &bytes);
+        assert_eq!(b.get("/r/film.bin").await.body, bytes);
+    });
+}
+
+/// Start-up sweeps too: a server started after `session_ttl` has passed removes the abandoned
+/// upload without waiting for a request.
+#[test]
+fn an_abandoned_upload_is_swept_when_the_server_starts() {
+    let root = Root::new();
+    let mut config = config(vec![up_source(&root)]);
+    config.uploads.session_ttl = Duration::from_secs(60);
+    let bytes = noise(TOTAL, 1);
+
+    runtime().block_on(async {
+        let a = TestServer::start_at(config.clone(), NOW).await;
+        put_part(&a, "/old.bin", &bytes, 0, 999)
+            .await
+            .assert_status(202);
+    });
+    assert_eq!(pending_uploads(&root).len(), 1);
+
+    runtime().block_on(async {
+        let _b = TestServer::start_at(config, NOW + 61).await;
+        eventually("pending uploads after start-up", || {
+            let left = pending_uploads(&root);
+            (left.is_empty(), left)
+        })
+        .await;
+    });
+}
+
+/// `pixgate serve --config <config>`, and the address it logs.
+fn serve(config: &Path) -> (Daemon, SocketAddr) {
+    let config = config.display().to_string();
+    let mut daemon = Daemon::spawn(pixgate_command(
+        &["serve", "--config", &config],
+        &[("RUST_LOG", "info")],
+    ));
+    let addr = daemon.wait_for_lines(1, STARTUP, |line| {
+        let line = strip_ansi(line);
+        let at = line.find("listening on http://")? + "listening on http://".len();
+        Some(line[at..].split_whitespace().next()?.to_string())
+    });
+    (daemon, addr[0].parse().unwrap())
+}
+
+/// Sends `bytes[start..=end]` of the upload of `bytes` to `path` on the binary at `addr`.
+async fn send_part(addr: SocketAddr, path: &str, bytes: &[u8], start: usize, end: usize) -> Reply {
+    let (range, body) = part(bytes, start, end);
+    let headers = [("content-range", range.as_str())];
+    raw_send(addr, "PUT", &put_url(path), &headers, RawBody::Sized(body)).await
+}
+
+async fn file_record(addr: SocketAddr, id: &str) -> Reply {
+    let bearer = format!("Bearer {KEY}");
+    let target = format!("/_pixgate/files/{id}");
+    raw_request(addr, "GET", &target, &[("authorization", &bearer)]).await
+}
+
+/// The File with its `url` taken out: that follows the `Host` of each request, and each run of
+/// the binary has its own port.
+fn without_url(file: &Value) -> Value {
+    let mut file = file.clone();
+    file.as_object_mut().unwrap().remove("url");
+    file
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pending_upload_and_file_records_survive_kill_9_of_the_binary() {
+    let root = Root::new();
+    let config_dir = tempfile::tempdir().unwrap();
+    let config = config_dir.path().join("pixgate.toml");
+    let toml = format!(
+        "[server]\nlisten = \"127.0.0.1:0\"\n\n[[sources]]\nname = \"up\"\nroot = {:?}\nhmac_keys = [{KEY:?}]\n",
+        root.path().display().to_string()
+    );
+    std::fs::write(&config, toml).unwrap();
+    let bytes = noise(TOTAL, 1);
+
+    let (first, addr) = serve(&config);
+    send_part(addr, "/r/film.bin", &bytes, 0, 999)
+        .await
+        .assert_status(202);
+    let reply = send_part(addr, "/r/film.bin", &bytes, 2000, 2999).await;
+    assert_pending(&reply, "r/film.bin", TOTAL, &[(0, 999), (2000, 2999)]);
+    drop(first);
+
+    let (second, addr) = serve(&config);
+    let status = [("content-range", "bytes */3000")];
+    let reply = raw_send(
+        addr,
+        "PUT",
+        &put_url("/r/film.bin"),
+        &status,
+        RawBody::Sized(&[]),
+    )
+    .await;
+    assert_pending(&reply, "r/film.bin", TOTAL, &[(0, 999), (2000, 2999)]);
+    let reply = send_part(addr, "/r/film.bin", &bytes, 1000, 1999).await;
+    let file = assert_file(&reply, &root, "r/film.bin", &bytes);
+    let got = raw_request(addr, "GET", "/r/film.bin", &[]).await;
+    got.assert_status(200);
+    assert_eq!(got.body, bytes);
+    let id = file["id"].as_str().unwrap();
+    let record = file_record(addr, id).await;
+    record.assert_status(200);
+    assert_eq!(record.json()["data"], file);
+    drop(second);
+
+    let (_third, addr) = serve(&config);
+    let record = file_record(addr, id).await;
+    record.assert_status(200);
+    let data = &record.json()["data"];
+    assert_eq!(without_url(data), without_url(&file));
+    assert_eq!(data["url"], format!("http://{addr}/r/film.bin"));
+}

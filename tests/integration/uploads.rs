@@ -5,6 +5,7 @@
 //! answers (201 File, 202 upload status).
 
 mod access;
+mod paths;
 mod restart;
 mod resumable;
 mod resumable_errors;

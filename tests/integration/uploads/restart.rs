@@ -170,3 +170,27 @@ async fn a_pending_upload_and_file_records_survive_kill_9_of_the_binary() {
     assert_eq!(without_url(data), without_url(&file));
     assert_eq!(data["url"], format!("http://{addr}/r/film.bin"));
 }
+
+/// The state a crash between storing the last chunk and renaming the file into place leaves:
+/// every part on disk, no file at the path. Planted by hand (a kill cannot be timed that
+/// finely); the next status query commits it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_cut_short_during_its_commit_is_committed_by_the_next_status_query() {
+    let root = Root::new();
+    let server = TestServer::start(config(vec![up_source(&root)])).await;
+    let bytes = noise(TOTAL, 7);
+    put_part(&server, "/c/cut.bin", &bytes, 0, 1999)
+        .await
+        .assert_status(202);
+    let [session] = pending_uploads(&root).try_into().unwrap();
+    let folder = root.path().join(".pixgate/uploads").join(session);
+    std::fs::write(folder.join("part-2000-2999"), &bytes[2000..]).unwrap();
+    server
+        .get("/c/cut.bin")
+        .await
+        .assert_error(404, "not_found");
+
+    let reply = super::status(&server, "/c/cut.bin", TOTAL).await;
+    assert_file(&reply, &root, "c/cut.bin", &bytes);
+    assert_eq!(pending_uploads(&root), Vec::<String>::new());
+}

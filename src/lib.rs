@@ -22,7 +22,9 @@
 //! | errors | `error.rs` | every failure → status, code, client-safe message |
 //! | signing | `signed_url.rs` | URLs for `pixgate sign` and the start-up examples |
 //! | metrics | `metrics.rs` | Prometheus text for `/_pixgate/metrics` |
+//! | bench | `bench.rs` | `pixgate bench`: the render stage timed over files |
 
+pub mod bench;
 pub mod cache;
 pub mod config;
 pub mod error;

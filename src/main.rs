@@ -55,9 +55,52 @@ enum Command {
         #[arg(long, default_value = "pixgate.toml")]
         config: PathBuf,
     },
+    /// Time the render pipeline over files or folders of images with one transform.
+    Bench(BenchArgs),
     /// Internal: decodes one AV1 item from stdin for `serve` (a crash stays in this process).
     #[command(hide = true)]
     DecodeAv1,
+}
+
+#[derive(clap::Args)]
+struct BenchArgs {
+    /// Image files, or folders whose images (directly inside) are all used.
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    #[arg(long)]
+    w: Option<String>,
+    #[arg(long)]
+    h: Option<String>,
+    /// Output format: jpg, pjpg, png, webp, avif, gif.
+    #[arg(long)]
+    fm: Option<String>,
+    #[arg(long)]
+    q: Option<String>,
+    #[arg(long)]
+    fit: Option<String>,
+    #[arg(long)]
+    dpr: Option<String>,
+    /// Any other transform parameter, as `name=value` (repeatable).
+    #[arg(long = "param", value_name = "NAME=VALUE")]
+    params: Vec<String>,
+    /// Timed renders per file.
+    #[arg(long, default_value_t = 10)]
+    iterations: u32,
+    /// Untimed renders per file first.
+    #[arg(long, default_value_t = 1)]
+    warmup: u32,
+    /// Renders at once.
+    #[arg(long, default_value_t = 1)]
+    threads: usize,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    json: bool,
+    /// No progress bar on stderr.
+    #[arg(long)]
+    no_progress: bool,
+    /// Take `[limits]` from this config file (default: the built-in defaults).
+    #[arg(long)]
+    config: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -86,6 +129,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve { config } => serve(&config),
         Command::DecodeAv1 => pixgate::render::av1_child_main().context("decode-av1"),
+        Command::Bench(args) => bench(args),
         Command::CheckConfig { config } => {
             let config = load(&config)?;
             println!("configuration ok: {} source(s)", config.sources.len());
@@ -103,14 +147,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             let config = load(&config)?;
             let source = pick_source(&config, source.as_deref())?;
-            let params = params
-                .iter()
-                .map(|p| {
-                    p.split_once('=')
-                        .map(|(k, v)| (k.to_string(), v.to_string()))
-                        .with_context(|| format!("parameter `{p}` is not name=value"))
-                })
-                .collect::<anyhow::Result<Vec<_>>>()?;
+            let params = name_values(&params)?;
             let expires_at = match expires_in {
                 Some(d) => {
                     let d = parse_duration(&d).map_err(anyhow::Error::msg)?;
@@ -138,6 +175,73 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// `name=value` arguments as pairs.
+fn name_values(args: &[String]) -> anyhow::Result<Vec<(String, String)>> {
+    args.iter()
+        .map(|p| {
+            p.split_once('=')
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .with_context(|| format!("parameter `{p}` is not name=value"))
+        })
+        .collect()
+}
+
+fn bench(args: BenchArgs) -> anyhow::Result<()> {
+    use std::io::{IsTerminal, Write};
+    let shorthand = [
+        ("w", &args.w),
+        ("h", &args.h),
+        ("fm", &args.fm),
+        ("q", &args.q),
+        ("fit", &args.fit),
+        ("dpr", &args.dpr),
+    ];
+    let mut params: Vec<(String, String)> = shorthand
+        .iter()
+        .filter_map(|(name, value)| Some((name.to_string(), (*value).clone()?)))
+        .collect();
+    params.extend(name_values(&args.params)?);
+    let request = pixgate::transform::parse(&params).context("transform parameters")?;
+    let limits_config = match &args.config {
+        Some(path) => load(path)?.limits,
+        None => pixgate::config::LimitsConfig::default(),
+    };
+    let limits = pixgate::render::Limits {
+        max_source_pixels: limits_config.max_source_pixels,
+        max_output_dimension: limits_config.max_output_dimension,
+        max_animation_frames: limits_config.max_animation_frames,
+        // As `serve` does: AV1 in a child process.
+        av1: pixgate::render::Av1Decoding::Child(std::env::current_exe()?),
+    };
+    let inputs = pixgate::bench::read_inputs(&args.paths)?;
+    let plan = pixgate::bench::Plan {
+        inputs: &inputs,
+        transform: &request.transform,
+        iterations: args.iterations,
+        warmup: args.warmup,
+        threads: args.threads,
+        limits: &limits,
+    };
+    let show = !args.no_progress && std::io::stderr().is_terminal();
+    let progress = |done: usize, total: usize| {
+        if show {
+            let mut err = std::io::stderr().lock();
+            let _ = write!(err, "\r{}", pixgate::bench::progress_bar(done, total));
+            let _ = err.flush();
+        }
+    };
+    let report = pixgate::bench::run(&plan, &progress)?;
+    if show {
+        eprintln!();
+    }
+    if args.json {
+        println!("{}", report.to_json());
+    } else {
+        print!("{}", report.to_text());
+    }
+    Ok(())
 }
 
 fn load(path: &Path) -> anyhow::Result<Config> {

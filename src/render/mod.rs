@@ -12,6 +12,8 @@ mod encode;
 pub mod geometry;
 mod resize;
 
+use std::time::{Duration, Instant};
+
 use image::DynamicImage;
 
 pub use decode::SourceFormat;
@@ -37,6 +39,19 @@ pub struct Rendered {
     pub format: OutputFormat,
     pub width: u32,
     pub height: u32,
+    /// Where the time went.
+    pub stages: Stages,
+}
+
+/// Wall time of a render's stages.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stages {
+    /// Reading the header and decoding (with shrink-on-load).
+    pub decode: Duration,
+    /// Everything between decoding and encoding: orientation, `rect`, rotation, the resize,
+    /// conversion to sRGB, effects, padding, flattening.
+    pub resize: Duration,
+    pub encode: Duration,
 }
 
 /// Why a render failed. Statuses are chosen in `error.rs`.
@@ -65,6 +80,7 @@ pub fn render(
     negotiated: Option<OutputFormat>,
     limits: &Limits,
 ) -> Result<Rendered, RenderError> {
+    let started = Instant::now();
     let header = decode::header(source, limits.max_source_pixels)?;
     let cropped = match t.rect {
         Some(rect) => clamp_rect(rect, header.upright)?,
@@ -105,7 +121,9 @@ pub fn render(
     if format == OutputFormat::Gif && header.format == SourceFormat::Gif {
         let animation = decode::animation::scan(source, limits.max_animation_frames)?;
         if animation.frames > 1 {
-            return animate(source, &header, animation, &steps, limits, max_alloc);
+            return animate(
+                source, &header, animation, &steps, limits, max_alloc, started,
+            );
         }
     }
     let decoded = decode::decode(
@@ -115,15 +133,22 @@ pub fn render(
         max_alloc,
         &limits.av1,
     )?;
+    let decoded_at = Instant::now();
     let arranged = steps.arrange(decoded.image);
     let window = steps.window(&arranged);
     let image = steps.finish(arranged, window, decoded.icc.as_deref())?;
+    let resized_at = Instant::now();
     let bytes = encode::encode(&image, format, options)?;
     Ok(Rendered {
         bytes,
         format,
         width: image.width(),
         height: image.height(),
+        stages: Stages {
+            decode: decoded_at - started,
+            resize: resized_at - decoded_at,
+            encode: resized_at.elapsed(),
+        },
     })
 }
 
@@ -136,6 +161,7 @@ fn animate(
     steps: &Steps,
     limits: &Limits,
     max_alloc: u64,
+    started: Instant,
 ) -> Result<Rendered, RenderError> {
     let screen = u64::from(header.upright.0) * u64::from(header.upright.1);
     let pixels = screen.saturating_mul(u64::from(animation.frames));
@@ -147,22 +173,32 @@ fn animate(
     }
     let mut frames = Vec::with_capacity(animation.frames as usize);
     let mut window = None;
+    // Frames are decoded one at a time between the steps: time each side separately.
+    let mut stages = Stages::default();
+    let mut decode_started = started;
     for frame in decode::animation::frames(source, max_alloc)? {
         let frame = frame?;
+        let decoded_at = Instant::now();
+        stages.decode += decoded_at - decode_started;
         let arranged = steps.arrange(DynamicImage::ImageRgba8(frame.image));
         let window = *window.get_or_insert_with(|| steps.window(&arranged));
         frames.push((steps.finish(arranged, window, None)?, frame.delay));
+        decode_started = Instant::now();
+        stages.resize += decode_started - decoded_at;
     }
+    let encode_started = Instant::now();
     let (width, height) = frames
         .first()
         .map(|(image, _)| (image.width(), image.height()))
         .ok_or_else(|| RenderError::Corrupt("the GIF has no frames".into()))?;
     let bytes = encode::animated_gif(frames, animation.loops)?;
+    stages.encode = encode_started.elapsed();
     Ok(Rendered {
         bytes,
         format: OutputFormat::Gif,
         width,
         height,
+        stages,
     })
 }
 

@@ -11,6 +11,7 @@ mod animation;
 mod avif;
 mod cache;
 mod cache_load;
+mod cli_bench;
 mod cli_check_config;
 mod cli_sign;
 mod colour;

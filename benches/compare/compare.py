@@ -1,0 +1,312 @@
+#!/usr/bin/env python3
+"""pixgate's render pipeline against libvips, interleaved, one core each (issue 6).
+
+Normally started by run.sh, which sets up the venv, the binary, the baseline JPEG and the
+CPU pinning. Prints a Markdown table on stdout, progress on stderr, and writes every
+round's numbers as JSON to --out.
+"""
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+# libvips sizes its thread pool when it starts, i.e. on import: the variable must be set
+# first, and it is forced (not defaulted) so a stray value in the caller's shell cannot make
+# the comparison two cores against one.
+os.environ["VIPS_CONCURRENCY"] = "1"
+import pyvips  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[2]
+QUALITY = 75
+LOSSY = {"jpg", "webp", "avif"}
+
+# (name, input, target width, output format). "baseline" is the progressive beach photo
+# rewritten as a baseline JPEG, so the first two rows differ only in the entropy coding.
+WORKLOADS = [
+    ("progressive-jpg-400-jpg", "progressive", 400, "jpg"),
+    ("baseline-jpg-400-jpg", "baseline", 400, "jpg"),
+    ("baseline-jpg-400-webp", "baseline", 400, "webp"),
+    ("forest-jpg-1200-jpg", "forest", 1200, "jpg"),
+    ("milkyway-png-400-png", "png", 400, "png"),
+    ("baseline-jpg-400-avif", "baseline", 400, "avif"),
+]
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def jpeg_coding(path):
+    """'progressive' or 'baseline' from the first SOF marker, to confirm the inputs are
+    what the workload names claim (a re-saved corpus file could silently change that)."""
+    data = Path(path).read_bytes()
+    i = 2
+    while i + 4 <= len(data):
+        if data[i] != 0xFF:
+            return "unknown"
+        marker = data[i + 1]
+        if marker == 0xFF:  # fill byte
+            i += 1
+            continue
+        if marker in (0xC0, 0xC1):
+            return "baseline"
+        if marker == 0xC2:
+            return "progressive"
+        if marker == 0xDA:  # start of scan before any SOF: not a JPEG we understand
+            return "unknown"
+        i += 2 + int.from_bytes(data[i + 2 : i + 4], "big")
+    return "unknown"
+
+
+def vips_suffix(fmt):
+    return f".{fmt}[Q={QUALITY}]" if fmt in LOSSY else f".{fmt}"
+
+
+def vips_round(path, width, fmt, iterations):
+    """Median wall time of thumbnail + encode, in ms, and the output size."""
+    suffix = vips_suffix(fmt)
+    times = []
+    out = b""
+    # One untimed render first, as pixgate's --warmup 1 does: it loads the codec modules
+    # and faults in the file, which a long-running server has already paid for.
+    for i in range(iterations + 1):
+        t0 = time.perf_counter_ns()
+        # thumbnail() shrinks on load (JPEG DCT scaling, WebP/AVIF too), as imgproxy and
+        # sharp do; the write forces the lazy pipeline, so the timing covers both.
+        img = pyvips.Image.thumbnail(str(path), width)
+        out = img.write_to_buffer(suffix)
+        t1 = time.perf_counter_ns()
+        if i > 0:
+            times.append((t1 - t0) / 1e6)
+    if img.width != width:
+        raise RuntimeError(f"libvips made {img.width} px wide output, expected {width}")
+    return {"ms": statistics.median(times), "bytes": len(out)}
+
+
+def pixgate_round(binary, path, width, fmt, iterations):
+    """One `pixgate bench` process; its own in-process median, so start-up is excluded."""
+    cmd = [binary, "bench", str(path), "--w", str(width), "--fm", fmt]
+    if fmt in LOSSY:
+        cmd += ["--q", str(QUALITY)]
+    cmd += ["--iterations", str(iterations), "--warmup", "1", "--threads", "1",
+            "--json", "--no-progress"]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} exited {proc.returncode}: {proc.stderr.strip()}")
+    # The contract is one JSON object on stdout; take the last line that parses so a stray
+    # log line on stdout does not sink the whole run.
+    for line in reversed(proc.stdout.strip().splitlines()):
+        try:
+            report = json.loads(line)
+            break
+        except json.JSONDecodeError:
+            continue
+    else:
+        raise RuntimeError(f"no JSON on stdout of {' '.join(cmd)}: {proc.stdout[:300]!r}")
+    if report.get("images") != iterations:
+        log(f"  note: pixgate reported {report.get('images')} images, asked for {iterations}")
+    stages = report["median_ms"]
+    return {
+        "ms": stages["total"],
+        "stages_ms": {k: stages.get(k) for k in ("decode", "resize", "encode")},
+        "bytes": report.get("mean_bytes_out"),
+        "peak_rss_bytes": report.get("peak_rss_bytes"),
+    }
+
+
+def simd_in_binary(binary):
+    """Whether libjpeg-turbo's SIMD kernels were linked in. Without nasm at build time
+    mozjpeg-sys compiles only the jsimd_* stubs, so look for the kernels' own symbols."""
+    if not shutil.which("nm"):
+        return "unknown (no nm)"
+    proc = subprocess.run(["nm", "--defined-only", binary], capture_output=True, text=True)
+    if proc.returncode != 0 or not proc.stdout:
+        return "unknown (stripped?)"
+    kernels = [l for l in proc.stdout.splitlines() if "jsimd_" in l and ("_avx2" in l or "_sse2" in l)]
+    return "yes" if kernels else "no (scalar libjpeg-turbo)"
+
+
+def machine_info(args):
+    model = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    info = {
+        "cpu_model": model,
+        "nproc": os.cpu_count(),
+        # Not nproc: under taskset that would report the pinned set, not the machine.
+        "cores_used": len(os.sched_getaffinity(0)),
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "libvips": f"{pyvips.version(0)}.{pyvips.version(1)}.{pyvips.version(2)}",
+        "vips_concurrency": pyvips.concurrency_get(),
+        "nasm_on_path": shutil.which("nasm") is not None,
+        "baseline_jpeg": args.baseline_how,
+    }
+    git = subprocess.run(["git", "-C", str(REPO), "describe", "--always", "--dirty"],
+                         capture_output=True, text=True)
+    info["pixgate_commit"] = git.stdout.strip() or "unknown"
+    if args.pixgate:
+        info["pixgate_bin"] = args.pixgate
+        info["pixgate_built_by_run_sh"] = args.pixgate_built == 1
+        info["libjpeg_turbo_simd_in_binary"] = simd_in_binary(args.pixgate)
+    return info
+
+
+def fmt_ms(v):
+    return "—" if v is None else f"{v:.1f}"
+
+
+def fmt_bytes(v):
+    return "—" if v is None else f"{round(v):,}"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--corpus", required=True)
+    ap.add_argument("--baseline", required=True, help="baseline copy of beach-5120x2880.jpg")
+    ap.add_argument("--baseline-how", default="unknown")
+    ap.add_argument("--pixgate", help="pixgate binary")
+    ap.add_argument("--pixgate-built", type=int, default=0)
+    ap.add_argument("--vips-only", action="store_true")
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--iterations", type=int, default=10)
+    ap.add_argument("--only", help="comma-separated workload names")
+    ap.add_argument("--out", required=True)
+    args = ap.parse_args()
+    if not args.vips_only and not args.pixgate:
+        ap.error("--pixgate BIN or --vips-only")
+    if args.rounds < 1 or args.iterations < 1:
+        ap.error("--rounds and --iterations must be at least 1")
+
+    # The operation cache would hand back the previous thumbnail after the first call and
+    # time nothing; a CDN origin sees a different image each time anyway.
+    pyvips.cache_set_max(0)
+
+    corpus = Path(args.corpus)
+    inputs = {
+        "progressive": corpus / "beach-5120x2880.jpg",
+        "baseline": Path(args.baseline),
+        "forest": corpus / "forest-2560x1600.jpg",
+        "png": corpus / "milkyway-5120x2880.png",
+    }
+    wanted = set(args.only.split(",")) if args.only else None
+    if wanted and (unknown := wanted - {w[0] for w in WORKLOADS}):
+        ap.error(f"unknown workloads: {', '.join(sorted(unknown))}")
+
+    results = []
+    for name, key, width, fmt in WORKLOADS:
+        if wanted and name not in wanted:
+            continue
+        path = inputs[key]
+        entry = {"name": name, "input": str(path), "width": width, "format": fmt,
+                 "quality": QUALITY if fmt in LOSSY else None,
+                 "libvips": {"rounds": []}, "pixgate": {"rounds": []}, "errors": []}
+        if not path.exists():
+            entry["errors"].append(f"missing input {path}")
+            log(f"skipping {name}: missing {path}")
+        elif path.suffix == ".jpg":
+            entry["jpeg_coding"] = jpeg_coding(path)
+            expect = "progressive" if key == "progressive" else "baseline"
+            if entry["jpeg_coding"] != expect:
+                log(f"warning: {name} expects a {expect} JPEG, {path} is {entry['jpeg_coding']}")
+        results.append(entry)
+
+    info = machine_info(args)
+    log(f"libvips {info['libvips']} (concurrency {info['vips_concurrency']}), "
+        f"{info['cores_used']} of {info['nproc']} cores, {args.rounds} rounds x "
+        f"{args.iterations} iterations")
+
+    sides = {"libvips": lambda e, p: vips_round(p, e["width"], e["format"], args.iterations)}
+    if not args.vips_only:
+        sides["pixgate"] = lambda e, p: pixgate_round(args.pixgate, p, e["width"], e["format"],
+                                                      args.iterations)
+    start = time.monotonic()
+    for r in range(args.rounds):
+        # Alternate who goes first so drift (thermal, page cache, a neighbour on the host)
+        # does not always land on the same side.
+        order = list(sides) if r % 2 == 0 else list(reversed(sides))
+        for e in results:
+            if e["errors"]:
+                continue
+            parts = []
+            for side in order:
+                try:
+                    res = sides[side](e, Path(e["input"]))
+                except Exception as exc:  # keep the other workloads going; reported below
+                    e["errors"].append(f"{side}: {exc}")
+                    log(f"round {r + 1} {e['name']} {side} FAILED: {exc}")
+                    break
+                e[side]["rounds"].append(res)
+                parts.append(f"{side} {res['ms']:.1f} ms")
+            else:
+                log(f"round {r + 1}/{args.rounds} {e['name']}: {', '.join(parts)}")
+    elapsed = time.monotonic() - start
+
+    for e in results:
+        for side in sides:
+            rounds = e[side]["rounds"]
+            if rounds:
+                e[side]["median_ms"] = statistics.median(x["ms"] for x in rounds)
+                e[side]["bytes"] = rounds[-1]["bytes"]
+        pg = e["pixgate"]
+        if pg["rounds"]:
+            pg["stages_median_ms"] = {
+                k: statistics.median(x["stages_ms"][k] for x in pg["rounds"]
+                                     if x["stages_ms"][k] is not None)
+                for k in ("decode", "resize", "encode")
+                if any(x["stages_ms"][k] is not None for x in pg["rounds"])
+            }
+            pg["peak_rss_bytes"] = max((x["peak_rss_bytes"] or 0) for x in pg["rounds"]) or None
+        if "median_ms" in e["libvips"] and "median_ms" in pg and pg["median_ms"] > 0:
+            e["ratio_libvips_over_pixgate"] = e["libvips"]["median_ms"] / pg["median_ms"]
+
+    out = {"machine": info, "rounds": args.rounds, "iterations": args.iterations,
+           "seconds": round(elapsed, 1), "workloads": results}
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(out, indent=2) + "\n")
+
+    print("## pixgate vs libvips, one core\n")
+    print(f"- CPU: {info['cpu_model']}, nproc {info['nproc']}, pinned to "
+          f"{info['cores_used']} core(s); libvips {info['libvips']} "
+          f"(VIPS_CONCURRENCY={info['vips_concurrency']}), pixgate --threads 1")
+    print(f"- pixgate {info['pixgate_commit']}; nasm on PATH: "
+          f"{'yes' if info['nasm_on_path'] else 'no'}"
+          + (f"; libjpeg-turbo SIMD in binary: {info['libjpeg_turbo_simd_in_binary']}"
+             if args.pixgate else " (libvips only)"))
+    print(f"- baseline JPEG: {info['baseline_jpeg']}")
+    print(f"- median of {args.rounds} interleaved rounds, each the median of "
+          f"{args.iterations} renders after 1 warm-up; quality {QUALITY} for lossy output; "
+          f"ratio = libvips ms / pixgate ms (>1: pixgate faster)\n")
+    print("| workload | libvips ms | pixgate ms | ratio | pixgate decode / resize / encode ms "
+          "| libvips bytes | pixgate bytes |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for e in results:
+        lv, pg = e["libvips"], e["pixgate"]
+        st = pg.get("stages_median_ms", {})
+        stages = " / ".join(fmt_ms(st.get(k)) for k in ("decode", "resize", "encode")) \
+            if st else "—"
+        ratio = e.get("ratio_libvips_over_pixgate")
+        print(f"| {e['name']} | {fmt_ms(lv.get('median_ms'))} | {fmt_ms(pg.get('median_ms'))} "
+              f"| {'—' if ratio is None else f'{ratio:.2f}'} | {stages} "
+              f"| {fmt_bytes(lv.get('bytes'))} | {fmt_bytes(pg.get('bytes'))} |")
+    failed = [e for e in results if e["errors"]]
+    for e in failed:
+        print(f"\n**{e['name']} failed:** {'; '.join(e['errors'])}")
+    print(f"\n(JSON: {args.out}; {elapsed:.0f} s)")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -54,16 +54,17 @@ pub struct Report {
     pub peak_rss_bytes: Option<u64>,
 }
 
+/// Each names the file; the cause follows as the error's source (printed by `{:#}`).
 #[derive(Debug, thiserror::Error)]
 pub enum BenchError {
-    #[error("{}: {source}", path.display())]
+    #[error("{}", path.display())]
     Read {
         path: PathBuf,
         source: std::io::Error,
     },
     #[error("no images among the given paths")]
     NoImages,
-    #[error("{}: {source}", path.display())]
+    #[error("{}", path.display())]
     Render {
         path: PathBuf,
         source: render::RenderError,

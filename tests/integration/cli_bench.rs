@@ -85,15 +85,20 @@ fn bad_parameters_and_paths_without_images_are_clear_errors() {
     let photo = fixtures_dir().join("cups-800x500.jpg");
     let photo = photo.to_str().unwrap();
     let empty = tempfile::tempdir().unwrap();
-    let cases: [(&[&str], &str); 3] = [
-        (&["bench", photo, "--q", "900"], "q"),
+    let missing = empty.path().join("missing.jpg");
+    let cases: [(&[&str], &str); 4] = [
+        (&["bench", photo, "--q", "900"], "`q`"),
         (&["bench", photo, "--param", "blur"], "name=value"),
         (&["bench", empty.path().to_str().unwrap()], "no images"),
+        (
+            &["bench", missing.to_str().unwrap()],
+            "missing.jpg: No such file",
+        ),
     ];
     for (args, wanted) in cases {
         let (ok, _, stderr) = run_pixgate(args, &[]);
         assert!(!ok, "{args:?} succeeded");
-        assert!(stderr.contains(wanted), "{args:?}: {stderr}");
+        assert_eq!(stderr.matches(wanted).count(), 1, "{args:?}: {stderr}");
         assert!(!stderr.contains("panicked"), "{stderr}");
     }
 }

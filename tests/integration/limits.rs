@@ -5,15 +5,11 @@
 
 use std::borrow::Cow;
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use crate::support::{
-    Daemon, Reply, Root, TestServer, config, fixture, is_jpeg_frame, jpeg_segments,
-    pixgate_command, png_chunk, raw_request, strip_ansi,
+    Daemon, Reply, Root, TestServer, config, fixture, is_jpeg_frame, jpeg_segments, png_chunk,
+    raw_request,
 };
-
-/// Start-up is quick; this only bounds a broken build.
-const STARTUP: Duration = Duration::from_secs(30);
 
 // ---------------------------------------------------------------------------------------------
 // Bombs: tiny files whose headers claim enormous images
@@ -78,17 +74,7 @@ fn serve(root: &Root) -> (Daemon, SocketAddr) {
     );
     let config = root.path().join("pixgate.toml");
     std::fs::write(&config, toml).unwrap();
-    let config = config.display().to_string();
-    let mut daemon = Daemon::spawn(pixgate_command(
-        &["serve", "--config", &config],
-        &[("RUST_LOG", "info")],
-    ));
-    let addr = daemon.wait_for_lines(1, STARTUP, |line| {
-        let line = strip_ansi(line);
-        let at = line.find("listening on http://")? + "listening on http://".len();
-        Some(line[at..].split_whitespace().next()?.to_string())
-    });
-    (daemon, addr[0].parse().unwrap())
+    Daemon::serve(&config)
 }
 
 async fn get(addr: SocketAddr, target: &str) -> Reply {

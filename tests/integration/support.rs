@@ -769,6 +769,10 @@ pub fn run_pixgate(args: &[&str], env: &[(&str, &str)]) -> (bool, String, String
     )
 }
 
+/// How long `pixgate serve` may take to start listening; it is quick, this only bounds a
+/// broken build.
+const DAEMON_STARTUP: Duration = Duration::from_secs(30);
+
 /// A running `pixgate` process, killed and reaped when dropped (also when the test fails), whose
 /// stdout and stderr lines arrive on one channel.
 pub struct Daemon {
@@ -835,6 +839,23 @@ impl Daemon {
 }
 
 impl Daemon {
+    /// `pixgate serve --config <config>` (a config listening on port 0), and the address it
+    /// logs once it is listening.
+    pub fn serve(config: &Path) -> (Daemon, SocketAddr) {
+        let config = config.display().to_string();
+        let mut daemon = Daemon::spawn(pixgate_command(
+            &["serve", "--config", &config],
+            &[("RUST_LOG", "info")],
+        ));
+        let addr = daemon.wait_for_lines(1, DAEMON_STARTUP, |line| {
+            let line = strip_ansi(line);
+            let at = line.find("listening on http://")? + "listening on http://".len();
+            Some(line[at..].split_whitespace().next()?.to_string())
+        });
+        let addr = addr[0].parse().expect("a socket address in the log");
+        (daemon, addr)
+    }
+
     /// The process's peak resident memory so far, in KiB (Linux's `VmHWM`).
     pub fn peak_rss_kib(&self) -> u64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))

@@ -3,7 +3,6 @@
 //! it, and `GET /_pixgate/files/{id}` still answers.
 
 use std::net::SocketAddr;
-use std::path::Path;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -13,15 +12,11 @@ use super::{
     up_source,
 };
 use crate::support::{
-    Daemon, NOW, RawBody, Reply, Root, TestServer, config, pixgate_command, raw_request, raw_send,
-    strip_ansi,
+    Daemon, NOW, RawBody, Reply, Root, TestServer, config, raw_request, raw_send,
 };
 
 /// The uploads here are 3000 bytes: three chunks of 1000.
 const TOTAL: usize = 3000;
-/// Start-up is quick; this only bounds a broken build.
-const STARTUP: Duration = Duration::from_secs(30);
-
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -85,21 +80,6 @@ fn an_abandoned_upload_is_swept_when_the_server_starts() {
     });
 }
 
-/// `pixgate serve --config <config>`, and the address it logs.
-fn serve(config: &Path) -> (Daemon, SocketAddr) {
-    let config = config.display().to_string();
-    let mut daemon = Daemon::spawn(pixgate_command(
-        &["serve", "--config", &config],
-        &[("RUST_LOG", "info")],
-    ));
-    let addr = daemon.wait_for_lines(1, STARTUP, |line| {
-        let line = strip_ansi(line);
-        let at = line.find("listening on http://")? + "listening on http://".len();
-        Some(line[at..].split_whitespace().next()?.to_string())
-    });
-    (daemon, addr[0].parse().unwrap())
-}
-
 /// Sends `bytes[start..=end]` of the upload of `bytes` to `path` on the binary at `addr`.
 async fn send_part(addr: SocketAddr, path: &str, bytes: &[u8], start: usize, end: usize) -> Reply {
     let (range, body) = part(bytes, start, end);
@@ -133,7 +113,7 @@ async fn a_pending_upload_and_file_records_survive_kill_9_of_the_binary() {
     std::fs::write(&config, toml).unwrap();
     let bytes = noise(TOTAL, 1);
 
-    let (first, addr) = serve(&config);
+    let (first, addr) = Daemon::serve(&config);
     send_part(addr, "/r/film.bin", &bytes, 0, 999)
         .await
         .assert_status(202);
@@ -141,7 +121,7 @@ async fn a_pending_upload_and_file_records_survive_kill_9_of_the_binary() {
     assert_pending(&reply, "r/film.bin", TOTAL, &[(0, 999), (2000, 2999)]);
     drop(first);
 
-    let (second, addr) = serve(&config);
+    let (second, addr) = Daemon::serve(&config);
     let status = [("content-range", "bytes */3000")];
     let reply = raw_send(
         addr,
@@ -163,7 +143,7 @@ async fn a_pending_upload_and_file_records_survive_kill_9_of_the_binary() {
     assert_eq!(record.json()["data"], file);
     drop(second);
 
-    let (_third, addr) = serve(&config);
+    let (_third, addr) = Daemon::serve(&config);
     let record = file_record(addr, id).await;
     record.assert_status(200);
     let data = &record.json()["data"];

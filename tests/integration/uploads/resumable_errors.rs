@@ -2,6 +2,7 @@
 //! the disk read the same before and after) and the upload can still complete; a client that
 //! vanishes mid-chunk leaves nothing; abandoned uploads are swept after `uploads.session_ttl`.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::{
@@ -29,6 +30,14 @@ fn plain(root: &Root) -> pixgate::config::Config {
     config(vec![up_source(root)])
 }
 
+type State = ((u16, serde_json::Value, Option<String>), BTreeMap<String, u64>);
+
+/// What a refused chunk must leave unchanged: the status query's answer and the disk.
+async fn state(root: &Root, server: &TestServer) -> State {
+    let view = status_view(&status(server, "/a.bin", TOTAL).await);
+    (view, tree(root))
+}
+
 /// Sends the missing chunks of `/a.bin` and checks the finished file.
 async fn complete(root: &Root, server: &TestServer, bytes: &[u8]) {
     put_part(server, "/a.bin", bytes, 1000, 1999)
@@ -42,10 +51,7 @@ async fn complete(root: &Root, server: &TestServer, bytes: &[u8]) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_body_that_does_not_match_its_range_is_length_mismatch() {
     let (root, server, bytes) = one_chunk_in(plain).await;
-    let before = (
-        status_view(&status(&server, "/a.bin", TOTAL).await),
-        tree(&root),
-    );
+    let before = state(&root, &server).await;
     let range = format!("bytes 1000-1999/{TOTAL}");
     let headers = [("content-range", range.as_str())];
     let short = &bytes[1000..1999];
@@ -54,10 +60,7 @@ async fn a_body_that_does_not_match_its_range_is_length_mismatch() {
     for body in [short, long, &[]] {
         let reply = put_range(&server, "/a.bin", &range, body).await;
         reply.assert_error(400, "length_mismatch");
-        let after = (
-            status_view(&status(&server, "/a.bin", TOTAL).await),
-            tree(&root),
-        );
+        let after = state(&root, &server).await;
         assert_eq!(after, before, "{} bytes with Content-Length", body.len());
     }
     // Without Content-Length the body is counted as it arrives.
@@ -68,10 +71,7 @@ async fn a_body_that_does_not_match_its_range_is_length_mismatch() {
         };
         let reply = raw_send(server.addr(), "PUT", &put_url("/a.bin"), &headers, sent).await;
         reply.assert_error(400, "length_mismatch");
-        let after = (
-            status_view(&status(&server, "/a.bin", TOTAL).await),
-            tree(&root),
-        );
+        let after = state(&root, &server).await;
         assert_eq!(after, before, "{} bytes chunked", body.len());
     }
     complete(&root, &server, &bytes).await;
@@ -81,10 +81,7 @@ async fn a_body_that_does_not_match_its_range_is_length_mismatch() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_chunk_with_another_total_is_total_mismatch() {
     let (root, server, bytes) = one_chunk_in(plain).await;
-    let before = (
-        status_view(&status(&server, "/a.bin", TOTAL).await),
-        tree(&root),
-    );
+    let before = state(&root, &server).await;
     for range in [
         "bytes 1000-1999/4000",
         "bytes 1000-1999/2000",
@@ -92,10 +89,7 @@ async fn a_chunk_with_another_total_is_total_mismatch() {
     ] {
         let reply = put_range(&server, "/a.bin", range, &bytes[1000..2000]).await;
         reply.assert_error(400, "total_mismatch");
-        let after = (
-            status_view(&status(&server, "/a.bin", TOTAL).await),
-            tree(&root),
-        );
+        let after = state(&root, &server).await;
         assert_eq!(after, before, "{range}");
     }
     complete(&root, &server, &bytes).await;
@@ -104,10 +98,7 @@ async fn a_chunk_with_another_total_is_total_mismatch() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_content_ranges_are_bad_content_range() {
     let (root, server, bytes) = one_chunk_in(plain).await;
-    let before = (
-        status_view(&status(&server, "/a.bin", TOTAL).await),
-        tree(&root),
-    );
+    let before = state(&root, &server).await;
     // (Content-Range, body length): the body fits the range wherever the range can be read.
     let cases: &[(&str, usize)] = &[
         ("bytes 1000-1999", 1000),
@@ -131,10 +122,7 @@ async fn malformed_content_ranges_are_bad_content_range() {
     for &(range, len) in cases {
         let reply = put_range(&server, "/a.bin", range, &bytes[1000..1000 + len]).await;
         reply.assert_error(400, "bad_content_range");
-        let after = (
-            status_view(&status(&server, "/a.bin", TOTAL).await),
-            tree(&root),
-        );
+        let after = state(&root, &server).await;
         assert_eq!(after, before, "{range}");
     }
     complete(&root, &server, &bytes).await;

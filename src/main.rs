@@ -204,17 +204,13 @@ fn bench(args: BenchArgs) -> anyhow::Result<()> {
         .collect();
     params.extend(name_values(&args.params)?);
     let request = pixgate::transform::parse(&params).context("transform parameters")?;
-    let limits_config = match &args.config {
+    let mut limits = match &args.config {
         Some(path) => load(path)?.limits,
         None => pixgate::config::LimitsConfig::default(),
     };
-    let limits = pixgate::render::Limits {
-        max_source_pixels: limits_config.max_source_pixels,
-        max_output_dimension: limits_config.max_output_dimension,
-        max_animation_frames: limits_config.max_animation_frames,
-        // As `serve` does: AV1 in a child process.
-        av1: pixgate::render::Av1Decoding::Child(std::env::current_exe()?),
-    };
+    // As `serve` does: AV1 in a child process.
+    limits.av1_decoder = Some(std::env::current_exe()?);
+    let limits = pixgate::render::Limits::from_config(&limits);
     let inputs = pixgate::bench::read_inputs(&args.paths)?;
     let plan = pixgate::bench::Plan {
         inputs: &inputs,

@@ -32,6 +32,22 @@ pub struct Limits {
     pub av1: Av1Decoding,
 }
 
+impl Limits {
+    /// The render-time part of `[limits]`: AV1 in a child process when the config names a
+    /// decoder program, in-process otherwise.
+    pub fn from_config(config: &crate::config::LimitsConfig) -> Limits {
+        Limits {
+            max_source_pixels: config.max_source_pixels,
+            max_output_dimension: config.max_output_dimension,
+            max_animation_frames: config.max_animation_frames,
+            av1: match &config.av1_decoder {
+                Some(program) => Av1Decoding::Child(program.clone()),
+                None => Av1Decoding::InProcess,
+            },
+        }
+    }
+}
+
 /// An encoded derivative.
 #[derive(Debug, Clone)]
 pub struct Rendered {

@@ -198,10 +198,11 @@ fn storage_key(request: &SignatureRequest) -> Result<StorageKey, Error> {
             "must not contain `/`; put folders in `folder`",
         ));
     }
-    StorageKey::from_decoded(filename).map_err(|e| field("filename", &e.to_string()))?;
+    let alone =
+        StorageKey::from_decoded(filename).map_err(|e| field("filename", &e.to_string()))?;
     let folder = request.folder.as_deref().unwrap_or("").trim_matches('/');
     if folder.is_empty() {
-        return StorageKey::from_decoded(filename).map_err(|e| field("filename", &e.to_string()));
+        return Ok(alone);
     }
     StorageKey::from_decoded(&format!("{folder}/{filename}"))
         .map_err(|e| field("folder", &e.to_string()))

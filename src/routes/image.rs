@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 
 use crate::cache::Derivative;
 use crate::error::{Error, RequestError};
-use crate::render::{self, Av1Decoding, Limits};
+use crate::render::{self, Limits};
 use crate::respond::{self, Delivery};
 use crate::server::AppState;
 use crate::signature;
@@ -164,15 +164,7 @@ async fn render_miss(
         .acquire_owned()
         .await
         .map_err(|_| RequestError::Overloaded)?;
-    let render_limits = Limits {
-        max_source_pixels: limits.max_source_pixels,
-        max_output_dimension: limits.max_output_dimension,
-        max_animation_frames: limits.max_animation_frames,
-        av1: match &limits.av1_decoder {
-            Some(program) => Av1Decoding::Child(program.clone()),
-            None => Av1Decoding::InProcess,
-        },
-    };
+    let render_limits = Limits::from_config(limits);
     let (bytes, t) = (original.bytes.clone(), t.clone());
     app.renders.fetch_add(1, Ordering::Relaxed);
     let task = tokio::task::spawn_blocking(move || {

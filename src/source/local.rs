@@ -119,7 +119,7 @@ impl LocalStore {
     }
 }
 
-pub fn version_of(meta: &std::fs::Metadata) -> Version {
+fn version_of(meta: &std::fs::Metadata) -> Version {
     #[cfg(unix)]
     let inode = std::os::unix::fs::MetadataExt::ino(meta);
     #[cfg(not(unix))]

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 
 pub use key::{KeyError, RESERVED_SEGMENT_PREFIX, StorageKey};
-pub use local::{LocalStore, version_of};
+pub use local::LocalStore;
 
 use crate::cache::Weighed;
 use crate::config::SourceConfig;

@@ -26,7 +26,7 @@ use bytes::Bytes;
 use futures_util::Stream;
 
 pub use content_range::ContentRange;
-pub use file_object::{FileRecord, Kind, rfc3339};
+pub use file_object::{FileRecord, Kind};
 pub use ranges::RangeSet;
 
 use staging::{Expected, Staged};

@@ -244,12 +244,7 @@ pub async fn raw_send(
         let (_writer, answer) = tokio::join!(write, read);
         answer
     };
-    let answer = tokio::time::timeout(REQUEST_TIMEOUT, exchange)
-        .await
-        .unwrap_or_else(|_| panic!("{method} {target}: timed out"))
-        .unwrap_or_else(|e| panic!("{method} {target}: {e}"));
-    parse_response(&answer, method == "HEAD")
-        .unwrap_or_else(|| panic!("{method} {target}: not an HTTP response: {answer:?}"))
+    answered(method, target, exchange).await
 }
 
 /// A client that gives up mid-body: sends the head with `Content-Length: declared`, then only
@@ -311,6 +306,15 @@ pub async fn raw_request(
         stream.read_to_end(&mut answer).await?;
         Ok::<_, std::io::Error>(answer)
     };
+    answered(method, target, exchange).await
+}
+
+/// Waits for a raw exchange (at most [`REQUEST_TIMEOUT`]) and parses its answer.
+async fn answered(
+    method: &str,
+    target: &str,
+    exchange: impl std::future::Future<Output = std::io::Result<Vec<u8>>>,
+) -> Reply {
     let answer = tokio::time::timeout(REQUEST_TIMEOUT, exchange)
         .await
         .unwrap_or_else(|_| panic!("{method} {target}: timed out"))

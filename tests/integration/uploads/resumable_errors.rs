@@ -30,7 +30,10 @@ fn plain(root: &Root) -> pixgate::config::Config {
     config(vec![up_source(root)])
 }
 
-type State = ((u16, serde_json::Value, Option<String>), BTreeMap<String, u64>);
+type State = (
+    (u16, serde_json::Value, Option<String>),
+    BTreeMap<String, u64>,
+);
 
 /// What a refused chunk must leave unchanged: the status query's answer and the disk.
 async fn state(root: &Root, server: &TestServer) -> State {

@@ -109,17 +109,29 @@ impl<V: Weighed, E: Clone> Cache<V, E> {
         }
     }
 
-    /// Returns the cached value for `key`, or loads it with `load` — once, however many
+    /// Returns the cached value for `key`, or loads it with `load()` — once, however many
     /// callers miss at the same time; they all get the leader's value or error. Errors are
     /// not cached. If the leader is cancelled (its client went away), a waiter takes over.
-    pub async fn get_or_load<F>(&self, key: &str, load: F) -> Result<(Arc<V>, Lookup), E>
+    ///
+    /// `load` is a closure so that a hit never builds the loader's future: a render's state
+    /// machine is kilobytes, and the miss path is boxed so the hit path does not carry it.
+    pub async fn get_or_load<L, F>(&self, key: &str, load: L) -> Result<(Arc<V>, Lookup), E>
     where
+        L: FnOnce() -> F,
         F: Future<Output = Result<V, E>>,
     {
         if let Some(hit) = self.get(key) {
             self.hits.fetch_add(1, Ordering::Relaxed);
             return Ok((hit, Lookup::Hit));
         }
+        Box::pin(self.load_once(key, load)).await
+    }
+
+    async fn load_once<L, F>(&self, key: &str, load: L) -> Result<(Arc<V>, Lookup), E>
+    where
+        L: FnOnce() -> F,
+        F: Future<Output = Result<V, E>>,
+    {
         let flight = {
             let mut flights = self.flights.lock().unwrap_or_else(PoisonError::into_inner);
             flights.entry(key.to_string()).or_default().clone()
@@ -129,7 +141,7 @@ impl<V: Weighed, E: Clone> Cache<V, E> {
             .get_or_init(|| {
                 led = true;
                 async {
-                    let loaded = load.await.map(Arc::new);
+                    let loaded = load().await.map(Arc::new);
                     if let Ok(value) = &loaded {
                         self.insert(key, value.clone());
                     }

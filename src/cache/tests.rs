@@ -17,7 +17,7 @@ async fn budget_is_never_exceeded_and_oldest_go_first() {
     for i in 0..5 {
         let key = format!("k{i:02}");
         let (_, lookup) = cache
-            .get_or_load(&key, async { Ok(derivative(1000)) })
+            .get_or_load(&key, || async { Ok(derivative(1000)) })
             .await
             .unwrap();
         assert_eq!(lookup, Lookup::Miss);
@@ -35,17 +35,17 @@ async fn a_hit_makes_an_entry_recent_again() {
     let cache: Cache<Derivative, String> = Cache::new(per_entry * 2, per_entry * 2);
     for key in ["a", "b"] {
         cache
-            .get_or_load(key, async { Ok(derivative(100)) })
+            .get_or_load(key, || async { Ok(derivative(100)) })
             .await
             .unwrap();
     }
     let (_, lookup) = cache
-        .get_or_load("a", async { Ok(derivative(100)) })
+        .get_or_load("a", || async { Ok(derivative(100)) })
         .await
         .unwrap();
     assert_eq!(lookup, Lookup::Hit);
     cache
-        .get_or_load("c", async { Ok(derivative(100)) })
+        .get_or_load("c", || async { Ok(derivative(100)) })
         .await
         .unwrap();
     assert_eq!(cache.keys_by_age(), ["a", "c"]);
@@ -55,7 +55,7 @@ async fn a_hit_makes_an_entry_recent_again() {
 async fn oversized_entries_are_served_but_not_kept() {
     let cache: Cache<Derivative, String> = Cache::new(1 << 20, 2000);
     let (d, _) = cache
-        .get_or_load("big", async { Ok(derivative(5000)) })
+        .get_or_load("big", || async { Ok(derivative(5000)) })
         .await
         .unwrap();
     assert_eq!(d.bytes.len(), 5000);
@@ -66,11 +66,11 @@ async fn oversized_entries_are_served_but_not_kept() {
 async fn errors_are_not_cached() {
     let cache: Cache<Derivative, String> = Cache::new(1 << 20, 1 << 20);
     let err = cache
-        .get_or_load("k", async { Err("boom".to_string()) })
+        .get_or_load("k", || async { Err("boom".to_string()) })
         .await;
     assert_eq!(err.err(), Some("boom".to_string()));
     let (_, lookup) = cache
-        .get_or_load("k", async { Ok(derivative(1)) })
+        .get_or_load("k", || async { Ok(derivative(1)) })
         .await
         .unwrap();
     assert_eq!(lookup, Lookup::Miss);
@@ -88,7 +88,7 @@ async fn concurrent(result: Result<usize, String>) -> (Vec<Result<usize, String>
             (cache.clone(), loads.clone(), wait.clone(), result.clone());
         tasks.push(tokio::spawn(async move {
             cache
-                .get_or_load("k", async move {
+                .get_or_load("k", || async move {
                     loads.fetch_add(1, Ordering::SeqCst);
                     let _ = wait.wait_for(|go| *go).await;
                     result.map(derivative)
@@ -131,7 +131,7 @@ async fn removing_a_prefix_drops_exactly_those_entries_and_their_bytes() {
         "demo\na.png2\nv1\nw=10",
     ] {
         cache
-            .get_or_load(key, async { Ok(derivative(100)) })
+            .get_or_load(key, || async { Ok(derivative(100)) })
             .await
             .unwrap();
     }

@@ -54,7 +54,7 @@ pub async fn serve(
     let negotiated = negotiate(&request, headers);
     let version = source.version(&key).await?;
     let cache_key = cache_key(source, &key, &version, &request.transform, negotiated);
-    let miss = render_miss(app, source, &key, &version, &request.transform, negotiated);
+    let miss = || render_miss(app, source, &key, &version, &request.transform, negotiated);
     let (derivative, lookup) = app.cache.get_or_load(&cache_key, miss).await?;
     let delivery = Delivery {
         lookup: Some(lookup),
@@ -155,7 +155,7 @@ async fn render_miss(
     negotiated: Option<OutputFormat>,
 ) -> Result<Derivative, Error> {
     let limits = &app.config.limits;
-    let read = async { Ok(source.read(key, limits.max_source_bytes).await?) };
+    let read = || async { Ok(source.read(key, limits.max_source_bytes).await?) };
     let original_key = original_key(source, key, version);
     let (original, _) = app.originals.get_or_load(&original_key, read).await?;
     let permit = app

@@ -132,7 +132,7 @@ impl Source {
     /// The current version of `key`'s file; `NotFound` if there is none.
     pub async fn version(&self, key: &StorageKey) -> Result<Version, SourceError> {
         match &self.store {
-            Store::Local(store) => store.version(key).await,
+            Store::Local(store) => store.version(key),
         }
     }
 

@@ -4,6 +4,9 @@
 Normally started by run.sh, which sets up the venv, the binary, the baseline JPEG and the
 CPU pinning. Prints a Markdown table on stdout, progress on stderr, and writes every
 round's numbers as JSON to --out.
+
+With --vipsthumbnail, the libvips command-line tool is timed as well: one process per
+image, wall clock, start-up included, as a user runs it.
 """
 
 import argparse
@@ -21,6 +24,11 @@ from pathlib import Path
 # first, and it is forced (not defaulted) so a stray value in the caller's shell cannot make
 # the comparison two cores against one.
 os.environ["VIPS_CONCURRENCY"] = "1"
+# The wheel's libvips setenv()s VIPSHOME to its own build prefix (/target) when it starts.
+# A distribution vipsthumbnail that inherited that would look for its loadable modules
+# (HEIF/AVIF among them) under /target and not find them, so child processes get the
+# environment as it was before the import.
+CHILD_ENV = dict(os.environ)
 import pyvips  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
@@ -90,6 +98,51 @@ def vips_round(path, width, fmt, iterations):
     return {"ms": statistics.median(times), "bytes": len(out)}
 
 
+def vipsthumbnail_version(binary):
+    """'8.14.1' from `vipsthumbnail --vips-version` ('libvips 8.14.1'), or None."""
+    try:
+        proc = subprocess.run([binary, "--vips-version"], capture_output=True, text=True,
+                              env=CHILD_ENV, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    words = proc.stdout.split()
+    return words[-1] if proc.returncode == 0 and words else None
+
+
+def vipsthumbnail_round(binary, path, width, fmt, iterations, out_dir, name):
+    """Median wall time of whole `vipsthumbnail` processes, in ms, and the output size.
+
+    Each render is its own process, so the time includes exec, dynamic linking, libvips
+    start-up and module loading, which the in-process sides do not pay. The options match
+    vips_round: thumbnail to `width` (--size W is a W x W box; every input is landscape, so
+    the width is W, checked below) and the same saver options through the output suffix.
+    The process inherits the taskset pinning and VIPS_CONCURRENCY=1 from this one.
+    """
+    stem = Path(out_dir) / f"vipsthumbnail-{name}"
+    target = Path(f"{stem}.{fmt}")
+    # An absolute -o: a relative one would be taken relative to the input's directory.
+    cmd = [binary, str(path), "--size", str(width), "-o", f"{stem}{vips_suffix(fmt)}"]
+    times = []
+    # One untimed run first, like the other sides: it faults the binary, its libraries and
+    # the input into the page cache, which a user running it twice has too.
+    for i in range(iterations + 1):
+        target.unlink(missing_ok=True)
+        t0 = time.perf_counter_ns()
+        proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True,
+                              env=CHILD_ENV)
+        t1 = time.perf_counter_ns()
+        if proc.returncode != 0 or not target.exists():
+            err = proc.stderr.decode(errors="replace").strip()
+            raise RuntimeError(f"{' '.join(cmd)} exited {proc.returncode} "
+                               f"or wrote no {target.name}: {err[-300:]}")
+        if i > 0:
+            times.append((t1 - t0) / 1e6)
+    made = pyvips.Image.new_from_file(str(target)).width
+    if made != width:
+        raise RuntimeError(f"vipsthumbnail made {made} px wide output, expected {width}")
+    return {"ms": statistics.median(times), "bytes": target.stat().st_size}
+
+
 def pixgate_round(binary, path, width, fmt, iterations):
     """One `pixgate bench` process; its own in-process median, so start-up is excluded."""
     cmd = [binary, "bench", str(path), "--w", str(width), "--fm", fmt]
@@ -157,6 +210,11 @@ def machine_info(args):
     git = subprocess.run(["git", "-C", str(REPO), "describe", "--always", "--dirty"],
                          capture_output=True, text=True)
     info["pixgate_commit"] = git.stdout.strip() or "unknown"
+    if args.vipsthumbnail:
+        info["vipsthumbnail_bin"] = args.vipsthumbnail
+        info["vipsthumbnail_libvips"] = vipsthumbnail_version(args.vipsthumbnail) or "unknown"
+    else:
+        info["vipsthumbnail_bin"] = None
     if args.pixgate:
         info["pixgate_bin"] = args.pixgate
         info["pixgate_built_by_run_sh"] = args.pixgate_built == 1
@@ -172,6 +230,10 @@ def fmt_bytes(v):
     return "—" if v is None else f"{round(v):,}"
 
 
+def fmt_ratio(v):
+    return "—" if v is None else f"{v:.2f}"
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--corpus", required=True)
@@ -180,6 +242,7 @@ def main():
     ap.add_argument("--pixgate", help="pixgate binary")
     ap.add_argument("--pixgate-built", type=int, default=0)
     ap.add_argument("--vips-only", action="store_true")
+    ap.add_argument("--vipsthumbnail", help="vipsthumbnail binary (optional column)")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--iterations", type=int, default=10)
     ap.add_argument("--only", help="comma-separated workload names")
@@ -212,7 +275,8 @@ def main():
         path = inputs[key]
         entry = {"name": name, "input": str(path), "width": width, "format": fmt,
                  "quality": QUALITY if fmt in LOSSY else None,
-                 "libvips": {"rounds": []}, "pixgate": {"rounds": []}, "errors": []}
+                 "libvips": {"rounds": []}, "pixgate": {"rounds": []},
+                 "vipsthumbnail": {"rounds": []}, "errors": []}
         if not path.exists():
             entry["errors"].append(f"missing input {path}")
             log(f"skipping {name}: missing {path}")
@@ -227,11 +291,23 @@ def main():
     log(f"libvips {info['libvips']} (concurrency {info['vips_concurrency']}), "
         f"{info['cores_used']} of {info['nproc']} cores, {args.rounds} rounds x "
         f"{args.iterations} iterations")
+    if args.vipsthumbnail:
+        log(f"vipsthumbnail {args.vipsthumbnail} (libvips {info['vipsthumbnail_libvips']})")
 
     sides = {"libvips": lambda e, p: vips_round(p, e["width"], e["format"], args.iterations)}
     if not args.vips_only:
         sides["pixgate"] = lambda e, p: pixgate_round(args.pixgate, p, e["width"], e["format"],
                                                       args.iterations)
+    # vipsthumbnail is an extra column, not one of the two sides being compared: when it
+    # fails on a workload (a distribution build without an AVIF encoder, say) that column
+    # says so and the libvips/pixgate rows carry on, without failing the run.
+    optional = set()
+    if args.vipsthumbnail:
+        out_dir = Path(args.out).parent
+        out_dir.mkdir(parents=True, exist_ok=True)
+        sides["vipsthumbnail"] = lambda e, p: vipsthumbnail_round(
+            args.vipsthumbnail, p, e["width"], e["format"], args.iterations, out_dir, e["name"])
+        optional.add("vipsthumbnail")
     start = time.monotonic()
     for r in range(args.rounds):
         # Alternate who goes first so drift (thermal, page cache, a neighbour on the host)
@@ -242,11 +318,16 @@ def main():
                 continue
             parts = []
             for side in order:
+                if e[side].get("error"):
+                    continue
                 try:
                     res = sides[side](e, Path(e["input"]))
                 except Exception as exc:  # keep the other workloads going; reported below
-                    e["errors"].append(f"{side}: {exc}")
                     log(f"round {r + 1} {e['name']} {side} FAILED: {exc}")
+                    if side in optional:
+                        e[side]["error"] = str(exc)
+                        continue
+                    e["errors"].append(f"{side}: {exc}")
                     break
                 e[side]["rounds"].append(res)
                 parts.append(f"{side} {res['ms']:.1f} ms")
@@ -271,6 +352,9 @@ def main():
             pg["peak_rss_bytes"] = max((x["peak_rss_bytes"] or 0) for x in pg["rounds"]) or None
         if "median_ms" in e["libvips"] and "median_ms" in pg and pg["median_ms"] > 0:
             e["ratio_libvips_over_pixgate"] = e["libvips"]["median_ms"] / pg["median_ms"]
+        vt = e["vipsthumbnail"]
+        if "median_ms" in vt and "median_ms" in pg and pg["median_ms"] > 0:
+            e["ratio_vipsthumbnail_over_pixgate"] = vt["median_ms"] / pg["median_ms"]
 
     out = {"machine": info, "rounds": args.rounds, "iterations": args.iterations,
            "seconds": round(elapsed, 1), "workloads": results}
@@ -285,25 +369,44 @@ def main():
           f"{'yes' if info['nasm_on_path'] else 'no'}"
           + (f"; libjpeg-turbo SIMD in binary: {info['libjpeg_turbo_simd_in_binary']}"
              if args.pixgate else " (libvips only)"))
+    if args.vipsthumbnail:
+        print(f"- vipsthumbnail: {info['vipsthumbnail_bin']}, libvips "
+              f"{info['vipsthumbnail_libvips']} (not the wheel's {info['libvips']}); one "
+              f"process per image, wall clock, start-up included; same core, "
+              f"VIPS_CONCURRENCY=1")
+    else:
+        print("- vipsthumbnail: not found (or VIPSTHUMBNAIL=off), column n/a "
+              "(apt-get install libvips-tools to add it)")
     print(f"- baseline JPEG: {info['baseline_jpeg']}")
     print(f"- median of {args.rounds} interleaved rounds, each the median of "
           f"{args.iterations} renders after 1 warm-up; quality {QUALITY} for lossy output; "
-          f"ratio = libvips ms / pixgate ms (>1: pixgate faster)\n")
-    print("| workload | libvips ms | pixgate ms | ratio | pixgate decode / resize / encode ms "
+          f"ratio = other side's ms / pixgate ms (>1: pixgate faster)\n")
+    print("| workload | libvips ms | pixgate ms | ratio vs libvips | vipsthumbnail ms "
+          "| ratio vs vipsthumbnail | pixgate decode / resize / encode ms "
           "| libvips bytes | pixgate bytes |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for e in results:
-        lv, pg = e["libvips"], e["pixgate"]
+        lv, pg, vt = e["libvips"], e["pixgate"], e["vipsthumbnail"]
         st = pg.get("stages_median_ms", {})
         stages = " / ".join(fmt_ms(st.get(k)) for k in ("decode", "resize", "encode")) \
             if st else "—"
-        ratio = e.get("ratio_libvips_over_pixgate")
+        if not args.vipsthumbnail:
+            vt_ms = vt_ratio = "n/a"
+        elif vt.get("error"):
+            vt_ms = vt_ratio = "failed"
+        else:
+            vt_ms = fmt_ms(vt.get("median_ms"))
+            vt_ratio = fmt_ratio(e.get("ratio_vipsthumbnail_over_pixgate"))
         print(f"| {e['name']} | {fmt_ms(lv.get('median_ms'))} | {fmt_ms(pg.get('median_ms'))} "
-              f"| {'—' if ratio is None else f'{ratio:.2f}'} | {stages} "
-              f"| {fmt_bytes(lv.get('bytes'))} | {fmt_bytes(pg.get('bytes'))} |")
+              f"| {fmt_ratio(e.get('ratio_libvips_over_pixgate'))} | {vt_ms} | {vt_ratio} "
+              f"| {stages} | {fmt_bytes(lv.get('bytes'))} | {fmt_bytes(pg.get('bytes'))} |")
     failed = [e for e in results if e["errors"]]
     for e in failed:
         print(f"\n**{e['name']} failed:** {'; '.join(e['errors'])}")
+    for e in results:
+        if e["vipsthumbnail"].get("error"):
+            print(f"\n**vipsthumbnail failed on {e['name']}** (column only; the run goes on): "
+                  f"{e['vipsthumbnail']['error']}")
     print(f"\n(JSON: {args.out}; {elapsed:.0f} s)")
     return 1 if failed else 0
 

@@ -8,6 +8,8 @@
 #   PIXGATE_BIN=... use this binary instead of building target/release/pixgate
 #   VIPS_ONLY=1     time libvips alone (no build, no pixgate)
 #   WORKLOADS=a,b   run only these workloads (names as in the table)
+#   VIPSTHUMBNAIL=... vipsthumbnail binary for the extra column (default: the one on PATH,
+#                   from apt-get install libvips-tools); VIPSTHUMBNAIL=off leaves it out
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -80,9 +82,26 @@ if [[ -n "${WORKLOADS:-}" ]]; then
     args+=(--only "$WORKLOADS")
 fi
 
+# The command-line tool, timed per process as a user runs it, is an extra column. It comes
+# from the distribution, so its libvips is whatever that ships (not the wheel's version);
+# this script does not install system packages, it only says how.
+vipsthumbnail="${VIPSTHUMBNAIL:-vipsthumbnail}"
+if [[ "$vipsthumbnail" != off && "$vipsthumbnail" != */* ]]; then
+    vipsthumbnail="$(command -v "$vipsthumbnail" || true)"
+fi
+if [[ "$vipsthumbnail" == off ]]; then
+    log "VIPSTHUMBNAIL=off: no vipsthumbnail column"
+elif [[ -z "$vipsthumbnail" ]]; then
+    log "vipsthumbnail not found: its column shows n/a (apt-get install libvips-tools to add it)"
+elif [[ ! -x "$vipsthumbnail" ]]; then
+    log "no vipsthumbnail binary at $vipsthumbnail"; exit 1
+else
+    args+=(--vipsthumbnail "$vipsthumbnail")
+fi
+
 # One core for both sides: libvips is told so by VIPS_CONCURRENCY and pixgate by
 # --threads 1, and taskset keeps either from borrowing the second core for helper threads
-# (the pixgate child inherits the pinning).
+# (the pixgate and vipsthumbnail children inherit the pinning).
 export VIPS_CONCURRENCY=1
 pin=()
 if command -v taskset >/dev/null; then

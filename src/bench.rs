@@ -52,6 +52,8 @@ pub struct Report {
     pub bytes_out: u64,
     /// Linux's `VmHWM` of this process; `None` elsewhere.
     pub peak_rss_bytes: Option<u64>,
+    /// Whether libjpeg-turbo runs its SIMD code (built with nasm on `PATH`).
+    pub libjpeg_simd: bool,
 }
 
 /// Each names the file; the cause follows as the error's source (printed by `{:#}`).
@@ -187,6 +189,7 @@ fn summarise(samples: &[Sample], threads: usize, wall: Duration) -> Report {
         total: median_of(|s| s.total),
         bytes_out: samples.iter().map(|s| s.bytes_out as u64).sum(),
         peak_rss_bytes: peak_rss_bytes(),
+        libjpeg_simd: render::libjpeg::has_simd(),
     }
 }
 
@@ -236,6 +239,7 @@ impl Report {
             "bytes_out": self.bytes_out,
             "mean_bytes_out": self.bytes_out / (self.images.max(1) as u64),
             "peak_rss_bytes": self.peak_rss_bytes,
+            "libjpeg_simd": self.libjpeg_simd,
         })
     }
 
@@ -245,10 +249,16 @@ impl Report {
         let rss = self.peak_rss_bytes.map_or("n/a".to_string(), |b| {
             format!("{:.1} MiB", b as f64 / 1048576.0)
         });
+        let jpeg = if self.libjpeg_simd {
+            "libjpeg-turbo with SIMD"
+        } else {
+            "libjpeg-turbo without SIMD (nasm was not on PATH when it was built)"
+        };
         format!(
             "{} renders on {} thread(s) in {:.2} s: {:.1} images/s\n\
              median per image: decode {:.1} ms, resize {:.1} ms, encode {:.1} ms, total {:.1} ms\n\
-             bytes out: {} ({} per image); peak RSS {rss}\n",
+             bytes out: {} ({} per image); peak RSS {rss}\n\
+             JPEG: {jpeg}\n",
             self.images,
             self.threads,
             self.wall.as_secs_f64(),

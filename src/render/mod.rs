@@ -10,6 +10,7 @@ pub mod decode;
 mod effects;
 mod encode;
 pub mod geometry;
+pub mod libjpeg;
 mod resize;
 
 use std::time::{Duration, Instant};

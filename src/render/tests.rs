@@ -169,3 +169,37 @@ fn shrink_on_load_leaves_lanczos3_at_least_a_factor_of_two() {
     assert_eq!(shrink_on_load(&plan_for(1900)), 1);
     assert_eq!(shrink_on_load(&plan_for(3000)), 1);
 }
+
+/// WebP stills are decoded by libwebp: it must give what image-webp (the reference here)
+/// gives, layout included, and a cut-off file must still be refused.
+#[test]
+fn libwebp_decodes_webp_stills_as_image_webp_does() {
+    let av1 = Av1Decoding::InProcess;
+    for name in ["forest-lossy.webp", "cups-alpha.webp", "kite-lossless.webp"] {
+        let path = format!("{}/fixtures/inputs/{name}", env!("CARGO_MANIFEST_DIR"));
+        let bytes = std::fs::read(&path).unwrap();
+        let header = decode::header(&bytes, u64::MAX).unwrap();
+        let ours = decode::decode(&bytes, &header, 1, u64::MAX, &av1)
+            .unwrap()
+            .image;
+        let reference = image::load_from_memory_with_format(&bytes, ImageFormat::WebP).unwrap();
+        assert_eq!(ours.color(), reference.color(), "{name}");
+        assert_eq!(
+            (ours.width(), ours.height()),
+            (reference.width(), reference.height())
+        );
+        let squared: f64 = ours
+            .as_bytes()
+            .iter()
+            .zip(reference.as_bytes())
+            .map(|(a, b)| (f64::from(*a) - f64::from(*b)).powi(2))
+            .sum();
+        let mse = squared / ours.as_bytes().len() as f64;
+        let psnr = 10.0 * (255.0f64.powi(2) / mse.max(1e-9)).log10();
+        assert!(psnr > 40.0, "{name}: {psnr:.1} dB");
+        let cut = &bytes[..bytes.len() / 2];
+        let decoded =
+            decode::header(cut, u64::MAX).and_then(|h| decode::decode(cut, &h, 1, u64::MAX, &av1));
+        assert!(decoded.is_err(), "{name} cut in half");
+    }
+}

@@ -8,7 +8,7 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use image::{DynamicImage, RgbImage, RgbaImage};
-use moxcms::{ColorProfile, DataColorSpace, Layout, TransformOptions};
+use moxcms::{ColorProfile, DataColorSpace, Layout, TransformExecutor, TransformOptions};
 
 /// Converts RGB(A) pixels described by `icc` to sRGB. Grey images are left alone: a grey
 /// profile only changes the tone curve slightly, and sRGB grey is what every viewer assumes.
@@ -73,8 +73,72 @@ fn transform(icc: &[u8], from: Layout, pixels: &[u8], to: Layout) -> Option<Vec<
     let executor = source
         .create_transform_8bit(from, &srgb, to, TransformOptions::default())
         .ok()?;
+    if from == to && changes_nothing(executor.as_ref(), from) {
+        return None;
+    }
     let count = pixels.len() / from.channels();
     let mut out = vec![0u8; count * to.channels()];
     executor.transform(pixels, &mut out).ok()?;
     Some(out)
+}
+
+/// Whether an RGB(A) → sRGB transform leaves colours where they are, as it does for the
+/// sRGB profile most cameras and editors embed: then the image's pixels are not run through
+/// it. Judged on a lattice of 216 colours spanning the cube, within one level (rounding).
+fn changes_nothing(executor: &(dyn TransformExecutor<u8> + Send + Sync), layout: Layout) -> bool {
+    const STEPS: [u8; 6] = [0, 51, 102, 153, 204, 255];
+    let channels = layout.channels();
+    let mut probe = Vec::with_capacity(STEPS.len().pow(3) * channels);
+    for r in STEPS {
+        for g in STEPS {
+            for b in STEPS {
+                probe.extend_from_slice(&[r, g, b, 255][..channels]);
+            }
+        }
+    }
+    let mut out = vec![0u8; probe.len()];
+    executor.transform(&probe, &mut out).is_ok()
+        && probe
+            .chunks_exact(channels)
+            .zip(out.chunks_exact(channels))
+            .all(|(a, b)| a[..3].iter().zip(&b[..3]).all(|(x, y)| x.abs_diff(*y) <= 1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{to_srgb, transform};
+    use image::{DynamicImage, RgbImage};
+    use moxcms::Layout;
+
+    fn icc_of(name: &str) -> Vec<u8> {
+        let path = format!("{}/fixtures/inputs/{name}", env!("CARGO_MANIFEST_DIR"));
+        let bytes = std::fs::read(&path).unwrap();
+        let mut decoder =
+            image::codecs::jpeg::JpegDecoder::new(std::io::Cursor::new(bytes)).unwrap();
+        image::ImageDecoder::icc_profile(&mut decoder)
+            .unwrap()
+            .unwrap()
+    }
+
+    fn gradient() -> DynamicImage {
+        DynamicImage::ImageRgb8(RgbImage::from_fn(64, 64, |x, y| {
+            image::Rgb([(x * 4) as u8, (y * 4) as u8, ((x + y) * 2) as u8])
+        }))
+    }
+
+    #[test]
+    fn an_embedded_srgb_profile_leaves_pixels_untouched_and_others_convert() {
+        let image = gradient();
+        let (srgb_icc, adobe_icc) = (icc_of("forest-icc-srgb.jpg"), icc_of("forest-adobergb.jpg"));
+        let pixels = image.as_bytes();
+        assert!(
+            transform(&srgb_icc, Layout::Rgb, pixels, Layout::Rgb).is_none(),
+            "no pass"
+        );
+        assert!(transform(&adobe_icc, Layout::Rgb, pixels, Layout::Rgb).is_some());
+        let srgb = to_srgb(image.clone(), &srgb_icc);
+        assert_eq!(srgb.as_bytes(), image.as_bytes(), "sRGB to sRGB is skipped");
+        let adobe = to_srgb(image.clone(), &adobe_icc);
+        assert_ne!(adobe.as_bytes(), image.as_bytes(), "Adobe RGB is converted");
+    }
 }

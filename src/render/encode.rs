@@ -1,6 +1,7 @@
 //! Encoders: JPEG through libjpeg-turbo (mozjpeg), WebP through libwebp, PNG, GIF and AVIF
 //! through `image`. Input pixels are 8-bit grey, RGB or RGBA; output carries no metadata.
 
+use std::borrow::Cow;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::Duration;
 
@@ -103,10 +104,12 @@ fn write_with(encoder: impl ImageEncoder, image: &DynamicImage) -> Result<(), Re
         .map_err(failed)
 }
 
-fn rgb_or_rgba(image: &DynamicImage) -> DynamicImage {
+/// Grey widened to RGB for the encoders that take colour only; anything else as it is,
+/// without a copy.
+fn rgb_or_rgba(image: &DynamicImage) -> Cow<'_, DynamicImage> {
     match image {
-        DynamicImage::ImageLuma8(_) => DynamicImage::ImageRgb8(image.to_rgb8()),
-        _ => image.clone(),
+        DynamicImage::ImageLuma8(_) => Cow::Owned(DynamicImage::ImageRgb8(image.to_rgb8())),
+        _ => Cow::Borrowed(image),
     }
 }
 
@@ -148,14 +151,8 @@ fn jpeg(image: &DynamicImage, quality: u8, progressive: bool) -> Result<Vec<u8>,
 }
 
 fn webp(image: &DynamicImage, options: EncodeOptions) -> Result<Vec<u8>, RenderError> {
-    let owned;
-    let image = match image {
-        DynamicImage::ImageLuma8(_) => {
-            owned = DynamicImage::ImageRgb8(image.to_rgb8());
-            &owned
-        }
-        other => other,
-    };
+    let image = rgb_or_rgba(image);
+    let image = image.as_ref();
     let encoder = webp::Encoder::from_image(image).map_err(failed)?;
     let memory = if options.lossless {
         encoder.encode_lossless()

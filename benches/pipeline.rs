@@ -1,14 +1,26 @@
-//! Throughput of the render pipeline on the fixtures, with a peer measured in the same run:
-//! the `image` crate's own decode + Lanczos3 resize + encode. Compare the two lines of each
-//! group as a ratio; absolute numbers depend on the machine.
+//! Throughput of the render pipeline on the fixtures, with a peer measured in the same run —
+//! the `image` crate doing the same work — so groups read as ratios; absolute numbers depend on
+//! the machine. Whole thumbnails and signing are here; the decode, resize and encode
+//! stages per format are in `pipeline/`.
 //!
 //! Run: `cargo bench --bench pipeline` (the large corpus photo is used when
-//! `../shared/corpus/beach-5120x2880.jpg` exists).
+//! `../shared/corpus/beach-5120x2880.jpg` exists); one stage: `-- decode/`, `-- resize/`,
+//! `-- encode/`.
+
+// A bench target's modules resolve beside it, in `benches/`; the stage files live apart.
+#[path = "pipeline/decode.rs"]
+mod decode;
+#[path = "pipeline/encode.rs"]
+mod encode;
+#[path = "pipeline/resize.rs"]
+mod resize;
 
 use std::hint::black_box;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::measurement::WallTime;
+use criterion::{BenchmarkGroup, Criterion, SamplingMode, criterion_group, criterion_main};
 use image::imageops::FilterType;
 use pixgate::render::{Av1Decoding, Limits, render};
 use pixgate::signature::{self, Method, Policy, Scheme};
@@ -21,10 +33,34 @@ const LIMITS: Limits = Limits {
     av1: Av1Decoding::InProcess,
 };
 
+/// `path` relative to the repository root.
+fn repo_path(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+/// The bytes of `path` (relative to the repository root); `None`, with a note on stderr, when
+/// it cannot be read.
+fn read(path: &str) -> Option<Vec<u8>> {
+    std::fs::read(repo_path(path))
+        .inspect_err(|e| eprintln!("skipping {path}: {e}"))
+        .ok()
+}
+
+/// A group for one stage case: 10 samples of equal iteration counts over about two seconds
+/// (at least one run per sample), so the stage groups together finish in a few minutes.
+fn stage_group<'a>(c: &'a mut Criterion, name: &str) -> BenchmarkGroup<'a, WallTime> {
+    let mut group = c.benchmark_group(name);
+    group
+        .sample_size(10)
+        .sampling_mode(SamplingMode::Flat)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_millis(1500));
+    group
+}
+
 fn inputs() -> Vec<(String, Vec<u8>)> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut files = vec![root.join("fixtures/cups-800x500.jpg")];
-    let large = root.join("../shared/corpus/beach-5120x2880.jpg");
+    let mut files = vec![repo_path("fixtures/cups-800x500.jpg")];
+    let large = repo_path("../shared/corpus/beach-5120x2880.jpg");
     if large.exists() {
         files.push(large);
     }
@@ -103,7 +139,7 @@ fn signing(c: &mut Criterion) {
         md5_tokens: &tokens,
         hmac_keys: &keys,
         max_ttl: None,
-        clock_skew: std::time::Duration::ZERO,
+        clock_skew: Duration::ZERO,
     };
     let md5_query = signature::sign(Scheme::Md5, "FOO123bar", "/users/1.png", "w=400&h=300");
     let hmac_query = signature::sign(Scheme::Hmac, "demo-key", "/users/1.png", "w=400&h=300");
@@ -133,5 +169,12 @@ fn signing(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, thumbnails, signing);
+criterion_group!(
+    benches,
+    thumbnails,
+    decode::per_format,
+    resize::per_layout,
+    encode::per_format,
+    signing
+);
 criterion_main!(benches);

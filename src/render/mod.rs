@@ -8,10 +8,12 @@
 mod colour;
 pub mod decode;
 mod effects;
-mod encode;
+/// Encoders per output format; public so the benches can time the stage alone.
+pub mod encode;
 pub mod geometry;
 pub mod libjpeg;
-mod resize;
+/// The Lanczos3 resize; public so the benches can time the stage alone.
+pub mod resize;
 
 use std::time::{Duration, Instant};
 

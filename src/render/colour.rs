@@ -58,7 +58,7 @@ fn naive_cmyk(cmyk: &[u8]) -> Vec<u8> {
 }
 
 /// Runs `pixels` (laid out as `from`) through the profile to sRGB (laid out as `to`).
-/// `None` when the profile is unusable for these pixels.
+/// `None` when the profile is unusable for these pixels, or when it would change nothing.
 fn transform(icc: &[u8], from: Layout, pixels: &[u8], to: Layout) -> Option<Vec<u8>> {
     let source = ColorProfile::new_from_slice(icc).ok()?;
     let expected = if from == Layout::Rgba && to == Layout::Rgb {

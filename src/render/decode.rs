@@ -142,9 +142,9 @@ pub fn decode(
 
 /// WebP stills through libwebp, which decodes lossy files several times faster than
 /// image-webp (one core: a 2560x1600 photo 75 ms against 195 ms, 1280x800 with alpha 14
-/// against 39; lossless alike). Animations, and anything libwebp refuses,
-/// go through image-webp, which then also names what is wrong. The ICC profile comes from
-/// image-webp's reading of the container either way: that parses chunks, not pixels.
+/// against 39; lossless alike). Animations, and anything libwebp refuses, go through
+/// image-webp, which then also names what is wrong. The ICC profile comes from image-webp's
+/// reading of the container either way: that parses chunks, not pixels.
 fn webp(bytes: &[u8], max_alloc: u64) -> Result<(DynamicImage, Option<Vec<u8>>), RenderError> {
     let mut decoder = generic_decoder(bytes, SourceFormat::Webp, Some(max_alloc))?;
     let icc = decoder.icc_profile().ok().flatten();

@@ -37,21 +37,21 @@ impl LocalStore {
     /// `readlink` every component from `/` (most of a cache hit's cost). A symlink anywhere
     /// sends the path through `canonicalize`, which resolves where it leads.
     fn locate(&self, key: &StorageKey) -> Result<(PathBuf, std::fs::Metadata), SourceError> {
-        let joined = self.root.join(key.relative_path());
-        let mut walked = self.root.clone();
-        let mut last = None;
+        let mut path = self.root.clone();
+        let mut meta = None;
         for segment in key.as_str().split('/') {
-            walked.push(segment);
-            let meta = std::fs::symlink_metadata(&walked).map_err(io_error)?;
-            if meta.file_type().is_symlink() {
-                let real = std::fs::canonicalize(&joined).map_err(io_error)?;
-                let meta = std::fs::metadata(&real).map_err(io_error)?;
-                return Ok((self.inside(real)?, meta));
+            path.push(segment);
+            let segment_meta = std::fs::symlink_metadata(&path).map_err(io_error)?;
+            if segment_meta.file_type().is_symlink() {
+                let joined = self.root.join(key.relative_path());
+                path = self.inside(std::fs::canonicalize(&joined).map_err(io_error)?)?;
+                meta = Some(std::fs::metadata(&path).map_err(io_error)?);
+                break;
             }
-            last = Some(meta);
+            meta = Some(segment_meta);
         }
-        match last {
-            Some(meta) if meta.is_file() => Ok((joined, meta)),
+        match meta {
+            Some(meta) if meta.is_file() => Ok((path, meta)),
             _ => Err(SourceError::NotFound),
         }
     }

@@ -50,6 +50,20 @@ pub struct Config {
 pub struct ServerConfig {
     /// Default `127.0.0.1:8080`.
     pub listen: SocketAddr,
+    /// Total time a client has to send a request head (request line and headers), and the
+    /// longest a kept-alive connection waits for its next request. Default 15 s; > 0.
+    pub header_timeout: Duration,
+    /// Total time a client has to send a request body (an upload or one chunk). Default
+    /// 10 min; > 0.
+    pub body_timeout: Duration,
+    /// On SIGTERM/SIGINT, in-flight requests get this long to finish. Default 30 s.
+    pub shutdown_timeout: Duration,
+    /// Longest request target (path and query) in bytes; longer → 414. Default 8 KiB; > 0.
+    pub max_url_bytes: usize,
+    /// Most bytes of header names and values in one request; more → 431. Default 16 KiB; > 0.
+    pub max_header_bytes: usize,
+    /// Most header fields in one request; more → 431. Default 100; > 0.
+    pub max_headers: usize,
 }
 
 /// The derivative LRU's budget.
@@ -78,6 +92,14 @@ pub struct LimitsConfig {
     /// Most frames an animated output (`fm=gif` from an animated GIF) may have; more is a
     /// 413. All frames together must also stay within `max_source_pixels`. Default 256; > 0.
     pub max_animation_frames: u32,
+    /// Renders at once (decode, resize, encode are CPU-bound). `0` in the file means one per
+    /// core and is resolved at load time; always > 0 after loading.
+    pub render_workers: usize,
+    /// Renders that may wait for a worker; one more is refused at once with 503 and
+    /// `Retry-After`. Default 32; 0 = never wait.
+    pub render_queue: usize,
+    /// Total time to read one original from its source. Default 10 s; > 0.
+    pub source_timeout: Duration,
     /// Not read from the file. The program run as `<program> decode-av1` for each AV1 decode,
     /// so a decoder crash cannot take the server down (see `render::decode::av1_child`);
     /// `pixgate serve` sets its own binary. `None` decodes in-process.
@@ -139,6 +161,12 @@ impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
             listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 8080)),
+            header_timeout: Duration::from_secs(15),
+            body_timeout: Duration::from_secs(10 * 60),
+            shutdown_timeout: Duration::from_secs(30),
+            max_url_bytes: 8 * 1024,
+            max_header_bytes: 16 * 1024,
+            max_headers: 100,
         }
     }
 }
@@ -168,6 +196,9 @@ impl Default for LimitsConfig {
             max_output_dimension: 8192,
             render_timeout: Duration::from_secs(30),
             max_animation_frames: 256,
+            render_workers: cores(),
+            render_queue: 32,
+            source_timeout: Duration::from_secs(10),
             av1_decoder: None,
         }
     }
@@ -180,6 +211,11 @@ impl Default for UploadsConfig {
             session_ttl: DAY,
         }
     }
+}
+
+/// One render worker per core: the default of `limits.render_workers`.
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
 }
 
 impl SourceConfig {

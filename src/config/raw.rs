@@ -22,6 +22,12 @@ pub(super) struct RawConfig {
 #[serde(default, deny_unknown_fields)]
 pub(super) struct RawServer {
     pub listen: Option<String>,
+    pub header_timeout: Option<RawDuration>,
+    pub body_timeout: Option<RawDuration>,
+    pub shutdown_timeout: Option<RawDuration>,
+    pub max_url_bytes: Option<RawSize>,
+    pub max_header_bytes: Option<RawSize>,
+    pub max_headers: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -40,6 +46,9 @@ pub(super) struct RawLimits {
     pub max_output_dimension: Option<i64>,
     pub render_timeout: Option<RawDuration>,
     pub max_animation_frames: Option<i64>,
+    pub render_workers: Option<i64>,
+    pub render_queue: Option<i64>,
+    pub source_timeout: Option<RawDuration>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -6,7 +6,9 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
-use super::raw::{RawCache, RawConfig, RawDuration, RawLimits, RawLog, RawSize, RawUploads};
+use super::raw::{
+    RawCache, RawConfig, RawDuration, RawLimits, RawLog, RawServer, RawSize, RawUploads,
+};
 use super::{
     CacheConfig, Config, LimitsConfig, LogConfig, LogFormat, Problem, ServerConfig, UploadsConfig,
     env, sources, units,
@@ -55,6 +57,32 @@ impl Problems {
         })
     }
 
+    /// A whole number from `min` to `max`, or `default` after recording why not.
+    fn count(
+        &mut self,
+        key: &str,
+        raw: Option<i64>,
+        default: usize,
+        min: usize,
+        max: usize,
+    ) -> usize {
+        match raw.map(usize::try_from) {
+            None => default,
+            Some(Ok(n)) if (min..=max).contains(&n) => n,
+            Some(_) => {
+                self.push(key, format!("must be a whole number from {min} to {max}"));
+                default
+            }
+        }
+    }
+
+    /// A size that must fit in memory as a `usize` and be positive.
+    fn positive_size(&mut self, key: &str, raw: Option<&RawSize>, default: usize) -> usize {
+        let bytes = self.size(key, raw, default as u64);
+        self.positive(key, &bytes, "0 bytes");
+        usize::try_from(bytes).unwrap_or(usize::MAX)
+    }
+
     /// Records a problem when `value` is zero.
     fn positive<T: PartialEq + Default>(&mut self, key: &str, value: &T, what: &str) {
         if *value == T::default() {
@@ -69,7 +97,7 @@ pub(super) fn validate(
     listen_from_env: bool,
 ) -> Result<Config, Vec<Problem>> {
     let mut problems = Problems::default();
-    let server = server(&mut problems, raw.server.listen.as_deref(), listen_from_env);
+    let server = server(&mut problems, &raw.server, listen_from_env);
     let cache = cache(&mut problems, &raw.cache);
     let limits = limits(&mut problems, &raw.limits);
     let uploads = uploads(&mut problems, &raw.uploads);
@@ -92,28 +120,71 @@ pub(super) fn validate(
     }
 }
 
-fn server(problems: &mut Problems, listen: Option<&str>, from_env: bool) -> ServerConfig {
+fn server(problems: &mut Problems, raw: &RawServer, listen_from_env: bool) -> ServerConfig {
     let default = ServerConfig::default();
-    let Some(text) = listen else {
-        return default;
-    };
-    match text.parse::<SocketAddr>() {
-        Ok(listen) => ServerConfig { listen },
-        Err(_) => {
-            let origin = if from_env {
-                format!(" (from {})", env::LISTEN_VAR)
-            } else {
-                String::new()
-            };
-            problems.push(
-                "server.listen",
-                format!(
-                    "{text:?}{origin} is not a socket address; write an IP and a port, e.g. \"127.0.0.1:8080\" or \"[::]:8080\""
-                ),
-            );
-            default
-        }
+    let listen = raw.listen.as_deref().map_or(default.listen, |text| {
+        listen(problems, text, listen_from_env)
+    });
+    let key = "server.header_timeout";
+    let header_timeout =
+        problems.duration(key, raw.header_timeout.as_ref(), default.header_timeout);
+    problems.positive(key, &header_timeout, "0s, e.g. \"15s\"");
+    let key = "server.body_timeout";
+    let body_timeout = problems.duration(key, raw.body_timeout.as_ref(), default.body_timeout);
+    problems.positive(key, &body_timeout, "0s, e.g. \"10m\"");
+    let shutdown_timeout = problems.duration(
+        "server.shutdown_timeout",
+        raw.shutdown_timeout.as_ref(),
+        default.shutdown_timeout,
+    );
+    // hyper's head buffer holds the request line and the headers; 1 MiB each is far beyond
+    // any real client and keeps that buffer bounded.
+    const MAX_HEAD_PART: usize = 1024 * 1024;
+    let key = "server.max_url_bytes";
+    let max_url_bytes =
+        problems.positive_size(key, raw.max_url_bytes.as_ref(), default.max_url_bytes);
+    if max_url_bytes > MAX_HEAD_PART {
+        problems.push(key, "must be at most 1MiB");
     }
+    let key = "server.max_header_bytes";
+    let max_header_bytes =
+        problems.positive_size(key, raw.max_header_bytes.as_ref(), default.max_header_bytes);
+    if max_header_bytes > MAX_HEAD_PART {
+        problems.push(key, "must be at most 1MiB");
+    }
+    let max_headers = problems.count(
+        "server.max_headers",
+        raw.max_headers,
+        default.max_headers,
+        1,
+        10_000,
+    );
+    ServerConfig {
+        listen,
+        header_timeout,
+        body_timeout,
+        shutdown_timeout,
+        max_url_bytes: max_url_bytes.min(MAX_HEAD_PART),
+        max_header_bytes: max_header_bytes.min(MAX_HEAD_PART),
+        max_headers,
+    }
+}
+
+fn listen(problems: &mut Problems, text: &str, from_env: bool) -> SocketAddr {
+    text.parse::<SocketAddr>().unwrap_or_else(|_| {
+        let origin = if from_env {
+            format!(" (from {})", env::LISTEN_VAR)
+        } else {
+            String::new()
+        };
+        problems.push(
+            "server.listen",
+            format!(
+                "{text:?}{origin} is not a socket address; write an IP and a port, e.g. \"127.0.0.1:8080\" or \"[::]:8080\""
+            ),
+        );
+        ServerConfig::default().listen
+    })
 }
 
 fn cache(problems: &mut Problems, raw: &RawCache) -> CacheConfig {
@@ -187,12 +258,33 @@ fn limits(problems: &mut Problems, raw: &RawLimits) -> LimitsConfig {
     };
     problems.positive(key, &max_animation_frames, "0, e.g. 256");
 
+    // 0 asks for one worker per core, the default.
+    let render_workers =
+        match problems.count("limits.render_workers", raw.render_workers, 0, 0, 4096) {
+            0 => default.render_workers,
+            n => n,
+        };
+    let render_queue = problems.count(
+        "limits.render_queue",
+        raw.render_queue,
+        default.render_queue,
+        0,
+        1_000_000,
+    );
+    let key = "limits.source_timeout";
+    let source_timeout =
+        problems.duration(key, raw.source_timeout.as_ref(), default.source_timeout);
+    problems.positive(key, &source_timeout, "0s, e.g. \"10s\"");
+
     LimitsConfig {
         max_source_pixels,
         max_source_bytes,
         max_output_dimension,
         render_timeout,
         max_animation_frames,
+        render_workers,
+        render_queue,
+        source_timeout,
         av1_decoder: None,
     }
 }

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand, ValueEnum};
-use pixgate::config::{Config, LogFormat, SourceConfig, parse_duration};
+use pixgate::config::{Config, Env, LogFormat, SourceConfig, parse_duration};
 use pixgate::server::{self, AppState};
 use pixgate::signature::{Method, Scheme};
 use pixgate::signed_url::{self, UrlSpec};
@@ -248,7 +248,7 @@ fn bench(args: BenchArgs) -> anyhow::Result<()> {
 
 fn load(path: &Path) -> anyhow::Result<Config> {
     // ConfigError already names the file and every problem; no extra context needed.
-    Config::load(path, &|name| std::env::var(name).ok()).map_err(|e| anyhow::anyhow!("{e}"))
+    Config::load(path, &Env::from_process()).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 fn pick_source<'a>(config: &'a Config, name: Option<&str>) -> anyhow::Result<&'a SourceConfig> {

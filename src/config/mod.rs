@@ -2,19 +2,34 @@
 //! parse the TOML, apply environment overrides, then validate everything at once, so the rest of
 //! the crate only ever sees values that make sense.
 //!
-//! Environment overrides, so a config file can be committed without its secrets:
-//! - `PIXGATE_SERVER_LISTEN` replaces `server.listen`;
-//! - `PIXGATE_SOURCES_<NAME>_MD5_TOKENS` and `PIXGATE_SOURCES_<NAME>_HMAC_KEYS` replace that
-//!   source's `md5_tokens` / `hmac_keys` when set (even when set to nothing). The value is a
-//!   comma-separated list; whitespace around items is trimmed and empty items are dropped.
-//!   `<NAME>` is the source's `name` in ASCII uppercase with every other character turned into
-//!   `_`, so source `my-shop` reads `PIXGATE_SOURCES_MY_SHOP_HMAC_KEYS`.
+//! Every key can be overridden from the environment, so a config file can be committed without
+//! its secrets and a deployment can change one value without a file of its own. The registry in
+//! `keys.rs` lists every key; README's table is rendered from it ([`reference_table`]).
+//! - `PIXGATE_<SECTION>__<KEY>` (two underscores between section and key, both upper-cased)
+//!   replaces `<section>.<key>`: `PIXGATE_CACHE__MAX_BYTES=1GiB`, `PIXGATE_LOG__FORMAT=json`.
+//! - `PIXGATE_SOURCES__<NAME>__<KEY>` replaces `<key>` of the source the file declares with that
+//!   name: `PIXGATE_SOURCES__MY_SHOP__HMAC_KEYS=k1,k2`. `<NAME>` is the source's `name` in ASCII
+//!   uppercase with every other character turned into `_`. The environment changes declared
+//!   sources only; it cannot add one, nor rename one.
+//! - Values are read as the file reads them: sizes and durations as the same strings (a bare
+//!   integer size is bytes), integers in decimal (`_` separators allowed), bools as `true` or
+//!   `false`. Lists are comma-separated; items are trimmed and empty items dropped, and a list
+//!   variable set to nothing empties the list.
+//! - The older spellings `PIXGATE_SERVER_LISTEN`, `PIXGATE_SOURCES_<NAME>_MD5_TOKENS` and
+//!   `PIXGATE_SOURCES_<NAME>_HMAC_KEYS` still work; when both spellings are set, the new wins.
 //!
-//! The environment is read only through the function handed to [`Config::load`] /
-//! [`Config::from_toml`]; pass `&|name| std::env::var(name).ok()` in `main`.
+//! A value that does not parse is a [`Problem`] under its TOML key with the variable as its
+//! `origin`, reported with all the others. A variable of the form `PIXGATE_…__…` that names no
+//! key or no declared source is a problem too, so a typo fails like an unknown file key; other
+//! `PIXGATE_*` variables are left alone.
+//!
+//! The environment is read only through the [`Env`] handed to [`Config::load`] /
+//! [`Config::from_toml`]; `main` passes [`Env::from_process`].
 
 mod env;
+mod keys;
 mod raw;
+mod reference;
 mod routing;
 mod sources;
 mod units;
@@ -28,6 +43,8 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use env::Env;
+pub use reference::reference_table;
 pub use units::{parse_duration, parse_size};
 
 const MIB: u64 = 1024 * 1024;
@@ -240,7 +257,7 @@ impl SourceConfig {
 
 impl Config {
     /// Reads and validates a file. Relative roots resolve against the file's directory.
-    pub fn load(path: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+    pub fn load(path: &Path, env: &Env) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
             path: path.to_path_buf(),
             source,
@@ -251,15 +268,12 @@ impl Config {
 
     /// Parses and validates TOML text; `base_dir` resolves relative roots (a relative `base_dir`
     /// is taken from the current directory).
-    pub fn from_toml(
-        text: &str,
-        base_dir: &Path,
-        env: &dyn Fn(&str) -> Option<String>,
-    ) -> Result<Config, ConfigError> {
+    pub fn from_toml(text: &str, base_dir: &Path, env: &Env) -> Result<Config, ConfigError> {
         let mut raw: raw::RawConfig = toml::from_str(text)
             .map_err(|e| ConfigError::Syntax(e.to_string().trim_end().to_owned()))?;
-        let listen_from_env = env::apply(&mut raw, env);
-        validate::validate(raw, base_dir, listen_from_env).map_err(ConfigError::Invalid)
+        let mut problems = validate::Problems::default();
+        env::apply(&mut raw, env, &mut problems);
+        validate::validate(raw, base_dir, problems).map_err(ConfigError::Invalid)
     }
 }
 
@@ -274,7 +288,7 @@ pub enum ConfigError {
     /// names the line, the column and the key.
     #[error("{0}")]
     Syntax(String),
-    /// Every problem found, in file order.
+    /// Every problem found: the environment's first, then the file's in file order.
     #[error("invalid configuration:{}", problem_lines(.0))]
     Invalid(Vec<Problem>),
 }
@@ -282,14 +296,20 @@ pub enum ConfigError {
 /// One thing wrong with a configuration value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
-    /// Where, as a TOML path: `cache.max_bytes`, `sources[1].max_ttl`, `sources[0].hosts[2]`.
+    /// Where, as a TOML path: `cache.max_bytes`, `sources[1].max_ttl`, `sources[0].hosts[2]`;
+    /// or a variable's name when the variable itself is wrong (names no key).
     pub key: String,
+    /// The environment variable the value came from, when not from the file.
+    pub origin: Option<String>,
     pub message: String,
 }
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.key, self.message)
+        match &self.origin {
+            Some(var) => write!(f, "{} (from {var}): {}", self.key, self.message),
+            None => write!(f, "{}: {}", self.key, self.message),
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 //! The file's shape as serde sees it: every key optional, unknown keys refused so typos are
 //! caught, and values kept as written (text, signed integers) so that validation, not serde,
-//! judges them and can report every bad value at once under its key.
+//! judges them and can report every bad value at once under its key. (Tests serialize them to
+//! check the key registry against the fields.)
 
 use std::fmt;
 
@@ -8,6 +9,7 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
 
 #[derive(Debug, Default, Deserialize)]
+#[cfg_attr(test, derive(serde::Serialize))]
 #[serde(default, deny_unknown_fields)]
 pub(super) struct RawConfig {
     pub server: RawServer,
@@ -19,6 +21,7 @@ pub(super) struct RawConfig {
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[cfg_attr(test, derive(serde::Serialize))]
 #[serde(default, deny_unknown_fields)]
 pub(super) struct RawServer {
     pub listen: Option<String>,
@@ -31,6 +34,7 @@ pub(super) struct RawServer {
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[cfg_attr(test, derive(serde::Serialize))]
 #[serde(default, deny_unknown_fields)]
 pub(super) struct RawCache {
     pub max_bytes: Option<RawSize>,
@@ -39,6 +43,7 @@ pub(super) struct RawCache {
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[cfg_attr(test, derive(serde::Serialize))]
 #[serde(default, deny_unknown_fields)]
 pub(super) struct RawLimits {
     pub max_source_pixels: Option<i64>,
@@ -52,6 +57,7 @@ pub(super) struct RawLimits {
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[cfg_attr(test, derive(serde::Serialize))]
 #[serde(default, deny_unknown_fields)]
 pub(super) struct RawUploads {
     pub max_bytes: Option<RawSize>,
@@ -59,12 +65,14 @@ pub(super) struct RawUploads {
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[cfg_attr(test, derive(serde::Serialize))]
 #[serde(default, deny_unknown_fields)]
 pub(super) struct RawLog {
     pub format: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[cfg_attr(test, derive(serde::Serialize))]
 #[serde(default, deny_unknown_fields)]
 pub(super) struct RawSource {
     pub name: Option<String>,
@@ -82,6 +90,7 @@ pub(super) struct RawSource {
 
 /// A size as written: TOML integers are bytes, strings carry a unit (`"512MiB"`).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(test, derive(serde::Serialize))]
 pub(super) enum RawSize {
     Bytes(i64),
     Text(String),
@@ -119,6 +128,7 @@ impl Visitor<'_> for SizeVisitor {
 
 /// A duration as written, always a string (`"30s"`); a bare number would hide its unit.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(test, derive(serde::Serialize))]
 pub(super) struct RawDuration(pub String);
 
 impl<'de> Deserialize<'de> for RawDuration {

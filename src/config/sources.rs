@@ -6,7 +6,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::env::{env_segment, hmac_keys_var, md5_tokens_var};
+use super::env::{env_segment, source_var};
 use super::raw::{RawDuration, RawSource};
 use super::routing::{normalise_host, normalise_prefix, shared_hosts};
 use super::validate::Problems;
@@ -102,8 +102,9 @@ fn name(problems: &mut Problems, at: &str, raw: Option<&str>, earlier: &[Checked
             format!("{name:?} is already the name of sources[{i}]")
         } else {
             format!(
-                "{name:?} and sources[{i}] ({other:?}) would read the same environment variables ({})",
-                md5_tokens_var(name)
+                "{name:?} and sources[{i}] ({other:?}) would read the same environment variables \
+                 (PIXGATE_SOURCES__{}__…)",
+                env_segment(name)
             )
         };
         problems.push(key, message);
@@ -216,12 +217,12 @@ fn require_secret(problems: &mut Problems, at: &str, source: &SourceConfig) {
         return;
     }
     let vars = if source.name.is_empty() {
-        "PIXGATE_SOURCES_<NAME>_MD5_TOKENS or PIXGATE_SOURCES_<NAME>_HMAC_KEYS".to_owned()
+        "PIXGATE_SOURCES__<NAME>__MD5_TOKENS or PIXGATE_SOURCES__<NAME>__HMAC_KEYS".to_owned()
     } else {
         format!(
             "{} or {}",
-            md5_tokens_var(&source.name),
-            hmac_keys_var(&source.name)
+            source_var(&source.name, "md5_tokens"),
+            source_var(&source.name, "hmac_keys")
         )
     };
     let how = format!("set md5_tokens or hmac_keys, or the environment variable {vars}");

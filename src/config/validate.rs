@@ -2,6 +2,7 @@
 //! order: the sections as §8 lists them, then each source. A bad value is recorded and replaced
 //! by its default so the checks after it still run.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
@@ -11,19 +12,37 @@ use super::raw::{
 };
 use super::{
     CacheConfig, Config, LimitsConfig, LogConfig, LogFormat, Problem, ServerConfig, UploadsConfig,
-    env, sources, units,
+    sources, units,
 };
 
-/// Problems found so far, in the order they were found.
+/// Problems found so far, in the order they were found, and which keys took their value from
+/// the environment, so that a problem with such a key names the variable to fix.
 #[derive(Debug, Default)]
-pub(super) struct Problems(Vec<Problem>);
+pub(super) struct Problems {
+    found: Vec<Problem>,
+    /// TOML key (`sources[0].hmac_keys`) → variable it was read from.
+    origins: HashMap<String, String>,
+}
 
 impl Problems {
     pub(super) fn push(&mut self, key: impl Into<String>, message: impl Into<String>) {
-        self.0.push(Problem {
-            key: key.into(),
+        let key = key.into();
+        // `sources[0].hosts[2]` came from wherever `sources[0].hosts` came from.
+        let field = key
+            .strip_suffix(']')
+            .and_then(|k| k.rsplit_once('['))
+            .map_or(key.as_str(), |(field, _)| field);
+        let origin = self.origins.get(field).cloned();
+        self.found.push(Problem {
+            key,
+            origin,
             message: message.into(),
         });
+    }
+
+    /// Notes that `key`'s value came from the variable `var`.
+    pub(super) fn record_origin(&mut self, key: &str, var: &str) {
+        self.origins.insert(key.to_owned(), var.to_owned());
     }
 
     /// The parsed duration, or `default` after recording why it did not parse.
@@ -91,13 +110,13 @@ impl Problems {
     }
 }
 
+/// `problems` holds what the environment overrides found; these come first.
 pub(super) fn validate(
     raw: RawConfig,
     base_dir: &Path,
-    listen_from_env: bool,
+    mut problems: Problems,
 ) -> Result<Config, Vec<Problem>> {
-    let mut problems = Problems::default();
-    let server = server(&mut problems, &raw.server, listen_from_env);
+    let server = server(&mut problems, &raw.server);
     let cache = cache(&mut problems, &raw.cache);
     let limits = limits(&mut problems, &raw.limits);
     let uploads = uploads(&mut problems, &raw.uploads);
@@ -106,7 +125,7 @@ pub(super) fn validate(
         problems.push("sources", "at least one [[sources]] entry is required");
     }
     let sources = sources::sources(&mut problems, &raw.sources, base_dir);
-    if problems.0.is_empty() {
+    if problems.found.is_empty() {
         Ok(Config {
             server,
             cache,
@@ -116,15 +135,16 @@ pub(super) fn validate(
             sources,
         })
     } else {
-        Err(problems.0)
+        Err(problems.found)
     }
 }
 
-fn server(problems: &mut Problems, raw: &RawServer, listen_from_env: bool) -> ServerConfig {
+fn server(problems: &mut Problems, raw: &RawServer) -> ServerConfig {
     let default = ServerConfig::default();
-    let listen = raw.listen.as_deref().map_or(default.listen, |text| {
-        listen(problems, text, listen_from_env)
-    });
+    let listen = raw
+        .listen
+        .as_deref()
+        .map_or(default.listen, |text| listen(problems, text));
     let key = "server.header_timeout";
     let header_timeout =
         problems.duration(key, raw.header_timeout.as_ref(), default.header_timeout);
@@ -170,17 +190,12 @@ fn server(problems: &mut Problems, raw: &RawServer, listen_from_env: bool) -> Se
     }
 }
 
-fn listen(problems: &mut Problems, text: &str, from_env: bool) -> SocketAddr {
+fn listen(problems: &mut Problems, text: &str) -> SocketAddr {
     text.parse::<SocketAddr>().unwrap_or_else(|_| {
-        let origin = if from_env {
-            format!(" (from {})", env::LISTEN_VAR)
-        } else {
-            String::new()
-        };
         problems.push(
             "server.listen",
             format!(
-                "{text:?}{origin} is not a socket address; write an IP and a port, e.g. \"127.0.0.1:8080\" or \"[::]:8080\""
+                "{text:?} is not a socket address; write an IP and a port, e.g. \"127.0.0.1:8080\" or \"[::]:8080\""
             ),
         );
         ServerConfig::default().listen

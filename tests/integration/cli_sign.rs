@@ -47,7 +47,7 @@ impl Setup {
         std::fs::write(dir.path().join("shop/item.png"), gradient_png(50, 50)).unwrap();
         let path = dir.path().join("pixgate.toml");
         std::fs::write(&path, CONFIG).unwrap();
-        let config = Config::load(&path, &|_| None).unwrap();
+        let config = Config::load(&path, &pixgate::config::Env::default()).unwrap();
         let server = TestServer::start(config).await;
         Setup { dir, server }
     }

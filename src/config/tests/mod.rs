@@ -1,9 +1,11 @@
 //! Specs for loading a config: the contract's example, defaults, normalisation and errors.
-//! Problem-by-problem checks live in `problems.rs`, the environment in `env_overrides.rs`.
+//! Problem-by-problem checks live in `problems.rs`, the environment in `env_overrides.rs`, the
+//! key registry and README's table in `registry.rs`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod env_overrides;
 mod problems;
+mod registry;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -51,8 +53,8 @@ clock_skew = "0s"
 
 const SOURCE_A: &str = "[[sources]]\nname = \"a\"\nroot = \"fixtures\"\n";
 
-fn no_env(_: &str) -> Option<String> {
-    None
+fn no_env() -> Env {
+    Env::default()
 }
 
 /// A base dir holding an empty `fixtures/` folder.
@@ -67,20 +69,15 @@ fn fixtures(base: &TempDir) -> PathBuf {
 }
 
 fn parse(text: &str, base: &Path) -> Config {
-    Config::from_toml(text, base, &no_env).unwrap_or_else(|e| panic!("{e}\n--- in ---\n{text}"))
+    Config::from_toml(text, base, &no_env()).unwrap_or_else(|e| panic!("{e}\n--- in ---\n{text}"))
 }
 
-fn env_of(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
-    move |name| {
-        pairs
-            .iter()
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| v.to_string())
-    }
+fn env_of(pairs: &[(&str, &str)]) -> Env {
+    pairs.iter().copied().collect()
 }
 
 /// The keys of the problems the text produces, in order.
-fn problem_keys(text: &str, base: &Path, env: &dyn Fn(&str) -> Option<String>) -> Vec<String> {
+fn problem_keys(text: &str, base: &Path, env: &Env) -> Vec<String> {
     match Config::from_toml(text, base, env) {
         Err(ConfigError::Invalid(problems)) => problems.into_iter().map(|p| p.key).collect(),
         other => panic!("expected problems, got {other:?}\n--- in ---\n{text}"),
@@ -132,9 +129,9 @@ fn defaults_are_the_documented_ones() {
 #[test]
 fn empty_file_reports_only_the_missing_sources() {
     let base = base();
-    assert_eq!(problem_keys("", base.path(), &no_env), ["sources"]);
+    assert_eq!(problem_keys("", base.path(), &no_env()), ["sources"]);
     assert_eq!(
-        problem_keys("sources = []", base.path(), &no_env),
+        problem_keys("sources = []", base.path(), &no_env()),
         ["sources"]
     );
 }
@@ -172,7 +169,7 @@ fn sizes_may_be_integers_or_strings_and_durations_only_strings() {
     );
 
     let text = format!("[limits]\nrender_timeout = 30\n{SOURCE_A}");
-    let err = Config::from_toml(&text, base.path(), &no_env).unwrap_err();
+    let err = Config::from_toml(&text, base.path(), &no_env()).unwrap_err();
     assert!(matches!(err, ConfigError::Syntax(_)), "{err:?}");
 }
 
@@ -192,7 +189,7 @@ fn unknown_keys_are_refused_naming_the_key() {
         ("private_prefix", format!("{SOURCE_A}private_prefix = []\n")),
     ];
     for (key, text) in cases {
-        match Config::from_toml(&text, base.path(), &no_env) {
+        match Config::from_toml(&text, base.path(), &no_env()) {
             Err(ConfigError::Syntax(message)) => assert!(message.contains(key), "{message}"),
             other => panic!("{key}: expected a syntax error, got {other:?}"),
         }
@@ -201,7 +198,7 @@ fn unknown_keys_are_refused_naming_the_key() {
 
 #[test]
 fn broken_toml_is_a_syntax_error_with_its_line() {
-    let err = Config::from_toml("[[sources]\nname = 1", Path::new("/"), &no_env).unwrap_err();
+    let err = Config::from_toml("[[sources]\nname = 1", Path::new("/"), &no_env()).unwrap_err();
     assert!(
         matches!(&err, ConfigError::Syntax(m) if m.contains("line 1")),
         "{err}"
@@ -239,14 +236,14 @@ fn load_resolves_roots_against_the_file_directory() {
     let base = base();
     let path = base.path().join("pixgate.toml");
     fs::write(&path, SOURCE_A).unwrap();
-    let config = Config::load(&path, &no_env).unwrap();
+    let config = Config::load(&path, &no_env()).unwrap();
     assert_eq!(config.sources[0].root, fixtures(&base));
 }
 
 #[test]
 fn unreadable_file_names_its_path() {
     let path = Path::new("/nonexistent/pixgate.toml");
-    let err = Config::load(path, &no_env).unwrap_err();
+    let err = Config::load(path, &no_env()).unwrap_err();
     assert!(
         matches!(&err, ConfigError::Read { path: p, .. } if p == path),
         "{err:?}"
@@ -263,14 +260,16 @@ fn invalid_config_displays_one_problem_per_line() {
     let err = ConfigError::Invalid(vec![
         Problem {
             key: "sources[0].secure".into(),
+            origin: None,
             message: "needs a secret".into(),
         },
         Problem {
             key: "sources[1].max_ttl".into(),
+            origin: Some("PIXGATE_SOURCES__B__MAX_TTL".into()),
             message: "bad".into(),
         },
     ]);
-    let want =
-        "invalid configuration:\n  sources[0].secure: needs a secret\n  sources[1].max_ttl: bad";
+    let want = "invalid configuration:\n  sources[0].secure: needs a secret\n  \
+                sources[1].max_ttl (from PIXGATE_SOURCES__B__MAX_TTL): bad";
     assert_eq!(err.to_string(), want);
 }

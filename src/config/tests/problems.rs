@@ -16,7 +16,7 @@ fn assert_single_problem(cases: impl IntoIterator<Item = (&'static str, String)>
     let base = base();
     fs::write(base.path().join("file.txt"), "x").unwrap();
     for (key, text) in cases {
-        let keys = problem_keys(&text, base.path(), &no_env);
+        let keys = problem_keys(&text, base.path(), &no_env());
         assert_eq!(keys, [key], "--- in ---\n{text}");
     }
 }
@@ -175,16 +175,17 @@ fn sources_routing_can_always_tell_apart_are_accepted() {
 fn secret_problem_names_the_env_vars_that_could_fix_it() {
     let base = base();
     let text = "[[sources]]\nname = \"my-shop\"\nroot = \"fixtures\"\nsecure = true\n";
-    let Err(ConfigError::Invalid(problems)) = Config::from_toml(text, base.path(), &no_env) else {
+    let Err(ConfigError::Invalid(problems)) = Config::from_toml(text, base.path(), &no_env())
+    else {
         panic!("a secure source without a secret was accepted");
     };
     let message = &problems[0].message;
     assert!(
-        message.contains("PIXGATE_SOURCES_MY_SHOP_MD5_TOKENS"),
+        message.contains("PIXGATE_SOURCES__MY_SHOP__MD5_TOKENS"),
         "{message}"
     );
     assert!(
-        message.contains("PIXGATE_SOURCES_MY_SHOP_HMAC_KEYS"),
+        message.contains("PIXGATE_SOURCES__MY_SHOP__HMAC_KEYS"),
         "{message}"
     );
 }
@@ -193,7 +194,8 @@ fn secret_problem_names_the_env_vars_that_could_fix_it() {
 fn bad_values_are_quoted_with_a_good_example() {
     let base = base();
     let text = format!("{SOURCE_A}max_ttl = \"5 minutes\"\n");
-    let Err(ConfigError::Invalid(problems)) = Config::from_toml(&text, base.path(), &no_env) else {
+    let Err(ConfigError::Invalid(problems)) = Config::from_toml(&text, base.path(), &no_env())
+    else {
         panic!("a bad max_ttl was accepted");
     };
     let message = &problems[0].message;
@@ -207,7 +209,7 @@ fn bad_values_are_quoted_with_a_good_example() {
 fn missing_root_names_the_resolved_path() {
     let base = base();
     let text = "[[sources]]\nname = \"a\"\nroot = \"missing\"\n";
-    let err = Config::from_toml(text, base.path(), &no_env).unwrap_err();
+    let err = Config::from_toml(text, base.path(), &no_env()).unwrap_err();
     let want = base.path().join("missing");
     assert!(
         err.to_string().contains(&want.display().to_string()),
@@ -252,5 +254,5 @@ md5_tokens = [\"\"]
         "sources[1].private_prefixes[0]",
         "sources[1].md5_tokens[0]",
     ];
-    assert_eq!(problem_keys(text, base.path(), &no_env), want);
+    assert_eq!(problem_keys(text, base.path(), &no_env()), want);
 }

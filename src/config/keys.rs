@@ -1,0 +1,362 @@
+//! The one list of every configuration key: where it sits in the file, which environment
+//! variable overrides it, what kind of value it takes, its default and what it means. The
+//! environment overrides and the README's table are both driven from here, so neither can
+//! forget a key; tests check the list against the raw structs field by field.
+
+use super::env::{env_segment, source_var};
+use super::raw::{RawConfig, RawDuration, RawSize, RawSource};
+
+/// Where a key's value lives in the raw config, typed by the kind of value it takes. `R` is
+/// [`RawConfig`] for section keys and [`RawSource`] for the keys of one source.
+pub(super) enum Access<R: 'static> {
+    Text(fn(&mut R) -> &mut Option<String>),
+    /// Text that must be an IP and a port; the difference is only for the reader.
+    Address(fn(&mut R) -> &mut Option<String>),
+    Integer(fn(&mut R) -> &mut Option<i64>),
+    Bool(fn(&mut R) -> &mut Option<bool>),
+    Size(fn(&mut R) -> &mut Option<RawSize>),
+    Duration(fn(&mut R) -> &mut Option<RawDuration>),
+    List(fn(&mut R) -> &mut Vec<String>),
+}
+
+impl<R> Access<R> {
+    /// The kind as the README names it.
+    pub(super) fn kind(&self) -> &'static str {
+        match self {
+            Access::Text(_) => "string",
+            Access::Address(_) => "socket address",
+            Access::Integer(_) => "integer",
+            Access::Bool(_) => "bool",
+            Access::Size(_) => "size",
+            Access::Duration(_) => "duration",
+            Access::List(_) => "list of strings",
+        }
+    }
+}
+
+/// A key's default as documented.
+pub(super) enum KeyDefault {
+    /// Written as the environment would take it (`""` for an empty list or no value), so a
+    /// test can set it and see the default come out.
+    Value(&'static str),
+    /// The key has no default: every source must have it.
+    Required,
+    /// The default is computed from other keys; the text says how.
+    Rule(&'static str),
+}
+
+pub(super) struct Key<R: 'static> {
+    /// The `[section]` (`sources` for the keys of each `[[sources]]` entry).
+    pub section: &'static str,
+    pub name: &'static str,
+    pub access: Access<R>,
+    pub default: KeyDefault,
+    /// One line, no `|`: it becomes a Markdown table cell.
+    pub about: &'static str,
+    /// A spelling from before the `SECTION__KEY` scheme, still read; `<NAME>` stands for the
+    /// source's name segment. The new spelling wins when both are set.
+    pub legacy: Option<&'static str>,
+}
+
+impl<R> Key<R> {
+    /// `server.listen`, or `sources[].root` for a key of each source.
+    pub(super) fn toml_key(&self) -> String {
+        if self.section == "sources" {
+            format!("sources[].{}", self.name)
+        } else {
+            format!("{}.{}", self.section, self.name)
+        }
+    }
+}
+
+impl Key<RawConfig> {
+    /// `PIXGATE_SECTION__KEY`.
+    pub(super) fn var(&self) -> String {
+        format!(
+            "PIXGATE_{}__{}",
+            self.section.to_ascii_uppercase(),
+            self.name.to_ascii_uppercase()
+        )
+    }
+}
+
+impl Key<RawSource> {
+    /// `PIXGATE_SOURCES__<NAME>__KEY`, with `<NAME>` the source's [`env_segment`]; `None` for
+    /// `name`, which is how the environment finds a source and so cannot come from it.
+    pub(super) fn var(&self, source_name: &str) -> Option<String> {
+        (self.name != NAME).then(|| source_var(source_name, self.name))
+    }
+
+    /// The old spelling for this source, if the key had one.
+    pub(super) fn legacy_var(&self, source_name: &str) -> Option<String> {
+        self.legacy
+            .map(|pattern| pattern.replace("<NAME>", &env_segment(source_name)))
+    }
+}
+
+/// The source key the environment cannot set.
+pub(super) const NAME: &str = "name";
+
+/// Every key of `[server]`, `[cache]`, `[limits]`, `[uploads]` and `[log]`, in file order.
+pub(super) const SECTION_KEYS: &[Key<RawConfig>] = &[
+    Key {
+        section: "server",
+        name: "listen",
+        access: Access::Address(|r| &mut r.server.listen),
+        default: KeyDefault::Value("127.0.0.1:8080"),
+        about: "Address and port to listen on, e.g. `[::]:8080`.",
+        legacy: Some("PIXGATE_SERVER_LISTEN"),
+    },
+    Key {
+        section: "server",
+        name: "header_timeout",
+        access: Access::Duration(|r| &mut r.server.header_timeout),
+        default: KeyDefault::Value("15s"),
+        about: "Time to send a request head; also how long an idle kept-alive connection waits.",
+        legacy: None,
+    },
+    Key {
+        section: "server",
+        name: "body_timeout",
+        access: Access::Duration(|r| &mut r.server.body_timeout),
+        default: KeyDefault::Value("10m"),
+        about: "Time to send a request body (an upload or one chunk).",
+        legacy: None,
+    },
+    Key {
+        section: "server",
+        name: "shutdown_timeout",
+        access: Access::Duration(|r| &mut r.server.shutdown_timeout),
+        default: KeyDefault::Value("30s"),
+        about: "On SIGTERM/SIGINT, how long in-flight requests get to finish.",
+        legacy: None,
+    },
+    Key {
+        section: "server",
+        name: "max_url_bytes",
+        access: Access::Size(|r| &mut r.server.max_url_bytes),
+        default: KeyDefault::Value("8KiB"),
+        about: "Longest request target (path and query); longer → 414. At most 1MiB.",
+        legacy: None,
+    },
+    Key {
+        section: "server",
+        name: "max_header_bytes",
+        access: Access::Size(|r| &mut r.server.max_header_bytes),
+        default: KeyDefault::Value("16KiB"),
+        about: "Most bytes of header names and values in a request; more → 431. At most 1MiB.",
+        legacy: None,
+    },
+    Key {
+        section: "server",
+        name: "max_headers",
+        access: Access::Integer(|r| &mut r.server.max_headers),
+        default: KeyDefault::Value("100"),
+        about: "Most header fields in a request; more → 431.",
+        legacy: None,
+    },
+    Key {
+        section: "cache",
+        name: "max_bytes",
+        access: Access::Size(|r| &mut r.cache.max_bytes),
+        default: KeyDefault::Value("512MiB"),
+        about: "Budget of the derivative cache; 0 disables it.",
+        legacy: None,
+    },
+    Key {
+        section: "cache",
+        name: "max_entry_bytes",
+        access: Access::Size(|r| &mut r.cache.max_entry_bytes),
+        default: KeyDefault::Rule("`max_bytes` / 16"),
+        about: "Larger derivatives are served but not cached; at most `max_bytes`.",
+        legacy: None,
+    },
+    Key {
+        section: "cache",
+        name: "originals_max_bytes",
+        access: Access::Size(|r| &mut r.cache.originals_max_bytes),
+        default: KeyDefault::Value("64MiB"),
+        about: "Budget of the cache of original bytes (a srcset reads its original once); 0 disables it.",
+        legacy: None,
+    },
+    Key {
+        section: "limits",
+        name: "max_source_pixels",
+        access: Access::Integer(|r| &mut r.limits.max_source_pixels),
+        default: KeyDefault::Value("50_000_000"),
+        about: "Sources with more pixels (width × height) are refused before decoding.",
+        legacy: None,
+    },
+    Key {
+        section: "limits",
+        name: "max_source_bytes",
+        access: Access::Size(|r| &mut r.limits.max_source_bytes),
+        default: KeyDefault::Value("50MiB"),
+        about: "Largest source file that is transformed.",
+        legacy: None,
+    },
+    Key {
+        section: "limits",
+        name: "max_output_dimension",
+        access: Access::Integer(|r| &mut r.limits.max_output_dimension),
+        default: KeyDefault::Value("8192"),
+        about: "Caps w×dpr and h×dpr in px; beyond it → 400.",
+        legacy: None,
+    },
+    Key {
+        section: "limits",
+        name: "render_timeout",
+        access: Access::Duration(|r| &mut r.limits.render_timeout),
+        default: KeyDefault::Value("30s"),
+        about: "Wall-clock budget of one render.",
+        legacy: None,
+    },
+    Key {
+        section: "limits",
+        name: "max_animation_frames",
+        access: Access::Integer(|r| &mut r.limits.max_animation_frames),
+        default: KeyDefault::Value("256"),
+        about: "Most frames of an animated output; more → 413.",
+        legacy: None,
+    },
+    Key {
+        section: "limits",
+        name: "render_workers",
+        access: Access::Integer(|r| &mut r.limits.render_workers),
+        default: KeyDefault::Value("0"),
+        about: "Renders at once; 0 = one per core.",
+        legacy: None,
+    },
+    Key {
+        section: "limits",
+        name: "render_queue",
+        access: Access::Integer(|r| &mut r.limits.render_queue),
+        default: KeyDefault::Value("32"),
+        about: "Renders that may wait for a worker; one more → 503 with `Retry-After`. 0 = never wait.",
+        legacy: None,
+    },
+    Key {
+        section: "limits",
+        name: "source_timeout",
+        access: Access::Duration(|r| &mut r.limits.source_timeout),
+        default: KeyDefault::Value("10s"),
+        about: "Time to read one original from its source.",
+        legacy: None,
+    },
+    Key {
+        section: "uploads",
+        name: "max_bytes",
+        access: Access::Size(|r| &mut r.uploads.max_bytes),
+        default: KeyDefault::Value("5GiB"),
+        about: "Largest upload (whole body, or a resumable upload's total).",
+        legacy: None,
+    },
+    Key {
+        section: "uploads",
+        name: "session_ttl",
+        access: Access::Duration(|r| &mut r.uploads.session_ttl),
+        default: KeyDefault::Value("24h"),
+        about: "Resumable uploads untouched this long are deleted.",
+        legacy: None,
+    },
+    Key {
+        section: "log",
+        name: "format",
+        access: Access::Text(|r| &mut r.log.format),
+        default: KeyDefault::Value("text"),
+        about: "`text` or `json`; the level comes from `RUST_LOG` (default info).",
+        legacy: None,
+    },
+];
+
+/// Every key of one `[[sources]]` entry, in file order.
+pub(super) const SOURCE_KEYS: &[Key<RawSource>] = &[
+    Key {
+        section: "sources",
+        name: NAME,
+        access: Access::Text(|s| &mut s.name),
+        default: KeyDefault::Required,
+        about: "Letters, digits, `_`, `-`; unique. Gives `<NAME>` in the source's variables.",
+        legacy: None,
+    },
+    Key {
+        section: "sources",
+        name: "root",
+        access: Access::Text(|s| &mut s.root),
+        default: KeyDefault::Required,
+        about: "Folder served; relative to the config file's folder.",
+        legacy: None,
+    },
+    Key {
+        section: "sources",
+        name: "hosts",
+        access: Access::List(|s| &mut s.hosts),
+        default: KeyDefault::Value(""),
+        about: "`Host` header values this source answers (port ignored); empty = any host.",
+        legacy: None,
+    },
+    Key {
+        section: "sources",
+        name: "prefix",
+        access: Access::Text(|s| &mut s.prefix),
+        default: KeyDefault::Value(""),
+        about: "Path prefix this source answers under, e.g. `/shop`.",
+        legacy: None,
+    },
+    Key {
+        section: "sources",
+        name: "secure",
+        access: Access::Bool(|s| &mut s.secure),
+        default: KeyDefault::Value("false"),
+        about: "Answer signed requests only; needs a secret.",
+        legacy: None,
+    },
+    Key {
+        section: "sources",
+        name: "private_prefixes",
+        access: Access::List(|s| &mut s.private_prefixes),
+        default: KeyDefault::Value(""),
+        about: "Storage-key prefixes (e.g. `private/`) that need a signature; needs a secret.",
+        legacy: None,
+    },
+    Key {
+        section: "sources",
+        name: "md5_tokens",
+        access: Access::List(|s| &mut s.md5_tokens),
+        default: KeyDefault::Value(""),
+        about: "`s` scheme secrets: the first signs, all verify.",
+        legacy: Some("PIXGATE_SOURCES_<NAME>_MD5_TOKENS"),
+    },
+    Key {
+        section: "sources",
+        name: "hmac_keys",
+        access: Access::List(|s| &mut s.hmac_keys),
+        default: KeyDefault::Value(""),
+        about: "`signature` scheme secrets: the first signs, all verify.",
+        legacy: Some("PIXGATE_SOURCES_<NAME>_HMAC_KEYS"),
+    },
+    Key {
+        section: "sources",
+        name: "default_ttl",
+        access: Access::Duration(|s| &mut s.default_ttl),
+        default: KeyDefault::Value("365d"),
+        about: "`max-age` of responses.",
+        legacy: None,
+    },
+    Key {
+        section: "sources",
+        name: "max_ttl",
+        access: Access::Duration(|s| &mut s.max_ttl),
+        default: KeyDefault::Value(""),
+        about: "Signed URLs must expire within this; empty = no limit.",
+        legacy: None,
+    },
+    Key {
+        section: "sources",
+        name: "clock_skew",
+        access: Access::Duration(|s| &mut s.clock_skew),
+        default: KeyDefault::Value("0s"),
+        about: "Grace after a signed URL's expiry.",
+        legacy: None,
+    },
+];

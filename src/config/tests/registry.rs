@@ -1,0 +1,198 @@
+//! The key registry is complete and true: it names exactly the raw structs' fields, each entry
+//! reaches its own field, its documented default is the real one, and README's table is the one
+//! it renders.
+
+use std::collections::BTreeSet;
+
+use serde_json::Value;
+
+use super::super::env;
+use super::super::keys::{Access, Key, KeyDefault, NAME, SECTION_KEYS, SOURCE_KEYS};
+use super::super::raw::{RawConfig, RawSource};
+use super::super::validate::Problems;
+use super::*;
+
+const START: &str = "<!-- config-keys:start -->\n";
+const END: &str = "<!-- config-keys:end -->";
+
+/// A valid value for the key that differs from its default.
+fn sample<R>(key: &Key<R>) -> &'static str {
+    match (key.section, key.name, &key.access) {
+        ("log", "format", _) => "json",
+        ("sources", "root", _) => "other",
+        ("sources", "prefix", _) => "/x",
+        (_, _, Access::Address(_)) => "127.0.0.1:7",
+        (_, _, Access::Integer(_)) => "7",
+        (_, _, Access::Size(_)) => "3KiB",
+        (_, _, Access::Duration(_)) => "7s",
+        (_, _, Access::Bool(_)) => "true",
+        (_, _, Access::List(_)) => "x,y",
+        (section, name, Access::Text(_)) => panic!("no sample for {section}.{name}"),
+    }
+}
+
+/// Every variable a key of `sources[0]` (named `a`) or of a section can be set by, with the key.
+fn settable() -> Vec<(String, String)> {
+    let sections = SECTION_KEYS
+        .iter()
+        .map(|key| (key.var(), format!("{}.{}", key.section, key.name)));
+    let sources = SOURCE_KEYS
+        .iter()
+        .filter_map(|key| Some((key.var("a")?, format!("sources[0].{}", key.name))));
+    sections.chain(sources).collect()
+}
+
+fn sample_of(toml_key: &str) -> &'static str {
+    let (section, name) = toml_key.split_once('.').unwrap();
+    match SECTION_KEYS
+        .iter()
+        .find(|k| (k.section, k.name) == (section, name))
+    {
+        Some(key) => sample(key),
+        None => sample(SOURCE_KEYS.iter().find(|k| k.name == name).unwrap()),
+    }
+}
+
+/// `section.field` (or `sources[i].field`) of every leaf that differs.
+fn changed_fields(before: &Value, after: &Value) -> Vec<String> {
+    let mut changed = Vec::new();
+    for (section, value) in after.as_object().unwrap() {
+        let items: Vec<(String, String, &Value)> = match value {
+            Value::Array(sources) => sources
+                .iter()
+                .enumerate()
+                .map(|(i, source)| (format!("{section}[{i}]"), format!("/{section}/{i}"), source))
+                .collect(),
+            _ => vec![(section.clone(), format!("/{section}"), value)],
+        };
+        for (at, pointer, fields) in items {
+            for (field, value) in fields.as_object().unwrap() {
+                if before.pointer(&format!("{pointer}/{field}")) != Some(value) {
+                    changed.push(format!("{at}.{field}"));
+                }
+            }
+        }
+    }
+    changed
+}
+
+fn field_names(value: Value) -> BTreeSet<String> {
+    value.as_object().unwrap().keys().cloned().collect()
+}
+
+#[test]
+fn registry_names_exactly_the_raw_fields() {
+    let raw = serde_json::to_value(RawConfig::default()).unwrap();
+    let sections: BTreeSet<&str> = SECTION_KEYS.iter().map(|k| k.section).collect();
+    let mut want_sections: BTreeSet<String> = field_names(raw.clone());
+    assert!(want_sections.remove("sources"));
+    assert_eq!(sections, want_sections.iter().map(String::as_str).collect());
+    for section in &want_sections {
+        let fields = field_names(raw[section].clone());
+        let keys: BTreeSet<String> = SECTION_KEYS
+            .iter()
+            .filter(|k| k.section == section)
+            .map(|k| k.name.to_owned())
+            .collect();
+        assert_eq!(keys, fields, "[{section}]");
+    }
+    let fields = field_names(serde_json::to_value(RawSource::default()).unwrap());
+    let keys: BTreeSet<String> = SOURCE_KEYS.iter().map(|k| k.name.to_owned()).collect();
+    assert_eq!(keys, fields, "[[sources]]");
+    assert!(SOURCE_KEYS.iter().all(|k| k.section == "sources"));
+}
+
+#[test]
+fn each_variable_sets_its_own_field_and_no_other() {
+    let fresh = || RawConfig {
+        sources: vec![RawSource {
+            name: Some("a".into()),
+            ..RawSource::default()
+        }],
+        ..RawConfig::default()
+    };
+    let before = serde_json::to_value(fresh()).unwrap();
+    for (var, toml_key) in settable() {
+        let mut raw = fresh();
+        let mut problems = Problems::default();
+        let env = env_of(&[(&var, sample_of(&toml_key))]);
+        env::apply(&mut raw, &env, &mut problems);
+        let after = serde_json::to_value(raw).unwrap();
+        assert_eq!(
+            changed_fields(&before, &after),
+            [toml_key.as_str()],
+            "{var}"
+        );
+    }
+}
+
+#[test]
+fn each_variable_changes_the_loaded_config() {
+    let base = base();
+    fs::create_dir(base.path().join("other")).unwrap();
+    let text = format!("{SOURCE_A}md5_tokens = [\"t\"]\n");
+    let baseline = parse(&text, base.path());
+    for (var, toml_key) in settable() {
+        let value = sample_of(&toml_key);
+        let env = env_of(&[(&var, value)]);
+        let config = Config::from_toml(&text, base.path(), &env)
+            .unwrap_or_else(|e| panic!("{var}={value}: {e}"));
+        assert_ne!(config, baseline, "{var}={value} changed nothing");
+    }
+}
+
+#[test]
+fn documented_defaults_are_the_real_ones() {
+    let base = base();
+    let baseline = parse(SOURCE_A, base.path());
+    let defaults = SECTION_KEYS.iter().map(|k| (k.var(), &k.default)).chain(
+        SOURCE_KEYS
+            .iter()
+            .filter_map(|k| Some((k.var("a")?, &k.default))),
+    );
+    for (var, default) in defaults {
+        let KeyDefault::Value(value) = default else {
+            continue;
+        };
+        let env = env_of(&[(&var, value)]);
+        let config = Config::from_toml(SOURCE_A, base.path(), &env)
+            .unwrap_or_else(|e| panic!("{var}={value}: {e}"));
+        assert_eq!(config, baseline, "{var}={value:?} is not the default");
+    }
+}
+
+#[test]
+fn only_the_source_name_cannot_come_from_the_environment() {
+    let unsettable: Vec<&str> = SOURCE_KEYS
+        .iter()
+        .filter(|k| k.var("a").is_none())
+        .map(|k| k.name)
+        .collect();
+    assert_eq!(unsettable, [NAME]);
+}
+
+/// README's copy of [`reference_table`]. `UPDATE_README=1` rewrites it instead of failing.
+#[test]
+fn readme_configuration_table_is_the_generated_one() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
+    let readme = fs::read_to_string(&path).unwrap();
+    let (Some(start), Some(end)) = (readme.find(START), readme.find(END)) else {
+        panic!("README.md lacks the {START:?} … {END:?} markers in ## Configuration");
+    };
+    let start = start + START.len();
+    // Blank lines around the table keep Markdown from reading the markers as part of it.
+    let want = format!("\n{}\n", reference_table());
+    if readme[start..end] == want {
+        return;
+    }
+    if std::env::var_os("UPDATE_README").is_some() {
+        let updated = format!("{}{want}{}", &readme[..start], &readme[end..]);
+        fs::write(&path, updated).unwrap();
+        return;
+    }
+    panic!(
+        "README.md's configuration table differs from the key registry (src/config/keys.rs).\n\
+         Run `UPDATE_README=1 cargo test --lib config::tests::registry` to rewrite it, or \
+         put this between the markers:\n\n{want}"
+    );
+}

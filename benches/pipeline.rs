@@ -31,6 +31,7 @@ const LIMITS: Limits = Limits {
     max_output_dimension: 8192,
     max_animation_frames: 256,
     av1: Av1Decoding::InProcess,
+    deadline: None,
 };
 
 /// `path` relative to the repository root.

@@ -47,6 +47,13 @@ pub enum RequestError {
     Overloaded,
     #[error("rendering took longer than the configured limit")]
     RenderTimeout,
+    #[error("the request target is longer than {limit} bytes")]
+    UrlTooLong { limit: usize },
+    #[error("the request has more than {max_headers} header fields or {max_bytes} bytes of them")]
+    HeadersTooLarge {
+        max_headers: usize,
+        max_bytes: usize,
+    },
     /// The service API needs `Authorization: Bearer <key>`.
     #[error("this endpoint needs `Authorization: Bearer <a source's HMAC key>`")]
     Unauthorized,
@@ -83,6 +90,7 @@ impl Error {
                 SourceError::OutsideRoot => (S::BAD_REQUEST, "bad_path"),
                 SourceError::TooLarge { .. } => (S::PAYLOAD_TOO_LARGE, "too_large"),
                 SourceError::Io(_) => (S::BAD_GATEWAY, "upstream_failed"),
+                SourceError::TimedOut => (S::GATEWAY_TIMEOUT, "upstream_timeout"),
             },
             Error::Render(e) => match e {
                 RenderError::NotAnImage => (S::UNSUPPORTED_MEDIA_TYPE, "not_an_image"),
@@ -91,6 +99,7 @@ impl Error {
                     (S::PAYLOAD_TOO_LARGE, "too_large")
                 }
                 RenderError::Parameter { .. } => (S::BAD_REQUEST, "bad_parameter"),
+                RenderError::TimedOut => (S::SERVICE_UNAVAILABLE, "render_timeout"),
                 RenderError::Internal(_) => (S::INTERNAL_SERVER_ERROR, "internal"),
             },
             Error::Upload(e) => match e {
@@ -102,6 +111,7 @@ impl Error {
                 UploadError::PathConflict => (S::CONFLICT, "path_conflict"),
                 UploadError::OutsideRoot => (S::BAD_REQUEST, "bad_path"),
                 UploadError::BodyInterrupted(_) => (S::BAD_REQUEST, "body_incomplete"),
+                UploadError::BodyTimeout => (S::REQUEST_TIMEOUT, "body_timeout"),
                 UploadError::StoreUnavailable(_) => (S::SERVICE_UNAVAILABLE, "store_unavailable"),
                 UploadError::Io(_) => (S::INTERNAL_SERVER_ERROR, "storage_failed"),
             },
@@ -118,6 +128,10 @@ impl Error {
                 }
                 RequestError::Overloaded => (S::SERVICE_UNAVAILABLE, "overloaded"),
                 RequestError::RenderTimeout => (S::SERVICE_UNAVAILABLE, "render_timeout"),
+                RequestError::UrlTooLong { .. } => (S::URI_TOO_LONG, "url_too_long"),
+                RequestError::HeadersTooLarge { .. } => {
+                    (S::REQUEST_HEADER_FIELDS_TOO_LARGE, "headers_too_large")
+                }
                 RequestError::Internal(_) => (S::INTERNAL_SERVER_ERROR, "internal"),
             },
         };
@@ -156,9 +170,12 @@ impl Error {
         let error = json!({ "code": d.code, "message": d.message });
         let mut response =
             crate::respond::envelope(d.status, request_id, Value::Null, error, json!({}));
+        response
+            .extensions_mut()
+            .insert(crate::access::ErrorCode(d.code));
         let headers = response.headers_mut();
         match self {
-            Error::Request(RequestError::Overloaded) => {
+            Error::Request(RequestError::Overloaded | RequestError::RenderTimeout) => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
             }
             Error::Request(RequestError::MethodNotAllowed { allow }) => {

@@ -10,7 +10,9 @@
 //! | stage | file | owns |
 //! |---|---|---|
 //! | config | `config/` | `pixgate.toml` + environment, validated once at start-up |
-//! | shell | `server.rs`, `routes/` | `AppState`, the router, thin HTTP adapters |
+//! | shell | `server.rs`, `routes/` | `AppState`, the connection loop, the router, thin HTTP adapters |
+//! | edge | `access.rs` | request id, head caps, body deadline, access log, request metrics |
+//! | admission | `render_pool.rs` | render workers behind a bounded queue (503 when full) |
 //! | route | `routing.rs` | which source serves a `Host` and path |
 //! | parse | `transform/` | query pairs → typed `Transform` → canonical form |
 //! | verify | `signature/` | `s` (MD5) and `signature` (HMAC) schemes, expiry, method, TTL |
@@ -24,12 +26,14 @@
 //! | metrics | `metrics.rs` | Prometheus text for `/_pixgate/metrics` |
 //! | bench | `bench.rs` | `pixgate bench`: the render stage timed over files |
 
+pub mod access;
 pub mod bench;
 pub mod cache;
 pub mod config;
 pub mod error;
 pub mod metrics;
 pub mod render;
+pub mod render_pool;
 pub mod respond;
 pub mod routes;
 pub mod routing;

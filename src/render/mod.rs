@@ -33,6 +33,9 @@ pub struct Limits {
     pub max_output_dimension: u32,
     pub max_animation_frames: u32,
     pub av1: Av1Decoding,
+    /// The render stops with `TimedOut` at its first checkpoint after this instant (between
+    /// stages and between animation frames); `None` never stops.
+    pub deadline: Option<Instant>,
 }
 
 impl Limits {
@@ -47,6 +50,15 @@ impl Limits {
                 Some(program) => Av1Decoding::Child(program.clone()),
                 None => Av1Decoding::InProcess,
             },
+            deadline: None,
+        }
+    }
+
+    /// A checkpoint: past the deadline, the render gives up (its waiter already has).
+    fn check_deadline(&self) -> Result<(), RenderError> {
+        match self.deadline {
+            Some(deadline) if Instant::now() >= deadline => Err(RenderError::TimedOut),
+            _ => Ok(()),
         }
     }
 }
@@ -86,6 +98,9 @@ pub enum RenderError {
     TooManyFrames { limit: u32 },
     #[error("invalid value for `{name}`: {reason}")]
     Parameter { name: &'static str, reason: String },
+    /// Past `Limits::deadline`.
+    #[error("the render ran past its deadline")]
+    TimedOut,
     #[error("render failed: {0}")]
     Internal(String),
 }
@@ -145,6 +160,7 @@ pub fn render(
             );
         }
     }
+    limits.check_deadline()?;
     let decoded = decode::decode(
         source,
         &header,
@@ -153,10 +169,12 @@ pub fn render(
         &limits.av1,
     )?;
     let decoded_at = Instant::now();
+    limits.check_deadline()?;
     let arranged = steps.arrange(decoded.image);
     let window = steps.window(&arranged);
     let image = steps.finish(arranged, window, decoded.icc.as_deref())?;
     let resized_at = Instant::now();
+    limits.check_deadline()?;
     let bytes = encode::encode(&image, format, options)?;
     Ok(Rendered {
         bytes,
@@ -196,6 +214,7 @@ fn animate(
     let mut stages = Stages::default();
     let mut decode_started = started;
     for frame in decode::animation::frames(source, max_alloc)? {
+        limits.check_deadline()?;
         let frame = frame?;
         let decoded_at = Instant::now();
         stages.decode += decoded_at - decode_started;
@@ -205,6 +224,7 @@ fn animate(
         decode_started = Instant::now();
         stages.resize += decode_started - decoded_at;
     }
+    limits.check_deadline()?;
     let encode_started = Instant::now();
     let (width, height) = frames
         .first()

@@ -7,6 +7,7 @@ const LIMITS: Limits = Limits {
     max_output_dimension: 8192,
     max_animation_frames: 256,
     av1: Av1Decoding::InProcess,
+    deadline: None,
 };
 
 fn png(image: DynamicImage) -> Vec<u8> {
@@ -157,6 +158,22 @@ fn hostile_inputs_fail_cleanly() {
     };
     let err = render(&real, &sized(10, 10, Fit::Clip), None, &tiny).unwrap_err();
     assert!(matches!(err, RenderError::TooManyPixels { .. }), "{err:?}");
+}
+
+#[test]
+fn a_render_past_its_deadline_stops_at_the_next_checkpoint() {
+    let source = png(DynamicImage::ImageRgb8(RgbImage::new(64, 64)));
+    let late = Limits {
+        deadline: Some(Instant::now()),
+        ..LIMITS
+    };
+    let err = render(&source, &sized(10, 10, Fit::Clip), None, &late).unwrap_err();
+    assert_eq!(err, RenderError::TimedOut);
+    let in_time = Limits {
+        deadline: Some(Instant::now() + Duration::from_secs(60)),
+        ..LIMITS
+    };
+    render(&source, &sized(10, 10, Fit::Clip), None, &in_time).unwrap();
 }
 
 #[test]

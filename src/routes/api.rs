@@ -9,6 +9,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::guarded;
+use crate::access::RequestId;
 use crate::error::{Error, RequestError};
 use crate::respond;
 use crate::server::AppState;
@@ -27,6 +28,39 @@ pub async fn health() -> axum::Json<serde_json::Value> {
     axum::Json(serde_json::json!({ "status": "ok" }))
 }
 
+/// Readiness: every source can be read now. 503 names the sources that cannot, so a load
+/// balancer takes the instance out and an operator sees why.
+pub async fn ready(State(app): State<AppState>) -> Response {
+    let timeout = app.config.limits.source_timeout;
+    let mut sources = Vec::with_capacity(app.sources.len());
+    let mut all_ready = true;
+    for source in &app.sources {
+        let checked = tokio::time::timeout(timeout, source.readiness())
+            .await
+            .unwrap_or(Err("the check timed out"));
+        all_ready &= checked.is_ok();
+        sources.push(match checked {
+            Ok(()) => json!({ "name": source.config.name, "ready": true }),
+            Err(reason) => json!({ "name": source.config.name, "ready": false, "reason": reason }),
+        });
+    }
+    let (status, word) = if all_ready {
+        (StatusCode::OK, "ready")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
+    };
+    let mut response = (
+        status,
+        axum::Json(json!({ "status": word, "sources": sources })),
+    )
+        .into_response();
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    response
+}
+
 /// Prometheus text exposition of the caches and the renderer.
 pub async fn metrics(State(app): State<AppState>) -> Response {
     let body = crate::metrics::render(&app);
@@ -41,36 +75,44 @@ pub async fn metrics(State(app): State<AppState>) -> Response {
 }
 
 /// The reserved prefix is never an image path: anything not defined here is a 404.
-pub async fn unknown(State(app): State<AppState>) -> Response {
-    Error::Request(RequestError::UnknownApi).into_response_for(&app.next_request_id())
+pub async fn unknown(id: RequestId) -> Response {
+    Error::Request(RequestError::UnknownApi).into_response_for(id.as_str())
 }
 
 /// `POST /_pixgate/signatures`.
-pub async fn signatures(State(app): State<AppState>, headers: HeaderMap, body: Body) -> Response {
-    let id = app.next_request_id();
-    guarded(&id, sign(&app, &headers, body, &id)).await
+pub async fn signatures(
+    State(app): State<AppState>,
+    id: RequestId,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    guarded(id.as_str(), sign(&app, &headers, body, id.as_str())).await
 }
 
 /// `GET /_pixgate/files/{id}`.
 pub async fn file(
     State(app): State<AppState>,
+    id: RequestId,
     Path(file_id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let id = app.next_request_id();
-    guarded(&id, read_file(&app, &headers, &file_id, &id)).await
+    guarded(
+        id.as_str(),
+        read_file(&app, &headers, &file_id, id.as_str()),
+    )
+    .await
 }
 
 /// A known endpoint asked with the wrong method.
-pub async fn post_only(State(app): State<AppState>) -> Response {
+pub async fn post_only(id: RequestId) -> Response {
     let refusal = RequestError::MethodNotAllowed { allow: "POST" };
-    Error::Request(refusal).into_response_for(&app.next_request_id())
+    Error::Request(refusal).into_response_for(id.as_str())
 }
 
 /// A known endpoint asked with the wrong method.
-pub async fn get_only(State(app): State<AppState>) -> Response {
+pub async fn get_only(id: RequestId) -> Response {
     let refusal = RequestError::MethodNotAllowed { allow: "GET, HEAD" };
-    Error::Request(refusal).into_response_for(&app.next_request_id())
+    Error::Request(refusal).into_response_for(id.as_str())
 }
 
 /// The body of `POST /_pixgate/signatures`, as ittybit's clients send it.

@@ -1,7 +1,9 @@
 //! GET/HEAD of a storage path, one line per pipeline stage:
 //! route → parse → verify → cache → source → render → respond.
 
+use std::future::Future;
 use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
 
 use axum::http::{HeaderMap, Method, Uri, header};
 use axum::response::Response;
@@ -9,25 +11,28 @@ use sha2::{Digest, Sha256};
 
 use crate::cache::Derivative;
 use crate::error::{Error, RequestError};
+use crate::metrics::Stage;
 use crate::render::{self, Limits};
 use crate::respond::{self, Delivery};
 use crate::server::AppState;
 use crate::signature;
-use crate::source::{Source, StorageKey, Version};
+use crate::source::{Source, SourceError, StorageKey, Version};
 use crate::transform::{self, OutputFormat, Request, Transform};
 
 /// GET or HEAD of a storage path: a passthrough of the stored bytes or a rendered derivative.
 pub async fn serve(
     app: &AppState,
+    located: super::Located,
     method: &Method,
     uri: &Uri,
     headers: &HeaderMap,
 ) -> Result<Response, Error> {
     let (raw_path, raw_query) = (uri.path(), uri.query());
     let pairs = decode_query(raw_query)?;
-    let (source, key) = super::locate(app, uri, headers)?;
+    let (source, key) = (&app.sources[located.source], located.key);
     let required = source.config.secure || key.as_ref().is_ok_and(|k| source.is_private(k));
     let now = app.now();
+    let verifying = Instant::now();
     let access = signature::verify(
         raw_path,
         raw_query,
@@ -35,7 +40,9 @@ pub async fn serve(
         required,
         &source.policy(),
         now,
-    )?;
+    );
+    app.metrics.stage(Stage::Verify, verifying.elapsed());
+    let access = access?;
     let key = key?;
     let request = transform::parse(&pairs)?;
     let delivery = Delivery {
@@ -46,7 +53,8 @@ pub async fn serve(
         lookup: None,
     };
     if request.is_passthrough() {
-        let file = source.open(&key).await?;
+        let timeout = app.config.limits.source_timeout;
+        let file = within(timeout, source.open(&key)).await?;
         return respond::file(file, headers, &delivery)
             .await
             .map_err(|e| RequestError::Internal(format!("streaming: {e}")).into());
@@ -144,8 +152,10 @@ fn max_age(source: &Source, expires_at: Option<u64>, now: u64) -> u64 {
     expires_at.map_or(ttl, |at| ttl.min(at.saturating_sub(now)))
 }
 
-/// A cache miss: fetch the original (through the originals cache), render it on the
-/// blocking pool (one render per core), and give up waiting after `render_timeout`.
+/// A cache miss: wait for a render worker (or be refused at once when the queue is full),
+/// fetch the original through the originals cache, render it on the blocking pool, and give
+/// up waiting at `render_timeout`; the render itself stops at its next checkpoint and only
+/// then frees the worker.
 async fn render_miss(
     app: &AppState,
     source: &Source,
@@ -155,27 +165,43 @@ async fn render_miss(
     negotiated: Option<OutputFormat>,
 ) -> Result<Derivative, Error> {
     let limits = &app.config.limits;
-    let read = || async { Ok(source.read(key, limits.max_source_bytes).await?) };
-    let original_key = original_key(source, key, version);
-    let (original, _) = app.originals.get_or_load(&original_key, read).await?;
-    let permit = app
-        .render_slots
-        .clone()
-        .acquire_owned()
+    let slot = app
+        .render_pool
+        .admit()
         .await
         .map_err(|_| RequestError::Overloaded)?;
-    let render_limits = Limits::from_config(limits);
+    // Read inside the slot: memory held by originals is then bounded by the workers, not by
+    // the queue.
+    let read = || async {
+        let reading = Instant::now();
+        let read = within(
+            limits.source_timeout,
+            source.read(key, limits.max_source_bytes),
+        )
+        .await;
+        app.metrics.stage(Stage::SourceRead, reading.elapsed());
+        Ok(read?)
+    };
+    let original_key = original_key(source, key, version);
+    let (original, _) = app.originals.get_or_load(&original_key, read).await?;
+    let mut render_limits = Limits::from_config(limits);
+    let deadline = Instant::now() + limits.render_timeout;
+    render_limits.deadline = Some(deadline);
     let (bytes, t) = (original.bytes.clone(), t.clone());
     app.renders.fetch_add(1, Ordering::Relaxed);
     let task = tokio::task::spawn_blocking(move || {
-        // The permit lives as long as the CPU work, even if the waiter times out.
-        let _permit = permit;
+        // The worker stays taken while the CPU works, also past a waiter that gave up.
+        let _slot = slot;
         render::render(&bytes, &t, negotiated, &render_limits)
     });
-    let rendered = tokio::time::timeout(limits.render_timeout, task)
+    let rendered = tokio::time::timeout_at(deadline.into(), task)
         .await
         .map_err(|_| RequestError::RenderTimeout)?
         .map_err(|e| RequestError::Internal(format!("render task: {e}")))??;
+    let stages = rendered.stages;
+    app.metrics.stage(Stage::Decode, stages.decode);
+    app.metrics.stage(Stage::Resize, stages.resize);
+    app.metrics.stage(Stage::Encode, stages.encode);
     let digest = Sha256::digest(&rendered.bytes);
     let etag = format!("\"{}\"", hex(&digest[..16]));
     Ok(Derivative {
@@ -184,6 +210,16 @@ async fn render_miss(
         etag,
         last_modified: original.version.modified,
     })
+}
+
+/// A source operation bounded by `limits.source_timeout`.
+async fn within<T>(
+    timeout: Duration,
+    operation: impl Future<Output = Result<T, SourceError>>,
+) -> Result<T, SourceError> {
+    tokio::time::timeout(timeout, operation)
+        .await
+        .unwrap_or(Err(SourceError::TimedOut))
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -15,31 +15,45 @@ use axum::http::{HeaderMap, Method, Uri, header};
 use axum::response::Response;
 use futures_util::FutureExt;
 
+use crate::access::{RequestId, ServedBy};
 use crate::error::{Error, RequestError};
 use crate::routing;
 use crate::server::AppState;
-use crate::source::{KeyError, Source, StorageKey};
+use crate::source::{KeyError, StorageKey};
 
-/// Entry point for every path outside `/_pixgate/`: GET and HEAD read, PUT uploads.
+/// Entry point for every path outside `/_pixgate/`: GET and HEAD read, PUT uploads. The
+/// answer carries which source it came from, for the access log.
 pub async fn storage_path(
     State(app): State<AppState>,
+    id: RequestId,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let id = app.next_request_id();
+    let located = locate(&app, &uri, &headers);
+    let served_by = located
+        .as_ref()
+        .ok()
+        .map(|located| ServedBy(located.source));
     let served = async {
+        let located = located?;
         match method {
-            Method::GET | Method::HEAD => image::serve(&app, &method, &uri, &headers).await,
-            Method::PUT => upload::serve(&app, &uri, &headers, body, &id).await,
+            Method::GET | Method::HEAD => {
+                image::serve(&app, located, &method, &uri, &headers).await
+            }
+            Method::PUT => upload::serve(&app, located, &uri, &headers, body, id.as_str()).await,
             _ => Err(RequestError::MethodNotAllowed {
                 allow: "GET, HEAD, PUT",
             }
             .into()),
         }
     };
-    guarded(&id, served).await
+    let mut response = guarded(id.as_str(), served).await;
+    if let Some(served_by) = served_by {
+        response.extensions_mut().insert(served_by);
+    }
+    response
 }
 
 /// Runs a handler's body: its error becomes the JSON error answer, and a panic anywhere below
@@ -54,21 +68,26 @@ pub async fn guarded(id: &str, served: impl Future<Output = Result<Response, Err
     }
 }
 
-/// The source serving this `Host` and path, and the storage key in it. The key is not yet
-/// judged: the signature is checked before anything else, so a bad key must wait its turn.
-pub fn locate<'a>(
-    app: &'a AppState,
-    uri: &'a Uri,
-    headers: &HeaderMap,
-) -> Result<(&'a Source, Result<StorageKey, KeyError>), Error> {
+/// A storage-path request after routing: the index of its source in `AppState::sources`, and
+/// the storage key in it. The key is not yet judged: the signature is checked before anything
+/// else, so a bad key must wait its turn.
+pub struct Located {
+    pub source: usize,
+    pub key: Result<StorageKey, KeyError>,
+}
+
+/// The source serving this `Host` and path, and the storage key in it.
+pub fn locate(app: &AppState, uri: &Uri, headers: &HeaderMap) -> Result<Located, Error> {
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .or_else(|| uri.host());
     let route = routing::route(app.sources.iter().map(|s| &s.config), host, uri.path())
         .ok_or(RequestError::NoSource)?;
-    let source = &app.sources[route.source];
-    Ok((source, StorageKey::from_raw(route.raw_key)))
+    Ok(Located {
+        source: route.source,
+        key: StorageKey::from_raw(route.raw_key),
+    })
 }
 
 /// `scheme://host[:port]` the client used, for URLs in answers: the `Host` header (the

@@ -18,12 +18,13 @@ use crate::upload::{ContentRange, FileRecord, Progress, RangeSet, UploadError};
 
 pub async fn serve(
     app: &AppState,
+    located: super::Located,
     uri: &Uri,
     headers: &HeaderMap,
     body: Body,
     request_id: &str,
 ) -> Result<Response, Error> {
-    let (source, key) = super::locate(app, uri, headers)?;
+    let (source, key) = (&app.sources[located.source], located.key);
     let now = app.now();
     let policy = source.policy();
     signature::verify(

@@ -29,6 +29,22 @@ impl LocalStore {
         &self.root
     }
 
+    /// The root is still a folder pixgate may list.
+    pub async fn readiness(&self) -> Result<(), &'static str> {
+        match tokio::fs::read_dir(&self.root).await {
+            Ok(mut entries) => entries
+                .next_entry()
+                .await
+                .map(drop)
+                .map_err(|_| "the root folder cannot be listed"),
+            Err(e) if e.kind() == ErrorKind::NotFound => Err("the root folder is missing"),
+            Err(e) if e.kind() == ErrorKind::PermissionDenied => {
+                Err("the root folder may not be read")
+            }
+            Err(_) => Err("the root folder cannot be opened"),
+        }
+    }
+
     /// The real path of `key`, proven to lie inside the root, and its metadata. Symlinks
     /// inside the root that stay inside are followed; ones that leave it are refused.
     ///

@@ -32,6 +32,9 @@ pub enum SourceError {
     TooLarge { size: u64, limit: u64 },
     #[error("storage failed: {0}")]
     Io(String),
+    /// The read did not finish within `limits.source_timeout`.
+    #[error("reading the original took longer than the configured limit")]
+    TimedOut,
 }
 
 /// Identifies one state of a stored file: size, modification time (nanoseconds) and inode.
@@ -127,6 +130,14 @@ impl Source {
     /// Whether requests for `key` must be signed even where the source is public.
     pub fn is_private(&self, key: &StorageKey) -> bool {
         self.config.private_prefixes.iter().any(|p| key.is_under(p))
+    }
+
+    /// Whether the source can be read now (for `/_pixgate/ready`): its root is still a folder
+    /// that can be listed. The reason is safe to show: it names no path.
+    pub async fn readiness(&self) -> Result<(), &'static str> {
+        match &self.store {
+            Store::Local(store) => store.readiness().await,
+        }
     }
 
     /// The current version of `key`'s file; `NotFound` if there is none.

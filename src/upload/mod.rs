@@ -15,7 +15,6 @@ mod session;
 mod staging;
 mod store;
 
-use std::fmt::Display;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -59,6 +58,9 @@ pub enum UploadError {
     /// The client stopped sending; nothing was kept.
     #[error("the request body ended early: {0}")]
     BodyInterrupted(String),
+    /// The body was still arriving at `server.body_timeout`; nothing was kept.
+    #[error("the request body took longer than the configured limit")]
+    BodyTimeout,
     #[error("the file store cannot be opened: {0}")]
     StoreUnavailable(String),
     #[error("storage failed: {0}")]
@@ -118,7 +120,7 @@ impl Uploads {
     ) -> Result<FileRecord, UploadError>
     where
         S: Stream<Item = Result<Bytes, E>>,
-        E: Display,
+        E: std::error::Error + 'static,
     {
         self.blocking(|this| this.prepare()).await?;
         let staged = Staged::new_in(&self.tmp, now)?;
@@ -141,7 +143,7 @@ impl Uploads {
     ) -> Result<Progress, UploadError>
     where
         S: Stream<Item = Result<Bytes, E>>,
-        E: Display,
+        E: std::error::Error + 'static,
     {
         let folder = session::folder(&self.pending, key);
         let check = folder.clone();

@@ -2,7 +2,6 @@
 //! until it is complete, checked and fsynced. A temp file is removed when its guard drops, so
 //! a refused body, a client that disconnects or a handler that is cancelled leaves nothing.
 
-use std::fmt::Display;
 use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
@@ -69,7 +68,7 @@ pub enum Expected {
 pub async fn receive<S, E>(body: S, staged: &Staged, expected: Expected) -> Result<u64, UploadError>
 where
     S: Stream<Item = Result<Bytes, E>>,
-    E: Display,
+    E: std::error::Error + 'static,
 {
     let limit = match expected {
         Expected::Exactly(n) | Expected::AtMost(n) => n,
@@ -81,7 +80,7 @@ where
     let mut received: u64 = 0;
     let mut body = std::pin::pin!(body);
     while let Some(frame) = body.next().await {
-        let frame = frame.map_err(|e| UploadError::BodyInterrupted(e.to_string()))?;
+        let frame = frame.map_err(|e| body_failed(&e))?;
         received += frame.len() as u64;
         if received > limit {
             return Err(overrun(expected, received));
@@ -99,6 +98,15 @@ where
     out.flush().await.map_err(write_error)?;
     out.into_inner().sync_all().await.map_err(write_error)?;
     Ok(received)
+}
+
+/// The client stopped sending, or was too slow about it (`server.body_timeout`).
+fn body_failed(e: &(dyn std::error::Error + 'static)) -> UploadError {
+    if crate::access::is_body_timeout(e) {
+        UploadError::BodyTimeout
+    } else {
+        UploadError::BodyInterrupted(e.to_string())
+    }
 }
 
 fn overrun(expected: Expected, received: u64) -> UploadError {

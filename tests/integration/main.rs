@@ -20,6 +20,7 @@ mod golden;
 mod headers;
 mod limits;
 mod metadata;
+mod operations;
 mod params;
 mod passthrough;
 mod project;

@@ -854,10 +854,32 @@ impl Daemon {
         let addr = daemon.wait_for_lines(1, DAEMON_STARTUP, |line| {
             let line = strip_ansi(line);
             let at = line.find("listening on http://")? + "listening on http://".len();
-            Some(line[at..].split_whitespace().next()?.to_string())
+            // Text logs end the address with a space, JSON logs with a quote.
+            let end = line[at..]
+                .find(|c: char| c.is_whitespace() || c == '"')
+                .map_or(line.len(), |i| at + i);
+            Some(line[at..end].to_string())
         });
         let addr = addr[0].parse().expect("a socket address in the log");
         (daemon, addr)
+    }
+
+    /// Sends SIGTERM and waits for the process to exit, failing after `timeout`.
+    pub fn terminate(&mut self, timeout: Duration) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status();
+        assert!(sent.is_ok_and(|s| s.success()), "kill -TERM {pid}");
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait for pixgate") {
+                return status;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "pixgate ignored SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// The process's peak resident memory so far, in KiB (Linux's `VmHWM`).

@@ -84,7 +84,8 @@ impl AppState {
         let originals_budget = config.cache.originals_max_bytes;
         // Half the budget per original keeps at least two images resident.
         let originals = Cache::new(originals_budget, originals_budget / 2);
-        let render_pool = RenderPool::new(config.limits.render_workers, config.limits.render_queue);
+        let render_pool =
+            RenderPool::new(config.limits.render_workers, config.limits.render_queue)?;
         Ok(AppState(Arc::new(Shared {
             config,
             sources,

@@ -189,15 +189,14 @@ async fn render_miss(
     render_limits.deadline = Some(deadline);
     let (bytes, t) = (original.bytes.clone(), t.clone());
     app.renders.fetch_add(1, Ordering::Relaxed);
-    let task = tokio::task::spawn_blocking(move || {
-        // The worker stays taken while the CPU works, also past a waiter that gave up.
-        let _slot = slot;
+    // The worker stays taken while the CPU works, also past a waiter that gave up.
+    let task = app.render_pool.run(slot, move || {
         render::render(&bytes, &t, negotiated, &render_limits)
     });
     let rendered = tokio::time::timeout_at(deadline.into(), task)
         .await
         .map_err(|_| RequestError::RenderTimeout)?
-        .map_err(|e| RequestError::Internal(format!("render task: {e}")))??;
+        .map_err(|e| RequestError::Internal(format!("render task: {}", e.0)))??;
     let stages = rendered.stages;
     app.metrics.stage(Stage::Decode, stages.decode);
     app.metrics.stage(Stage::Resize, stages.resize);

@@ -1,6 +1,6 @@
-//! The cache-hit path per request: route + parse + verify + version check + lookup +
-//! response headers, through the real router in-process (no socket), for a public URL and
-//! a signed one. The peer in the same run is a passthrough of the same file, which skips the
+//! The cache-hit path per request: request id + route + parse + verify + version check +
+//! lookup + response headers + metrics, through the real edge and router in-process (no
+//! socket), for a public URL and a signed one. The peer in the same run is a passthrough of the same file, which skips the
 //! cache but opens the file; compare the lines as ratios.
 //!
 //! Run: `cargo bench --bench hit_path`.
@@ -12,10 +12,9 @@ use axum::body::Body;
 use axum::http::Request;
 use criterion::{Criterion, criterion_group, criterion_main};
 use pixgate::config::{Config, SourceConfig};
-use pixgate::server::{AppState, app, system_clock};
+use pixgate::server::{AppState, edge, system_clock};
 use pixgate::signature::Scheme;
 use pixgate::signed_url::{UrlSpec, signed_path_and_query};
-use tower::ServiceExt;
 
 fn state() -> Option<(AppState, String)> {
     let mut source = SourceConfig::new(
@@ -47,13 +46,12 @@ fn hit_path(c: &mut Criterion) {
     let Some((state, signed)) = state() else {
         return;
     };
-    let router = app(state);
+    let edge = edge(state);
     let get = |uri: String| {
-        let router = router.clone();
+        let edge = edge.clone();
         async move {
             let request = Request::get(uri).body(Body::empty()).ok()?;
-            let response = router.oneshot(request).await.ok()?;
-            Some(response.status())
+            Some(edge.handle(request).await.status())
         }
     };
     let public = "/cups-800x500.jpg?w=100&fm=webp".to_string();
@@ -73,12 +71,7 @@ fn hit_path(c: &mut Criterion) {
                 let request = Request::head("/cups-800x500.jpg")
                     .body(Body::empty())
                     .ok()?;
-                router
-                    .clone()
-                    .oneshot(request)
-                    .await
-                    .ok()
-                    .map(|r| r.status())
+                Some(edge.handle(request).await.status())
             })
         })
     });

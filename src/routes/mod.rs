@@ -15,14 +15,13 @@ use axum::http::{HeaderMap, Method, Uri, header};
 use axum::response::Response;
 use futures_util::FutureExt;
 
-use crate::access::{RequestId, ServedBy};
+use crate::access::RequestId;
 use crate::error::{Error, RequestError};
 use crate::routing;
 use crate::server::AppState;
 use crate::source::{KeyError, StorageKey};
 
-/// Entry point for every path outside `/_pixgate/`: GET and HEAD read, PUT uploads. The
-/// answer carries which source it came from, for the access log.
+/// Entry point for every path outside `/_pixgate/`: GET and HEAD read, PUT uploads.
 pub async fn storage_path(
     State(app): State<AppState>,
     id: RequestId,
@@ -31,13 +30,8 @@ pub async fn storage_path(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let located = locate(&app, &uri, &headers);
-    let served_by = located
-        .as_ref()
-        .ok()
-        .map(|located| ServedBy(located.source));
     let served = async {
-        let located = located?;
+        let located = locate(&app, &uri, &headers)?;
         match method {
             Method::GET | Method::HEAD => {
                 image::serve(&app, located, &method, &uri, &headers).await
@@ -49,11 +43,7 @@ pub async fn storage_path(
             .into()),
         }
     };
-    let mut response = guarded(id.as_str(), served).await;
-    if let Some(served_by) = served_by {
-        response.extensions_mut().insert(served_by);
-    }
-    response
+    guarded(id.as_str(), served).await
 }
 
 /// Runs a handler's body: its error becomes the JSON error answer, and a panic anywhere below

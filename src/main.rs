@@ -282,7 +282,13 @@ fn serve(path: &Path) -> anyhow::Result<()> {
             .await
             .with_context(|| format!("cannot listen on {}", config.server.listen))?;
         let addr = listener.local_addr()?;
-        let examples = example_urls(&config, &format!("http://{addr}"));
+        // A signed example is a working credential for an hour: worth printing for someone
+        // trying pixgate on their own machine, not into a production log.
+        let examples = if addr.ip().is_loopback() {
+            example_urls(&config, &format!("http://{addr}"))
+        } else {
+            Vec::new()
+        };
         let state = AppState::new(config, server::system_clock()).context("opening sources")?;
         tracing::info!("pixgate listening on http://{addr}");
         for (what, url) in examples {

@@ -37,8 +37,7 @@ pub struct RequestId(HeaderValue);
 
 impl RequestId {
     pub fn as_str(&self) -> &str {
-        // Only ever made from checked ASCII.
-        self.0.to_str().unwrap_or("req_unknown")
+        id_str(&self.0)
     }
 }
 
@@ -57,9 +56,15 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestId {
     }
 }
 
-/// The error code of an error answer, for the access log and the rejection counters.
+/// The error code of an error answer, for the access log.
 #[derive(Debug, Clone, Copy)]
 pub struct ErrorCode(pub &'static str);
+
+/// Set beside `ErrorCode` when the signature check refused the request (its code is the
+/// reason), for `pixgate_signatures_rejected_total`: codes such as `bad_parameter` are shared
+/// with other stages.
+#[derive(Debug, Clone, Copy)]
+pub struct SignatureRefused(pub &'static str);
 
 /// Every request enters here, from hyper, and leaves through here.
 #[derive(Clone)]
@@ -106,11 +111,11 @@ impl Edge {
         let status = response.status();
         let bytes = body_bytes(&method, status, response.headers(), response.body());
         app.metrics.request(route, status.as_u16(), bytes, took);
-        let code = response.extensions().get::<ErrorCode>().map(|c| c.0);
-        if let Some(code) = code {
-            app.metrics.signature_rejected(code);
+        if let Some(SignatureRefused(reason)) = response.extensions().get() {
+            app.metrics.signature_rejected(reason);
         }
         if let Some(logged) = logged {
+            let code = response.extensions().get::<ErrorCode>().map(|c| c.0);
             logged.write(id_str(&id), &method, &response, bytes, took, code);
         }
         let mut response = response;
@@ -119,6 +124,7 @@ impl Edge {
     }
 }
 
+/// Ids are only ever made from checked ASCII, so the fallback never shows.
 fn id_str(id: &HeaderValue) -> &str {
     id.to_str().unwrap_or("req_unknown")
 }

@@ -173,9 +173,15 @@ impl Error {
         response
             .extensions_mut()
             .insert(crate::access::ErrorCode(d.code));
+        if let Error::Signature(_) = self {
+            response
+                .extensions_mut()
+                .insert(crate::access::SignatureRefused(d.code));
+        }
         let headers = response.headers_mut();
         match self {
-            Error::Request(RequestError::Overloaded | RequestError::RenderTimeout) => {
+            Error::Request(RequestError::Overloaded | RequestError::RenderTimeout)
+            | Error::Render(RenderError::TimedOut) => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
             }
             Error::Request(RequestError::MethodNotAllowed { allow }) => {

@@ -53,7 +53,8 @@ impl Route {
 /// Timed stages: the `stage` label of `pixgate_stage_seconds`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stage {
-    /// Signature check of a request that carried or needed one.
+    /// The signature check of an image request or an upload (also when nothing is signed:
+    /// deciding that no signature is needed is part of it).
     Verify,
     /// Reading an original from its source (a miss of the originals cache).
     SourceRead,
@@ -157,7 +158,8 @@ impl Metrics {
         self.stages[stage as usize].observe(took);
     }
 
-    /// A refused signature, by the error code the client saw; other codes are ignored.
+    /// A request the signature check refused, by the error code the client saw; codes outside
+    /// the signature check's set are ignored.
     pub fn signature_rejected(&self, code: &str) {
         if let Some(i) = SIGNATURE_REASONS.iter().position(|r| *r == code) {
             self.signatures_rejected[i].fetch_add(1, Ordering::Relaxed);

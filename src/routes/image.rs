@@ -153,7 +153,7 @@ fn max_age(source: &Source, expires_at: Option<u64>, now: u64) -> u64 {
 }
 
 /// A cache miss: wait for a render worker (or be refused at once when the queue is full),
-/// fetch the original through the originals cache, render it on the blocking pool, and give
+/// fetch the original through the originals cache, render it on that worker's thread, and give
 /// up waiting at `render_timeout`; the render itself stops at its next checkpoint and only
 /// then frees the worker.
 async fn render_miss(

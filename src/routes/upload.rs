@@ -2,6 +2,8 @@
 //! to `upload/`, whole or as one chunk of a resumable upload, and answer 201 with the File
 //! object or 202 with the bytes received so far.
 
+use std::time::Instant;
+
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::Response;
@@ -9,6 +11,7 @@ use futures_util::StreamExt;
 use serde_json::{Value, json};
 
 use crate::error::Error;
+use crate::metrics::Stage;
 use crate::respond;
 use crate::server::AppState;
 use crate::signature;
@@ -27,14 +30,17 @@ pub async fn serve(
     let (source, key) = (&app.sources[located.source], located.key);
     let now = app.now();
     let policy = source.policy();
-    signature::verify(
+    let verifying = Instant::now();
+    let verified = signature::verify(
         uri.path(),
         uri.query(),
         signature::Method::Put,
         true,
         &policy,
         now,
-    )?;
+    );
+    app.metrics.stage(Stage::Verify, verifying.elapsed());
+    verified?;
     let key = key?;
     let limits = &app.config.uploads;
     source.uploads.sweep_if_due(now, limits.session_ttl).await;

@@ -304,6 +304,11 @@ async fn metrics_carry_the_named_series() {
         .get("/private/p.jpg?w=10")
         .await
         .assert_error(403, "signature_required");
+    // A bad transform parameter shares the `bad_parameter` code but is no signature refusal.
+    server
+        .get("/forest.jpg?w=-5")
+        .await
+        .assert_error(400, "bad_parameter");
 
     let text = metrics(&server).await;
     for series in [
@@ -311,6 +316,8 @@ async fn metrics_carry_the_named_series() {
         "pixgate_requests_total{route=\"image\",status=\"403\"} 2",
         "pixgate_signatures_rejected_total{reason=\"signature_invalid\"} 1",
         "pixgate_signatures_rejected_total{reason=\"signature_required\"} 1",
+        "pixgate_signatures_rejected_total{reason=\"bad_parameter\"} 0",
+        "pixgate_requests_total{route=\"image\",status=\"400\"} 1",
         "pixgate_render_queue_depth 0",
         "pixgate_renders_in_flight 0",
         "pixgate_renders_total 1",
@@ -320,8 +327,8 @@ async fn metrics_carry_the_named_series() {
         "pixgate_stage_seconds_count{stage=\"resize\"} 1",
         "pixgate_stage_seconds_count{stage=\"encode\"} 1",
         "pixgate_stage_seconds_count{stage=\"source_read\"} 1",
-        "pixgate_stage_seconds_count{stage=\"verify\"} 4",
-        "pixgate_stage_seconds_count{stage=\"total\"} 4",
+        "pixgate_stage_seconds_count{stage=\"verify\"} 5",
+        "pixgate_stage_seconds_count{stage=\"total\"} 5",
         "# TYPE pixgate_served_bytes_total counter",
     ] {
         assert!(

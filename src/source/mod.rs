@@ -1,6 +1,7 @@
 //! Sources: where originals live. The only file-system I/O besides the socket happens here,
 //! and only through a [`StorageKey`], so a request cannot name a file outside a root.
 
+pub mod address_guard;
 mod key;
 mod local;
 

@@ -23,7 +23,6 @@ use tower_service::Service;
 use crate::config::ServerConfig;
 use crate::error::{Error, RequestError};
 use crate::metrics::Route;
-use crate::routing;
 use crate::server::AppState;
 
 const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -150,8 +149,7 @@ struct Logged<'a> {
 
 impl<'a> Logged<'a> {
     fn of(app: &'a AppState, uri: &Uri, headers: &HeaderMap) -> Logged<'a> {
-        let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
-        let source = routing::route(app.sources.iter().map(|s| &s.config), host, uri.path())
+        let source = crate::routes::route(app, uri, headers)
             .filter(|_| !uri.path().starts_with("/_pixgate/"))
             .and_then(|route| app.sources.get(route.source))
             .map_or("-", |s| s.config.name.as_str());

@@ -45,8 +45,6 @@ pub enum RequestError {
     MethodNotAllowed { allow: &'static str },
     #[error("the server is too busy to render now; retry shortly")]
     Overloaded,
-    #[error("rendering took longer than the configured limit")]
-    RenderTimeout,
     #[error("the request target is longer than {limit} bytes")]
     UrlTooLong { limit: usize },
     #[error("the request has more than {max_headers} header fields or {max_bytes} bytes of them")]
@@ -127,7 +125,6 @@ impl Error {
                     (S::METHOD_NOT_ALLOWED, "method_not_allowed")
                 }
                 RequestError::Overloaded => (S::SERVICE_UNAVAILABLE, "overloaded"),
-                RequestError::RenderTimeout => (S::SERVICE_UNAVAILABLE, "render_timeout"),
                 RequestError::UrlTooLong { .. } => (S::URI_TOO_LONG, "url_too_long"),
                 RequestError::HeadersTooLarge { .. } => {
                     (S::REQUEST_HEADER_FIELDS_TOO_LARGE, "headers_too_large")
@@ -180,8 +177,7 @@ impl Error {
         }
         let headers = response.headers_mut();
         match self {
-            Error::Request(RequestError::Overloaded | RequestError::RenderTimeout)
-            | Error::Render(RenderError::TimedOut) => {
+            Error::Request(RequestError::Overloaded) | Error::Render(RenderError::TimedOut) => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
             }
             Error::Request(RequestError::MethodNotAllowed { allow }) => {

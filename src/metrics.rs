@@ -273,7 +273,7 @@ fn render_pool(out: &mut String, app: &AppState) {
         "pixgate_renders_total",
         "counter",
         "Renders started (derivative cache misses that reached the renderer).",
-        &[("", app.renders.load(Ordering::Relaxed))],
+        &[("", pool.started())],
     );
 }
 

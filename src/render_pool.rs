@@ -10,7 +10,7 @@
 //! pool, against what the budgets explain).
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
@@ -25,6 +25,8 @@ pub struct RenderPool {
     workers: usize,
     queue_limit: usize,
     waiting: AtomicUsize,
+    /// Renders started since start-up.
+    started: AtomicU64,
     jobs: mpsc::Sender<Job>,
 }
 
@@ -57,6 +59,7 @@ impl RenderPool {
             workers,
             queue_limit,
             waiting: AtomicUsize::new(0),
+            started: AtomicU64::new(0),
             jobs,
         })
     }
@@ -68,6 +71,7 @@ impl RenderPool {
         slot: Slot,
         render: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, Crashed> {
+        self.started.fetch_add(1, Ordering::Relaxed);
         let (done, result) = oneshot::channel();
         let job: Job = Box::new(move || {
             let outcome = catch_unwind(AssertUnwindSafe(render));
@@ -117,6 +121,11 @@ impl RenderPool {
     /// Workers busy rendering.
     pub fn in_flight(&self) -> usize {
         self.workers.saturating_sub(self.slots.available_permits())
+    }
+
+    /// Renders started since start-up.
+    pub fn started(&self) -> u64 {
+        self.started.load(Ordering::Relaxed)
     }
 
     pub fn workers(&self) -> usize {

@@ -52,8 +52,6 @@ pub struct Shared {
     pub originals: Cache<Original, Error>,
     /// Render workers behind a bounded queue (`limits.render_workers`, `render_queue`).
     pub render_pool: RenderPool,
-    /// Renders started since start-up (cache misses that reached the renderer).
-    pub renders: AtomicU64,
     pub metrics: Metrics,
     pub clock: Clock,
     /// Random per process, so ids from two instances or two runs do not collide.
@@ -91,7 +89,6 @@ impl AppState {
             cache,
             originals,
             render_pool,
-            renders: AtomicU64::new(0),
             metrics: Metrics::default(),
             clock,
             instance_tag: instance_tag(),

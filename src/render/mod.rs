@@ -98,8 +98,8 @@ pub enum RenderError {
     TooManyFrames { limit: u32 },
     #[error("invalid value for `{name}`: {reason}")]
     Parameter { name: &'static str, reason: String },
-    /// Past `Limits::deadline`.
-    #[error("the render ran past its deadline")]
+    /// Past `Limits::deadline`: stopped at a checkpoint, or given up on by its waiter.
+    #[error("rendering took longer than the configured limit")]
     TimedOut,
     #[error("render failed: {0}")]
     Internal(String),

@@ -2,7 +2,6 @@
 //! route → parse → verify → cache → source → render → respond.
 
 use std::future::Future;
-use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use axum::http::{HeaderMap, Method, Uri, header};
@@ -12,7 +11,7 @@ use sha2::{Digest, Sha256};
 use crate::cache::Derivative;
 use crate::error::{Error, RequestError};
 use crate::metrics::Stage;
-use crate::render::{self, Limits};
+use crate::render::{self, Limits, RenderError};
 use crate::respond::{self, Delivery};
 use crate::server::AppState;
 use crate::signature;
@@ -188,14 +187,14 @@ async fn render_miss(
     let deadline = Instant::now() + limits.render_timeout;
     render_limits.deadline = Some(deadline);
     let (bytes, t) = (original.bytes.clone(), t.clone());
-    app.renders.fetch_add(1, Ordering::Relaxed);
     // The worker stays taken while the CPU works, also past a waiter that gave up.
     let task = app.render_pool.run(slot, move || {
         render::render(&bytes, &t, negotiated, &render_limits)
     });
     let rendered = tokio::time::timeout_at(deadline.into(), task)
         .await
-        .map_err(|_| RequestError::RenderTimeout)?
+        // The waiter's side of the deadline: the same answer as a render that stops itself.
+        .map_err(|_| RenderError::TimedOut)?
         .map_err(|e| RequestError::Internal(format!("render task: {}", e.0)))??;
     let stages = rendered.stages;
     app.metrics.stage(Stage::Decode, stages.decode);

@@ -68,16 +68,21 @@ pub struct Located {
 
 /// The source serving this `Host` and path, and the storage key in it.
 pub fn locate(app: &AppState, uri: &Uri, headers: &HeaderMap) -> Result<Located, Error> {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .or_else(|| uri.host());
-    let route = routing::route(app.sources.iter().map(|s| &s.config), host, uri.path())
-        .ok_or(RequestError::NoSource)?;
+    let route = route(app, uri, headers).ok_or(RequestError::NoSource)?;
     Ok(Located {
         source: route.source,
         key: StorageKey::from_raw(route.raw_key),
     })
+}
+
+/// The route of a request to a storage path: its `Host` header (the URI's authority without
+/// one) and its raw path.
+pub fn route<'a>(app: &AppState, uri: &'a Uri, headers: &HeaderMap) -> Option<routing::Route<'a>> {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .or_else(|| uri.host());
+    routing::route(app.sources.iter().map(|s| &s.config), host, uri.path())
 }
 
 /// `scheme://host[:port]` the client used, for URLs in answers: the `Host` header (the

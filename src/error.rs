@@ -45,6 +45,9 @@ pub enum RequestError {
     MethodNotAllowed { allow: &'static str },
     #[error("the server is too busy to render now; retry shortly")]
     Overloaded,
+    /// An upload to a source that cannot be written (an HTTP origin).
+    #[error("this source is read-only; use GET or HEAD")]
+    ReadOnly,
     #[error("the request target is longer than {limit} bytes")]
     UrlTooLong { limit: usize },
     #[error("the request has more than {max_headers} header fields or {max_bytes} bytes of them")]
@@ -89,6 +92,8 @@ impl Error {
                 SourceError::TooLarge { .. } => (S::PAYLOAD_TOO_LARGE, "too_large"),
                 SourceError::Io(_) => (S::BAD_GATEWAY, "upstream_failed"),
                 SourceError::TimedOut => (S::GATEWAY_TIMEOUT, "upstream_timeout"),
+                SourceError::Unreachable(_) => (S::BAD_GATEWAY, "upstream_unreachable"),
+                SourceError::Refused(_) => (S::BAD_GATEWAY, "upstream_refused"),
             },
             Error::Render(e) => match e {
                 RenderError::NotAnImage => (S::UNSUPPORTED_MEDIA_TYPE, "not_an_image"),
@@ -125,6 +130,7 @@ impl Error {
                     (S::METHOD_NOT_ALLOWED, "method_not_allowed")
                 }
                 RequestError::Overloaded => (S::SERVICE_UNAVAILABLE, "overloaded"),
+                RequestError::ReadOnly => (S::METHOD_NOT_ALLOWED, "read_only"),
                 RequestError::UrlTooLong { .. } => (S::URI_TOO_LONG, "url_too_long"),
                 RequestError::HeadersTooLarge { .. } => {
                     (S::REQUEST_HEADER_FIELDS_TOO_LARGE, "headers_too_large")
@@ -134,6 +140,12 @@ impl Error {
         };
         let message = match self {
             Error::Source(SourceError::Io(_)) => "the storage back end failed".to_string(),
+            Error::Source(SourceError::Unreachable(_)) => {
+                "the storage back end cannot be reached".to_string()
+            }
+            Error::Source(SourceError::Refused(_)) => {
+                "the origin leads to an address this source may not reach".to_string()
+            }
             Error::Source(SourceError::NotFound) => "no file at that path".to_string(),
             Error::Render(RenderError::Corrupt(_)) => "the image could not be decoded".to_string(),
             Error::Render(RenderError::Internal(_)) | Error::Request(RequestError::Internal(_)) => {
@@ -182,6 +194,9 @@ impl Error {
             }
             Error::Request(RequestError::MethodNotAllowed { allow }) => {
                 headers.insert(header::ALLOW, HeaderValue::from_static(allow));
+            }
+            Error::Request(RequestError::ReadOnly) => {
+                headers.insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
             }
             Error::Request(RequestError::Unauthorized) => {
                 headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));

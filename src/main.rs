@@ -301,13 +301,18 @@ fn serve(path: &Path) -> anyhow::Result<()> {
 }
 
 /// A public transform and a signed private URL, built from the first source's files, so a
-/// new user can paste them into curl.
+/// new user can paste them into curl. Only for a local first source: listing a bucket or an
+/// origin at start-up is not worth a request.
 fn example_urls(config: &Config, base: &str) -> Vec<(&'static str, String)> {
-    let Some(source) = config.sources.first() else {
+    let Some((source, root)) = config
+        .sources
+        .first()
+        .and_then(|s| s.root.local().map(|root| (s, root)))
+    else {
         return Vec::new();
     };
     let mut out = Vec::new();
-    let public = first_image(&source.root, "");
+    let public = first_image(root, "");
     if let Some(key) = public.filter(|_| !source.secure) {
         out.push((
             "transform",
@@ -315,7 +320,7 @@ fn example_urls(config: &Config, base: &str) -> Vec<(&'static str, String)> {
         ));
     }
     let private_dir = source.private_prefixes.first().map_or("", |p| p.as_str());
-    if let Some(key) = first_image(&source.root, private_dir) {
+    if let Some(key) = first_image(root, private_dir) {
         let params = [("w".to_string(), "200".to_string())];
         let spec = UrlSpec {
             key: &key,

@@ -12,7 +12,7 @@ use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio_util::io::ReaderStream;
 
 use crate::cache::{Derivative, Lookup};
-use crate::source::OpenedFile;
+use crate::source::{Content, OpenedFile};
 
 /// How a successful answer is delivered, decided by the route.
 #[derive(Debug, Clone)]
@@ -92,7 +92,7 @@ pub fn derivative(d: &Derivative, request: &HeaderMap, delivery: &Delivery) -> R
 
 /// Responds with an original, streamed from storage (passthrough).
 pub async fn file(
-    mut f: OpenedFile,
+    f: OpenedFile,
     request: &HeaderMap,
     delivery: &Delivery,
 ) -> std::io::Result<Response> {
@@ -118,9 +118,15 @@ pub async fn file(
         Body::empty()
     } else {
         let (start, end) = span.unwrap_or((0, len.saturating_sub(1)));
-        f.file.seek(std::io::SeekFrom::Start(start)).await?;
         let length = if len == 0 { 0 } else { end - start + 1 };
-        Body::from_stream(ReaderStream::new(f.file.take(length)))
+        match f.content {
+            Content::File(mut file) => {
+                file.seek(std::io::SeekFrom::Start(start)).await?;
+                Body::from_stream(ReaderStream::new(file.take(length)))
+            }
+            Content::Memory(bytes) if length == 0 => Body::from(bytes.slice(0..0)),
+            Content::Memory(bytes) => Body::from(bytes.slice(start as usize..=end as usize)),
+        }
     };
     Ok(build(status, base, len, span, body))
 }

@@ -252,7 +252,9 @@ async fn sweep_uploads(state: Weak<Shared>) {
         };
         let (now, ttl) = ((shared.clock)(), shared.config.uploads.session_ttl);
         for source in &shared.sources {
-            source.uploads.sweep_if_due(now, ttl).await;
+            if let Some(uploads) = &source.uploads {
+                uploads.sweep_if_due(now, ttl).await;
+            }
         }
     }
 }

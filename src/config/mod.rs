@@ -30,6 +30,7 @@ mod env;
 mod keys;
 mod raw;
 mod reference;
+mod root;
 mod routing;
 mod sources;
 mod units;
@@ -45,6 +46,7 @@ use std::time::Duration;
 
 pub use env::Env;
 pub use reference::reference_table;
+pub use root::{HttpRoot, Root, S3Credentials, S3Root};
 pub use units::{parse_duration, parse_size};
 
 const MIB: u64 = 1024 * 1024;
@@ -148,10 +150,10 @@ pub enum LogFormat {
 pub struct SourceConfig {
     /// Matches `[A-Za-z0-9_-]+`; unique, also after mapping to its environment-variable segment.
     pub name: String,
-    /// Absolute after loading: relative roots are joined to the config file's directory (or the
-    /// base dir given) and made absolute lexically; symlinks are not resolved here. An existing
-    /// directory at load time.
-    pub root: PathBuf,
+    /// Where its originals live: a local folder (absolute after loading: relative roots are
+    /// joined to the config file's directory, or the base dir given, lexically; an existing
+    /// directory at load time), an S3-compatible bucket or an HTTP origin.
+    pub root: Root,
     /// Lowercased, any `:port` stripped. Empty = any host.
     pub hosts: Vec<String>,
     /// `""` or `/seg[/seg…]` without a trailing slash; segments use only characters that never
@@ -172,6 +174,9 @@ pub struct SourceConfig {
     pub max_ttl: Option<Duration>,
     /// Grace after a URL's expiry. Default zero.
     pub clock_skew: Duration,
+    /// Remote roots: how long a known version of an original is used before the origin is asked
+    /// again (`If-None-Match`). Default 60 s; zero asks every time.
+    pub revalidate_after: Duration,
 }
 
 impl Default for ServerConfig {
@@ -238,10 +243,10 @@ fn cores() -> usize {
 impl SourceConfig {
     /// A non-secure source serving all of `root` for any host, every other field defaulted.
     /// `root` is taken as given (no resolution, no checks).
-    pub fn new(name: &str, root: PathBuf) -> SourceConfig {
+    pub fn new(name: &str, root: impl Into<Root>) -> SourceConfig {
         SourceConfig {
             name: name.to_owned(),
-            root,
+            root: root.into(),
             hosts: Vec::new(),
             prefix: String::new(),
             secure: false,
@@ -251,6 +256,7 @@ impl SourceConfig {
             default_ttl: 365 * DAY,
             max_ttl: None,
             clock_skew: Duration::ZERO,
+            revalidate_after: root::DEFAULT_REVALIDATE_AFTER,
         }
     }
 }
@@ -273,7 +279,7 @@ impl Config {
             .map_err(|e| ConfigError::Syntax(e.to_string().trim_end().to_owned()))?;
         let mut problems = validate::Problems::default();
         env::apply(&mut raw, env, &mut problems);
-        validate::validate(raw, base_dir, problems).map_err(ConfigError::Invalid)
+        validate::validate(raw, base_dir, env, problems).map_err(ConfigError::Invalid)
     }
 }
 

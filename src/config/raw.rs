@@ -86,6 +86,15 @@ pub(super) struct RawSource {
     pub default_ttl: Option<RawDuration>,
     pub max_ttl: Option<RawDuration>,
     pub clock_skew: Option<RawDuration>,
+    pub endpoint: Option<String>,
+    pub region: Option<String>,
+    pub access_key_id: Option<String>,
+    pub secret_access_key: Option<String>,
+    pub path_style: Option<bool>,
+    pub staging_dir: Option<String>,
+    pub allowed_networks: Vec<String>,
+    pub max_redirects: Option<i64>,
+    pub revalidate_after: Option<RawDuration>,
 }
 
 /// A size as written: TOML integers are bytes, strings carry a unit (`"512MiB"`).

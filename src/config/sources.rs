@@ -2,11 +2,10 @@
 //! cross-checks that keep two sources from claiming the same requests or the same environment
 //! variables. Touches the filesystem only to check that roots exist.
 
-use std::io;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::env::{env_segment, source_var};
+use super::env::{Env, env_segment, source_var};
 use super::raw::{RawDuration, RawSource};
 use super::routing::{normalise_host, normalise_prefix, shared_hosts};
 use super::validate::Problems;
@@ -22,10 +21,18 @@ pub(super) fn sources(
     problems: &mut Problems,
     raw: &[RawSource],
     base_dir: &Path,
+    env: &Env,
 ) -> Vec<SourceConfig> {
     let mut checked: Vec<Checked> = Vec::with_capacity(raw.len());
     for (i, raw) in raw.iter().enumerate() {
-        let source = source(problems, &format!("sources[{i}]"), raw, base_dir, &checked);
+        let source = source(
+            problems,
+            &format!("sources[{i}]"),
+            raw,
+            base_dir,
+            env,
+            &checked,
+        );
         checked.push(source);
     }
     checked.into_iter().map(|c| c.config).collect()
@@ -36,10 +43,11 @@ fn source(
     at: &str,
     raw: &RawSource,
     base_dir: &Path,
+    env: &Env,
     earlier: &[Checked],
 ) -> Checked {
     let name = name(problems, at, raw.name.as_deref(), earlier);
-    let root = root(problems, at, raw.root.as_deref(), base_dir);
+    let root = super::root::root(problems, at, raw, base_dir, env);
     let mut config = SourceConfig::new(&name, root);
     config.hosts = hosts(problems, at, &raw.hosts);
     let prefix = raw
@@ -73,6 +81,12 @@ fn source(
     config.max_ttl = max_ttl(problems, &format!("{at}.max_ttl"), raw.max_ttl.as_ref());
     let key = format!("{at}.clock_skew");
     config.clock_skew = problems.duration(&key, raw.clock_skew.as_ref(), defaults.clock_skew);
+    let key = format!("{at}.revalidate_after");
+    config.revalidate_after = problems.duration(
+        &key,
+        raw.revalidate_after.as_ref(),
+        defaults.revalidate_after,
+    );
     Checked { config, prefix_ok }
 }
 
@@ -110,31 +124,6 @@ fn name(problems: &mut Problems, at: &str, raw: Option<&str>, earlier: &[Checked
         problems.push(key, message);
     }
     name.to_owned()
-}
-
-/// `base_dir` joined with the root and made absolute without resolving symlinks, so a root that
-/// is a deploy-time symlink (`current -> releases/42`) keeps following it.
-fn root(problems: &mut Problems, at: &str, raw: Option<&str>, base_dir: &Path) -> PathBuf {
-    let key = format!("{at}.root");
-    let Some(root) = raw.filter(|root| !root.is_empty()) else {
-        problems.push(
-            key,
-            "is required: the folder this source serves, e.g. root = \"fixtures\"",
-        );
-        return PathBuf::new();
-    };
-    let joined = base_dir.join(root);
-    let resolved = std::path::absolute(&joined).unwrap_or(joined);
-    let shown = resolved.display();
-    match std::fs::metadata(&resolved) {
-        Ok(meta) if meta.is_dir() => {}
-        Ok(_) => problems.push(key, format!("{shown} is not a directory")),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            problems.push(key, format!("{shown} does not exist"));
-        }
-        Err(e) => problems.push(key, format!("{shown} cannot be read: {e}")),
-    }
-    resolved
 }
 
 fn hosts(problems: &mut Problems, at: &str, raw: &[String]) -> Vec<String> {

@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
+use super::env::Env;
 use super::raw::{
     RawCache, RawConfig, RawDuration, RawLimits, RawLog, RawServer, RawSize, RawUploads,
 };
@@ -114,6 +115,7 @@ impl Problems {
 pub(super) fn validate(
     raw: RawConfig,
     base_dir: &Path,
+    env: &Env,
     mut problems: Problems,
 ) -> Result<Config, Vec<Problem>> {
     let server = server(&mut problems, &raw.server);
@@ -124,7 +126,7 @@ pub(super) fn validate(
     if raw.sources.is_empty() {
         problems.push("sources", "at least one [[sources]] entry is required");
     }
-    let sources = sources::sources(&mut problems, &raw.sources, base_dir);
+    let sources = sources::sources(&mut problems, &raw.sources, base_dir, env);
     if problems.found.is_empty() {
         Ok(Config {
             server,

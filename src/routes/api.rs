@@ -190,11 +190,11 @@ async fn read_file(
     request_id: &str,
 ) -> Result<Response, Error> {
     let source = authorize(app, headers)?;
-    if !is_file_id(file_id) {
+    if !crate::upload::is_file_id(file_id) {
         return Err(RequestError::NoSuchFile.into());
     }
-    let record = source
-        .uploads
+    let uploads = source.uploads.as_ref().ok_or(RequestError::NoSuchFile)?;
+    let record = uploads
         .file(file_id)
         .await?
         .ok_or(RequestError::NoSuchFile)?;
@@ -295,16 +295,6 @@ fn params(requested: Option<&Map<String, Value>>) -> Result<Vec<(String, String)
     }
     transform::parse(&pairs).map_err(|e| field("params", &e.to_string()))?;
     Ok(pairs)
-}
-
-/// `file_` and 20 of `[0-9a-z]`: anything else cannot be an id, so no store is opened.
-fn is_file_id(id: &str) -> bool {
-    id.strip_prefix("file_").is_some_and(|rest| {
-        rest.len() == 20
-            && rest
-                .bytes()
-                .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase())
-    })
 }
 
 fn field(name: &'static str, reason: &str) -> Error {

@@ -53,13 +53,15 @@ pub async fn serve(
     };
     if request.is_passthrough() {
         let timeout = app.config.limits.source_timeout;
-        let file = within(timeout, source.open(&key)).await?;
+        let max_bytes = app.config.limits.max_source_bytes;
+        let file = within(timeout, source.open(&key, max_bytes)).await?;
         return respond::file(file, headers, &delivery)
             .await
             .map_err(|e| RequestError::Internal(format!("streaming: {e}")).into());
     }
     let negotiated = negotiate(&request, headers);
-    let version = source.version(&key).await?;
+    let timeout = app.config.limits.source_timeout;
+    let version = within(timeout, source.version(&key)).await?;
     let cache_key = cache_key(source, &key, &version, &request.transform, negotiated);
     let miss = || render_miss(app, source, &key, &version, &request.transform, negotiated);
     let (derivative, lookup) = app.cache.get_or_load(&cache_key, miss).await?;

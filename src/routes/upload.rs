@@ -10,7 +10,7 @@ use axum::response::Response;
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 
-use crate::error::Error;
+use crate::error::{Error, RequestError};
 use crate::metrics::Stage;
 use crate::respond;
 use crate::server::AppState;
@@ -42,8 +42,9 @@ pub async fn serve(
     app.metrics.stage(Stage::Verify, verifying.elapsed());
     verified?;
     let key = key?;
+    let uploads = source.uploads.as_ref().ok_or(RequestError::ReadOnly)?;
     let limits = &app.config.uploads;
-    source.uploads.sweep_if_due(now, limits.session_ttl).await;
+    uploads.sweep_if_due(now, limits.session_ttl).await;
     let declared = declared_length(headers);
     let body = body.into_data_stream();
     let progress = match content_range(headers)? {
@@ -51,7 +52,6 @@ pub async fn serve(
             if declared.is_some_and(|n| n > limits.max_bytes) {
                 return Err(too_large(limits.max_bytes));
             }
-            let uploads = &source.uploads;
             Progress::Complete(uploads.put_whole(&key, body, limits.max_bytes, now).await?)
         }
         Some(ContentRange::Status { total }) => {
@@ -59,7 +59,7 @@ pub async fn serve(
                 let reason = "a status query (`bytes */TOTAL`) has no body";
                 return Err(UploadError::BadContentRange(reason.into()).into());
             }
-            source.uploads.status(&key, total, now).await?
+            uploads.status(&key, total, now).await?
         }
         Some(ContentRange::Chunk { start, end, total }) => {
             if total > limits.max_bytes {
@@ -70,7 +70,7 @@ pub async fn serve(
                 return Err(UploadError::LengthMismatch { expected, received }.into());
             }
             let range = (start, end, total);
-            source.uploads.put_chunk(&key, range, body, now).await?
+            uploads.put_chunk(&key, range, body, now).await?
         }
     };
     Ok(match progress {

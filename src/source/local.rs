@@ -6,10 +6,7 @@ use std::path::{Path, PathBuf};
 
 use tokio::io::AsyncReadExt;
 
-use super::{OpenedFile, Original, SourceError, StorageKey, Version};
-
-/// Bytes read up front from a passthrough file to sniff its type.
-const SNIFF_BYTES: usize = 512;
+use super::{Content, OpenedFile, Original, SNIFF_BYTES, SourceError, StorageKey, Version};
 
 #[derive(Debug, Clone)]
 pub struct LocalStore {
@@ -146,7 +143,7 @@ impl LocalStore {
             .await
             .map_err(io_error)?;
         Ok(OpenedFile {
-            file,
+            content: Content::File(file),
             version: version_of(&meta),
             head,
         })
@@ -161,7 +158,7 @@ fn version_of(meta: &std::fs::Metadata) -> Version {
     Version {
         len: meta.len(),
         modified: meta.modified().ok(),
-        inode,
+        identity: inode,
     }
 }
 

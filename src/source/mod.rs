@@ -4,20 +4,22 @@
 pub mod address_guard;
 mod key;
 mod local;
+pub mod remote;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use bytes::Bytes;
 
 pub use key::{KeyError, RESERVED_SEGMENT_PREFIX, StorageKey};
 pub use local::LocalStore;
+pub use remote::RemoteStore;
 
 use crate::cache::Weighed;
-use crate::config::SourceConfig;
+use crate::config::{Root, SourceConfig};
 use crate::signature::Policy;
 use crate::upload::Uploads;
 
@@ -36,18 +38,28 @@ pub enum SourceError {
     /// The read did not finish within `limits.source_timeout`.
     #[error("reading the original took longer than the configured limit")]
     TimedOut,
+    /// A remote origin could not be connected to.
+    #[error("the origin cannot be reached: {0}")]
+    Unreachable(String),
+    /// The SSRF guard refused the address an origin (or its redirect) leads to.
+    #[error("the origin leads to an address this source may not reach: {0}")]
+    Refused(String),
 }
 
-/// Identifies one state of a stored file: size, modification time (nanoseconds) and inode.
-/// Any write through pixgate or on disk changes it, which is what invalidates derivatives.
-/// The inode matters because an upload replaces a file by renaming a new one over it: on a
-/// file system with coarse timestamps, a same-size replacement within one tick would
-/// otherwise look unchanged.
+/// Bytes read up front from a passthrough file to sniff its type.
+pub const SNIFF_BYTES: usize = 512;
+
+/// Identifies one state of a stored file: size, modification time (nanoseconds) and an
+/// identity. Any write through pixgate or on disk changes it, which is what invalidates
+/// derivatives. For a local file the identity is its inode, which matters because an upload
+/// replaces a file by renaming a new one over it: on a file system with coarse timestamps, a
+/// same-size replacement within one tick would otherwise look unchanged. For a remote one it
+/// is 64 bits of a hash of the origin's ETag.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Version {
     pub len: u64,
     pub modified: Option<SystemTime>,
-    pub inode: u64,
+    pub identity: u64,
 }
 
 impl Version {
@@ -57,7 +69,7 @@ impl Version {
             .modified
             .and_then(|m| m.duration_since(UNIX_EPOCH).ok())
             .map_or(0, |d| d.as_nanos());
-        format!("{:x}-{nanos:x}-{:x}", self.len, self.inode)
+        format!("{:x}-{nanos:x}-{:x}", self.len, self.identity)
     }
 }
 
@@ -74,28 +86,38 @@ impl Weighed for Original {
     }
 }
 
-/// An original opened for streaming (passthrough): nothing is read until the body is sent.
+/// An original opened for passthrough.
 #[derive(Debug)]
 pub struct OpenedFile {
-    pub file: tokio::fs::File,
+    pub content: Content,
     pub version: Version,
     /// The first bytes, for sniffing the content type.
     pub head: Vec<u8>,
 }
 
+/// The bytes of an opened original.
+#[derive(Debug)]
+pub enum Content {
+    /// A local file, streamed: nothing is read until the body is sent.
+    File(tokio::fs::File),
+    /// A remote original, read whole (within `limits.max_source_bytes`).
+    Memory(Bytes),
+}
+
 /// A configured source: its policy (from config), where its files live, and the upload side
-/// of its root (shared with any other source on the same root).
+/// of its root (shared with any other source on the same root); an HTTP origin takes none.
 #[derive(Debug)]
 pub struct Source {
     pub config: SourceConfig,
     pub store: Store,
-    pub uploads: Arc<Uploads>,
+    pub uploads: Option<Arc<Uploads>>,
 }
 
 /// Storage back ends, dispatched by match.
 #[derive(Debug)]
 pub enum Store {
     Local(LocalStore),
+    Remote(Arc<RemoteStore>),
 }
 
 impl Source {
@@ -106,14 +128,26 @@ impl Source {
         config: SourceConfig,
         uploads_by_root: &mut HashMap<PathBuf, Arc<Uploads>>,
     ) -> std::io::Result<Source> {
-        let local = LocalStore::new(&config.root)?;
-        let uploads = uploads_by_root
-            .entry(local.root().to_path_buf())
-            .or_insert_with(|| Arc::new(Uploads::new(local.root())))
-            .clone();
+        let remote = RemoteStore::new(&config).map_err(std::io::Error::other)?;
+        let (store, uploads) = match (remote, &config.root) {
+            (Some(remote), Root::S3(root)) => {
+                let remote = Arc::new(remote);
+                let uploads = Uploads::to_bucket(&root.staging_dir, Arc::clone(&remote));
+                (Store::Remote(remote), Some(Arc::new(uploads)))
+            }
+            (Some(remote), _) => (Store::Remote(Arc::new(remote)), None),
+            (None, root) => {
+                let local = LocalStore::new(root.local().unwrap_or(Path::new("")))?;
+                let uploads = uploads_by_root
+                    .entry(local.root().to_path_buf())
+                    .or_insert_with(|| Arc::new(Uploads::new(local.root())))
+                    .clone();
+                (Store::Local(local), Some(uploads))
+            }
+        };
         Ok(Source {
             config,
-            store: Store::Local(local),
+            store,
             uploads,
         })
     }
@@ -138,6 +172,7 @@ impl Source {
     pub async fn readiness(&self) -> Result<(), &'static str> {
         match &self.store {
             Store::Local(store) => store.readiness().await,
+            Store::Remote(store) => store.readiness().await,
         }
     }
 
@@ -145,18 +180,22 @@ impl Source {
     pub async fn version(&self, key: &StorageKey) -> Result<Version, SourceError> {
         match &self.store {
             Store::Local(store) => store.version(key),
+            Store::Remote(store) => store.version(key).await,
         }
     }
 
     pub async fn read(&self, key: &StorageKey, max_bytes: u64) -> Result<Original, SourceError> {
         match &self.store {
             Store::Local(store) => store.read(key, max_bytes).await,
+            Store::Remote(store) => store.read(key, max_bytes).await,
         }
     }
 
-    pub async fn open(&self, key: &StorageKey) -> Result<OpenedFile, SourceError> {
+    /// The original for passthrough. A remote one is read whole, so `max_bytes` caps it.
+    pub async fn open(&self, key: &StorageKey, max_bytes: u64) -> Result<OpenedFile, SourceError> {
         match &self.store {
             Store::Local(store) => store.open(key).await,
+            Store::Remote(store) => store.open(key, max_bytes).await,
         }
     }
 }

@@ -1,12 +1,23 @@
 //! Signed uploads (contract §5): a whole file in one `PUT`, or resumable chunks with
-//! `Content-Range`, committed atomically into a local source root, with a File object recorded
-//! per path. Owns every write to a root; knows nothing of HTTP beyond a stream of body bytes.
+//! `Content-Range`, committed atomically into a local source root or an S3 bucket, with a File
+//! object recorded per path. Owns every write to a root; knows nothing of HTTP beyond a stream
+//! of body bytes.
 //!
-//! Layout, all inside the root so that the final rename never crosses file systems:
-//! `<root>/.pixgate/tmp/` (bodies being received), `<root>/.pixgate/uploads/<hash>/` (pending
-//! resumable uploads), `<root>/.pixgate/files.redb` (File objects). Storage keys cannot name
-//! `.pixgate…`, so none of it is reachable by URL.
+//! Layout for a local root, all inside the root so that the final rename never crosses file
+//! systems: `<root>/.pixgate/tmp/` (bodies being received), `<root>/.pixgate/uploads/<hash>/`
+//! (pending resumable uploads), `<root>/.pixgate/files.redb` (File objects). Storage keys
+//! cannot name `.pixgate…`, so none of it is reachable by URL.
+//!
+//! A bucket's uploads are received the same way into the source's local `staging_dir`, and a
+//! complete file is then written to the bucket with one `PutObject`, its File object beside
+//! it in the bucket (`remote::s3`). Resumable uploads stage locally rather than map onto S3
+//! multipart uploads: multipart parts must be at least 5 MiB (all but the last) and arrive
+//! with their part numbers, while our chunks have any size and may overlap or repeat; staging
+//! keeps one set of rules for both kinds of root, checks the whole file before it becomes
+//! visible, and a bucket never holds half an upload. The cost: a resumable upload's chunks
+//! must reach the instance that holds its staging (sticky routing; README → Scaling out).
 
+mod bucket_records;
 pub mod content_range;
 mod file_object;
 mod publish;
@@ -27,11 +38,12 @@ use futures_util::Stream;
 pub use content_range::ContentRange;
 pub use file_object::{FileRecord, Kind};
 pub use ranges::RangeSet;
+pub use store::is_file_id;
 
 use staging::{Expected, Staged};
 use store::FileStore;
 
-use crate::source::{RESERVED_SEGMENT_PREFIX, StorageKey};
+use crate::source::{RESERVED_SEGMENT_PREFIX, RemoteStore, StorageKey};
 
 /// Stripes of the per-key lock: uploads to different keys rarely share one.
 const LOCK_STRIPES: usize = 64;
@@ -76,10 +88,18 @@ pub enum Progress {
     Complete(FileRecord),
 }
 
+/// Where a complete upload goes.
+enum Destination {
+    /// A local source root (canonical).
+    Folder,
+    Bucket(Arc<RemoteStore>),
+}
+
 /// The upload side of one source root.
 pub struct Uploads {
-    /// Canonical root.
+    /// Canonical root of a local source; a bucket source's staging folder.
     root: PathBuf,
+    destination: Destination,
     state: PathBuf,
     tmp: PathBuf,
     pending: PathBuf,
@@ -101,6 +121,7 @@ impl Uploads {
         let state = root.join(RESERVED_SEGMENT_PREFIX);
         Uploads {
             root: root.to_path_buf(),
+            destination: Destination::Folder,
             tmp: state.join("tmp"),
             pending: state.join("uploads"),
             state,
@@ -108,6 +129,13 @@ impl Uploads {
             files: Mutex::new(None),
             last_sweep: AtomicU64::new(0),
         }
+    }
+
+    /// Uploads received in `staging` and committed to `store`'s bucket.
+    pub fn to_bucket(staging: &Path, store: Arc<RemoteStore>) -> Uploads {
+        let mut uploads = Uploads::new(staging);
+        uploads.destination = Destination::Bucket(store);
+        uploads
     }
 
     /// Stores `body` (at most `max_bytes`) as the whole file at `key`.
@@ -125,6 +153,9 @@ impl Uploads {
         self.blocking(|this| this.prepare()).await?;
         let staged = Staged::new_in(&self.tmp, now)?;
         staging::receive(body, &staged, Expected::AtMost(max_bytes)).await?;
+        if let Destination::Bucket(store) = &self.destination {
+            return self.commit_to_bucket(store, key, staged, now).await;
+        }
         let key = key.clone();
         self.blocking(move |this| {
             let _locked = this.lock(&key);
@@ -155,14 +186,16 @@ impl Uploads {
         .await?;
         let staged = Staged::new_in(&self.tmp, now)?;
         staging::receive(body, &staged, Expected::Exactly(end - start + 1)).await?;
-        let key = key.clone();
-        self.blocking(move |this| {
-            let _locked = this.lock(&key);
-            session::open_or_create(&folder, &this.tmp, &key, total, now)?;
-            session::add_part(&folder, staged, start, end)?;
-            this.finish_if_complete(&folder, &key, total, now)
-        })
-        .await
+        let (owned_key, owned_folder) = (key.clone(), folder.clone());
+        let finish = self
+            .blocking(move |this| {
+                let _locked = this.lock(&owned_key);
+                session::open_or_create(&owned_folder, &this.tmp, &owned_key, total, now)?;
+                session::add_part(&owned_folder, staged, start, end)?;
+                this.finish_if_complete(&owned_folder, &owned_key, total, now)
+            })
+            .await?;
+        self.settle(finish, folder, key, now).await
     }
 
     /// The bytes of `key`'s upload received so far (none if there is no such upload). An
@@ -175,18 +208,65 @@ impl Uploads {
         now: u64,
     ) -> Result<Progress, UploadError> {
         let folder = session::folder(&self.pending, key);
-        let key = key.clone();
+        let (owned_key, owned_folder) = (key.clone(), folder.clone());
+        let finish = self
+            .blocking(move |this| {
+                let _locked = this.lock(&owned_key);
+                session::check_total(session::read(&owned_folder)?.as_ref(), total)?;
+                session::touch(&owned_folder, &this.tmp, now)?;
+                this.finish_if_complete(&owned_folder, &owned_key, total, now)
+            })
+            .await?;
+        self.settle(finish, folder, key, now).await
+    }
+
+    /// A bucket's complete resumable upload is written to the bucket here, outside the key's
+    /// lock (it is async); its session is removed only after, so an instance that dies
+    /// between the two commits it again on the next status query.
+    async fn settle(
+        self: &Arc<Self>,
+        finish: Finish,
+        folder: PathBuf,
+        key: &StorageKey,
+        now: u64,
+    ) -> Result<Progress, UploadError> {
+        let whole = match finish {
+            Finish::Done(progress) => return Ok(progress),
+            Finish::ToBucket(whole) => whole,
+        };
+        let Destination::Bucket(store) = &self.destination else {
+            return Err(UploadError::Io("a folder upload was not committed".into()));
+        };
+        let record = self.commit_to_bucket(store, key, whole, now).await?;
+        let owned_key = key.clone();
         self.blocking(move |this| {
-            let _locked = this.lock(&key);
-            session::check_total(session::read(&folder)?.as_ref(), total)?;
-            session::touch(&folder, &this.tmp, now)?;
-            this.finish_if_complete(&folder, &key, total, now)
+            let _locked = this.lock(&owned_key);
+            session::remove(&folder)
         })
-        .await
+        .await?;
+        Ok(Progress::Complete(record))
+    }
+
+    /// Inspects the staged file, writes it to the bucket, then records its File object there.
+    async fn commit_to_bucket(
+        self: &Arc<Self>,
+        store: &Arc<RemoteStore>,
+        key: &StorageKey,
+        staged: Staged,
+        now: u64,
+    ) -> Result<FileRecord, UploadError> {
+        let path = staged.path().to_path_buf();
+        let facts = self.blocking(move |_| file_object::inspect(&path)).await?;
+        let record = bucket_records::commit(store, key, staged.path(), &facts, now).await?;
+        drop(staged);
+        Ok(record)
     }
 
     /// The File object recorded under `id`.
     pub async fn file(self: &Arc<Self>, id: &str) -> Result<Option<FileRecord>, UploadError> {
+        if let Destination::Bucket(store) = &self.destination {
+            return bucket_records::get(store, id).await;
+        }
         let id = id.to_string();
         self.blocking(move |this| {
             if !this.state.join(store::FILE_NAME).exists() {
@@ -252,22 +332,26 @@ impl Uploads {
         removed
     }
 
-    /// Sync, with the key's lock held: commits the upload in `folder` if every byte is there.
+    /// Sync, with the key's lock held: commits the upload in `folder` to a local root if every
+    /// byte is there; for a bucket, hands the assembled file back to be written.
     fn finish_if_complete(
         &self,
         folder: &Path,
         key: &StorageKey,
         total: u64,
         now: u64,
-    ) -> Result<Progress, UploadError> {
+    ) -> Result<Finish, UploadError> {
         let received = session::received(folder)?;
         if !received.covers(total) {
-            return Ok(Progress::Partial { total, received });
+            return Ok(Finish::Done(Progress::Partial { total, received }));
         }
         let whole = session::assemble(folder, &self.tmp, total, now)?;
+        if let Destination::Bucket(_) = self.destination {
+            return Ok(Finish::ToBucket(whole));
+        }
         let record = self.commit(key, whole, now)?;
         session::remove(folder)?;
-        Ok(Progress::Complete(record))
+        Ok(Finish::Done(Progress::Complete(record)))
     }
 
     /// Sync: inspect, publish, record. Called with the key's lock held.
@@ -325,6 +409,13 @@ impl Uploads {
             .await
             .map_err(|e| UploadError::Io(format!("upload task: {e}")))?
     }
+}
+
+/// What a chunk or status query leaves to do.
+enum Finish {
+    Done(Progress),
+    /// Every byte is there: this assembled file goes to the bucket.
+    ToBucket(Staged),
 }
 
 /// The entries of `dir`, none if it cannot be read.

@@ -95,8 +95,18 @@ impl FileStore {
     }
 }
 
+/// `file_` and 20 of `[0-9a-z]`: anything else cannot be an id, so no store is asked.
+pub fn is_file_id(id: &str) -> bool {
+    id.strip_prefix("file_").is_some_and(|rest| {
+        rest.len() == ID_CHARS
+            && rest
+                .bytes()
+                .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase())
+    })
+}
+
 /// `file_` and 20 random characters of `[0-9a-z]` (about 103 bits).
-fn new_id() -> Result<String, UploadError> {
+pub(super) fn new_id() -> Result<String, UploadError> {
     let mut random = [0u8; ID_CHARS];
     getrandom::fill(&mut random).map_err(|e| UploadError::Io(format!("random: {e}")))?;
     let chars: String = random

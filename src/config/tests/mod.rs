@@ -6,6 +6,7 @@
 mod env_overrides;
 mod problems;
 mod registry;
+mod roots;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -209,15 +210,21 @@ fn broken_toml_is_a_syntax_error_with_its_line() {
 fn relative_root_resolves_against_the_base_dir_and_absolute_root_is_kept() {
     let base = base();
     let config = parse(SOURCE_A, base.path());
-    assert_eq!(config.sources[0].root, fixtures(&base));
-    assert!(config.sources[0].root.is_absolute());
+    assert_eq!(config.sources[0].root, Root::Local(fixtures(&base)));
+    assert!(
+        config.sources[0]
+            .root
+            .local()
+            .is_some_and(Path::is_absolute)
+    );
 
     let elsewhere = tempfile::tempdir().unwrap();
     let text = format!(
         "[[sources]]\nname=\"a\"\nroot='{}'\n",
         elsewhere.path().display()
     );
-    assert_eq!(parse(&text, base.path()).sources[0].root, elsewhere.path());
+    let root = parse(&text, base.path()).sources[0].root.clone();
+    assert_eq!(root, Root::Local(elsewhere.path().to_path_buf()));
 }
 
 #[test]
@@ -237,7 +244,7 @@ fn load_resolves_roots_against_the_file_directory() {
     let path = base.path().join("pixgate.toml");
     fs::write(&path, SOURCE_A).unwrap();
     let config = Config::load(&path, &no_env()).unwrap();
-    assert_eq!(config.sources[0].root, fixtures(&base));
+    assert_eq!(config.sources[0].root, Root::Local(fixtures(&base)));
 }
 
 #[test]

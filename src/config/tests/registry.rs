@@ -21,6 +21,12 @@ fn sample<R>(key: &Key<R>) -> &'static str {
         ("log", "format", _) => "json",
         ("sources", "root", _) => "other",
         ("sources", "prefix", _) => "/x",
+        ("sources", "endpoint", _) => "http://127.0.0.1:9000",
+        ("sources", "region", _) => "eu-west-1",
+        ("sources", "access_key_id", _) => "AKID2",
+        ("sources", "secret_access_key", _) => "other",
+        ("sources", "staging_dir", _) => "staging",
+        ("sources", "allowed_networks", _) => "10.0.0.0/8,fd00::/8",
         (_, _, Access::Address(_)) => "127.0.0.1:7",
         (_, _, Access::Integer(_)) => "7",
         (_, _, Access::Size(_)) => "3KiB",
@@ -28,6 +34,22 @@ fn sample<R>(key: &Key<R>) -> &'static str {
         (_, _, Access::Bool(_)) => "true",
         (_, _, Access::List(_)) => "x,y",
         (section, name, Access::Text(_)) => panic!("no sample for {section}.{name}"),
+    }
+}
+
+/// `sources[0]` (named `a`) with a root of the kind `toml_key` applies to: a bucket for the S3
+/// keys and `revalidate_after`, an origin for the HTTP ones, else a folder.
+fn source_a_for(toml_key: &str) -> String {
+    let name = toml_key.rsplit('.').next().unwrap_or("");
+    match name {
+        "endpoint" | "region" | "access_key_id" | "secret_access_key" | "path_style"
+        | "staging_dir" | "revalidate_after" => "[[sources]]\nname = \"a\"\n\
+             root = \"s3://bucket-a\"\naccess_key_id = \"k\"\nsecret_access_key = \"s\"\n"
+            .to_string(),
+        "allowed_networks" | "max_redirects" => {
+            "[[sources]]\nname = \"a\"\nroot = \"https://origin.example/\"\n".to_string()
+        }
+        _ => SOURCE_A.to_string(),
     }
 }
 
@@ -130,9 +152,9 @@ fn each_variable_sets_its_own_field_and_no_other() {
 fn each_variable_changes_the_loaded_config() {
     let base = base();
     fs::create_dir(base.path().join("other")).unwrap();
-    let text = format!("{SOURCE_A}md5_tokens = [\"t\"]\n");
-    let baseline = parse(&text, base.path());
     for (var, toml_key) in settable() {
+        let text = format!("{}md5_tokens = [\"t\"]\n", source_a_for(&toml_key));
+        let baseline = parse(&text, base.path());
         let value = sample_of(&toml_key);
         let env = env_of(&[(&var, value)]);
         let config = Config::from_toml(&text, base.path(), &env)
@@ -144,18 +166,22 @@ fn each_variable_changes_the_loaded_config() {
 #[test]
 fn documented_defaults_are_the_real_ones() {
     let base = base();
-    let baseline = parse(SOURCE_A, base.path());
-    let defaults = SECTION_KEYS.iter().map(|k| (k.var(), &k.default)).chain(
-        SOURCE_KEYS
-            .iter()
-            .filter_map(|k| Some((k.var("a")?, &k.default))),
-    );
-    for (var, default) in defaults {
+    let defaults = SECTION_KEYS
+        .iter()
+        .map(|k| (k.var(), k.name, &k.default))
+        .chain(
+            SOURCE_KEYS
+                .iter()
+                .filter_map(|k| Some((k.var("a")?, k.name, &k.default))),
+        );
+    for (var, name, default) in defaults {
         let KeyDefault::Value(value) = default else {
             continue;
         };
+        let text = source_a_for(name);
+        let baseline = parse(&text, base.path());
         let env = env_of(&[(&var, value)]);
-        let config = Config::from_toml(SOURCE_A, base.path(), &env)
+        let config = Config::from_toml(&text, base.path(), &env)
             .unwrap_or_else(|e| panic!("{var}={value}: {e}"));
         assert_eq!(config, baseline, "{var}={value:?} is not the default");
     }

@@ -1,0 +1,173 @@
+//! `root` kinds: a folder, `s3://bucket/prefix`, `http(s)://origin/base/`, the keys each kind
+//! takes, and the keys it refuses.
+
+use super::*;
+
+fn source(lines: &str) -> String {
+    format!("[[sources]]\nname = \"media\"\n{lines}\n")
+}
+
+#[test]
+fn s3_roots_parse_with_their_keys_and_defaults() {
+    let base = base();
+    let text = source(
+        "root = \"s3://images/originals/\"\nendpoint = \"http://127.0.0.1:9000\"\n\
+         access_key_id = \"AKID\"\nsecret_access_key = \"secret\"\nrevalidate_after = \"5m\"",
+    );
+    let config = parse(&text, base.path());
+    let media = &config.sources[0];
+    let Root::S3(s3) = &media.root else {
+        panic!("not an S3 root: {:?}", media.root);
+    };
+    assert_eq!(s3.bucket, "images");
+    assert_eq!(s3.prefix, "originals/");
+    assert_eq!(s3.endpoint.as_str(), "http://127.0.0.1:9000/");
+    assert_eq!(s3.region, "us-east-1");
+    assert!(s3.path_style, "an explicit endpoint defaults to path-style");
+    let credentials = s3.credentials.as_ref().unwrap();
+    assert_eq!(credentials.access_key_id, "AKID");
+    assert_eq!(credentials.secret_access_key, "secret");
+    assert!(s3.staging_dir.ends_with("pixgate-staging/media"));
+    assert_eq!(media.revalidate_after, Duration::from_secs(300));
+    assert!(
+        !format!("{:?}", media.root).contains("secret"),
+        "Debug shows the secret"
+    );
+
+    let aws = parse(
+        &source("root = \"s3://images\"\nregion = \"eu-west-1\""),
+        base.path(),
+    );
+    let Root::S3(s3) = &aws.sources[0].root else {
+        panic!("not an S3 root");
+    };
+    assert_eq!(s3.endpoint.as_str(), "https://s3.eu-west-1.amazonaws.com/");
+    assert_eq!(s3.prefix, "");
+    assert!(!s3.path_style);
+    assert!(
+        s3.credentials.is_none(),
+        "no keys anywhere: unsigned requests"
+    );
+}
+
+#[test]
+fn s3_credentials_fall_back_to_the_standard_aws_variables() {
+    let base = base();
+    let env = env_of(&[("AWS_ACCESS_KEY_ID", "A"), ("AWS_SECRET_ACCESS_KEY", "S")]);
+    let text = source("root = \"s3://images\"");
+    let config = Config::from_toml(&text, base.path(), &env).unwrap();
+    let Root::S3(s3) = &config.sources[0].root else {
+        panic!("not an S3 root");
+    };
+    assert_eq!(s3.credentials.as_ref().unwrap().access_key_id, "A");
+    let own = source("root = \"s3://images\"\naccess_key_id = \"mine\"\nsecret_access_key = \"x\"");
+    let config = Config::from_toml(&own, base.path(), &env).unwrap();
+    let Root::S3(s3) = &config.sources[0].root else {
+        panic!("not an S3 root");
+    };
+    assert_eq!(s3.credentials.as_ref().unwrap().access_key_id, "mine");
+}
+
+#[test]
+fn http_roots_get_a_trailing_slash_and_their_keys() {
+    let base = base();
+    let text = source(
+        "root = \"https://origin.example.com/images\"\nallowed_networks = [\"10.0.0.0/8\"]\n\
+         max_redirects = 1",
+    );
+    let config = parse(&text, base.path());
+    let Root::Http(http) = &config.sources[0].root else {
+        panic!("not an HTTP root");
+    };
+    assert_eq!(http.base.as_str(), "https://origin.example.com/images/");
+    assert_eq!(http.allowed_networks, ["10.0.0.0/8".parse().unwrap()]);
+    assert_eq!(http.max_redirects, 1);
+    let plain = parse(&source("root = \"http://origin.example.com\""), base.path());
+    let Root::Http(http) = &plain.sources[0].root else {
+        panic!("not an HTTP root");
+    };
+    assert_eq!(http.base.as_str(), "http://origin.example.com/");
+    assert!(
+        http.allowed_networks.is_empty(),
+        "the SSRF guard is on by default"
+    );
+    assert_eq!(http.max_redirects, 3);
+}
+
+#[test]
+fn bad_roots_and_misplaced_keys_are_one_problem_each() {
+    let base = base();
+    let cases = [
+        ("sources[0].root", "root = \"s3://Bad_Bucket/x\""),
+        ("sources[0].root", "root = \"s3://ab\""),
+        ("sources[0].root", "root = \"s3://images/a//b\""),
+        ("sources[0].root", "root = \"s3://images/../b\""),
+        ("sources[0].root", "root = \"ftp://origin.example.com/\""),
+        (
+            "sources[0].root",
+            "root = \"https://user:pw@origin.example.com/\"",
+        ),
+        (
+            "sources[0].root",
+            "root = \"https://origin.example.com/?a=1\"",
+        ),
+        ("sources[0].root", "root = \"https://\""),
+        (
+            "sources[0].endpoint",
+            "root = \"s3://images\"\nendpoint = \"not a url\"",
+        ),
+        (
+            "sources[0].secret_access_key",
+            "root = \"s3://images\"\naccess_key_id = \"only half\"",
+        ),
+        (
+            "sources[0].endpoint",
+            "root = \"fixtures\"\nendpoint = \"http://x\"",
+        ),
+        (
+            "sources[0].path_style",
+            "root = \"https://o.example\"\npath_style = true",
+        ),
+        (
+            "sources[0].allowed_networks",
+            "root = \"s3://images\"\nallowed_networks = [\"10.0.0.0/8\"]",
+        ),
+        (
+            "sources[0].allowed_networks[0]",
+            "root = \"https://o.example\"\nallowed_networks = [\"10.0.0.0/33\"]",
+        ),
+        (
+            "sources[0].max_redirects",
+            "root = \"https://o.example\"\nmax_redirects = -1",
+        ),
+        (
+            "sources[0].max_redirects",
+            "root = \"https://o.example\"\nmax_redirects = 50",
+        ),
+        (
+            "sources[0].revalidate_after",
+            "root = \"fixtures\"\nrevalidate_after = \"1m\"",
+        ),
+    ];
+    for (key, lines) in cases {
+        let keys = problem_keys(&source(lines), base.path(), &no_env());
+        assert_eq!(keys, [key], "--- in ---\n{lines}");
+    }
+}
+
+#[test]
+fn remote_keys_come_from_the_environment_too() {
+    let base = base();
+    let env = env_of(&[
+        ("PIXGATE_SOURCES__MEDIA__SECRET_ACCESS_KEY", "from-env"),
+        ("PIXGATE_SOURCES__MEDIA__ACCESS_KEY_ID", "AKID"),
+    ]);
+    let config = Config::from_toml(&source("root = \"s3://images\""), base.path(), &env).unwrap();
+    let Root::S3(s3) = &config.sources[0].root else {
+        panic!("not an S3 root");
+    };
+    assert_eq!(
+        s3.credentials.as_ref().unwrap().secret_access_key,
+        "from-env"
+    );
+}

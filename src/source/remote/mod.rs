@@ -1,0 +1,317 @@
+//! Sources whose originals live behind HTTP: S3-compatible buckets and HTTP origins. Both are
+//! read the same way — `HEAD` for the version, `GET` for the bytes — and differ only in how a
+//! storage key becomes a URL ([`Target`]) and in who they may connect to ([`client::Reach`]).
+//!
+//! Versions are remembered per key for the source's `revalidate_after`: a cache hit inside
+//! that window costs no request to the origin. After it, pixgate asks again with
+//! `If-None-Match` (or `If-Modified-Since` when the origin gave no ETag); a `304` keeps the
+//! version, anything else replaces it. The version's identity comes from the origin's ETag,
+//! so a changed object gets new cache keys and its old derivatives age out of the LRU.
+
+mod client;
+mod origin;
+pub mod s3;
+
+use std::num::NonZeroUsize;
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant, SystemTime};
+
+use bytes::{Bytes, BytesMut};
+use lru::LruCache;
+use reqwest::StatusCode;
+use reqwest::header::{self, HeaderMap};
+use sha2::{Digest, Sha256};
+use url::Url;
+
+use super::{Content, OpenedFile, Original, SNIFF_BYTES, SourceError, StorageKey, Version};
+use crate::config::{Root, SourceConfig};
+use client::Reach;
+
+pub use s3::Bucket;
+
+/// Versions remembered per source; the least recently used key is forgotten first.
+const KNOWN_KEYS: usize = 100_000;
+/// `/_pixgate/ready` waits at most this long for an origin.
+const READINESS_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Where a remote source's keys live.
+#[derive(Debug)]
+pub enum Target {
+    S3(Bucket),
+    Http(origin::Origin),
+}
+
+/// One remote source: its client, its target, and the versions it has seen.
+pub struct RemoteStore {
+    client: reqwest::Client,
+    target: Target,
+    known: Mutex<LruCache<String, Known>>,
+    revalidate_after: Duration,
+}
+
+impl std::fmt::Debug for RemoteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RemoteStore")
+            .field("target", &self.target)
+            .finish()
+    }
+}
+
+/// A version and the validator to revalidate it with.
+#[derive(Debug, Clone)]
+struct Known {
+    version: Version,
+    /// `ETag` as the origin sent it, else its `Last-Modified`.
+    validator: Option<Validator>,
+    checked: Instant,
+}
+
+#[derive(Debug, Clone)]
+enum Validator {
+    ETag(String),
+    LastModified(String),
+}
+
+impl RemoteStore {
+    /// `None` for a local root. Fails when the client cannot be built (no TLS roots) or the
+    /// bucket's URL cannot be formed.
+    pub fn new(config: &SourceConfig) -> Result<Option<RemoteStore>, String> {
+        let (target, reach, redirects) = match &config.root {
+            Root::Local(_) => return Ok(None),
+            Root::S3(root) => (Target::S3(Bucket::new(root)?), Reach::Configured, 0),
+            Root::Http(root) => (
+                Target::Http(origin::Origin::new(root.base.clone())),
+                Reach::Guarded(root.allowed_networks.clone().into()),
+                root.max_redirects,
+            ),
+        };
+        let client = client::build(&reach, redirects).map_err(|e| e.to_string())?;
+        let capacity = NonZeroUsize::new(KNOWN_KEYS).unwrap_or(NonZeroUsize::MIN);
+        Ok(Some(RemoteStore {
+            client,
+            target,
+            known: Mutex::new(LruCache::new(capacity)),
+            revalidate_after: config.revalidate_after,
+        }))
+    }
+
+    pub fn bucket(&self) -> Option<&Bucket> {
+        match &self.target {
+            Target::S3(bucket) => Some(bucket),
+            Target::Http(_) => None,
+        }
+    }
+
+    pub(crate) fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    fn url(&self, method: reqwest::Method, key: &StorageKey) -> Url {
+        match &self.target {
+            Target::S3(bucket) => bucket.object_url(method, key.as_str()),
+            Target::Http(origin) => origin.url(key),
+        }
+    }
+
+    /// The origin answers (any HTTP status counts for an HTTP origin; a bucket must let us
+    /// list it). The reason names no host or path.
+    pub async fn readiness(&self) -> Result<(), &'static str> {
+        let request = match &self.target {
+            Target::S3(bucket) => self.client.get(bucket.probe_url()),
+            Target::Http(origin) => self.client.head(origin.base().clone()),
+        };
+        match request.timeout(READINESS_TIMEOUT).send().await {
+            Ok(response) => match (&self.target, response.status()) {
+                (Target::Http(_), _) => Ok(()),
+                (Target::S3(_), status) if status.is_success() => Ok(()),
+                (Target::S3(_), StatusCode::NOT_FOUND) => Err("the bucket does not exist"),
+                (Target::S3(_), StatusCode::FORBIDDEN | StatusCode::UNAUTHORIZED) => {
+                    Err("the bucket refuses the source's credentials")
+                }
+                (Target::S3(_), _) => Err("the bucket answers with errors"),
+            },
+            Err(e) => Err(match client::classify(&e) {
+                SourceError::Refused(_) => "the origin's address is refused by the SSRF guard",
+                SourceError::TimedOut => "the origin did not answer in time",
+                _ => "the origin cannot be reached",
+            }),
+        }
+    }
+
+    /// The version of `key`: remembered, revalidated, or asked for.
+    pub async fn version(&self, key: &StorageKey) -> Result<Version, SourceError> {
+        let known = self.remembered(key.as_str());
+        if let Some(known) = &known
+            && known.checked.elapsed() < self.revalidate_after
+        {
+            return Ok(known.version);
+        }
+        let mut request = self.client.head(self.url(reqwest::Method::HEAD, key));
+        if let Some(known) = &known {
+            request = match &known.validator {
+                Some(Validator::ETag(etag)) => request.header(header::IF_NONE_MATCH, etag),
+                Some(Validator::LastModified(at)) => request.header(header::IF_MODIFIED_SINCE, at),
+                None => request,
+            };
+        }
+        let response = request.send().await.map_err(|e| client::classify(&e))?;
+        match (response.status(), known) {
+            (StatusCode::NOT_MODIFIED, Some(known)) => {
+                let version = known.version;
+                self.remember(
+                    key.as_str(),
+                    Known {
+                        checked: Instant::now(),
+                        ..known
+                    },
+                );
+                Ok(version)
+            }
+            (status, _) if status.is_success() => {
+                let headers = response.headers();
+                let len = content_length(headers).unwrap_or(0);
+                let known = known_from(headers, len);
+                let version = known.version;
+                self.remember(key.as_str(), known);
+                Ok(version)
+            }
+            (status, _) => {
+                self.forget(key.as_str());
+                Err(status_error(status))
+            }
+        }
+    }
+
+    /// The whole original, refused as soon as it is known to exceed `max_bytes`: from its
+    /// `Content-Length`, or while the body streams in.
+    pub async fn read(&self, key: &StorageKey, max_bytes: u64) -> Result<Original, SourceError> {
+        let (bytes, version) = self.get(key, max_bytes).await?;
+        Ok(Original { bytes, version })
+    }
+
+    /// Passthrough of a remote original: read like [`read`](Self::read) (so also capped by
+    /// `max_bytes`), then served from memory.
+    pub async fn open(&self, key: &StorageKey, max_bytes: u64) -> Result<OpenedFile, SourceError> {
+        let (bytes, version) = self.get(key, max_bytes).await?;
+        let head = bytes[..bytes.len().min(SNIFF_BYTES)].to_vec();
+        Ok(OpenedFile {
+            content: Content::Memory(bytes),
+            version,
+            head,
+        })
+    }
+
+    async fn get(&self, key: &StorageKey, max_bytes: u64) -> Result<(Bytes, Version), SourceError> {
+        let url = self.url(reqwest::Method::GET, key);
+        let mut response = self
+            .client
+            .get(url)
+            .send()
+            .await
+            .map_err(|e| client::classify(&e))?;
+        let status = response.status();
+        if !status.is_success() {
+            if status == StatusCode::NOT_FOUND || status == StatusCode::GONE {
+                self.forget(key.as_str());
+            }
+            return Err(status_error(status));
+        }
+        let announced = content_length(response.headers());
+        if let Some(size) = announced.filter(|size| *size > max_bytes) {
+            return Err(SourceError::TooLarge {
+                size,
+                limit: max_bytes,
+            });
+        }
+        let headers = response.headers().clone();
+        let capacity = announced.unwrap_or(64 * 1024).min(max_bytes);
+        let mut body = BytesMut::with_capacity(usize::try_from(capacity).unwrap_or(0));
+        while let Some(chunk) = response.chunk().await.map_err(|e| client::classify(&e))? {
+            if (body.len() + chunk.len()) as u64 > max_bytes {
+                return Err(SourceError::TooLarge {
+                    size: (body.len() + chunk.len()) as u64,
+                    limit: max_bytes,
+                });
+            }
+            body.extend_from_slice(&chunk);
+        }
+        let len = body.len() as u64;
+        let known = known_from(&headers, announced.unwrap_or(len));
+        let version = known.version;
+        self.remember(key.as_str(), known);
+        Ok((body.freeze(), version))
+    }
+
+    fn remembered(&self, key: &str) -> Option<Known> {
+        let mut known = self.known.lock().unwrap_or_else(PoisonError::into_inner);
+        known.get(key).cloned()
+    }
+
+    fn remember(&self, key: &str, known: Known) {
+        let mut map = self.known.lock().unwrap_or_else(PoisonError::into_inner);
+        map.put(key.to_string(), known);
+    }
+
+    /// Forgets what is known of `key`: after a miss, and after pixgate itself wrote it.
+    pub fn forget(&self, key: &str) {
+        let mut known = self.known.lock().unwrap_or_else(PoisonError::into_inner);
+        known.pop(key);
+    }
+}
+
+/// A non-success status from the origin. 404 and 410 mean the file is not there; everything
+/// else (403 included: a bucket that hides missing keys behind 403 is misconfigured, and
+/// calling that a 404 would hide wrong credentials) is the origin failing.
+fn status_error(status: StatusCode) -> SourceError {
+    match status {
+        StatusCode::NOT_FOUND | StatusCode::GONE => SourceError::NotFound,
+        status => SourceError::Io(format!("the origin answered {status}")),
+    }
+}
+
+fn content_length(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok())
+}
+
+/// The version an origin's headers describe. The identity is 64 bits of the ETag's SHA-256
+/// (or of `Last-Modified` when there is no ETag), so a replaced object has a new version even
+/// at the same length and second.
+fn known_from(headers: &HeaderMap, len: u64) -> Known {
+    let text = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let etag = text(header::ETAG);
+    let last_modified = text(header::LAST_MODIFIED);
+    let modified: Option<SystemTime> = last_modified
+        .as_deref()
+        .and_then(|at| httpdate::parse_http_date(at).ok());
+    let validator = match (etag, last_modified) {
+        (Some(etag), _) => Some(Validator::ETag(etag)),
+        (None, Some(at)) => Some(Validator::LastModified(at)),
+        (None, None) => None,
+    };
+    let identity = validator.as_ref().map_or(0, |v| {
+        let text = match v {
+            Validator::ETag(t) | Validator::LastModified(t) => t,
+        };
+        let digest = Sha256::digest(text.as_bytes());
+        let mut first = [0u8; 8];
+        first.copy_from_slice(&digest[..8]);
+        u64::from_be_bytes(first)
+    });
+    Known {
+        version: Version {
+            len,
+            modified,
+            identity,
+        },
+        validator,
+        checked: Instant::now(),
+    }
+}

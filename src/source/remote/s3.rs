@@ -1,0 +1,197 @@
+//! An S3-compatible bucket: `root = "s3://bucket/prefix"`. Every request is a SigV4 presigned
+//! URL (rusty-s3) sent through the source's client, signed with the source's own credentials,
+//! so two sources can use two accounts.
+//!
+//! Uploads land here from local staging (see `upload`): one `PutObject` per completed file,
+//! streamed from the staged file. File objects (`GET /_pixgate/files/{id}`) are kept in the
+//! bucket too, under the reserved `.pixgate/` prefix no storage key can name, so every
+//! instance serving the bucket answers for every upload.
+
+use std::path::Path;
+use std::time::Duration;
+
+use bytes::Bytes;
+use reqwest::Method;
+use reqwest::StatusCode;
+use rusty_s3::{Credentials, S3Action, UrlStyle};
+use url::Url;
+
+use super::client;
+use crate::config::S3Root;
+use crate::source::{RESERVED_SEGMENT_PREFIX, SourceError};
+
+/// Presigned URLs are used at once; a short life keeps a leaked log line harmless.
+const SIGNED_FOR: Duration = Duration::from_secs(300);
+
+pub struct Bucket {
+    bucket: rusty_s3::Bucket,
+    credentials: Option<Credentials>,
+    /// `""` or ends in `/`.
+    prefix: String,
+}
+
+impl std::fmt::Debug for Bucket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Bucket")
+            .field("name", &self.bucket.name())
+            .field("prefix", &self.prefix)
+            .finish()
+    }
+}
+
+impl Bucket {
+    pub fn new(root: &S3Root) -> Result<Bucket, String> {
+        let style = if root.path_style {
+            UrlStyle::Path
+        } else {
+            UrlStyle::VirtualHost
+        };
+        let bucket = rusty_s3::Bucket::new(
+            root.endpoint.clone(),
+            style,
+            root.bucket.clone(),
+            root.region.clone(),
+        )
+        .map_err(|e| format!("bucket {:?} at {}: {e}", root.bucket, root.endpoint))?;
+        let credentials = root
+            .credentials
+            .as_ref()
+            .map(|c| Credentials::new(c.access_key_id.clone(), c.secret_access_key.clone()));
+        Ok(Bucket {
+            bucket,
+            credentials,
+            prefix: root.prefix.clone(),
+        })
+    }
+
+    fn object(&self, key: &str) -> String {
+        format!("{}{key}", self.prefix)
+    }
+
+    /// A presigned URL for `method` on the object of storage key `key`.
+    pub fn object_url(&self, method: Method, key: &str) -> Url {
+        let object = self.object(key);
+        let credentials = self.credentials.as_ref();
+        match method {
+            Method::HEAD => self
+                .bucket
+                .head_object(credentials, &object)
+                .sign(SIGNED_FOR),
+            Method::PUT => self
+                .bucket
+                .put_object(credentials, &object)
+                .sign(SIGNED_FOR),
+            _ => self
+                .bucket
+                .get_object(credentials, &object)
+                .sign(SIGNED_FOR),
+        }
+    }
+
+    /// Lists at most one key under the prefix: proves the bucket exists and lets us read it.
+    pub fn probe_url(&self) -> Url {
+        let mut list = self.bucket.list_objects_v2(self.credentials.as_ref());
+        if !self.prefix.is_empty() {
+            list.with_prefix(self.prefix.as_str());
+        }
+        list.with_max_keys(1);
+        list.sign(SIGNED_FOR)
+    }
+
+    /// Writes the file at `path` as the object of `key`, streamed (one `PutObject`: S3 takes
+    /// up to 5 GiB in one request, the default `uploads.max_bytes`).
+    pub async fn put_file(
+        &self,
+        client: &reqwest::Client,
+        key: &str,
+        path: &Path,
+        timeout: Duration,
+    ) -> Result<(), SourceError> {
+        let file = tokio::fs::File::open(path)
+            .await
+            .map_err(|e| SourceError::Io(format!("opening the staged upload: {e}")))?;
+        let len = file
+            .metadata()
+            .await
+            .map_err(|e| SourceError::Io(format!("reading the staged upload: {e}")))?
+            .len();
+        let body = reqwest::Body::wrap_stream(tokio_util::io::ReaderStream::with_capacity(
+            file,
+            256 * 1024,
+        ));
+        let url = self.object_url(Method::PUT, key);
+        self.send_put(client, url, body, len, timeout).await
+    }
+
+    /// The bytes of a service object (a File record) under `.pixgate/`; `None` if absent.
+    pub async fn get_service_object(
+        &self,
+        client: &reqwest::Client,
+        name: &str,
+        timeout: Duration,
+    ) -> Result<Option<Bytes>, SourceError> {
+        let object = self.object(&format!("{RESERVED_SEGMENT_PREFIX}/{name}"));
+        let url = self
+            .bucket
+            .get_object(self.credentials.as_ref(), &object)
+            .sign(SIGNED_FOR);
+        let response = client
+            .get(url)
+            .timeout(timeout)
+            .send()
+            .await
+            .map_err(|e| client::classify(&e))?;
+        match response.status() {
+            StatusCode::NOT_FOUND => Ok(None),
+            status if status.is_success() => response
+                .bytes()
+                .await
+                .map(Some)
+                .map_err(|e| client::classify(&e)),
+            status => Err(SourceError::Io(format!("the bucket answered {status}"))),
+        }
+    }
+
+    /// Writes a service object under `.pixgate/`.
+    pub async fn put_service_object(
+        &self,
+        client: &reqwest::Client,
+        name: &str,
+        bytes: Vec<u8>,
+        timeout: Duration,
+    ) -> Result<(), SourceError> {
+        let object = self.object(&format!("{RESERVED_SEGMENT_PREFIX}/{name}"));
+        let url = self
+            .bucket
+            .put_object(self.credentials.as_ref(), &object)
+            .sign(SIGNED_FOR);
+        let len = bytes.len() as u64;
+        self.send_put(client, url, bytes.into(), len, timeout).await
+    }
+
+    async fn send_put(
+        &self,
+        client: &reqwest::Client,
+        url: Url,
+        body: reqwest::Body,
+        len: u64,
+        timeout: Duration,
+    ) -> Result<(), SourceError> {
+        let response = client
+            .put(url)
+            .header(reqwest::header::CONTENT_LENGTH, len)
+            .timeout(timeout)
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| client::classify(&e))?;
+        let status = response.status();
+        if status.is_success() {
+            Ok(())
+        } else {
+            Err(SourceError::Io(format!(
+                "the bucket refused a write: {status}"
+            )))
+        }
+    }
+}

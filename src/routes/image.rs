@@ -2,6 +2,7 @@
 //! route → parse → verify → cache → source → render → respond.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::http::{HeaderMap, Method, Uri, header};
@@ -15,7 +16,7 @@ use crate::render::{self, Limits, RenderError};
 use crate::respond::{self, Delivery};
 use crate::server::AppState;
 use crate::signature;
-use crate::source::{Source, SourceError, StorageKey, Version};
+use crate::source::{OpenedFile, Original, Source, SourceError, StorageKey, Store, Version};
 use crate::transform::{self, OutputFormat, Request, Transform};
 
 /// GET or HEAD of a storage path: a passthrough of the stored bytes or a rendered derivative.
@@ -53,8 +54,15 @@ pub async fn serve(
     };
     if request.is_passthrough() {
         let timeout = app.config.limits.source_timeout;
-        let max_bytes = app.config.limits.max_source_bytes;
-        let file = within(timeout, source.open(&key, max_bytes)).await?;
+        let file = match &source.store {
+            Store::Local(store) => within(timeout, store.open(&key)).await?,
+            // A remote original is fetched whole anyway: the originals cache spares the
+            // origin a download per request, as it does for renders.
+            Store::Remote(_) => {
+                let version = within(timeout, source.version(&key)).await?;
+                OpenedFile::from(original(app, source, &key, &version).await?.as_ref())
+            }
+        };
         return respond::file(file, headers, &delivery)
             .await
             .map_err(|e| RequestError::Internal(format!("streaming: {e}")).into());
@@ -173,18 +181,7 @@ async fn render_miss(
         .map_err(|_| RequestError::Overloaded)?;
     // Read inside the slot: memory held by originals is then bounded by the workers, not by
     // the queue.
-    let read = || async {
-        let reading = Instant::now();
-        let read = within(
-            limits.source_timeout,
-            source.read(key, limits.max_source_bytes),
-        )
-        .await;
-        app.metrics.stage(Stage::SourceRead, reading.elapsed());
-        Ok(read?)
-    };
-    let original_key = original_key(source, key, version);
-    let (original, _) = app.originals.get_or_load(&original_key, read).await?;
+    let original = original(app, source, key, version).await?;
     let mut render_limits = Limits::from_config(limits);
     let deadline = Instant::now() + limits.render_timeout;
     render_limits.deadline = Some(deadline);
@@ -210,6 +207,30 @@ async fn render_miss(
         etag,
         last_modified: original.version.modified,
     })
+}
+
+/// The bytes of one version of an original, through the originals cache (one read for a
+/// srcset's several widths), bounded by `limits.source_timeout` and `max_source_bytes`.
+async fn original(
+    app: &AppState,
+    source: &Source,
+    key: &StorageKey,
+    version: &Version,
+) -> Result<Arc<Original>, Error> {
+    let limits = &app.config.limits;
+    let read = || async {
+        let reading = Instant::now();
+        let read = within(
+            limits.source_timeout,
+            source.read(key, limits.max_source_bytes),
+        )
+        .await;
+        app.metrics.stage(Stage::SourceRead, reading.elapsed());
+        Ok(read?)
+    };
+    let original_key = original_key(source, key, version);
+    let (original, _) = app.originals.get_or_load(&original_key, read).await?;
+    Ok(original)
 }
 
 /// A source operation bounded by `limits.source_timeout`.

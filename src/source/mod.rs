@@ -95,6 +95,19 @@ pub struct OpenedFile {
     pub head: Vec<u8>,
 }
 
+/// A remote original served from memory.
+impl From<&Original> for OpenedFile {
+    fn from(original: &Original) -> OpenedFile {
+        let bytes = original.bytes.clone();
+        let head = bytes[..bytes.len().min(SNIFF_BYTES)].to_vec();
+        OpenedFile {
+            content: Content::Memory(bytes),
+            version: original.version,
+            head,
+        }
+    }
+}
+
 /// The bytes of an opened original.
 #[derive(Debug)]
 pub enum Content {
@@ -188,14 +201,6 @@ impl Source {
         match &self.store {
             Store::Local(store) => store.read(key, max_bytes).await,
             Store::Remote(store) => store.read(key, max_bytes).await,
-        }
-    }
-
-    /// The original for passthrough. A remote one is read whole, so `max_bytes` caps it.
-    pub async fn open(&self, key: &StorageKey, max_bytes: u64) -> Result<OpenedFile, SourceError> {
-        match &self.store {
-            Store::Local(store) => store.open(key).await,
-            Store::Remote(store) => store.open(key, max_bytes).await,
         }
     }
 }

@@ -23,7 +23,7 @@ use reqwest::header::{self, HeaderMap};
 use sha2::{Digest, Sha256};
 use url::Url;
 
-use super::{Content, OpenedFile, Original, SNIFF_BYTES, SourceError, StorageKey, Version};
+use super::{Original, SourceError, StorageKey, Version};
 use crate::config::{Root, SourceConfig};
 use client::Reach;
 
@@ -187,18 +187,6 @@ impl RemoteStore {
     pub async fn read(&self, key: &StorageKey, max_bytes: u64) -> Result<Original, SourceError> {
         let (bytes, version) = self.get(key, max_bytes).await?;
         Ok(Original { bytes, version })
-    }
-
-    /// Passthrough of a remote original: read like [`read`](Self::read) (so also capped by
-    /// `max_bytes`), then served from memory.
-    pub async fn open(&self, key: &StorageKey, max_bytes: u64) -> Result<OpenedFile, SourceError> {
-        let (bytes, version) = self.get(key, max_bytes).await?;
-        let head = bytes[..bytes.len().min(SNIFF_BYTES)].to_vec();
-        Ok(OpenedFile {
-            content: Content::Memory(bytes),
-            version,
-            head,
-        })
     }
 
     async fn get(&self, key: &StorageKey, max_bytes: u64) -> Result<(Bytes, Version), SourceError> {

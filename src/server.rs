@@ -75,7 +75,10 @@ impl AppState {
             .sources
             .iter()
             .cloned()
-            .map(|source| Source::new(source, &mut uploads_by_root))
+            .map(|source| {
+                let timeout = config.limits.source_timeout;
+                Source::new(source, timeout, &mut uploads_by_root)
+            })
             .collect::<std::io::Result<Vec<_>>>()?;
         let cache = Cache::new(config.cache.max_bytes, config.cache.max_entry_bytes);
         let originals_budget = config.cache.originals_max_bytes;

@@ -6,7 +6,7 @@ mod key;
 mod local;
 pub mod remote;
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -137,11 +137,13 @@ impl Source {
     /// Builds the store; fails if the root cannot be resolved. Sources whose roots resolve to
     /// one folder share one [`Uploads`] from `uploads_by_root`, since its file store can only
     /// be opened once.
+    /// `timeout` bounds every request to a remote root (`limits.source_timeout`).
     pub fn new(
         config: SourceConfig,
+        timeout: Duration,
         uploads_by_root: &mut HashMap<PathBuf, Arc<Uploads>>,
     ) -> std::io::Result<Source> {
-        let remote = RemoteStore::new(&config).map_err(std::io::Error::other)?;
+        let remote = RemoteStore::new(&config, timeout).map_err(std::io::Error::other)?;
         let (store, uploads) = match (remote, &config.root) {
             (Some(remote), Root::S3(root)) => {
                 let remote = Arc::new(remote);

@@ -47,6 +47,9 @@ pub struct RemoteStore {
     target: Target,
     known: Mutex<LruCache<String, Known>>,
     revalidate_after: Duration,
+    /// Bounds each `HEAD` and `GET`, connecting and the whole body included, wherever it is
+    /// called from (routes also bound their own waits).
+    timeout: Duration,
 }
 
 impl std::fmt::Debug for RemoteStore {
@@ -75,7 +78,7 @@ enum Validator {
 impl RemoteStore {
     /// `None` for a local root. Fails when the client cannot be built (no TLS roots) or the
     /// bucket's URL cannot be formed.
-    pub fn new(config: &SourceConfig) -> Result<Option<RemoteStore>, String> {
+    pub fn new(config: &SourceConfig, timeout: Duration) -> Result<Option<RemoteStore>, String> {
         let (target, reach, redirects) = match &config.root {
             Root::Local(_) => return Ok(None),
             Root::S3(root) => (Target::S3(Bucket::new(root)?), Reach::Configured, 0),
@@ -92,6 +95,7 @@ impl RemoteStore {
             target,
             known: Mutex::new(LruCache::new(capacity)),
             revalidate_after: config.revalidate_after,
+            timeout,
         }))
     }
 
@@ -120,7 +124,8 @@ impl RemoteStore {
             Target::S3(bucket) => self.client.get(bucket.probe_url()),
             Target::Http(origin) => self.client.head(origin.base().clone()),
         };
-        match request.timeout(READINESS_TIMEOUT).send().await {
+        let timeout = READINESS_TIMEOUT.min(self.timeout);
+        match request.timeout(timeout).send().await {
             Ok(response) => match (&self.target, response.status()) {
                 (Target::Http(_), _) => Ok(()),
                 (Target::S3(_), status) if status.is_success() => Ok(()),
@@ -146,7 +151,10 @@ impl RemoteStore {
         {
             return Ok(known.version);
         }
-        let mut request = self.client.head(self.url(reqwest::Method::HEAD, key));
+        let mut request = self
+            .client
+            .head(self.url(reqwest::Method::HEAD, key))
+            .timeout(self.timeout);
         if let Some(known) = &known {
             request = match &known.validator {
                 Some(Validator::ETag(etag)) => request.header(header::IF_NONE_MATCH, etag),
@@ -194,6 +202,7 @@ impl RemoteStore {
         let mut response = self
             .client
             .get(url)
+            .timeout(self.timeout)
             .send()
             .await
             .map_err(|e| client::classify(&e))?;

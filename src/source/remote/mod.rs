@@ -312,3 +312,70 @@ fn known_from(headers: &HeaderMap, len: u64) -> Known {
         checked: Instant::now(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    fn headers(pairs: &[(header::HeaderName, &'static str)]) -> HeaderMap {
+        pairs
+            .iter()
+            .map(|(name, value)| (name.clone(), HeaderValue::from_static(value)))
+            .collect()
+    }
+
+    #[test]
+    fn a_new_etag_is_a_new_version_at_the_same_length_and_time() {
+        let at = "Tue, 24 Nov 2026 03:00:00 GMT";
+        let one = known_from(
+            &headers(&[(header::ETAG, "\"a\""), (header::LAST_MODIFIED, at)]),
+            10,
+        );
+        let two = known_from(
+            &headers(&[(header::ETAG, "\"b\""), (header::LAST_MODIFIED, at)]),
+            10,
+        );
+        assert_ne!(one.version, two.version);
+        assert_ne!(one.version.tag(), two.version.tag());
+        assert!(one.version.modified.is_some());
+        assert!(matches!(one.validator, Some(Validator::ETag(ref e)) if e == "\"a\""));
+    }
+
+    #[test]
+    fn without_an_etag_last_modified_validates_and_identifies() {
+        let earlier = known_from(
+            &headers(&[(header::LAST_MODIFIED, "Tue, 24 Nov 2026 03:00:00 GMT")]),
+            10,
+        );
+        let later = known_from(
+            &headers(&[(header::LAST_MODIFIED, "Tue, 24 Nov 2026 03:00:01 GMT")]),
+            10,
+        );
+        assert!(matches!(
+            earlier.validator,
+            Some(Validator::LastModified(_))
+        ));
+        assert_ne!(earlier.version, later.version);
+        let bare = known_from(&HeaderMap::new(), 10);
+        assert!(bare.validator.is_none());
+        assert_eq!(bare.version.identity, 0);
+    }
+
+    #[test]
+    fn only_404_and_410_mean_missing() {
+        assert_eq!(status_error(StatusCode::NOT_FOUND), SourceError::NotFound);
+        assert_eq!(status_error(StatusCode::GONE), SourceError::NotFound);
+        for status in [
+            StatusCode::FORBIDDEN,
+            StatusCode::UNAUTHORIZED,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            StatusCode::NOT_MODIFIED,
+        ] {
+            assert!(
+                matches!(status_error(status), SourceError::Io(_)),
+                "{status}"
+            );
+        }
+    }
+}

@@ -30,3 +30,11 @@ mod service_api;
 mod signatures;
 mod transforms;
 mod uploads;
+
+mod remote_support;
+
+mod remote_config;
+mod remote_http;
+mod remote_s3;
+mod remote_scale_out;
+mod remote_ssrf;

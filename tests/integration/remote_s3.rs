@@ -1,0 +1,380 @@
+//! S3-compatible sources (issue 8): originals read from a real S3 service (s3s over s3s-fs,
+//! signatures verified) under the source's key prefix, the upstream's failures as 404/502/504,
+//! uploads staged locally and committed as one object, and readiness that follows the bucket.
+
+use std::time::{Duration, Instant};
+
+use pixgate::config::{Root, S3Credentials, SourceConfig};
+
+use crate::remote_support::{BUCKET, BlackHole, S3Server, closed_port, staged_files, within};
+use crate::support::{NOW, TestServer, config, dimensions, fixture, raw_disconnect};
+use crate::uploads::{KEY, assert_pending, eventually, is_file_id, noise, put, put_part, status};
+
+/// `source` with the uploads' HMAC key, so `crate::uploads::put` can sign for it.
+fn with_upload_key(mut source: SourceConfig) -> SourceConfig {
+    source.hmac_keys = vec![KEY.into()];
+    source
+}
+
+/// The staging folder of an S3 source.
+fn staging_dir(source: &SourceConfig) -> std::path::PathBuf {
+    match &source.root {
+        Root::S3(root) => root.staging_dir.clone(),
+        other => panic!("not an S3 source: {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transforms_and_passthrough_read_the_object_under_the_sources_key_prefix() {
+    let s3 = S3Server::start().await;
+    let forest = fixture("forest-800x500.jpg");
+    s3.put("originals/photos/forest.jpg", &forest);
+    // The same key outside the prefix is another object, never served by this source.
+    s3.put("photos/forest.jpg", &fixture("cups-800x500.jpg"));
+    let server = TestServer::start(config(vec![s3.source("s3", "originals/")])).await;
+
+    let whole = server.get("/photos/forest.jpg").await;
+    whole.assert_image("jpeg");
+    assert_eq!(whole.body, forest, "passthrough is the object's bytes");
+    assert_eq!(
+        whole.header("content-length"),
+        Some(forest.len().to_string().as_str())
+    );
+    assert!(whole.header("etag").is_some(), "a strong ETag");
+
+    let small = server.get("/photos/forest.jpg?w=300&fm=webp").await;
+    small.assert_image("webp");
+    assert_eq!(dimensions(&small.body).0, 300);
+
+    let png = server
+        .get("/photos/forest.jpg?w=200&h=200&fit=crop&fm=png")
+        .await;
+    png.assert_image("png");
+    assert_eq!(dimensions(&png.body), (200, 200));
+
+    // Range requests work on an S3 passthrough as on a local one.
+    let part = server
+        .get_with("/photos/forest.jpg", &[("range", "bytes=100-199")])
+        .await;
+    part.assert_status(206);
+    assert_eq!(part.body, &forest[100..200]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_with_no_object_is_404_not_found_for_transforms_and_passthrough() {
+    let s3 = S3Server::start().await;
+    s3.put("originals/here.jpg", &fixture("forest-800x500.jpg"));
+    let server = TestServer::start(config(vec![s3.source("s3", "originals/")])).await;
+
+    for target in ["/missing.jpg", "/missing.jpg?w=100", "/sub/here.jpg"] {
+        server.get(target).await.assert_error(404, "not_found");
+    }
+    // The object at the bucket's top is outside the prefix.
+    s3.put("top.jpg", &fixture("forest-800x500.jpg"));
+    server.get("/top.jpg").await.assert_error(404, "not_found");
+    server.get("/here.jpg").await.assert_image("jpeg");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_endpoint_where_nothing_listens_is_502_upstream_unreachable() {
+    let s3 = S3Server::start().await;
+    let mut root = s3.root(BUCKET, "");
+    root.endpoint = url::Url::parse(&format!("http://{}/", closed_port().await)).unwrap();
+    let server = TestServer::start(config(vec![SourceConfig::new("s3", Root::S3(root))])).await;
+
+    for target in ["/a.jpg", "/a.jpg?w=100"] {
+        let reply = within(Duration::from_secs(15), target, server.get(target)).await;
+        reply.assert_error(502, "upstream_unreachable");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_endpoint_that_never_answers_is_504_upstream_timeout_after_source_timeout() {
+    let hole = BlackHole::start().await;
+    let s3 = S3Server::start().await;
+    let mut root = s3.root(BUCKET, "");
+    root.endpoint = hole.url();
+    let mut config = config(vec![SourceConfig::new("s3", Root::S3(root))]);
+    config.limits.source_timeout = Duration::from_secs(1);
+    let server = TestServer::start(config).await;
+
+    let started = Instant::now();
+    let reply = within(
+        Duration::from_secs(15),
+        "black hole",
+        server.get("/a.jpg?w=100"),
+    )
+    .await;
+    let took = started.elapsed();
+    reply.assert_error(504, "upstream_timeout");
+    assert!(hole.connections() >= 1, "pixgate never tried the endpoint");
+    assert!(
+        took >= Duration::from_millis(900) && took < Duration::from_secs(5),
+        "answered after {took:?} with a 1 s source_timeout"
+    );
+}
+
+/// The service checks every signature: a wrong secret is refused by the bucket, and pixgate
+/// answers an upstream failure, not the image and not a 404.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_secret_is_refused_by_the_bucket_and_answered_502() {
+    let s3 = S3Server::start().await;
+    s3.put("a.jpg", &fixture("forest-800x500.jpg"));
+    let mut root = s3.root(BUCKET, "");
+    root.credentials = Some(S3Credentials {
+        access_key_id: crate::remote_support::S3_ACCESS_KEY.into(),
+        secret_access_key: "not-the-secret".into(),
+    });
+    let good = s3.source("good", "");
+    let mut bad = SourceConfig::new("bad", Root::S3(root));
+    bad.prefix = "/bad".into();
+    let server = TestServer::start(config(vec![good, bad])).await;
+
+    server.get("/a.jpg?w=100").await.assert_image("jpeg");
+    for target in ["/bad/a.jpg", "/bad/a.jpg?w=100"] {
+        server
+            .get(target)
+            .await
+            .assert_error(502, "upstream_failed");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_single_put_writes_the_object_into_the_bucket_then_get_serves_it() {
+    let s3 = S3Server::start().await;
+    let source = with_upload_key(s3.source("s3", "originals/"));
+    let staging = staging_dir(&source);
+    let server = TestServer::start_at(config(vec![source]), NOW).await;
+    let bytes = fixture("forest-800x500.jpg");
+
+    let reply = put(&server, "/photos/2025/up.jpg", &bytes).await;
+    reply.assert_status(201);
+    let file = reply.json()["data"].clone();
+    assert!(is_file_id(file["id"].as_str().unwrap_or("")), "{file}");
+    assert_eq!(file["object"], "file", "{file}");
+    assert_eq!(file["kind"], "image", "{file}");
+    assert_eq!(file["type"], "image/jpeg", "{file}");
+    assert_eq!(file["width"], 800, "{file}");
+    assert_eq!(file["height"], 500, "{file}");
+    assert_eq!(file["filesize"], bytes.len(), "{file}");
+    assert_eq!(file["filename"], "up.jpg", "{file}");
+    assert_eq!(file["folder"], "photos/2025", "{file}");
+    assert_eq!(
+        file["url"],
+        format!("{}/photos/2025/up.jpg", server.base()),
+        "{file}"
+    );
+
+    assert_eq!(
+        s3.object("originals/photos/2025/up.jpg").as_deref(),
+        Some(bytes.as_slice()),
+        "the object in the bucket is the upload, byte for byte"
+    );
+    assert_eq!(staged_files(&staging), Vec::<String>::new(), "staging");
+
+    let whole = server.get("/photos/2025/up.jpg").await;
+    whole.assert_image("jpeg");
+    assert_eq!(whole.body, bytes);
+    let small = server.get("/photos/2025/up.jpg?w=200").await;
+    small.assert_image("jpeg");
+    assert_eq!(dimensions(&small.body), (200, 125));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resumable_upload_is_committed_as_one_object_only_when_complete() {
+    let s3 = S3Server::start().await;
+    let source = with_upload_key(s3.source("s3", "originals/"));
+    let staging = staging_dir(&source);
+    let server = TestServer::start_at(config(vec![source]), NOW).await;
+    let bytes = noise(3000, 7);
+    let (path, key) = ("/films/clip.bin", "films/clip.bin");
+
+    let reply = put_part(&server, path, &bytes, 2000, 2999).await;
+    assert_pending(&reply, key, 3000, &[(2000, 2999)]);
+    let reply = put_part(&server, path, &bytes, 0, 999).await;
+    assert_pending(&reply, key, 3000, &[(0, 999), (2000, 2999)]);
+    assert_pending(
+        &status(&server, path, 3000).await,
+        key,
+        3000,
+        &[(0, 999), (2000, 2999)],
+    );
+    assert_eq!(s3.object("originals/films/clip.bin"), None, "visible early");
+    server.get(path).await.assert_error(404, "not_found");
+
+    let reply = put_part(&server, path, &bytes, 1000, 1999).await;
+    reply.assert_status(201);
+    let file = reply.json()["data"].clone();
+    assert_eq!(file["filesize"], 3000, "{file}");
+    assert_eq!(file["kind"], "other", "{file}");
+    assert_eq!(
+        s3.object("originals/films/clip.bin").as_deref(),
+        Some(bytes.as_slice())
+    );
+    assert_eq!(staged_files(&staging), Vec::<String>::new(), "staging");
+    assert_eq!(server.get(path).await.body, bytes);
+}
+
+/// A refused upload (a chunk whose length does not match its range) leaves neither an object
+/// nor staged data behind.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_chunk_changes_nothing_in_the_bucket_or_in_staging() {
+    let s3 = S3Server::start().await;
+    let source = with_upload_key(s3.source("s3", ""));
+    let staging = staging_dir(&source);
+    let server = TestServer::start_at(config(vec![source]), NOW).await;
+    let bytes = noise(3000, 9);
+
+    let reply =
+        crate::uploads::put_range(&server, "/a.bin", "bytes 0-999/3000", &bytes[..500]).await;
+    reply.assert_error(400, "length_mismatch");
+    assert_eq!(s3.keys(), Vec::<String>::new(), "bucket");
+    assert_eq!(staged_files(&staging), Vec::<String>::new(), "staging");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ready_follows_the_bucket_200_while_reachable_503_once_it_is_down() {
+    let s3 = S3Server::start().await;
+    let server = TestServer::start(config(vec![s3.source("s3", "")])).await;
+
+    let ready = server.get("/_pixgate/ready").await;
+    ready.assert_status(200);
+    assert_eq!(ready.json()["status"], "ready", "{}", ready.text());
+
+    s3.stop();
+    let ready = within(
+        Duration::from_secs(15),
+        "ready",
+        server.get("/_pixgate/ready"),
+    )
+    .await;
+    ready.assert_status(503);
+    let json = ready.json();
+    assert_eq!(json["status"], "unavailable", "{json}");
+    let failing: Vec<&str> = json["sources"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no sources: {json}"))
+        .iter()
+        .filter(|s| s["ready"] == false)
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(failing, ["s3"], "{json}");
+    // The answer names neither the endpoint nor the credentials.
+    let text = ready.text();
+    assert!(
+        !text.contains(crate::remote_support::S3_SECRET_KEY),
+        "{text}"
+    );
+    server.get("/_pixgate/health").await.assert_status(200);
+}
+
+/// What the bucket holds after an upload: the object, and pixgate's File record under the
+/// reserved `.pixgate/` prefix (so another instance can read it), nothing else.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_leaves_only_the_object_and_a_reserved_file_record_in_the_bucket() {
+    let s3 = S3Server::start().await;
+    let source = with_upload_key(s3.source("s3", "originals/"));
+    let server = TestServer::start_at(config(vec![source]), NOW).await;
+    let bytes = fixture("pixel-1x1.png");
+
+    put(&server, "/p.png", &bytes).await.assert_status(201);
+    let keys = s3.keys();
+    let (records, others): (Vec<&String>, Vec<&String>) = keys
+        .iter()
+        .partition(|key| key.split('/').any(|segment| segment == ".pixgate"));
+    assert_eq!(others, [&"originals/p.png".to_string()], "{keys:?}");
+    assert!(
+        !records.is_empty(),
+        "no File record in the bucket: {keys:?}"
+    );
+    // The reserved keys cannot be read through pixgate.
+    for record in &records {
+        let inner = record.strip_prefix("originals/").unwrap_or(record);
+        let reply = server.get(&format!("/{inner}")).await;
+        assert_eq!(reply.status, 400, "{record}: {}", reply.text());
+    }
+}
+
+/// SigV4 signs the canonical, encoded key: spaces, `+`, `~`, `&`, `%`, `=`, parentheses and
+/// non-ASCII letters in a key must be encoded the way the service checks them, or it refuses.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn awkward_characters_in_keys_reach_the_right_object_with_a_valid_signature() {
+    let s3 = S3Server::start().await;
+    let source = with_upload_key(s3.source("s3", "originals/"));
+    let server = TestServer::start_at(config(vec![source]), NOW).await;
+    let cases = [
+        ("a b.bin", "/a%20b.bin"),
+        ("a+b~c.bin", "/a+b~c.bin"),
+        ("x&y=z(1)!'*.bin", "/x&y=z(1)!'*.bin"),
+        ("100% off.bin", "/100%25%20off.bin"),
+        ("ü/ñ é.bin", "/%C3%BC/%C3%B1%20%C3%A9.bin"),
+        ("a?b#c;d,e:f@g$h.bin", "/a%3Fb%23c;d,e:f@g$h.bin"),
+    ];
+    for (seed, (key, target)) in (1..).zip(cases) {
+        let bytes = noise(700, seed);
+        s3.put(&format!("originals/{key}"), &bytes);
+        let reply = server.get(target).await;
+        reply.assert_status(200);
+        assert_eq!(reply.body, bytes, "{key}");
+    }
+    // Uploads sign the same keys for PutObject.
+    for (seed, (key, target)) in (100..).zip(cases) {
+        let bytes = noise(900, seed);
+        put(&server, target, &bytes).await.assert_status(201);
+        assert_eq!(
+            s3.object(&format!("originals/{key}")).as_deref(),
+            Some(bytes.as_slice()),
+            "{key}"
+        );
+    }
+}
+
+/// An object over `max_source_bytes` is refused like a local file would be.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_object_over_max_source_bytes_is_413_too_large() {
+    let s3 = S3Server::start().await;
+    s3.put("big.bin", &noise(3 * 1024 * 1024, 1));
+    s3.put("small.png", &fixture("pixel-1x1.png"));
+    let mut config = config(vec![s3.source("s3", "")]);
+    config.limits.max_source_bytes = 1024 * 1024;
+    let server = TestServer::start(config).await;
+
+    for target in ["/big.bin", "/big.bin?w=10"] {
+        server.get(target).await.assert_error(413, "too_large");
+    }
+    server.get("/small.png?w=1").await.assert_image("png");
+}
+
+/// An upload over `uploads.max_bytes`, and one whose client goes away mid-body, leave the
+/// object already at that key as it was and nothing in staging.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_or_interrupted_upload_leaves_the_existing_object_alone() {
+    let s3 = S3Server::start().await;
+    let kept = fixture("forest-800x500.jpg");
+    s3.put("originals/keep.jpg", &kept);
+    let source = with_upload_key(s3.source("s3", "originals/"));
+    let staging = staging_dir(&source);
+    let mut config = config(vec![source]);
+    config.uploads.max_bytes = 4096;
+    let server = TestServer::start_at(config, NOW).await;
+
+    put(&server, "/keep.jpg", &noise(5000, 1))
+        .await
+        .assert_error(413, "too_large");
+    let target = crate::uploads::put_url("/keep.jpg");
+    raw_disconnect(server.addr(), "PUT", &target, &[], 4000, &noise(1500, 2)).await;
+    eventually("staged data of the interrupted upload", || {
+        let left = staged_files(&staging);
+        (left.is_empty(), left)
+    })
+    .await;
+    assert_eq!(s3.object("originals/keep.jpg").as_deref(), Some(&kept[..]));
+    assert_eq!(server.get("/keep.jpg").await.body, kept);
+    assert_eq!(
+        s3.keys()
+            .into_iter()
+            .filter(|k| !k.split('/').any(|s| s == ".pixgate"))
+            .collect::<Vec<_>>(),
+        ["originals/keep.jpg"]
+    );
+}

@@ -3,8 +3,8 @@
 //! is resolved by [`GuardedResolver`], which drops the addresses the source may not reach
 //! before the connector sees them (so a name that resolves to a public address for a check and
 //! to 127.0.0.1 for the connection — DNS rebinding — gets nowhere), and URLs whose host is an
-//! IP literal, which never reach a resolver, are checked on the first request and on every
-//! redirect hop. Proxies from the environment are ignored: a proxy would connect on our behalf
+//! IP literal, which never reach a resolver, are checked by [`check_url`]: by the origin before
+//! the first request, by the redirect policy on every hop. Proxies from the environment are ignored: a proxy would connect on our behalf
 //! to addresses the guard never saw.
 
 use std::net::{IpAddr, SocketAddr};

@@ -83,7 +83,10 @@ impl RemoteStore {
             Root::Local(_) => return Ok(None),
             Root::S3(root) => (Target::S3(Bucket::new(root)?), Reach::Configured, 0),
             Root::Http(root) => (
-                Target::Http(origin::Origin::new(root.base.clone())),
+                Target::Http(origin::Origin::new(
+                    root.base.clone(),
+                    root.allowed_networks.clone(),
+                )),
                 Reach::Guarded(root.allowed_networks.clone().into()),
                 root.max_redirects,
             ),
@@ -110,10 +113,13 @@ impl RemoteStore {
         &self.client
     }
 
-    fn url(&self, method: reqwest::Method, key: &StorageKey) -> Url {
+    /// The URL to fetch `key` from. An origin's URL is checked by the SSRF guard here: an
+    /// IP-literal host never reaches the guarded resolver, so this is where it is judged
+    /// (redirect hops are judged by the client's redirect policy).
+    fn url(&self, method: reqwest::Method, key: &StorageKey) -> Result<Url, SourceError> {
         match &self.target {
-            Target::S3(bucket) => bucket.object_url(method, key.as_str()),
-            Target::Http(origin) => origin.url(key),
+            Target::S3(bucket) => Ok(bucket.object_url(method, key.as_str())),
+            Target::Http(origin) => origin.checked(origin.url(key)),
         }
     }
 
@@ -122,7 +128,10 @@ impl RemoteStore {
     pub async fn readiness(&self) -> Result<(), &'static str> {
         let request = match &self.target {
             Target::S3(bucket) => self.client.get(bucket.probe_url()),
-            Target::Http(origin) => self.client.head(origin.base().clone()),
+            Target::Http(origin) => match origin.checked(origin.base().clone()) {
+                Ok(base) => self.client.head(base),
+                Err(_) => return Err("the origin's address is refused by the SSRF guard"),
+            },
         };
         let timeout = READINESS_TIMEOUT.min(self.timeout);
         match request.timeout(timeout).send().await {
@@ -153,7 +162,7 @@ impl RemoteStore {
         }
         let mut request = self
             .client
-            .head(self.url(reqwest::Method::HEAD, key))
+            .head(self.url(reqwest::Method::HEAD, key)?)
             .timeout(self.timeout);
         if let Some(known) = &known {
             request = match &known.validator {
@@ -198,7 +207,7 @@ impl RemoteStore {
     }
 
     async fn get(&self, key: &StorageKey, max_bytes: u64) -> Result<(Bytes, Version), SourceError> {
-        let url = self.url(reqwest::Method::GET, key);
+        let url = self.url(reqwest::Method::GET, key)?;
         let mut response = self
             .client
             .get(url)

@@ -4,17 +4,33 @@
 
 use url::Url;
 
-use crate::source::StorageKey;
+use super::client;
+use crate::source::address_guard::Network;
+use crate::source::{SourceError, StorageKey};
 
 #[derive(Debug)]
 pub struct Origin {
     /// Ends in `/`; checked at load time.
     base: Url,
+    /// Internal networks the source may reach (the SSRF guard's exceptions).
+    allowed: Vec<Network>,
 }
 
 impl Origin {
-    pub fn new(base: Url) -> Origin {
-        Origin { base }
+    pub fn new(base: Url, allowed: Vec<Network>) -> Origin {
+        Origin { base, allowed }
+    }
+
+    /// `url` if the guard lets the source fetch it.
+    pub fn checked(&self, url: Url) -> Result<Url, SourceError> {
+        match client::check_url(&url, &self.allowed) {
+            Ok(()) => Ok(url),
+            Err(refused) => Err(SourceError::Refused(format!(
+                "{} {}: {refused}",
+                url.host_str().unwrap_or(""),
+                url.path()
+            ))),
+        }
     }
 
     pub fn base(&self) -> &Url {

@@ -9,7 +9,7 @@ use super::env::{Env, env_segment, source_var};
 use super::raw::{RawDuration, RawSource};
 use super::routing::{normalise_host, normalise_prefix, shared_hosts};
 use super::validate::Problems;
-use super::{SourceConfig, parse_duration};
+use super::{Root, SourceConfig, parse_duration};
 
 /// A checked source and whether its prefix is valid enough to compare with later ones.
 struct Checked {
@@ -35,7 +35,31 @@ pub(super) fn sources(
         );
         checked.push(source);
     }
-    checked.into_iter().map(|c| c.config).collect()
+    let configs: Vec<SourceConfig> = checked.into_iter().map(|c| c.config).collect();
+    claim_staging_dirs(problems, &configs);
+    configs
+}
+
+/// A staging folder holds one source's uploads, keyed by storage key alone: shared, two
+/// buckets' uploads to one key would meet in one session.
+fn claim_staging_dirs(problems: &mut Problems, sources: &[SourceConfig]) {
+    for (i, source) in sources.iter().enumerate() {
+        let Root::S3(root) = &source.root else {
+            continue;
+        };
+        let earlier = sources[..i].iter().position(
+            |other| matches!(&other.root, Root::S3(o) if o.staging_dir == root.staging_dir),
+        );
+        if let Some(j) = earlier {
+            problems.push(
+                format!("sources[{i}].staging_dir"),
+                format!(
+                    "{} is already the staging folder of sources[{j}]; give each bucket source its own",
+                    root.staging_dir.display()
+                ),
+            );
+        }
+    }
 }
 
 fn source(

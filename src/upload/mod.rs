@@ -230,14 +230,11 @@ impl Uploads {
         key: &StorageKey,
         now: u64,
     ) -> Result<Progress, UploadError> {
-        let whole = match finish {
+        let (whole, store) = match finish {
             Finish::Done(progress) => return Ok(progress),
-            Finish::ToBucket(whole) => whole,
+            Finish::ToBucket(whole, store) => (whole, store),
         };
-        let Destination::Bucket(store) = &self.destination else {
-            return Err(UploadError::Io("a folder upload was not committed".into()));
-        };
-        let record = self.commit_to_bucket(store, key, whole, now).await?;
+        let record = self.commit_to_bucket(&store, key, whole, now).await?;
         let owned_key = key.clone();
         self.blocking(move |this| {
             let _locked = this.lock(&owned_key);
@@ -346,8 +343,8 @@ impl Uploads {
             return Ok(Finish::Done(Progress::Partial { total, received }));
         }
         let whole = session::assemble(folder, &self.tmp, total, now)?;
-        if let Destination::Bucket(_) = self.destination {
-            return Ok(Finish::ToBucket(whole));
+        if let Destination::Bucket(store) = &self.destination {
+            return Ok(Finish::ToBucket(whole, Arc::clone(store)));
         }
         let record = self.commit(key, whole, now)?;
         session::remove(folder)?;
@@ -414,8 +411,8 @@ impl Uploads {
 /// What a chunk or status query leaves to do.
 enum Finish {
     Done(Progress),
-    /// Every byte is there: this assembled file goes to the bucket.
-    ToBucket(Staged),
+    /// Every byte is there: this assembled file goes to this bucket.
+    ToBucket(Staged, Arc<RemoteStore>),
 }
 
 /// The entries of `dir`, none if it cannot be read.

@@ -171,3 +171,16 @@ fn remote_keys_come_from_the_environment_too() {
         "from-env"
     );
 }
+
+#[test]
+fn two_bucket_sources_cannot_share_a_staging_folder() {
+    let base = base();
+    let text = "[[sources]]\nname = \"a\"\nroot = \"s3://images\"\nprefix = \"/a\"\n\
+                staging_dir = \"stage\"\n\
+                [[sources]]\nname = \"b\"\nroot = \"s3://other\"\nprefix = \"/b\"\n\
+                staging_dir = \"stage\"\n";
+    let keys = problem_keys(text, base.path(), &no_env());
+    assert_eq!(keys, ["sources[1].staging_dir"]);
+    let apart = text.replacen("staging_dir = \"stage\"", "staging_dir = \"stage-a\"", 1);
+    assert_eq!(parse(&apart, base.path()).sources.len(), 2);
+}

@@ -139,6 +139,38 @@ async fn a_wrong_secret_is_refused_by_the_bucket_and_answered_502() {
     }
 }
 
+/// Credentials belong to each source: two services that each accept only their own key pair
+/// (two accounts) serve through one pixgate, and one account's keys open nothing of the other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_sources_read_two_accounts_each_with_its_own_credentials() {
+    let shop = S3Server::start_for("SHOPACCESSKEY", "shop-secret").await;
+    let blog = S3Server::start_for("BLOGACCESSKEY", "blog-secret").await;
+    shop.put("a.jpg", &fixture("forest-800x500.jpg"));
+    blog.put("a.jpg", &fixture("cups-800x500.jpg"));
+    let mut shop_source = shop.source("shop", "");
+    shop_source.prefix = "/shop".into();
+    let mut blog_source = blog.source("blog", "");
+    blog_source.prefix = "/blog".into();
+    // The blog's bucket with the shop's keys.
+    let mut crossed = blog.root(BUCKET, "");
+    crossed.credentials = Some(shop.credentials.clone());
+    let mut crossed_source = SourceConfig::new("crossed", Root::S3(crossed));
+    crossed_source.prefix = "/crossed".into();
+    let server = TestServer::start(config(vec![shop_source, blog_source, crossed_source])).await;
+
+    let from_shop = server.get("/shop/a.jpg").await;
+    from_shop.assert_status(200);
+    assert_eq!(from_shop.body, fixture("forest-800x500.jpg"));
+    let from_blog = server.get("/blog/a.jpg").await;
+    from_blog.assert_status(200);
+    assert_eq!(from_blog.body, fixture("cups-800x500.jpg"));
+    server.get("/blog/a.jpg?w=100").await.assert_image("jpeg");
+    server
+        .get("/crossed/a.jpg")
+        .await
+        .assert_error(502, "upstream_failed");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_single_put_writes_the_object_into_the_bucket_then_get_serves_it() {
     let s3 = S3Server::start().await;

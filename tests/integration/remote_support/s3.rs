@@ -23,6 +23,8 @@ pub const BUCKET: &str = "images";
 /// the file `<dir>/b/k`. Stops when dropped or [`S3Server::stop`]ped.
 pub struct S3Server {
     pub endpoint: Url,
+    /// The key pair this service accepts.
+    pub credentials: S3Credentials,
     dir: tempfile::TempDir,
     staging: tempfile::TempDir,
     staged: AtomicUsize,
@@ -30,16 +32,18 @@ pub struct S3Server {
 }
 
 impl S3Server {
-    /// A service holding one empty bucket, [`BUCKET`].
+    /// A service holding one empty bucket, [`BUCKET`], for the key pair [`S3_ACCESS_KEY`].
     pub async fn start() -> S3Server {
+        S3Server::start_for(S3_ACCESS_KEY, S3_SECRET_KEY).await
+    }
+
+    /// A service (another "account") that accepts only this key pair.
+    pub async fn start_for(access_key: &str, secret_key: &str) -> S3Server {
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::create_dir(dir.path().join(BUCKET)).expect("create the bucket");
         let fs = s3s_fs::FileSystem::new(dir.path()).expect("s3s-fs over the tempdir");
         let mut builder = s3s::service::S3ServiceBuilder::new(fs);
-        builder.set_auth(s3s::auth::SimpleAuth::from_single(
-            S3_ACCESS_KEY,
-            S3_SECRET_KEY,
-        ));
+        builder.set_auth(s3s::auth::SimpleAuth::from_single(access_key, secret_key));
         let service = builder.build();
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("local address");
@@ -47,6 +51,10 @@ impl S3Server {
         serve(listener, service, stopped, Arc::new(AtomicUsize::new(0)));
         S3Server {
             endpoint: Url::parse(&format!("http://{addr}/")).expect("endpoint URL"),
+            credentials: S3Credentials {
+                access_key_id: access_key.to_string(),
+                secret_access_key: secret_key.to_string(),
+            },
             dir,
             staging: tempfile::tempdir().expect("tempdir"),
             staged: AtomicUsize::new(0),
@@ -55,7 +63,7 @@ impl S3Server {
     }
 
     /// The root of a source on `bucket` under `prefix` (`""` or ending in `/`): path-style,
-    /// `us-east-1`, the service's credentials, and a fresh staging folder of its own.
+    /// `us-east-1`, the service's own key pair, and a fresh staging folder of its own.
     pub fn root(&self, bucket: &str, prefix: &str) -> S3Root {
         assert!(prefix.is_empty() || prefix.ends_with('/'), "{prefix:?}");
         let n = self.staged.fetch_add(1, Ordering::SeqCst);
@@ -67,10 +75,7 @@ impl S3Server {
             endpoint: self.endpoint.clone(),
             region: "us-east-1".to_string(),
             path_style: true,
-            credentials: Some(S3Credentials {
-                access_key_id: S3_ACCESS_KEY.to_string(),
-                secret_access_key: S3_SECRET_KEY.to_string(),
-            }),
+            credentials: Some(self.credentials.clone()),
             staging_dir,
         }
     }

@@ -49,17 +49,7 @@ pub async fn commit(
         Some(id) => id,
         None => new_id()?,
     };
-    let record = FileRecord {
-        id,
-        key: key.to_string(),
-        kind: facts.kind,
-        mime: facts.mime.clone(),
-        width: facts.size.map(|(w, _)| w),
-        height: facts.size.map(|(_, h)| h),
-        filesize: facts.filesize,
-        created: earlier.map_or(now, |e| e.created),
-        updated: now,
-    };
+    let record = FileRecord::of(id, key, facts, earlier.as_ref(), now);
     let json = serde_json::to_vec(&record).map_err(|e| UploadError::Io(e.to_string()))?;
     let record_object = format!("files/{}.json", record.id);
     bucket

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::UploadError;
 use crate::render::decode;
+use crate::source::StorageKey;
 
 /// Bytes read to sniff the type and find an image's header (JPEG headers can sit behind
 /// large EXIF and ICC segments).
@@ -49,6 +50,30 @@ pub struct FileRecord {
     /// Unix seconds.
     pub created: u64,
     pub updated: u64,
+}
+
+impl FileRecord {
+    /// The record of `key` now holding a file with these `facts`: `earlier` (the path's
+    /// previous record) keeps its `created`.
+    pub fn of(
+        id: String,
+        key: &StorageKey,
+        facts: &Facts,
+        earlier: Option<&FileRecord>,
+        now: u64,
+    ) -> FileRecord {
+        FileRecord {
+            id,
+            key: key.to_string(),
+            kind: facts.kind,
+            mime: facts.mime.clone(),
+            width: facts.size.map(|(w, _)| w),
+            height: facts.size.map(|(_, h)| h),
+            filesize: facts.filesize,
+            created: earlier.map_or(now, |e| e.created),
+            updated: now,
+        }
+    }
 }
 
 /// Reads what the first bytes of `path` say.

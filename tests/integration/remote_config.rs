@@ -4,34 +4,11 @@
 //! counts are refused by `check-config`, naming the key.
 
 use std::net::SocketAddr;
-use std::path::Path;
-use std::time::Duration;
 
 use crate::remote_support::{Origin, S3_ACCESS_KEY, S3_SECRET_KEY, S3Server, staged_files};
 use crate::support::{
-    Daemon, RawBody, Reply, fixture, hmac_url, pixgate_command, raw_request, raw_send, run_pixgate,
-    strip_ansi,
+    Daemon, RawBody, Reply, fixture, hmac_url, raw_request, raw_send, run_pixgate,
 };
-
-/// `pixgate serve --config <config>` with `env`, and the address it logs once listening.
-fn serve_with_env(config: &Path, env: &[(&str, &str)]) -> (Daemon, SocketAddr) {
-    let config = config.display().to_string();
-    let mut env = env.to_vec();
-    env.push(("RUST_LOG", "info"));
-    let mut daemon = Daemon::spawn(pixgate_command(&["serve", "--config", &config], &env));
-    let addr = daemon.wait_for_lines(1, Duration::from_secs(30), |line| {
-        let line = strip_ansi(line);
-        let at = line.find("listening on http://")? + "listening on http://".len();
-        let end = line[at..]
-            .find(|c: char| c.is_whitespace() || c == '"')
-            .map_or(line.len(), |i| at + i);
-        Some(line[at..end].to_string())
-    });
-    (
-        daemon,
-        addr[0].parse().expect("a socket address in the log"),
-    )
-}
 
 async fn get(addr: SocketAddr, target: &str) -> Reply {
     raw_request(addr, "GET", target, &[]).await
@@ -88,7 +65,7 @@ async fn s3_and_http_roots_from_the_config_file_serve_and_take_uploads() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("pixgate.toml");
     std::fs::write(&config, remote_toml(&s3, &origin, true)).unwrap();
-    let (_daemon, addr) = serve_with_env(&config, &[]);
+    let (_daemon, addr) = Daemon::serve(&config);
 
     let from_s3 = get(addr, "/s3/a.jpg?w=120").await;
     from_s3.assert_image("jpeg");
@@ -124,7 +101,7 @@ async fn s3_credentials_may_come_from_the_aws_variables() {
         ("AWS_ACCESS_KEY_ID", S3_ACCESS_KEY),
         ("AWS_SECRET_ACCESS_KEY", S3_SECRET_KEY),
     ];
-    let (_daemon, addr) = serve_with_env(&config, &env);
+    let (_daemon, addr) = Daemon::serve_with_env(&config, &env);
     get(addr, "/s3/a.jpg?w=50").await.assert_image("jpeg");
 }
 

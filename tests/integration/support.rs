@@ -846,11 +846,15 @@ impl Daemon {
     /// `pixgate serve --config <config>` (a config listening on port 0), and the address it
     /// logs once it is listening.
     pub fn serve(config: &Path) -> (Daemon, SocketAddr) {
+        Daemon::serve_with_env(config, &[])
+    }
+
+    /// [`Daemon::serve`] with these environment variables too.
+    pub fn serve_with_env(config: &Path, env: &[(&str, &str)]) -> (Daemon, SocketAddr) {
         let config = config.display().to_string();
-        let mut daemon = Daemon::spawn(pixgate_command(
-            &["serve", "--config", &config],
-            &[("RUST_LOG", "info")],
-        ));
+        let mut env = env.to_vec();
+        env.push(("RUST_LOG", "info"));
+        let mut daemon = Daemon::spawn(pixgate_command(&["serve", "--config", &config], &env));
         let addr = daemon.wait_for_lines(1, DAEMON_STARTUP, |line| {
             let line = strip_ansi(line);
             let at = line.find("listening on http://")? + "listening on http://".len();

@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::SystemTime;
 
+use axum::http::HeaderValue;
 use bytes::Bytes;
 use lru::LruCache;
 use tokio::sync::OnceCell;
@@ -31,11 +32,37 @@ pub struct Derivative {
     /// Strong validator: a hash of the bytes, quoted.
     pub etag: String,
     pub last_modified: Option<SystemTime>,
+    /// `ETag` and `Last-Modified` as header values, made once when rendered rather than on
+    /// every hit (a header value is a shared buffer: cloning it copies nothing).
+    pub etag_header: Option<HeaderValue>,
+    pub last_modified_header: Option<HeaderValue>,
+}
+
+impl Derivative {
+    pub fn new(
+        bytes: Bytes,
+        content_type: &'static str,
+        etag: String,
+        last_modified: Option<SystemTime>,
+    ) -> Derivative {
+        let etag_header = HeaderValue::from_str(&etag).ok();
+        let last_modified_header = last_modified
+            .and_then(|at| HeaderValue::from_str(&httpdate::fmt_http_date(at)).ok());
+        Derivative {
+            bytes,
+            content_type,
+            etag,
+            last_modified,
+            etag_header,
+            last_modified_header,
+        }
+    }
 }
 
 impl Weighed for Derivative {
     fn weight(&self) -> u64 {
-        self.bytes.len() as u64 + self.etag.len() as u64
+        // The header values copy the etag and a 29-byte date.
+        self.bytes.len() as u64 + 2 * self.etag.len() as u64 + 29
     }
 }
 

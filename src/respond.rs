@@ -63,7 +63,8 @@ pub fn derivative(d: &Derivative, request: &HeaderMap, delivery: &Delivery) -> R
         last_modified: d.last_modified,
     };
     let content_type = HeaderValue::from_static(d.content_type);
-    let base = headers(&validators, content_type, delivery);
+    let described = (d.etag_header.clone(), d.last_modified_header.clone());
+    let base = headers(described, content_type, delivery);
     if let Some(not_modified) = conditional(request, &validators, &base) {
         return not_modified;
     }
@@ -105,7 +106,13 @@ pub async fn file(
     let content_type = infer::get(&f.head).map_or("application/octet-stream", |t| t.mime_type());
     let content_type = HeaderValue::from_str(content_type)
         .unwrap_or(HeaderValue::from_static("application/octet-stream"));
-    let base = headers(&validators, content_type, delivery);
+    let described = (
+        HeaderValue::from_str(&etag).ok(),
+        f.version
+            .modified
+            .and_then(|at| HeaderValue::from_str(&httpdate::fmt_http_date(at)).ok()),
+    );
+    let base = headers(described, content_type, delivery);
     if let Some(not_modified) = conditional(request, &validators, &base) {
         return Ok(not_modified);
     }
@@ -144,22 +151,22 @@ fn body_of(delivery: &Delivery, bytes: impl FnOnce() -> Bytes) -> Body {
     }
 }
 
-fn headers(v: &Validators<'_>, content_type: HeaderValue, delivery: &Delivery) -> HeaderMap {
+/// The headers of a successful answer; `(etag, last_modified)` as header values.
+fn headers(
+    (etag, last_modified): (Option<HeaderValue>, Option<HeaderValue>),
+    content_type: HeaderValue,
+    delivery: &Delivery,
+) -> HeaderMap {
     // Room for every header below and the framing ones added later, so it never regrows.
     let mut h = HeaderMap::with_capacity(16);
     h.insert(header::CONTENT_TYPE, content_type);
-    if let Ok(etag) = HeaderValue::from_str(v.etag) {
+    if let Some(etag) = etag {
         h.insert(header::ETAG, etag);
     }
-    if let Some(modified) = v.last_modified
-        && let Ok(date) = HeaderValue::from_str(&httpdate::fmt_http_date(modified))
-    {
+    if let Some(date) = last_modified {
         h.insert(header::LAST_MODIFIED, date);
     }
-    let cache_control = format!("public, max-age={}", delivery.max_age);
-    if let Ok(cc) = HeaderValue::from_str(&cache_control) {
-        h.insert(header::CACHE_CONTROL, cc);
-    }
+    h.insert(header::CACHE_CONTROL, cache_control(delivery.max_age));
     if delivery.vary_accept {
         h.insert(header::VARY, HeaderValue::from_static("Accept"));
     }
@@ -177,6 +184,16 @@ fn headers(v: &Validators<'_>, content_type: HeaderValue, delivery: &Delivery) -
         h.insert(X_CACHE, HeaderValue::from_static(lookup.header_value()));
     }
     h
+}
+
+/// `public, max-age=N`, with the year-long default (the most common answer) made once.
+fn cache_control(max_age: u64) -> HeaderValue {
+    const YEAR: u64 = 365 * 24 * 60 * 60;
+    if max_age == YEAR {
+        return HeaderValue::from_static("public, max-age=31536000");
+    }
+    let value = format!("public, max-age={max_age}");
+    HeaderValue::try_from(value).unwrap_or(HeaderValue::from_static("public, max-age=0"))
 }
 
 /// Characters left alone in RFC 8187 `filename*` values (`attr-char`).

@@ -2,12 +2,12 @@ use super::*;
 use std::sync::atomic::AtomicUsize;
 
 fn derivative(len: usize) -> Derivative {
-    Derivative {
-        bytes: Bytes::from(vec![0u8; len]),
-        content_type: "image/png",
-        etag: "\"x\"".into(),
-        last_modified: None,
-    }
+    Derivative::new(
+        Bytes::from(vec![0u8; len]),
+        "image/png",
+        "\"x\"".into(),
+        None,
+    )
 }
 
 #[tokio::test]

@@ -1,6 +1,7 @@
 //! GET/HEAD of a storage path, one line per pipeline stage:
 //! route → parse → verify → cache → source → render → respond.
 
+use std::fmt::Write as _;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -131,7 +132,8 @@ fn accepts(accept: &str, mime: &str) -> bool {
 
 /// Exactly what changes the bytes: source, storage key and the file's version, canonical
 /// transform, negotiated format (one of three buckets: avif, webp, or `-` for the default).
-/// Never the signature, expiry or unknown parameters.
+/// Never the signature, expiry or unknown parameters. Built in one buffer: it is made on
+/// every request, cache hits included.
 fn cache_key(
     source: &Source,
     key: &StorageKey,
@@ -139,20 +141,40 @@ fn cache_key(
     t: &Transform,
     negotiated: Option<OutputFormat>,
 ) -> String {
-    let format = negotiated.map_or_else(|| "-".to_string(), |f| f.to_string());
-    let original = original_key(source, key, version);
-    format!("{original}\n{}\n{format}", t.canonical())
+    let mut out = original_key(source, key, version);
+    out.push('\n');
+    t.write_canonical(&mut out);
+    out.push('\n');
+    match negotiated {
+        Some(format) => {
+            let _ = write!(out, "{format}");
+        }
+        None => out.push('-'),
+    }
+    out
 }
 
 /// One stored file in one version.
 fn original_key(source: &Source, key: &StorageKey, version: &Version) -> String {
-    format!("{}{}", file_prefix(source, key), version.tag())
+    let mut out = String::with_capacity(128);
+    push_file_prefix(&mut out, source, key);
+    version.write_tag(&mut out);
+    out
 }
 
 /// What every cache key of one stored file starts with, in every version: replacing the
 /// file drops the entries under it.
 pub fn file_prefix(source: &Source, key: &StorageKey) -> String {
-    format!("{}\n{key}\n", source.config.name)
+    let mut out = String::new();
+    push_file_prefix(&mut out, source, key);
+    out
+}
+
+fn push_file_prefix(out: &mut String, source: &Source, key: &StorageKey) {
+    out.push_str(&source.config.name);
+    out.push('\n');
+    out.push_str(key.as_str());
+    out.push('\n');
 }
 
 /// `Cache-Control: max-age`: the source's TTL, or the time the URL has left if shorter.
@@ -201,12 +223,12 @@ async fn render_miss(
     app.metrics.stage(Stage::Encode, stages.encode);
     let digest = Sha256::digest(&rendered.bytes);
     let etag = format!("\"{}\"", hex(&digest[..16]));
-    Ok(Derivative {
-        bytes: rendered.bytes.into(),
-        content_type: rendered.format.mime(),
+    Ok(Derivative::new(
+        rendered.bytes.into(),
+        rendered.format.mime(),
         etag,
-        last_modified: original.version.modified,
-    })
+        original.version.modified,
+    ))
 }
 
 /// The bytes of one version of an original, through the originals cache (one read for a

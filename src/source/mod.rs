@@ -6,6 +6,7 @@ mod key;
 mod local;
 pub mod remote;
 
+use std::fmt::Write as _;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use std::collections::HashMap;
@@ -65,11 +66,18 @@ pub struct Version {
 impl Version {
     /// A short token, e.g. `1b4f2-187a3c5e9d0f1200-8e2a1`, usable in cache keys and ETags.
     pub fn tag(&self) -> String {
+        let mut tag = String::with_capacity(48);
+        self.write_tag(&mut tag);
+        tag
+    }
+
+    /// Appends [`tag`](Self::tag) to `out`.
+    pub fn write_tag(&self, out: &mut String) {
         let nanos = self
             .modified
             .and_then(|m| m.duration_since(UNIX_EPOCH).ok())
             .map_or(0, |d| d.as_nanos());
-        format!("{:x}-{nanos:x}-{:x}", self.len, self.identity)
+        let _ = write!(out, "{:x}-{nanos:x}-{:x}", self.len, self.identity);
     }
 }
 

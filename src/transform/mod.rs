@@ -86,8 +86,16 @@ impl Transform {
     /// Parsing it gives back an equal transform, so it is idempotent under re-parsing.
     pub fn canonical(&self) -> String {
         let mut out = String::new();
+        self.write_canonical(&mut out);
+        out
+    }
+
+    /// Appends [`canonical`](Self::canonical) to `out` (the cache key is built in one buffer
+    /// on every request, hits included).
+    pub fn write_canonical(&self, out: &mut String) {
+        let start = out.len();
         let mut put = |k: &str, v: &dyn std::fmt::Display| {
-            if !out.is_empty() {
+            if out.len() > start {
                 out.push('&');
             }
             let _ = write!(out, "{k}={v}");
@@ -144,7 +152,6 @@ impl Transform {
         if self.lossless {
             put("lossless", &1);
         }
-        out
     }
 }
 

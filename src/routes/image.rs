@@ -223,8 +223,12 @@ async fn render_miss(
     app.metrics.stage(Stage::Encode, stages.encode);
     let digest = Sha256::digest(&rendered.bytes);
     let etag = format!("\"{}\"", hex(&digest[..16]));
+    // Encoders grow their output by doubling; the cache charges the length, so without this
+    // a full cache could hold up to twice its budget.
+    let mut bytes = rendered.bytes;
+    bytes.shrink_to_fit();
     Ok(Derivative::new(
-        rendered.bytes.into(),
+        bytes.into(),
         rendered.format.mime(),
         etag,
         original.version.modified,

@@ -46,8 +46,8 @@ impl Derivative {
         last_modified: Option<SystemTime>,
     ) -> Derivative {
         let etag_header = HeaderValue::from_str(&etag).ok();
-        let last_modified_header = last_modified
-            .and_then(|at| HeaderValue::from_str(&httpdate::fmt_http_date(at)).ok());
+        let last_modified_header =
+            last_modified.and_then(|at| HeaderValue::from_str(&httpdate::fmt_http_date(at)).ok());
         Derivative {
             bytes,
             content_type,

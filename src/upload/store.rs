@@ -16,6 +16,8 @@ const FILES: TableDefinition<&str, &[u8]> = TableDefinition::new("files");
 const PATHS: TableDefinition<&str, &str> = TableDefinition::new("paths");
 const ID_ALPHABET: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
 const ID_CHARS: usize = 20;
+/// Memory redb may use for caching pages of one root's database.
+const CACHE_BYTES: usize = 4 * 1024 * 1024;
 
 pub struct FileStore {
     db: Database,
@@ -24,7 +26,12 @@ pub struct FileStore {
 impl FileStore {
     /// Opens or creates the database. Fails if another process holds it.
     pub fn open(path: &Path) -> Result<FileStore, UploadError> {
-        let db = Database::create(path).map_err(unavailable)?;
+        // redb caches up to 1 GiB by default and grows toward it under a stream of commits;
+        // File records are small and read one at a time, so a few MiB is plenty.
+        let db = redb::Builder::new()
+            .set_cache_size(CACHE_BYTES)
+            .create(path)
+            .map_err(unavailable)?;
         let txn = db.begin_write().map_err(unavailable)?;
         txn.open_table(FILES).map_err(unavailable)?;
         txn.open_table(PATHS).map_err(unavailable)?;

@@ -18,6 +18,7 @@ mod colour;
 mod errors;
 mod golden;
 mod headers;
+mod hostile;
 mod limits;
 mod metadata;
 mod operations;

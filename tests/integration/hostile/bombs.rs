@@ -1,0 +1,171 @@
+//! Decompression bombs of every input format: a few bytes whose header claims billions of
+//! pixels are refused from the header with `413 too_large` (README: "Limits, before any
+//! allocation"), fast, and the server renders the next request. `limits.rs` measures the
+//! process's memory for PNG, JPEG and GIF bombs; here the other formats get the same check.
+
+use std::time::Duration;
+
+use super::forge::{
+    avif_claiming, bmp_claiming, gif, jpeg_claiming, png_claiming, tiff_claiming,
+    webp_canvas_claiming, webp_lossless_claiming, webp_lossy_claiming,
+};
+use super::{Case, Forbidden, Served, Want, run_table, wire};
+use crate::support::{Root, TestServer, config, gradient_png, image_kind};
+
+/// A bomb must be refused about as fast as any header read.
+const FAST: Duration = Duration::from_secs(3);
+
+const TOO_LARGE: Want = Want::Error(413, "too_large");
+
+/// Every bomb, by file name.
+fn bombs() -> Vec<(&'static str, Vec<u8>)> {
+    vec![
+        ("png-100000x100000.png", png_claiming(100_000, 100_000)),
+        // The largest frame libjpeg itself accepts, so its own header reader runs.
+        ("jpeg-65500x65500.jpg", jpeg_claiming(65_500, 65_500)),
+        ("gif-screen-65535x65535.gif", gif((65_535, 65_535), (1, 1))),
+        (
+            "webp-vp8-16383x16383.webp",
+            webp_lossy_claiming(16_383, 16_383),
+        ),
+        (
+            "webp-vp8l-16383x16383.webp",
+            webp_lossless_claiming(16_383, 16_383),
+        ),
+        (
+            "webp-vp8x-10000x10000.webp",
+            webp_canvas_claiming(10_000, 10_000),
+        ),
+        ("bmp-60000x60000.bmp", bmp_claiming(60_000, 60_000, 24)),
+        (
+            "bmp-top-down-60000x60000.bmp",
+            bmp_claiming(60_000, -60_000, 24),
+        ),
+        ("tiff-100000x100000.tiff", tiff_claiming(100_000, 100_000)),
+        ("avif-60000x60000.avif", avif_claiming(60_000, 60_000)),
+    ]
+}
+
+fn root_with(files: &[(&str, Vec<u8>)]) -> Root {
+    let root = Root::new();
+    root.put("ok.png", &gradient_png(64, 40));
+    for (name, bytes) in files {
+        root.put(name, bytes);
+    }
+    root
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bomb_of_every_input_format_is_413_from_its_header_and_the_next_render_works() {
+    let bombs = bombs();
+    let root = root_with(&bombs);
+    let server = TestServer::start(config(vec![root.source("demo")])).await;
+    let mut cases = Vec::new();
+    for (name, bytes) in &bombs {
+        assert!(bytes.len() < 16 * 1024, "{name} is {} bytes", bytes.len());
+        for query in ["w=100", "w=100&fm=webp", "h=50&fm=gif"] {
+            cases.push(Case::get(*name, format!("/{name}?{query}"), TOO_LARGE));
+        }
+        cases.push(Case::head(*name, format!("/{name}?w=100"), TOO_LARGE));
+    }
+    let forbidden = Forbidden::new([root.path().display().to_string()]);
+    run_table(&server, &cases, "/ok.png", &forbidden, FAST).await;
+    // Untransformed, a bomb is only bytes: passthrough serves them as stored.
+    for (name, bytes) in &bombs {
+        let reply = server.get(&format!("/{name}")).await;
+        reply.assert_status(200);
+        assert_eq!(&reply.body, bytes, "{name}");
+    }
+}
+
+/// Some headers claim more than a decoder will represent (the `image` crate's BMP reader stops
+/// at 65535 px a side, image-webp at a 2^32-pixel canvas and misreads a 16384-px VP8L side as
+/// 0, the PNG reader's own memory limit trips on 2^31 − 1 px a side). The README promises the
+/// pixel limit for "BMP/TIFF headers", "WebP VP8/VP8L/VP8X" and "PNG IHDR", and jpeg.rs already
+/// turns libjpeg's own size refusal into 413; these are too large, not corrupt.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn headers_beyond_a_decoders_own_size_cap_are_still_413_not_undecodable() {
+    let bombs = vec![
+        ("bmp-100000x100000.bmp", bmp_claiming(100_000, 100_000, 24)),
+        (
+            "webp-vp8x-65536x65536.webp",
+            webp_canvas_claiming(65_536, 65_536),
+        ),
+        (
+            "webp-vp8l-16384x16384.webp",
+            webp_lossless_claiming(16_384, 16_384),
+        ),
+        (
+            "png-2147483647x2147483647.png",
+            png_claiming(i32::MAX as u32, i32::MAX as u32),
+        ),
+    ];
+    let root = root_with(&bombs);
+    let server = TestServer::start(config(vec![root.source("demo")])).await;
+    let cases: Vec<Case> = bombs
+        .iter()
+        .map(|(name, _)| Case::get(*name, format!("/{name}?w=100"), TOO_LARGE))
+        .collect();
+    let forbidden = Forbidden::new([root.path().display().to_string()]);
+    run_table(&server, &cases, "/ok.png", &forbidden, FAST).await;
+}
+
+/// A first frame far larger than its logical screen is malformed (the gif crate refuses the
+/// frame descriptor): 422, at once, without allocating the frame.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gif_frame_far_larger_than_its_screen_is_422_at_once() {
+    let bombs = vec![
+        ("frame-in-1x1.gif", gif((1, 1), (65_535, 65_535))),
+        ("frame-in-16x16.gif", gif((16, 16), (65_535, 65_535))),
+    ];
+    let root = root_with(&bombs);
+    let server = TestServer::start(config(vec![root.source("demo")])).await;
+    let mut cases = Vec::new();
+    for (name, _) in &bombs {
+        for query in ["w=10", "w=10&fm=gif"] {
+            let want = Want::Error(422, "undecodable");
+            cases.push(Case::get(*name, format!("/{name}?{query}"), want));
+        }
+    }
+    let forbidden = Forbidden::new([root.path().display().to_string()]);
+    run_table(&server, &cases, "/ok.png", &forbidden, FAST).await;
+}
+
+/// Through the real binary: WebP, BMP, TIFF and AVIF bombs, and the GIF frame bomb, leave the
+/// process's peak memory where one ordinary render put it (the claimed sizes are 0.27–40 GB).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bombs_of_the_other_formats_leave_peak_memory_where_one_render_put_it() {
+    let mut bombs = bombs();
+    bombs.retain(|(name, _)| !name.starts_with("png") && !name.starts_with("jpeg"));
+    bombs.push(("frame.gif", gif((1, 1), (65_535, 65_535))));
+    let root = root_with(&bombs);
+    root.put_fixture("forest.jpg", "forest-800x500.jpg");
+    let served = Served::start(root.path(), "");
+    let addr = served.addr;
+    let get = move |target: String| async move {
+        wire::one(addr, "GET", target.as_bytes(), &[], super::HANG)
+            .await
+            .unwrap()
+    };
+    let first = get("/forest.jpg?w=100".into()).await;
+    assert_eq!(image_kind(&first.body), Some("jpeg"), "{}", first.text());
+    let baseline = served.peak_rss_kib();
+    for (name, _) in &bombs {
+        for query in ["w=100", "w=100&fm=gif"] {
+            let reply = get(format!("/{name}?{query}")).await;
+            assert!(
+                [413, 422].contains(&reply.status),
+                "{name}?{query}: {}",
+                reply.status
+            );
+        }
+    }
+    let peak = served.peak_rss_kib();
+    eprintln!("peak RSS {baseline} KiB after one render, {peak} KiB after the bombs");
+    assert!(
+        peak < baseline + 32 * 1024,
+        "peak RSS grew from {baseline} KiB to {peak} KiB"
+    );
+    let after = get("/forest.jpg?w=120".into()).await;
+    assert_eq!(image_kind(&after.body), Some("jpeg"));
+}

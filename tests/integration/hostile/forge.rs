@@ -1,0 +1,241 @@
+//! Hostile files built byte by byte: headers that claim enormous images (decompression bombs),
+//! files cut inside their header, and header fields no decoder accepts. Each builder names the
+//! one field it lies in; everything else is well formed, so the lie is what gets judged.
+
+use std::io::Cursor;
+
+use crate::support::{fixture, is_jpeg_frame, jpeg_segments, png_chunk};
+
+pub const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
+
+/// The 13 bytes of an IHDR: size, bit depth, colour type (6 = RGBA), no interlace.
+fn ihdr(width: u32, height: u32, depth: u8) -> Vec<u8> {
+    let mut data = width.to_be_bytes().to_vec();
+    data.extend_from_slice(&height.to_be_bytes());
+    data.extend_from_slice(&[depth, 6, 0, 0, 0]);
+    data
+}
+
+/// A PNG whose IHDR (valid CRC) claims `width`×`height` RGBA, followed by 64 zero bytes of
+/// image data and IEND.
+pub fn png_claiming(width: u32, height: u32) -> Vec<u8> {
+    png_with_ihdr(&ihdr(width, height, 8))
+}
+
+/// A PNG with this IHDR payload (CRC recomputed), a little data and IEND.
+pub fn png_with_ihdr(ihdr_data: &[u8]) -> Vec<u8> {
+    let mut out = PNG_SIGNATURE.to_vec();
+    out.extend(png_chunk(b"IHDR", ihdr_data));
+    // zlib of 64 zero bytes.
+    out.extend(png_chunk(
+        b"IDAT",
+        &[120, 156, 99, 96, 160, 12, 0, 0, 0, 64, 0, 1],
+    ));
+    out.extend(png_chunk(b"IEND", &[]));
+    out
+}
+
+/// An 8×8 PNG whose IHDR carries a wrong CRC.
+pub fn png_with_bad_crc() -> Vec<u8> {
+    let mut out = png_claiming(8, 8);
+    // Signature (8), length (4), type (4), data (13): the CRC follows.
+    out[29] ^= 0xFF;
+    out
+}
+
+/// An 8×8 PNG whose IHDR asks for 3-bit samples, which PNG does not have.
+pub fn png_with_bit_depth_3() -> Vec<u8> {
+    png_with_ihdr(&ihdr(8, 8, 3))
+}
+
+/// The signature and a complete IHDR, then nothing: no image data, no IEND.
+pub fn png_header_only() -> Vec<u8> {
+    let mut out = PNG_SIGNATURE.to_vec();
+    out.extend(png_chunk(b"IHDR", &ihdr(8, 8, 8)));
+    out
+}
+
+/// A small real JPEG (8×8 grey, baseline) with its start-of-frame rewritten to `width`×`height`.
+pub fn jpeg_claiming(width: u16, height: u16) -> Vec<u8> {
+    let mut jpeg = small_jpeg();
+    let (sof, _, _) = jpeg_segments(&jpeg)
+        .into_iter()
+        .find(|&(_, marker, _)| is_jpeg_frame(marker))
+        .expect("a frame header");
+    // FF Cn, length (2), precision (1), height (2), width (2).
+    jpeg[sof + 5..sof + 7].copy_from_slice(&height.to_be_bytes());
+    jpeg[sof + 7..sof + 9].copy_from_slice(&width.to_be_bytes());
+    jpeg
+}
+
+/// An 8×8 grey baseline JPEG.
+pub fn small_jpeg() -> Vec<u8> {
+    let pixels: Vec<u8> = (0..64u8).map(|i| i * 4).collect();
+    let mut out = Cursor::new(Vec::new());
+    image::codecs::jpeg::JpegEncoder::new(&mut out)
+        .encode(&pixels, 8, 8, image::ExtendedColorType::L8)
+        .expect("encode JPEG");
+    out.into_inner()
+}
+
+/// A small JPEG cut right after its frame header: the scan never starts.
+pub fn jpeg_cut_after_frame_header() -> Vec<u8> {
+    let jpeg = small_jpeg();
+    let (sof, _, payload) = jpeg_segments(&jpeg)
+        .into_iter()
+        .find(|&(_, marker, _)| is_jpeg_frame(marker))
+        .expect("a frame header");
+    jpeg[..sof + 4 + payload.len()].to_vec()
+}
+
+/// A GIF89a with a `screen` logical screen, a two-colour global palette, and one `frame`-sized
+/// image at (0, 0) holding a single LZW-coded pixel.
+pub fn gif(screen: (u16, u16), frame: (u16, u16)) -> Vec<u8> {
+    let mut out = b"GIF89a".to_vec();
+    out.extend_from_slice(&screen.0.to_le_bytes());
+    out.extend_from_slice(&screen.1.to_le_bytes());
+    // Global colour table of 2 entries, background 0, no aspect ratio; black and white.
+    out.extend_from_slice(&[0x80, 0, 0, 0, 0, 0, 255, 255, 255]);
+    out.push(b',');
+    out.extend_from_slice(&[0, 0, 0, 0]);
+    out.extend_from_slice(&frame.0.to_le_bytes());
+    out.extend_from_slice(&frame.1.to_le_bytes());
+    out.push(0);
+    // LZW minimum code size 2; codes clear (4), 0, end (5) in 3 bits each: 0x144.
+    out.extend_from_slice(&[2, 2, 0x44, 0x01, 0]);
+    out.push(b';');
+    out
+}
+
+/// `RIFF` + size + `WEBP` around the given chunks.
+fn riff(chunks: &[u8]) -> Vec<u8> {
+    let mut out = b"RIFF".to_vec();
+    out.extend_from_slice(&(4 + chunks.len() as u32).to_le_bytes());
+    out.extend_from_slice(b"WEBP");
+    out.extend_from_slice(chunks);
+    out
+}
+
+/// One RIFF chunk, padded to an even length.
+fn riff_chunk(fourcc: &[u8; 4], payload: &[u8]) -> Vec<u8> {
+    let mut out = fourcc.to_vec();
+    out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+    out.extend_from_slice(payload);
+    if payload.len() % 2 == 1 {
+        out.push(0);
+    }
+    out
+}
+
+/// A VP8L bitstream header for `width`×`height` (each 1–16384), no alpha, version 0.
+fn vp8l_header(width: u32, height: u32) -> Vec<u8> {
+    let bits = (width - 1) | ((height - 1) << 14);
+    let mut out = vec![0x2F];
+    out.extend_from_slice(&bits.to_le_bytes());
+    out.extend_from_slice(&[0; 8]);
+    out
+}
+
+/// A lossless WebP whose VP8L header claims `width`×`height` (each 1–16384).
+pub fn webp_lossless_claiming(width: u32, height: u32) -> Vec<u8> {
+    riff(&riff_chunk(b"VP8L", &vp8l_header(width, height)))
+}
+
+/// A lossy WebP whose VP8 key-frame header claims `width`×`height` (each below 16384).
+pub fn webp_lossy_claiming(width: u16, height: u16) -> Vec<u8> {
+    // Frame tag: key frame, version 0, shown, first partition of 0x10 bytes.
+    let mut frame = vec![0x10, 0x02, 0x00, 0x9D, 0x01, 0x2A];
+    frame.extend_from_slice(&width.to_le_bytes());
+    frame.extend_from_slice(&height.to_le_bytes());
+    frame.extend_from_slice(&[0; 20]);
+    riff(&riff_chunk(b"VP8 ", &frame))
+}
+
+/// An extended WebP whose VP8X canvas claims `width`×`height` (each 1–2^24), holding a 1×1
+/// lossless image.
+pub fn webp_canvas_claiming(width: u32, height: u32) -> Vec<u8> {
+    let mut vp8x = vec![0, 0, 0, 0];
+    vp8x.extend_from_slice(&(width - 1).to_le_bytes()[..3]);
+    vp8x.extend_from_slice(&(height - 1).to_le_bytes()[..3]);
+    let mut chunks = riff_chunk(b"VP8X", &vp8x);
+    chunks.extend(riff_chunk(b"VP8L", &vp8l_header(1, 1)));
+    riff(&chunks)
+}
+
+/// A BMP (BITMAPINFOHEADER) claiming `width`×`height` (negative: top-down) at `bits` per
+/// pixel, with 64 bytes of pixel data.
+pub fn bmp_claiming(width: i32, height: i32, bits: u16) -> Vec<u8> {
+    let data = [0u8; 64];
+    let mut out = b"BM".to_vec();
+    out.extend_from_slice(&(14 + 40 + data.len() as u32).to_le_bytes());
+    out.extend_from_slice(&[0, 0, 0, 0]);
+    out.extend_from_slice(&(14u32 + 40).to_le_bytes());
+    out.extend_from_slice(&40u32.to_le_bytes());
+    out.extend_from_slice(&width.to_le_bytes());
+    out.extend_from_slice(&height.to_le_bytes());
+    out.extend_from_slice(&1u16.to_le_bytes());
+    out.extend_from_slice(&bits.to_le_bytes());
+    // No compression, image size 0 (allowed uncompressed), 72 dpi, no palette.
+    for field in [0u32, 0, 2835, 2835, 0, 0] {
+        out.extend_from_slice(&field.to_le_bytes());
+    }
+    out.extend_from_slice(&data);
+    out
+}
+
+/// A little-endian TIFF claiming `width`×`height` 8-bit grey in one uncompressed strip of 64
+/// bytes.
+pub fn tiff_claiming(width: u32, height: u32) -> Vec<u8> {
+    // (tag, type: 3 = SHORT, 4 = LONG, value)
+    let entries: [(u16, u16, u32); 9] = [
+        (256, 4, width),
+        (257, 4, height),
+        (258, 3, 8),
+        (259, 3, 1),
+        (262, 3, 1),
+        (273, 4, 8),
+        (277, 3, 1),
+        (278, 4, height),
+        (279, 4, 64),
+    ];
+    let mut out = b"II*\0".to_vec();
+    out.extend_from_slice(&(8u32 + 64).to_le_bytes());
+    out.extend_from_slice(&[0; 64]);
+    out.extend_from_slice(&(entries.len() as u16).to_le_bytes());
+    for (tag, kind, value) in entries {
+        out.extend_from_slice(&tag.to_le_bytes());
+        out.extend_from_slice(&kind.to_le_bytes());
+        out.extend_from_slice(&1u32.to_le_bytes());
+        if kind == 3 {
+            out.extend_from_slice(&(value as u16).to_le_bytes());
+            out.extend_from_slice(&[0, 0]);
+        } else {
+            out.extend_from_slice(&value.to_le_bytes());
+        }
+    }
+    out.extend_from_slice(&0u32.to_le_bytes());
+    out
+}
+
+/// A real 14 KB AVIF (12-bit monochrome) whose `ispe` boxes are rewritten to `width`×`height`.
+pub fn avif_claiming(width: u32, height: u32) -> Vec<u8> {
+    let mut avif = fixture("inputs/grey-12bit.avif");
+    let mut from = 0;
+    let mut patched = 0;
+    while let Some(at) = avif[from..].windows(4).position(|w| w == b"ispe") {
+        let at = from + at;
+        // type (4), version and flags (4), width (4), height (4).
+        avif[at + 8..at + 12].copy_from_slice(&width.to_be_bytes());
+        avif[at + 12..at + 16].copy_from_slice(&height.to_be_bytes());
+        patched += 1;
+        from = at + 4;
+    }
+    assert!(patched > 0, "no ispe box in the fixture");
+    avif
+}
+
+/// The first `len` bytes of a fixture.
+pub fn fixture_head(name: &str, len: usize) -> Vec<u8> {
+    let bytes = fixture(name);
+    bytes[..len.min(bytes.len())].to_vec()
+}

@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -270,13 +271,29 @@ fn unix_now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
+/// Threads for blocking file work, per core.
+const BLOCKING_THREADS_PER_CORE: usize = 8;
+
+fn num_cores() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
+}
+
 fn serve(path: &Path) -> anyhow::Result<()> {
     let mut config = load(path)?;
     // AV1 is decoded by this same binary in a child process (see `render::decode::av1_child`).
     config.limits.av1_decoder =
         Some(std::env::current_exe().context("finding this program for AV1 decoding")?);
     init_logging(config.log.format);
-    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        // File work (uploads, passthrough opens, originals) runs on tokio's blocking pool,
+        // which otherwise grows to 512 threads while fsyncs are slow; every thread keeps its
+        // own allocator pages, so 48 concurrent uploads held ~400 MiB in 147 threads. Disk
+        // work gains nothing from more parallelism than this.
+        .max_blocking_threads(BLOCKING_THREADS_PER_CORE * num_cores())
+        .thread_keep_alive(Duration::from_secs(5))
+        .build()
+        .context("starting the async runtime")?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(config.server.listen)
             .await

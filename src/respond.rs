@@ -103,16 +103,20 @@ pub async fn file(
         etag: &etag,
         last_modified: f.version.modified,
     };
-    let content_type = infer::get(&f.head).map_or("application/octet-stream", |t| t.mime_type());
-    let content_type = HeaderValue::from_str(content_type)
-        .unwrap_or(HeaderValue::from_static("application/octet-stream"));
+    let content_type = HeaderValue::from_static(passthrough_type(&f.head));
     let described = (
         HeaderValue::from_str(&etag).ok(),
         f.version
             .modified
             .and_then(|at| HeaderValue::from_str(&httpdate::fmt_http_date(at)).ok()),
     );
-    let base = headers(described, content_type, delivery);
+    let mut base = headers(described, content_type, delivery);
+    // Stored bytes are anyone's upload: were a browser ever to treat one as a document, it
+    // gets no script, no plugins, no origin of its own.
+    base.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; sandbox"),
+    );
     if let Some(not_modified) = conditional(request, &validators, &base) {
         return Ok(not_modified);
     }
@@ -136,6 +140,34 @@ pub async fn file(
         }
     };
     Ok(build(status, base, len, span, body))
+}
+
+/// The `Content-Type` of a stored file, sniffed from its first bytes and kept only when a
+/// browser shown it cannot run anything: raster images, audio, video, fonts, PDF, archives.
+/// Markup (HTML, SVG, XML), scripts and everything unknown go out as
+/// `application/octet-stream`, so an uploaded page can never run on the image domain.
+fn passthrough_type(head: &[u8]) -> &'static str {
+    const OCTETS: &str = "application/octet-stream";
+    let Some(kind) = infer::get(head) else {
+        return OCTETS;
+    };
+    let mime = kind.mime_type();
+    let inert = match kind.matcher_type() {
+        infer::MatcherType::Image => mime != "image/svg+xml",
+        infer::MatcherType::Audio | infer::MatcherType::Video | infer::MatcherType::Font => true,
+        _ => matches!(
+            mime,
+            "application/pdf"
+                | "application/zip"
+                | "application/gzip"
+                | "application/x-tar"
+                | "application/x-7z-compressed"
+                | "application/x-bzip2"
+                | "application/x-xz"
+                | "application/zstd"
+        ),
+    };
+    if inert { mime } else { OCTETS }
 }
 
 struct Validators<'a> {

@@ -225,6 +225,10 @@ fn connection_builder(limits: &ServerConfig) -> auto::Builder<TokioExecutor> {
     let mut http1 = builder.http1();
     http1
         .timer(TokioTimer::new())
+        // A client that shuts down its sending side after a complete request (`nc -N`, some
+        // health checkers) still gets its answer; hyper would otherwise take the read EOF for
+        // an aborted request and close with nothing written.
+        .half_close(true)
         .header_read_timeout(limits.header_timeout)
         .max_buf_size(head_bytes.max(HYPER_MIN_BUF));
     // hyper parses up to 100 headers on the stack; another number costs a heap allocation

@@ -76,6 +76,42 @@ pub struct Header {
     pub has_alpha: bool,
 }
 
+/// The width and height a PNG, BMP or WebP header declares, read from fixed offsets without
+/// a decoder; `None` when the bytes are too short or the format is not one of these.
+fn declared_size(b: &[u8], format: SourceFormat) -> Option<(u32, u32)> {
+    let be32 = |at: usize| Some(u32::from_be_bytes(b.get(at..at + 4)?.try_into().ok()?));
+    let le32 = |at: usize| Some(u32::from_le_bytes(b.get(at..at + 4)?.try_into().ok()?));
+    let le24 = |at: usize| {
+        let x = b.get(at..at + 3)?;
+        Some(u32::from(x[0]) | u32::from(x[1]) << 8 | u32::from(x[2]) << 16)
+    };
+    let le16 = |at: usize| Some(u16::from_le_bytes(b.get(at..at + 2)?.try_into().ok()?));
+    match format {
+        // Signature (8), IHDR length and type (8), then width and height.
+        SourceFormat::Png => Some((be32(16)?, be32(20)?)),
+        SourceFormat::Bmp => {
+            if le32(14)? == 12 {
+                // BITMAPCOREHEADER: 16-bit sizes.
+                Some((u32::from(le16(18)?), u32::from(le16(20)?)))
+            } else {
+                // Signed: a negative height means rows run top-down.
+                let (w, h) = (le32(18)? as i32, le32(22)? as i32);
+                Some((w.unsigned_abs(), h.unsigned_abs()))
+            }
+        }
+        SourceFormat::Webp => match b.get(12..16)? {
+            b"VP8X" => Some((le24(24)? + 1, le24(27)? + 1)),
+            b"VP8L" => {
+                let bits = le32(21)?;
+                Some(((bits & 0x3fff) + 1, ((bits >> 14) & 0x3fff) + 1))
+            }
+            b"VP8 " => Some((u32::from(le16(26)? & 0x3fff), u32::from(le16(28)? & 0x3fff))),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 /// Decoded upright pixels (L8, Rgb8 or Rgba8) and the ICC profile they are in, if any.
 pub struct Decoded {
     pub image: DynamicImage,
@@ -85,6 +121,12 @@ pub struct Decoded {
 /// Reads the header and checks the pixel limit. Cheap: no pixel buffer is allocated.
 pub fn header(bytes: &[u8], max_pixels: u64) -> Result<Header, RenderError> {
     let format = SourceFormat::sniff(bytes).ok_or(RenderError::NotAnImage)?;
+    // Some decoders refuse sizes above their own caps before they report them (BMP past
+    // 65535, WebP canvases, PNG past its memory limit); read the declared size first so a
+    // bomb is the 413 it is, not a 422.
+    if let Some((w, h)) = declared_size(bytes, format) {
+        check_pixels(w, h, max_pixels)?;
+    }
     let ((w, h), orientation, has_alpha) = guarded(|| match format {
         SourceFormat::Jpeg => {
             let (size, orientation) = jpeg::header(bytes)?;

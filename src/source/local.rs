@@ -166,6 +166,18 @@ fn io_error(e: std::io::Error) -> SourceError {
     match e.kind() {
         // A path through a regular file (`a.png/b`) is ENOTDIR: as absent as any other.
         ErrorKind::NotFound | ErrorKind::NotADirectory => SourceError::NotFound,
+        // A symlink loop (ELOOP; its ErrorKind is not stable yet) leads to no file either.
+        _ if is_symlink_loop(&e) => SourceError::NotFound,
         _ => SourceError::Io(e.to_string()),
     }
+}
+
+#[cfg(unix)]
+fn is_symlink_loop(e: &std::io::Error) -> bool {
+    e.raw_os_error() == Some(libc::ELOOP)
+}
+
+#[cfg(not(unix))]
+fn is_symlink_loop(_: &std::io::Error) -> bool {
+    false
 }

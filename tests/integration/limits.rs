@@ -185,10 +185,11 @@ async fn truncated_files_of_every_format_are_422() {
 }
 
 /// Each file with a run of its middle bytes overwritten. Decoders may conceal damage in
-/// entropy-coded data (a JPEG shows grey blocks), so the answer is an image or a 422 — never a
-/// 5xx and never a dropped connection; the server keeps serving.
+/// entropy-coded data (a JPEG shows grey blocks), so the answer is an image or a 422 (a 415 or
+/// 413 when the damage hits the signature or a size field) — never a 5xx and never a dropped
+/// connection; the server keeps serving.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn corrupt_files_of_every_format_are_an_image_or_422_never_5xx() {
+async fn corrupt_files_of_every_format_are_an_image_or_a_4xx_never_5xx() {
     let root = Root::new();
     for (path, _) in KINDS {
         let mut bytes = fixture(path);
@@ -222,6 +223,11 @@ async fn corrupt_files_of_every_format_are_an_image_or_422_never_5xx() {
                     // Header damage can leave bytes that are no known format at all.
                     assert_eq!(prefix, "badhead", "{target}");
                     reply.assert_error(415, "not_an_image");
+                }
+                413 => {
+                    // Or a size field turned into billions of pixels: refused from the header.
+                    assert_eq!(prefix, "badhead", "{target}");
+                    reply.assert_error(413, "too_large");
                 }
                 _ => {
                     reply.assert_error(422, "undecodable");

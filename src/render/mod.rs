@@ -135,6 +135,18 @@ pub fn render(
             reason: e.reason,
         }
     })?;
+    // Each side is capped above; the area is capped too, by the same budget as a source's:
+    // `w=8192&ar=1:10000` would otherwise ask for 42 MP from a thumbnail.
+    let area = u64::from(plan.canvas.0) * u64::from(plan.canvas.1);
+    if area > limits.max_source_pixels {
+        return Err(RenderError::Parameter {
+            name: if t.width.is_some() { "w" } else { "h" },
+            reason: format!(
+                "the output would be {}x{} = {area} pixels, above the limit of {}",
+                plan.canvas.0, plan.canvas.1, limits.max_source_pixels
+            ),
+        });
+    }
     let format = t
         .format
         .or(negotiated)

@@ -240,3 +240,31 @@ async fn corrupt_files_of_every_format_are_an_image_or_a_4xx_never_5xx() {
         .await
         .assert_image("jpeg");
 }
+
+/// Each output side is capped by `max_output_dimension`, and the area by `max_source_pixels`:
+/// a tall `ar` or a stretched box cannot ask a thumbnail for tens of megapixels.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_output_area_above_max_source_pixels_is_400_before_decoding() {
+    let root = Root::new();
+    root.put_fixture("forest-800x500.jpg", "forest-800x500.jpg");
+    let mut config = config(vec![root.source("demo")]);
+    config.limits.max_source_pixels = 4_000_000;
+    let server = TestServer::start(config).await;
+    for target in [
+        "/forest-800x500.jpg?w=8192&ar=1:10000",
+        "/forest-800x500.jpg?w=2100&h=2100&fit=scale",
+        "/forest-800x500.jpg?h=4000&ar=2:1",
+    ] {
+        let message = server.get(target).await.assert_error(400, "bad_parameter");
+        assert!(message.contains("pixels"), "{target}: {message}");
+    }
+    // Just inside the area is rendered.
+    server
+        .get("/forest-800x500.jpg?w=2000&h=2000&fit=scale&fm=jpg&q=10")
+        .await
+        .assert_image("jpeg");
+    server
+        .get("/forest-800x500.jpg?w=50")
+        .await
+        .assert_image("jpeg");
+}

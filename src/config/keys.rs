@@ -136,7 +136,7 @@ pub(super) const SECTION_KEYS: &[Key<RawConfig>] = &[
         name: "max_url_bytes",
         access: Access::Size(|r| &mut r.server.max_url_bytes),
         default: KeyDefault::Value("8KiB"),
-        about: "Longest request target (path and query); longer → 414. At most 1MiB.",
+        about: "Longest request target (path and query); longer → 414. At most 65534 bytes.",
         legacy: None,
     },
     Key {

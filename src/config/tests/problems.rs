@@ -25,6 +25,10 @@ fn assert_single_problem(cases: impl IntoIterator<Item = (&'static str, String)>
 fn bad_section_values_are_reported_under_their_key() {
     let cases = [
         ("server.listen", "[server]\nlisten = \"localhost\""),
+        (
+            "server.max_url_bytes",
+            "[server]\nmax_url_bytes = \"64KiB\"",
+        ),
         ("cache.max_bytes", "[cache]\nmax_bytes = \"lots\""),
         ("cache.max_bytes", "[cache]\nmax_bytes = -1"),
         (

@@ -37,6 +37,7 @@ pub mod render_pool;
 pub mod respond;
 pub mod routes;
 pub mod routing;
+pub mod send_deadline;
 pub mod server;
 pub mod signature;
 pub mod signed_url;

@@ -21,6 +21,7 @@ use crate::config::{Config, ServerConfig};
 use crate::error::Error;
 use crate::metrics::Metrics;
 use crate::render_pool::RenderPool;
+use crate::send_deadline::SendDeadline;
 use crate::source::{Original, Source};
 use crate::{access, routes};
 
@@ -185,7 +186,10 @@ pub async fn run(
         // Small responses (a cached thumbnail's head) go out at once, not after 40 ms.
         let _ = stream.set_nodelay(true);
         let connection = builder
-            .serve_connection_with_upgrades(TokioIo::new(stream), service.clone())
+            .serve_connection_with_upgrades(
+                TokioIo::new(SendDeadline::new(stream, limits.send_timeout)),
+                service.clone(),
+            )
             .into_owned();
         let connection = connections.watch(connection);
         tokio::spawn(async move {

@@ -117,6 +117,14 @@ pub(super) const SECTION_KEYS: &[Key<RawConfig>] = &[
     },
     Key {
         section: "server",
+        name: "send_timeout",
+        access: Access::Duration(|r| &mut r.server.send_timeout),
+        default: KeyDefault::Value("60s"),
+        about: "A client that takes none of its answer for this long is disconnected.",
+        legacy: None,
+    },
+    Key {
+        section: "server",
         name: "body_timeout",
         access: Access::Duration(|r| &mut r.server.body_timeout),
         default: KeyDefault::Value("10m"),

@@ -72,6 +72,9 @@ pub struct ServerConfig {
     /// Total time a client has to send a request head (request line and headers), and the
     /// longest a kept-alive connection waits for its next request. Default 15 s; > 0.
     pub header_timeout: Duration,
+    /// A connection whose client takes none of its answer for this long is closed (a stall
+    /// deadline: a slow download that keeps moving is never cut). Default 60 s; > 0.
+    pub send_timeout: Duration,
     /// Total time a client has to send a request body (an upload or one chunk). Default
     /// 10 min; > 0.
     pub body_timeout: Duration,
@@ -184,6 +187,7 @@ impl Default for ServerConfig {
         ServerConfig {
             listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 8080)),
             header_timeout: Duration::from_secs(15),
+            send_timeout: Duration::from_secs(60),
             body_timeout: Duration::from_secs(10 * 60),
             shutdown_timeout: Duration::from_secs(30),
             max_url_bytes: 8 * 1024,

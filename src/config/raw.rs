@@ -27,6 +27,7 @@ pub(super) struct RawServer {
     pub listen: Option<String>,
     pub header_timeout: Option<RawDuration>,
     pub body_timeout: Option<RawDuration>,
+    pub send_timeout: Option<RawDuration>,
     pub shutdown_timeout: Option<RawDuration>,
     pub max_url_bytes: Option<RawSize>,
     pub max_header_bytes: Option<RawSize>,

@@ -151,6 +151,9 @@ fn server(problems: &mut Problems, raw: &RawServer) -> ServerConfig {
     let header_timeout =
         problems.duration(key, raw.header_timeout.as_ref(), default.header_timeout);
     problems.positive(key, &header_timeout, "0s, e.g. \"15s\"");
+    let key = "server.send_timeout";
+    let send_timeout = problems.duration(key, raw.send_timeout.as_ref(), default.send_timeout);
+    problems.positive(key, &send_timeout, "0s, e.g. \"60s\"");
     let key = "server.body_timeout";
     let body_timeout = problems.duration(key, raw.body_timeout.as_ref(), default.body_timeout);
     problems.positive(key, &body_timeout, "0s, e.g. \"10m\"");
@@ -189,6 +192,7 @@ fn server(problems: &mut Problems, raw: &RawServer) -> ServerConfig {
     ServerConfig {
         listen,
         header_timeout,
+        send_timeout,
         body_timeout,
         shutdown_timeout,
         max_url_bytes: max_url_bytes.min(MAX_TARGET),

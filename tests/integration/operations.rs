@@ -444,3 +444,54 @@ async fn the_binary_exits_0_on_sigterm_and_logs_requests_as_json_without_signatu
     let status = daemon.terminate(Duration::from_secs(30));
     assert_eq!(status.code(), Some(0), "{status:?}");
 }
+
+/// A client that requests a large file and never reads it is disconnected once the answer has
+/// made no progress for `server.send_timeout`; one that reads, however slowly, is not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_stops_reading_is_cut_at_the_send_deadline() {
+    const SIZE: usize = 32 * 1024 * 1024;
+    let root = Root::new();
+    // Incompressible, so no layer in between can make it small.
+    let mut bytes = vec![0u8; SIZE];
+    let mut x: u32 = 0x9e37_79b9;
+    for byte in &mut bytes {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        *byte = x as u8;
+    }
+    root.put("big.bin", &bytes);
+    let mut config = config(vec![root.source("demo")]);
+    config.server.send_timeout = Duration::from_secs(1);
+    let server = TestServer::start(config).await;
+
+    let mut stalled = TcpStream::connect(server.addr()).await.unwrap();
+    stalled
+        .write_all(b"GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    // Socket buffers fill within moments; the deadline runs from there.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let mut received = Vec::new();
+    let ended = tokio::time::timeout(Duration::from_secs(10), async {
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            match stalled.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => received.extend_from_slice(&buf[..n]),
+            }
+        }
+    })
+    .await;
+    assert!(ended.is_ok(), "the connection was still open");
+    assert!(
+        received.len() < SIZE,
+        "all {} bytes arrived: the answer was never cut",
+        received.len()
+    );
+
+    // A reader taking the same answer steadily gets all of it.
+    let whole = server.get("/big.bin").await;
+    whole.assert_status(200);
+    assert_eq!(whole.body.len(), SIZE);
+}

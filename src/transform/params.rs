@@ -269,11 +269,22 @@ fn number(v: &str) -> Result<f64, String> {
         && v.bytes().all(|b| b.is_ascii_digit() || b == b'.')
         && v.bytes().filter(|b| *b == b'.').count() <= 1
         && v.len() <= 16;
-    ok.then(|| v.parse::<f64>().ok())
+    let n = ok
+        .then(|| v.parse::<f64>().ok())
         .flatten()
         .filter(|n| n.is_finite())
-        .ok_or_else(|| format!("`{v}` is not a non-negative decimal number"))
+        .ok_or_else(|| format!("`{v}` is not a non-negative decimal number"))?;
+    // Below a millionth, a value no longer prints back in the 16 characters accepted here, so
+    // the canonical form would not parse again (found by fuzzing); nor does it mean anything
+    // at pixel scale.
+    if n > 0.0 && n < MIN_POSITIVE {
+        return Err(format!("`{v}` is too small: use 0, or at least 0.000001"));
+    }
+    Ok(n)
 }
+
+/// The smallest non-zero decimal accepted.
+const MIN_POSITIVE: f64 = 1e-6;
 
 pub fn dimension(v: &str) -> Result<Dimension, String> {
     let n = number(v)?;

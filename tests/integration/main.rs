@@ -16,6 +16,7 @@ mod cli_check_config;
 mod cli_sign;
 mod colour;
 mod errors;
+mod fuzz_regressions;
 mod golden;
 mod headers;
 mod hostile;

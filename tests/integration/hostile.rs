@@ -179,6 +179,24 @@ pub fn summary(reply: &Reply) -> String {
     )
 }
 
+/// What is wrong with the status and headers every JSON error carries, if anything.
+fn error_headers_wrong(reply: &Reply, status: u16) -> Option<&'static str> {
+    if reply.status != status {
+        Some("status")
+    } else if reply.header("cache-control") != Some("no-store") {
+        Some("Cache-Control is not no-store")
+    } else if reply.header("x-content-type-options") != Some("nosniff") {
+        Some("no nosniff")
+    } else if !reply
+        .header("content-type")
+        .is_some_and(|t| t.starts_with("application/json"))
+    {
+        Some("not JSON")
+    } else {
+        None
+    }
+}
+
 /// [`Reply::assert_error`] as a check that reports instead of panicking.
 pub fn error_shape(reply: &Reply, status: u16, code: &str) -> Result<(), String> {
     let wrong = |what: &str| {
@@ -187,20 +205,8 @@ pub fn error_shape(reply: &Reply, status: u16, code: &str) -> Result<(), String>
             summary(reply)
         ))
     };
-    if reply.status != status {
-        return wrong("status");
-    }
-    if reply.header("cache-control") != Some("no-store") {
-        return wrong("Cache-Control is not no-store");
-    }
-    if reply.header("x-content-type-options") != Some("nosniff") {
-        return wrong("no nosniff");
-    }
-    if !reply
-        .header("content-type")
-        .is_some_and(|t| t.starts_with("application/json"))
-    {
-        return wrong("not JSON");
+    if let Some(what) = error_headers_wrong(reply, status) {
+        return wrong(what);
     }
     if image_kind(&reply.body).is_some() {
         return wrong("image bytes in an error");
@@ -220,20 +226,8 @@ pub fn error_shape(reply: &Reply, status: u16, code: &str) -> Result<(), String>
 /// The headers of [`error_shape`] on an answer to `HEAD`, which has no body.
 pub fn head_error_shape(reply: &Reply, status: u16) -> Result<(), String> {
     let wrong = |what: &str| Err(format!("wanted HEAD {status}: {what}; {}", summary(reply)));
-    if reply.status != status {
-        return wrong("status");
-    }
-    if reply.header("cache-control") != Some("no-store") {
-        return wrong("Cache-Control is not no-store");
-    }
-    if reply.header("x-content-type-options") != Some("nosniff") {
-        return wrong("no nosniff");
-    }
-    if !reply
-        .header("content-type")
-        .is_some_and(|t| t.starts_with("application/json"))
-    {
-        return wrong("not JSON");
+    if let Some(what) = error_headers_wrong(reply, status) {
+        return wrong(what);
     }
     if !reply.body.is_empty() {
         return wrong("a body");

@@ -65,6 +65,14 @@ pub enum RequestError {
     BadField { name: &'static str, reason: String },
     #[error("no file with that id")]
     NoSuchFile,
+    /// A body under a transfer coding other than `chunked`: hyper undoes only `chunked`, so
+    /// the body would be taken still encoded (RFC 9112 §6.1 asks for 501).
+    #[error("request bodies may only be sent plain or chunked (Transfer-Encoding: chunked)")]
+    TransferCoding,
+    /// A body under a content coding (`Content-Encoding: gzip`): pixgate decodes none, and
+    /// would otherwise store or parse the compressed bytes (RFC 9110 §15.5.16).
+    #[error("request bodies may not have a Content-Encoding; send them unencoded")]
+    ContentCoding,
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -134,6 +142,10 @@ impl Error {
                 RequestError::UrlTooLong { .. } => (S::URI_TOO_LONG, "url_too_long"),
                 RequestError::HeadersTooLarge { .. } => {
                     (S::REQUEST_HEADER_FIELDS_TOO_LARGE, "headers_too_large")
+                }
+                RequestError::TransferCoding => (S::NOT_IMPLEMENTED, "unsupported_transfer_coding"),
+                RequestError::ContentCoding => {
+                    (S::UNSUPPORTED_MEDIA_TYPE, "unsupported_content_coding")
                 }
                 RequestError::Internal(_) => (S::INTERNAL_SERVER_ERROR, "internal"),
             },

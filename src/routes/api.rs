@@ -136,6 +136,7 @@ async fn sign(
     request_id: &str,
 ) -> Result<Response, Error> {
     let source = authorize(app, headers)?;
+    super::plain_body(headers)?;
     let bytes = axum::body::to_bytes(body, MAX_API_BODY_BYTES)
         .await
         .map_err(|_| field("body", "must be a JSON object of at most 64 KiB"))?;

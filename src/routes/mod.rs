@@ -85,6 +85,26 @@ pub fn route<'a>(app: &AppState, uri: &'a Uri, headers: &HeaderMap) -> Option<ro
     routing::route(app.sources.iter().map(|s| &s.config), host, uri.path())
 }
 
+/// Refuses a request body that would reach pixgate still encoded: a transfer coding other
+/// than `chunked` (hyper undoes only that one) or any content coding but `identity`.
+pub fn plain_body(headers: &HeaderMap) -> Result<(), RequestError> {
+    let codings = |name| {
+        headers
+            .get_all(name)
+            .into_iter()
+            .flat_map(|v| v.as_bytes().split(|b| *b == b','))
+            .map(<[u8]>::trim_ascii)
+            .filter(|c| !c.is_empty())
+    };
+    if codings(header::TRANSFER_ENCODING).any(|c| !c.eq_ignore_ascii_case(b"chunked")) {
+        return Err(RequestError::TransferCoding);
+    }
+    if codings(header::CONTENT_ENCODING).any(|c| !c.eq_ignore_ascii_case(b"identity")) {
+        return Err(RequestError::ContentCoding);
+    }
+    Ok(())
+}
+
 /// `scheme://host[:port]` the client used, for URLs in answers: the `Host` header (the
 /// listen address without one), `https` only when a proxy says so in `X-Forwarded-Proto`.
 pub fn origin(app: &AppState, headers: &HeaderMap) -> String {

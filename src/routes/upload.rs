@@ -41,6 +41,7 @@ pub async fn serve(
     );
     app.metrics.stage(Stage::Verify, verifying.elapsed());
     verified?;
+    super::plain_body(headers)?;
     let key = key?;
     let uploads = source.uploads.as_ref().ok_or(RequestError::ReadOnly)?;
     let limits = &app.config.uploads;

@@ -1,8 +1,9 @@
 //! Upload bodies whose framing lies: a `Content-Length` longer than what arrives before the
 //! client half-closes, shorter than what it sends, given twice or malformed, beside a
 //! `Transfer-Encoding`; chunked bodies that stop or carry a bad chunk size; a refused upload
-//! that asks `Expect: 100-continue`. Each is a documented 4xx (or exactly what HTTP framing
-//! says the body is) and leaves nothing behind in the root or in `.pixgate/tmp`.
+//! that asks `Expect: 100-continue`; bodies under a transfer or content coding. Each is a
+//! documented 4xx (or exactly what HTTP framing says the body is) and leaves nothing behind
+//! in the root or in `.pixgate/tmp`.
 //! `uploads/` covers clients that vanish mid-body and `Content-Range`s that do not add up.
 
 use std::time::{Duration, Instant};
@@ -193,6 +194,79 @@ async fn duplicate_or_malformed_content_lengths_are_400_and_store_nothing() {
     }
     unchanged(&root, &before).await;
     server.get("/ok.png?w=8&fm=png").await.assert_image("png");
+}
+
+/// hyper undoes `chunked` and nothing else: a body under another transfer coding, or under a
+/// content coding, would be kept still compressed. Refused before a byte is stored: 501 for a
+/// transfer coding (RFC 9112 §6.1), 415 for a content coding; `identity` is no coding.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bodies_under_a_coding_pixgate_does_not_undo_are_refused_and_store_nothing() {
+    let (root, server) = server().await;
+    let before = tree(&root);
+    let chunked_body: &[u8] = b"5\r\nhello\r\n0\r\n\r\n";
+    type Headers<'a> = &'a [(&'a str, &'a str)];
+    let cases: [(Headers, &[u8], u16, &str); 5] = [
+        (
+            &[("transfer-encoding", "gzip, chunked")],
+            chunked_body,
+            501,
+            "unsupported_transfer_coding",
+        ),
+        (
+            &[
+                ("transfer-encoding", "gzip"),
+                ("transfer-encoding", "chunked"),
+            ],
+            chunked_body,
+            501,
+            "unsupported_transfer_coding",
+        ),
+        (
+            &[
+                ("transfer-encoding", "chunked"),
+                ("content-encoding", "gzip"),
+            ],
+            chunked_body,
+            415,
+            "unsupported_content_coding",
+        ),
+        (
+            &[("content-length", "5"), ("content-encoding", "br")],
+            b"hello",
+            415,
+            "unsupported_content_coding",
+        ),
+        (
+            &[
+                ("content-length", "5"),
+                ("content-encoding", "identity, x-pack"),
+            ],
+            b"hello",
+            415,
+            "unsupported_content_coding",
+        ),
+    ];
+    for (headers, body, status, code) in cases {
+        let mut wire_bytes = put_head("/new.bin", headers, true);
+        wire_bytes.extend_from_slice(body);
+        let answer = wire::exchange(server.addr(), &wire_bytes, true, super::HANG)
+            .await
+            .unwrap_or_else(|e| panic!("{headers:?}: {e}"));
+        let replies = wire::parse_replies(&answer, &["PUT"]).unwrap();
+        error_shape(&replies[0], status, code).unwrap_or_else(|e| panic!("{headers:?}: {e}"));
+    }
+    unchanged(&root, &before).await;
+    server.get("/ok.png?w=8&fm=png").await.assert_image("png");
+
+    let headers = [("content-length", "5"), ("content-encoding", "Identity")];
+    let mut wire_bytes = put_head("/plain.bin", &headers, true);
+    wire_bytes.extend_from_slice(b"hello");
+    let answer = wire::exchange(server.addr(), &wire_bytes, true, super::HANG)
+        .await
+        .unwrap();
+    let replies = wire::parse_replies(&answer, &["PUT"]).unwrap();
+    replies[0].assert_status(201);
+    assert_eq!(on_disk(&root, "plain.bin").as_deref(), Some(&b"hello"[..]));
 }
 
 /// A client announcing a large body with `Expect: 100-continue` to a URL it may not write to is

@@ -97,13 +97,30 @@ impl LocalStore {
             .map_err(|e| SourceError::Io(e.to_string()))?
     }
 
-    pub async fn read(&self, key: &StorageKey, max_bytes: u64) -> Result<Original, SourceError> {
+    /// Opens the located file and proves, on the open descriptor, that it is a regular file.
+    /// Between `locate` and `open` the path may be swapped for something else: a FIFO would
+    /// block `open` itself (and a blocking thread with it) until a writer came, hence
+    /// `O_NONBLOCK`, which regular files ignore; a symlink put in its place is not followed
+    /// (`O_NOFOLLOW`: ELOOP, so 404). Whatever was opened, `fstat` decides.
+    async fn open_regular(
+        &self,
+        key: &StorageKey,
+    ) -> Result<(tokio::fs::File, std::fs::Metadata), SourceError> {
         let path = self.resolve(key).await?;
-        let mut file = tokio::fs::File::open(&path).await.map_err(io_error)?;
+        let mut options = tokio::fs::OpenOptions::new();
+        options.read(true);
+        #[cfg(unix)]
+        options.custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW);
+        let file = options.open(&path).await.map_err(io_error)?;
         let meta = file.metadata().await.map_err(io_error)?;
         if !meta.is_file() {
             return Err(SourceError::NotFound);
         }
+        Ok((file, meta))
+    }
+
+    pub async fn read(&self, key: &StorageKey, max_bytes: u64) -> Result<Original, SourceError> {
+        let (mut file, meta) = self.open_regular(key).await?;
         if meta.len() > max_bytes {
             return Err(SourceError::TooLarge {
                 size: meta.len(),
@@ -130,12 +147,7 @@ impl LocalStore {
     }
 
     pub async fn open(&self, key: &StorageKey) -> Result<OpenedFile, SourceError> {
-        let path = self.resolve(key).await?;
-        let mut file = tokio::fs::File::open(&path).await.map_err(io_error)?;
-        let meta = file.metadata().await.map_err(io_error)?;
-        if !meta.is_file() {
-            return Err(SourceError::NotFound);
-        }
+        let (mut file, meta) = self.open_regular(key).await?;
         let mut head = Vec::with_capacity(SNIFF_BYTES);
         (&mut file)
             .take(SNIFF_BYTES as u64)

@@ -314,3 +314,76 @@ async fn symlink_loops_in_the_root_are_a_clean_4xx_not_a_storage_failure() {
         .unwrap();
     assert_eq!(reply.status, 200);
 }
+
+/// The file found by the path walk may be swapped for a FIFO before it is opened: that open
+/// must not wait for a writer (it would hold a blocking thread, and the request would end in
+/// 504 after `source_timeout`). Here a file flips between a PNG and a FIFO as fast as it can
+/// while clients read and transform it: every answer is the image or 404, never a timeout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_swapped_for_a_fifo_while_it_is_read_is_200_or_404_never_a_hang() {
+    use std::os::unix::fs::OpenOptionsExt;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let root = Root::new();
+    root.put("ok.png", &gradient_png(64, 40));
+    root.put("swap.png", &gradient_png(32, 20));
+    let dir = root.path().to_path_buf();
+    std::fs::create_dir(dir.join("spare")).unwrap();
+    std::fs::write(dir.join("spare/png"), gradient_png(32, 20)).unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .arg(dir.join("spare/fifo"))
+        .status()
+        .expect("run mkfifo");
+    assert!(made.success(), "mkfifo");
+    let mut settings = config(vec![root.source("demo")]);
+    settings.limits.source_timeout = Duration::from_secs(2);
+    let server = TestServer::start(settings).await;
+
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    let swapper = {
+        let (stop, dir) = (stop.clone(), dir.clone());
+        std::thread::spawn(move || {
+            let mut swaps = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                for spare in ["spare/png", "spare/fifo"] {
+                    let _ = std::fs::remove_file(dir.join("spare/next"));
+                    std::fs::hard_link(dir.join(spare), dir.join("spare/next")).unwrap();
+                    std::fs::rename(dir.join("spare/next"), dir.join("swap.png")).unwrap();
+                    swaps += 1;
+                }
+            }
+            swaps
+        })
+    };
+    let mut statuses = std::collections::BTreeMap::<u16, u32>::new();
+    let mut wrong = Vec::new();
+    for round in 0..150 {
+        // A new width each time: a cached derivative would not open the file.
+        let target = match round % 2 {
+            0 => "/swap.png".to_string(),
+            _ => format!("/swap.png?w={}&fm=png", 4 + round),
+        };
+        let reply = wire::one(server.addr(), "GET", target.as_bytes(), &[], super::HANG)
+            .await
+            .unwrap();
+        *statuses.entry(reply.status).or_default() += 1;
+        if ![200, 404].contains(&reply.status) {
+            wrong.push(format!("{target}: {}", super::summary(&reply)));
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    let swaps = swapper.join().unwrap();
+    // A reader stuck in `open` would keep this test's runtime from ever shutting down: a
+    // writer releases it, so a regression fails here rather than hanging.
+    for _ in 0..16 {
+        let _ = std::fs::OpenOptions::new()
+            .write(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(dir.join("spare/fifo"));
+    }
+    assert!(wrong.is_empty(), "{statuses:?}: {wrong:#?}");
+    assert!(swaps > 150, "the file flipped only {swaps} times");
+    let reply = wire::one(server.addr(), "GET", b"/ok.png", &[], super::HANG)
+        .await
+        .unwrap();
+    assert_eq!(reply.status, 200);
+}

@@ -31,6 +31,7 @@ pub mod bench;
 pub mod cache;
 pub mod config;
 pub mod error;
+pub mod hex;
 pub mod metrics;
 pub mod render;
 pub mod render_pool;

@@ -7,11 +7,7 @@ use subtle::{Choice, ConstantTimeEq};
 /// The `s` value for a request: `md5_hex(token + raw_path + "?" + signed_query)`, the `"?" + …`
 /// left out when `signed_query` is empty. `signed_query` is the raw query without `s`.
 pub fn token(token: &str, raw_path: &str, signed_query: &str) -> String {
-    digest(token, raw_path, signed_query)
-        .iter()
-        .flat_map(|byte| [hex_digit(byte >> 4), hex_digit(byte & 0x0f)])
-        .map(char::from)
-        .collect()
+    crate::hex::lower(&digest(token, raw_path, signed_query))
 }
 
 /// Whether `presented` (32 hex digits, either case) is the `s` of any of `tokens`. Each
@@ -40,10 +36,6 @@ fn digest(token: &str, raw_path: &str, signed_query: &str) -> [u8; 16] {
         md5.update(signed_query);
     }
     md5.finalize().into()
-}
-
-fn hex_digit(nibble: u8) -> u8 {
-    b"0123456789abcdef"[usize::from(nibble & 0x0f)]
 }
 
 fn decode_hex(hex: &[u8]) -> Option<[u8; 16]> {

@@ -34,7 +34,10 @@ pub async fn commit(
         .await
         .map_err(failed("writing the upload to the bucket"))?;
     store.forget(key.as_str());
-    let path_object = format!("paths/{}", hex(&Sha256::digest(key.as_str().as_bytes())));
+    let path_object = format!(
+        "paths/{}",
+        crate::hex::lower(&Sha256::digest(key.as_str().as_bytes()))
+    );
     let known = bucket
         .get_service_object(client, &path_object, RECORD_TIMEOUT)
         .await
@@ -94,8 +97,4 @@ fn parts(
 
 fn failed(what: &'static str) -> impl Fn(SourceError) -> UploadError {
     move |e| UploadError::Io(format!("{what}: {e}"))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 
 use super::publish::sync_dir;
 use super::ranges::RangeSet;
-use super::staging::{Staged, hex};
+use super::staging::Staged;
 use super::{UploadError, io_error};
 use crate::source::StorageKey;
 
@@ -55,7 +55,7 @@ impl Part {
 /// maps to one safe, fixed-length name.
 pub fn folder(uploads: &Path, key: &StorageKey) -> PathBuf {
     let digest = Sha256::digest(key.as_str().as_bytes());
-    uploads.join(hex(&digest[..16]))
+    uploads.join(crate::hex::lower(&digest[..16]))
 }
 
 /// The pending upload's record, if there is one.

@@ -28,7 +28,10 @@ impl Staged {
     pub fn new_in(dir: &Path, now: u64) -> Result<Staged, UploadError> {
         let mut random = [0u8; 8];
         getrandom::fill(&mut random).map_err(|e| UploadError::Io(format!("random: {e}")))?;
-        let name = format!("{RESERVED_SEGMENT_PREFIX}-{now}-{}", hex(&random));
+        let name = format!(
+            "{RESERVED_SEGMENT_PREFIX}-{now}-{}",
+            crate::hex::lower(&random)
+        );
         Ok(Staged {
             path: dir.join(name),
             kept: false,
@@ -129,8 +132,4 @@ pub fn staged_at(name: &str) -> Option<u64> {
         .strip_prefix(RESERVED_SEGMENT_PREFIX)?
         .strip_prefix('-')?;
     rest.split('-').next()?.parse().ok()
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -29,31 +29,40 @@ pub trait Weighed {
 pub struct Derivative {
     pub bytes: Bytes,
     pub content_type: &'static str,
-    /// Strong validator: a hash of the bytes, quoted.
-    pub etag: String,
     pub last_modified: Option<SystemTime>,
-    /// `ETag` and `Last-Modified` as header values, made once when rendered rather than on
-    /// every hit (a header value is a shared buffer: cloning it copies nothing).
-    pub etag_header: Option<HeaderValue>,
+    /// The strong validator (a hash of the bytes, quoted) and `Last-Modified`, as header
+    /// values made once when rendered rather than on every hit (a header value is a shared
+    /// buffer: cloning it copies nothing). `None` only if one could not be a header value.
+    pub etag: Option<HeaderValue>,
     pub last_modified_header: Option<HeaderValue>,
 }
 
 impl Derivative {
+    /// The `ETag` as text, for comparing with the client's validators.
+    pub fn etag_text(&self) -> &str {
+        self.etag
+            .as_ref()
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+    }
+
+    /// `bytes` keeps exactly its length: encoders grow their output by doubling and the cache
+    /// charges the length, so a full cache could otherwise hold up to twice its budget.
     pub fn new(
-        bytes: Bytes,
+        mut bytes: Vec<u8>,
         content_type: &'static str,
         etag: String,
         last_modified: Option<SystemTime>,
     ) -> Derivative {
-        let etag_header = HeaderValue::from_str(&etag).ok();
+        let etag = HeaderValue::try_from(etag).ok();
         let last_modified_header =
             last_modified.and_then(|at| HeaderValue::from_str(&httpdate::fmt_http_date(at)).ok());
+        bytes.shrink_to_fit();
         Derivative {
-            bytes,
+            bytes: bytes.into(),
             content_type,
-            etag,
             last_modified,
-            etag_header,
+            etag,
             last_modified_header,
         }
     }
@@ -61,8 +70,9 @@ impl Derivative {
 
 impl Weighed for Derivative {
     fn weight(&self) -> u64 {
-        // The header values copy the etag and a 29-byte date.
-        self.bytes.len() as u64 + 2 * self.etag.len() as u64 + 29
+        // The header values: the etag and a 29-byte date.
+        let etag = self.etag.as_ref().map_or(0, |v| v.len());
+        self.bytes.len() as u64 + etag as u64 + 29
     }
 }
 

@@ -59,11 +59,11 @@ const X_CACHE: HeaderName = HeaderName::from_static("x-cache");
 /// Responds with a derivative from memory.
 pub fn derivative(d: &Derivative, request: &HeaderMap, delivery: &Delivery) -> Response {
     let validators = Validators {
-        etag: &d.etag,
+        etag: d.etag_text(),
         last_modified: d.last_modified,
     };
     let content_type = HeaderValue::from_static(d.content_type);
-    let described = (d.etag_header.clone(), d.last_modified_header.clone());
+    let described = (d.etag.clone(), d.last_modified_header.clone());
     let base = headers(described, content_type, delivery);
     if let Some(not_modified) = conditional(request, &validators, &base) {
         return not_modified;
@@ -269,6 +269,7 @@ fn conditional(request: &HeaderMap, v: &Validators<'_>, headers: &HeaderMap) -> 
         Some(list) => list
             .split(',')
             .map(str::trim)
+            .filter(|tag| !tag.is_empty())
             .any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == v.etag),
         None => {
             let since = request

@@ -2,12 +2,20 @@ use super::*;
 use std::sync::atomic::AtomicUsize;
 
 fn derivative(len: usize) -> Derivative {
-    Derivative::new(
-        Bytes::from(vec![0u8; len]),
-        "image/png",
-        "\"x\"".into(),
-        None,
-    )
+    Derivative::new(vec![0u8; len], "image/png", "\"x\"".into(), None)
+}
+
+/// The cache charges a derivative's length; it must hold no more than that (an encoder's
+/// output vector is often twice its length).
+#[test]
+fn a_derivative_keeps_no_spare_capacity() {
+    let mut encoded = Vec::with_capacity(64 * 1024);
+    encoded.extend_from_slice(&[7u8; 30_000]);
+    let d = Derivative::new(encoded, "image/webp", "\"e\"".into(), None);
+    assert_eq!(d.weight(), 30_000 + 3 + 29);
+    let Derivative { bytes, .. } = d;
+    let held = bytes.try_into_mut().map(|b| b.capacity());
+    assert_eq!(held, Ok(30_000));
 }
 
 #[tokio::test]

@@ -222,13 +222,9 @@ async fn render_miss(
     app.metrics.stage(Stage::Resize, stages.resize);
     app.metrics.stage(Stage::Encode, stages.encode);
     let digest = Sha256::digest(&rendered.bytes);
-    let etag = format!("\"{}\"", hex(&digest[..16]));
-    // Encoders grow their output by doubling; the cache charges the length, so without this
-    // a full cache could hold up to twice its budget.
-    let mut bytes = rendered.bytes;
-    bytes.shrink_to_fit();
+    let etag = format!("\"{}\"", crate::hex::lower(&digest[..16]));
     Ok(Derivative::new(
-        bytes.into(),
+        rendered.bytes,
         rendered.format.mime(),
         etag,
         original.version.modified,
@@ -267,10 +263,6 @@ async fn within<T>(
     tokio::time::timeout(timeout, operation)
         .await
         .unwrap_or(Err(SourceError::TimedOut))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

@@ -69,6 +69,14 @@ struct Known {
     checked: Instant,
 }
 
+enum Remembered {
+    /// Checked within `revalidate_after`.
+    Fresh(Version),
+    /// To revalidate before use.
+    Stale(Known),
+    Unknown,
+}
+
 #[derive(Debug, Clone)]
 enum Validator {
     ETag(String),
@@ -154,12 +162,11 @@ impl RemoteStore {
 
     /// The version of `key`: remembered, revalidated, or asked for.
     pub async fn version(&self, key: &StorageKey) -> Result<Version, SourceError> {
-        let known = self.remembered(key.as_str());
-        if let Some(known) = &known
-            && known.checked.elapsed() < self.revalidate_after
-        {
-            return Ok(known.version);
-        }
+        let known = match self.remembered(key.as_str()) {
+            Remembered::Fresh(version) => return Ok(version),
+            Remembered::Stale(known) => Some(known),
+            Remembered::Unknown => None,
+        };
         let mut request = self
             .client
             .head(self.url(reqwest::Method::HEAD, key)?)
@@ -248,9 +255,15 @@ impl RemoteStore {
         Ok((body.freeze(), version))
     }
 
-    fn remembered(&self, key: &str) -> Option<Known> {
+    /// What is remembered of `key`. A fresh entry (the common case: every cache hit asks)
+    /// gives out only its version; the validator is copied only when it is about to be used.
+    fn remembered(&self, key: &str) -> Remembered {
         let mut known = self.known.lock().unwrap_or_else(PoisonError::into_inner);
-        known.get(key).cloned()
+        match known.get(key) {
+            Some(k) if k.checked.elapsed() < self.revalidate_after => Remembered::Fresh(k.version),
+            Some(k) => Remembered::Stale(k.clone()),
+            None => Remembered::Unknown,
+        }
     }
 
     fn remember(&self, key: &str, known: Known) {

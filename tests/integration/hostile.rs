@@ -21,19 +21,18 @@ mod forge;
 mod forgery;
 mod hygiene;
 mod queries;
+mod resources;
 mod stored;
 mod upstream;
 mod wire;
 
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use proptest::test_runner::{Config as ProptestConfig, TestRunner};
 
-use crate::support::{Reply, TestServer, image_kind, pixgate_command, strip_ansi};
+use crate::support::{Daemon, Reply, TestServer, image_kind};
 
 /// How long any hostile request may take before it counts as a hang. Generous for a loaded
 /// 2-core machine; every answer here is a header read or a refusal, milliseconds in practice.
@@ -291,71 +290,41 @@ impl Forbidden {
 }
 
 /// `pixgate serve` as a child process, for what only a process shows (its file descriptors,
-/// its peak memory); killed when dropped.
+/// threads and peak memory); killed when dropped.
 pub struct Served {
-    child: Child,
+    daemon: Daemon,
     pub addr: SocketAddr,
 }
 
 impl Served {
     /// Serves `root` (one public source, `demo`) with `extra_toml` appended to `[server]`.
     pub fn start(root: &Path, extra_toml: &str) -> Served {
+        Served::start_with(root, extra_toml, "")
+    }
+
+    /// [`Served::start`] with `source_toml` appended to the `demo` source.
+    pub fn start_with(root: &Path, extra_toml: &str, source_toml: &str) -> Served {
         let config = root.join("pixgate.toml");
         let toml = format!(
-            "[server]\nlisten = \"127.0.0.1:0\"\n{extra_toml}\n\n[[sources]]\nname = \"demo\"\nroot = {:?}\n",
+            "[server]\nlisten = \"127.0.0.1:0\"\n{extra_toml}\n\n[[sources]]\nname = \"demo\"\nroot = {:?}\n{source_toml}\n",
             root.display().to_string()
         );
         std::fs::write(&config, toml).unwrap();
-        let config = config.display().to_string();
-        let mut child = pixgate_command(&["serve", "--config", &config], &[("RUST_LOG", "info")])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn pixgate");
-        let stdout = child.stdout.take().unwrap();
-        let (send, lines) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if send.send(line).is_err() {
-                    // Nobody listens any more; keep draining so the child never blocks.
-                    continue;
-                }
-            }
-        });
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let addr = loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let line = strip_ansi(&lines.recv_timeout(left).expect("pixgate's listening line"));
-            if let Some(at) = line.find("listening on http://") {
-                let rest = &line[at + "listening on http://".len()..];
-                let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
-                break rest[..end].parse().expect("an address");
-            }
-        };
-        Served { child, addr }
+        let (daemon, addr) = Daemon::serve(&config);
+        Served { daemon, addr }
     }
 
     pub fn pid(&self) -> u32 {
-        self.child.id()
+        self.daemon.pid()
     }
 
     /// Peak resident memory so far, in KiB (`VmHWM`).
     pub fn peak_rss_kib(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap();
-        status
-            .lines()
-            .find_map(|line| line.strip_prefix("VmHWM:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .expect("VmHWM")
+        self.daemon.peak_rss_kib()
     }
-}
 
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+    pub fn threads(&self) -> u64 {
+        self.daemon.threads()
     }
 }
 

@@ -210,41 +210,44 @@ pub async fn raw_send(
             wire.extend_from_slice(b"0\r\n\r\n");
         }
     }
-    let exchange = async {
-        let stream = tokio::net::TcpStream::connect(addr).await?;
-        let (mut reader, mut writer) = stream.into_split();
-        let write = async move {
-            // A server that has answered may stop reading; the answer is what counts.
-            if writer.write_all(head.as_bytes()).await.is_ok() {
-                for part in wire.chunks(16 * 1024) {
-                    if writer.write_all(part).await.is_err() {
-                        break;
-                    }
-                }
+    let mut bytes = head.into_bytes();
+    bytes.extend_from_slice(&wire);
+    answered(method, target, exchange(addr, &bytes, false)).await
+}
+
+/// Writes `wire` on a fresh connection while reading the answer, optionally half-closes once
+/// written, and reads until the server closes. A write the server stopped reading (it answered
+/// early) is not an error, nor a reset after some answer arrived: the answer is what counts.
+pub async fn exchange(addr: SocketAddr, wire: &[u8], half_close: bool) -> std::io::Result<Vec<u8>> {
+    let stream = tokio::net::TcpStream::connect(addr).await?;
+    let (mut reader, mut writer) = stream.into_split();
+    let write = async move {
+        let mut written = true;
+        for part in wire.chunks(16 * 1024) {
+            if writer.write_all(part).await.is_err() {
+                written = false;
+                break;
             }
-            writer
-        };
-        let read = async {
-            let mut answer = Vec::new();
-            let mut buffer = [0u8; 16 * 1024];
-            loop {
-                match reader.read(&mut buffer).await {
-                    Ok(0) => break,
-                    Ok(n) => answer.extend_from_slice(&buffer[..n]),
-                    // A reset after the answer arrived still leaves the answer.
-                    Err(e) if !answer.is_empty() => {
-                        eprintln!("{method} {target}: {e} after the answer");
-                        break;
-                    }
-                    Err(e) => return Err(e),
-                }
-            }
-            Ok(answer)
-        };
-        let (_writer, answer) = tokio::join!(write, read);
-        answer
+        }
+        if written && half_close {
+            let _ = writer.shutdown().await;
+        }
+        writer
     };
-    answered(method, target, exchange).await
+    let read = async {
+        let mut answer = Vec::new();
+        let mut buffer = [0u8; 16 * 1024];
+        loop {
+            match reader.read(&mut buffer).await {
+                Ok(0) => return Ok(answer),
+                Ok(n) => answer.extend_from_slice(&buffer[..n]),
+                Err(_) if !answer.is_empty() => return Ok(answer),
+                Err(e) => return Err(e),
+            }
+        }
+    };
+    let (_writer, answer) = tokio::join!(write, read);
+    answer
 }
 
 /// A client that gives up mid-body: sends the head with `Content-Length: declared`, then only
@@ -886,16 +889,30 @@ impl Daemon {
         }
     }
 
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The process's peak resident memory so far, in KiB (Linux's `VmHWM`).
     pub fn peak_rss_kib(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
-            .expect("read /proc/<pid>/status");
-        status
-            .lines()
-            .find_map(|line| line.strip_prefix("VmHWM:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .expect("VmHWM in /proc/<pid>/status")
+        proc_status(self.pid(), "VmHWM")
     }
+
+    /// The process's threads now (Linux's `Threads`).
+    pub fn threads(&self) -> u64 {
+        proc_status(self.pid(), "Threads")
+    }
+}
+
+/// A number field of `/proc/<pid>/status` (`kB` values in KiB).
+pub fn proc_status(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_else(|e| panic!("read /proc/{pid}/status: {e}"));
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or_else(|| panic!("{field} in /proc/{pid}/status"))
 }
 
 impl Drop for Daemon {

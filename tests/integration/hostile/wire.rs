@@ -7,8 +7,6 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
 use crate::support::Reply;
 
@@ -28,44 +26,18 @@ pub fn head(method: &str, target: &[u8], headers: &[(&str, &str)], close: bool) 
     out
 }
 
-/// Writes `wire` on a fresh connection, optionally half-closes it, and reads until the server
-/// closes, all within `limit`. A write the server stopped reading (it answered early) is not an
-/// error: the answer is what counts.
+/// [`crate::support::exchange`] within `limit`, failures as text for a table's report.
 pub async fn exchange(
     addr: SocketAddr,
     wire: &[u8],
     half_close: bool,
     limit: Duration,
 ) -> Result<Vec<u8>, String> {
-    let talk = async {
-        let stream = TcpStream::connect(addr)
-            .await
-            .map_err(|e| format!("connect: {e}"))?;
-        let (mut reader, mut writer) = stream.into_split();
-        let write = async move {
-            if writer.write_all(wire).await.is_ok() && half_close {
-                let _ = writer.shutdown().await;
-            }
-            writer
-        };
-        let read = async {
-            let mut answer = Vec::new();
-            let mut buffer = [0u8; 16 * 1024];
-            loop {
-                match reader.read(&mut buffer).await {
-                    Ok(0) => return Ok(answer),
-                    Ok(n) => answer.extend_from_slice(&buffer[..n]),
-                    Err(_) if !answer.is_empty() => return Ok(answer),
-                    Err(e) => return Err(format!("read: {e}")),
-                }
-            }
-        };
-        let (_writer, answer) = tokio::join!(write, read);
-        answer
-    };
+    let talk = crate::support::exchange(addr, wire, half_close);
     tokio::time::timeout(limit, talk)
         .await
         .map_err(|_| format!("no complete answer within {limit:?}"))?
+        .map_err(|e| format!("connect or read: {e}"))
 }
 
 /// One request on a fresh connection (`Connection: close`), its one answer.

@@ -12,11 +12,7 @@ use pixgate::server::{self, AppState};
 use pixgate::signature::{Method, Scheme};
 use pixgate::signed_url::{self, UrlSpec};
 
-/// mimalloc: cheaper than glibc's malloc for the small, short-lived buffers of a cache hit
-/// (scripts/hit_vs_nginx.sh: 26-31k requests/s against glibc's 22-23k). The C codecs keep
-/// glibc's malloc.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+mod allocator;
 
 #[derive(Parser)]
 #[command(version, about = "An image transformation CDN origin with signed URLs")]
@@ -123,6 +119,7 @@ enum MethodArg {
 }
 
 fn main() -> ExitCode {
+    allocator::release_memory_eagerly();
     match run(Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

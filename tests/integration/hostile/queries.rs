@@ -76,8 +76,8 @@ async fn escaped_control_characters_and_invalid_utf8_are_400_in_query_and_path()
 }
 
 /// The same bytes raw on the wire are not a valid request line: hyper refuses them with its
-/// own bare 400 before pixgate sees the request (so no JSON and no request id; the README
-/// documents that exception for 431 only), and the server keeps serving.
+/// own bare 400 before pixgate sees the request (so no JSON and no request id: README, Errors),
+/// and the server keeps serving.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn raw_control_bytes_in_the_request_line_are_400_and_the_server_keeps_serving() {
     let root = root();

@@ -165,6 +165,36 @@ async fn a_key_can_never_change_the_host() {
     );
 }
 
+/// Some origins refuse `HEAD`. The version then comes from a `GET` of the first byte (this
+/// origin ignores `Range` and starts the whole body, which pixgate drops unread), and the
+/// image is served as from any origin.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_origin_that_refuses_head_is_read_with_get() {
+    let origin = Origin::start().await;
+    let forest = fixture("forest-800x500.jpg");
+    origin.put("no-head/forest.jpg", &forest);
+    let server = serve(&origin, |_, _| {}).await;
+
+    let from = origin.seen().len();
+    let small = server.get("/no-head/forest.jpg?w=120&fm=png").await;
+    small.assert_image("png");
+    assert_eq!(dimensions(&small.body).0, 120);
+    let methods: Vec<String> = since(&origin, from).into_iter().map(|s| s.method).collect();
+    assert_eq!(
+        methods,
+        ["HEAD", "GET", "GET"],
+        "refused HEAD, ranged GET, the body"
+    );
+    let again = server.get("/no-head/forest.jpg?w=120&fm=png").await;
+    assert_eq!(again.header("x-cache"), Some("HIT"));
+    let whole = server.get("/no-head/forest.jpg").await;
+    assert_eq!(whole.body, forest);
+    server
+        .get("/no-head/missing.jpg?w=10")
+        .await
+        .assert_error(404, "not_found");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_missing_file_is_404_not_found() {
     let origin = Origin::start().await;

@@ -199,11 +199,42 @@ impl RemoteStore {
                 self.remember(key.as_str(), known);
                 Ok(version)
             }
+            (StatusCode::METHOD_NOT_ALLOWED | StatusCode::NOT_IMPLEMENTED, _) => {
+                self.version_by_get(key).await
+            }
             (status, _) => {
                 self.forget(key.as_str());
                 Err(status_error(status))
             }
         }
+    }
+
+    /// The version from a `GET` of the first byte, for origins that refuse `HEAD` (405, 501).
+    /// The length is the total in `Content-Range`; an origin that ignores `Range` sends the
+    /// whole body, whose headers are read and whose bytes are dropped unread.
+    async fn version_by_get(&self, key: &StorageKey) -> Result<Version, SourceError> {
+        let response = self
+            .client
+            .get(self.url(reqwest::Method::GET, key)?)
+            .header(header::RANGE, "bytes=0-0")
+            .timeout(self.timeout)
+            .send()
+            .await
+            .map_err(|e| client::classify(&e))?;
+        let headers = response.headers();
+        let len = match response.status() {
+            // 416: an empty file has no first byte; its total is still in `Content-Range`.
+            StatusCode::PARTIAL_CONTENT | StatusCode::RANGE_NOT_SATISFIABLE => range_total(headers),
+            status if status.is_success() => content_length(headers),
+            status => {
+                self.forget(key.as_str());
+                return Err(status_error(status));
+            }
+        };
+        let known = known_from(headers, len.unwrap_or(0));
+        let version = known.version;
+        self.remember(key.as_str(), known);
+        Ok(version)
     }
 
     /// The whole original, refused as soon as it is known to exceed `max_bytes`: from its
@@ -295,6 +326,12 @@ fn content_length(headers: &HeaderMap) -> Option<u64> {
         .and_then(|v| v.trim().parse().ok())
 }
 
+/// `TOTAL` of `Content-Range: bytes 0-0/TOTAL` (or `bytes */TOTAL`).
+fn range_total(headers: &HeaderMap) -> Option<u64> {
+    let range = headers.get(header::CONTENT_RANGE)?.to_str().ok()?;
+    range.rsplit_once('/')?.1.trim().parse().ok()
+}
+
 /// The version an origin's headers describe. The identity is 64 bits of the ETag's SHA-256
 /// (or of `Last-Modified` when there is no ETag), so a replaced object has a new version even
 /// at the same length and second.
@@ -345,6 +382,16 @@ mod tests {
             .iter()
             .map(|(name, value)| (name.clone(), HeaderValue::from_static(value)))
             .collect()
+    }
+
+    #[test]
+    fn the_total_of_a_content_range_is_the_length() {
+        let total = |value| range_total(&headers(&[(header::CONTENT_RANGE, value)]));
+        assert_eq!(total("bytes 0-0/126532"), Some(126_532));
+        assert_eq!(total("bytes */0"), Some(0));
+        assert_eq!(total("bytes 0-0/*"), None);
+        assert_eq!(total("nonsense"), None);
+        assert_eq!(range_total(&HeaderMap::new()), None);
     }
 
     #[test]

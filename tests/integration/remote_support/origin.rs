@@ -53,6 +53,7 @@ struct OriginState {
 /// - `/huge`: a chunked body (no length) of [`HUGE_BYTES`];
 /// - `/huge-sized`: the same with an honest `Content-Length`;
 /// - `/error` and `/error/…`: 500;
+/// - `/no-head/…`: `HEAD` is 405 (`GET` serves the file; `Range` is ignored everywhere);
 /// - `/hop/N/rest`: a 302 to `/hop/N-1/rest`, or to `/rest` from `/hop/1/rest` (N redirects);
 /// - `/redirect?to=URL` and the paths given to [`Origin::redirect`]: a 302 to that URL.
 pub struct Origin {
@@ -204,7 +205,16 @@ async fn answer(
         host: header("host"),
     });
     let path = request.uri().path().to_string();
-    let mut response = special(state, &path, request.uri().query()).await;
+    let mut response = if request.method() == hyper::Method::HEAD && path.starts_with("/no-head/") {
+        let refusal = Response::builder()
+            .status(StatusCode::METHOD_NOT_ALLOWED)
+            .header("allow", "GET")
+            .body(Body::empty())
+            .unwrap();
+        Some(refusal)
+    } else {
+        special(state, &path, request.uri().query()).await
+    };
     if response.is_none() && matches!(*request.method(), hyper::Method::GET | hyper::Method::HEAD) {
         response = Some(file(files, &path, if_none_match.as_deref()).await);
     }

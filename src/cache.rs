@@ -55,8 +55,7 @@ impl Derivative {
         last_modified: Option<SystemTime>,
     ) -> Derivative {
         let etag = HeaderValue::try_from(etag).ok();
-        let last_modified_header =
-            last_modified.and_then(|at| HeaderValue::from_str(&httpdate::fmt_http_date(at)).ok());
+        let last_modified_header = last_modified.and_then(crate::respond::http_date);
         bytes.shrink_to_fit();
         Derivative {
             bytes: bytes.into(),

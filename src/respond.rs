@@ -106,9 +106,7 @@ pub async fn file(
     let content_type = HeaderValue::from_static(passthrough_type(&f.head));
     let described = (
         HeaderValue::from_str(&etag).ok(),
-        f.version
-            .modified
-            .and_then(|at| HeaderValue::from_str(&httpdate::fmt_http_date(at)).ok()),
+        f.version.modified.and_then(http_date),
     );
     let mut base = headers(described, content_type, delivery);
     // Stored bytes are anyone's upload: were a browser ever to treat one as a document, it
@@ -216,6 +214,11 @@ fn headers(
         h.insert(X_CACHE, HeaderValue::from_static(lookup.header_value()));
     }
     h
+}
+
+/// `at` as an HTTP date header value (`Last-Modified`).
+pub fn http_date(at: SystemTime) -> Option<HeaderValue> {
+    HeaderValue::from_str(&httpdate::fmt_http_date(at)).ok()
 }
 
 /// `public, max-age=N`, with the year-long default (the most common answer) made once.

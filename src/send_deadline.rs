@@ -28,6 +28,22 @@ impl<S> SendDeadline<S> {
         }
     }
 
+    /// Passes on a write's (or flush's) result, which is progress and disarms the deadline;
+    /// a write that could not proceed starts the deadline, or fails once it has passed.
+    fn deadline<T>(
+        &mut self,
+        cx: &mut Context<'_>,
+        poll: Poll<io::Result<T>>,
+    ) -> Poll<io::Result<T>> {
+        match poll {
+            Poll::Ready(result) => {
+                self.timer = None;
+                Poll::Ready(result)
+            }
+            Poll::Pending => self.stalled(cx).map(Err),
+        }
+    }
+
     /// Called when a write could not proceed: starts the deadline, or fails once it passed.
     fn stalled(&mut self, cx: &mut Context<'_>) -> Poll<io::Error> {
         let stall = self.stall;
@@ -58,13 +74,8 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for SendDeadline<S> {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        match Pin::new(&mut self.inner).poll_write(cx, buf) {
-            Poll::Ready(result) => {
-                self.timer = None;
-                Poll::Ready(result)
-            }
-            Poll::Pending => self.stalled(cx).map(Err),
-        }
+        let poll = Pin::new(&mut self.inner).poll_write(cx, buf);
+        self.deadline(cx, poll)
     }
 
     fn poll_write_vectored(
@@ -72,13 +83,8 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for SendDeadline<S> {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        match Pin::new(&mut self.inner).poll_write_vectored(cx, bufs) {
-            Poll::Ready(result) => {
-                self.timer = None;
-                Poll::Ready(result)
-            }
-            Poll::Pending => self.stalled(cx).map(Err),
-        }
+        let poll = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        self.deadline(cx, poll)
     }
 
     fn is_write_vectored(&self) -> bool {
@@ -86,13 +92,8 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for SendDeadline<S> {
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match Pin::new(&mut self.inner).poll_flush(cx) {
-            Poll::Ready(result) => {
-                self.timer = None;
-                Poll::Ready(result)
-            }
-            Poll::Pending => self.stalled(cx).map(Err),
-        }
+        let poll = Pin::new(&mut self.inner).poll_flush(cx);
+        self.deadline(cx, poll)
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {

@@ -193,11 +193,7 @@ impl RemoteStore {
             }
             (status, _) if status.is_success() => {
                 let headers = response.headers();
-                let len = content_length(headers).unwrap_or(0);
-                let known = known_from(headers, len);
-                let version = known.version;
-                self.remember(key.as_str(), known);
-                Ok(version)
+                Ok(self.learn(key, headers, content_length(headers).unwrap_or(0)))
             }
             (StatusCode::METHOD_NOT_ALLOWED | StatusCode::NOT_IMPLEMENTED, _) => {
                 self.version_by_get(key).await
@@ -231,10 +227,7 @@ impl RemoteStore {
                 return Err(status_error(status));
             }
         };
-        let known = known_from(headers, len.unwrap_or(0));
-        let version = known.version;
-        self.remember(key.as_str(), known);
-        Ok(version)
+        Ok(self.learn(key, headers, len.unwrap_or(0)))
     }
 
     /// The whole original, refused as soon as it is known to exceed `max_bytes`: from its
@@ -280,9 +273,7 @@ impl RemoteStore {
             body.extend_from_slice(&chunk);
         }
         let len = body.len() as u64;
-        let known = known_from(&headers, announced.unwrap_or(len));
-        let version = known.version;
-        self.remember(key.as_str(), known);
+        let version = self.learn(key, &headers, announced.unwrap_or(len));
         Ok((body.freeze(), version))
     }
 
@@ -295,6 +286,14 @@ impl RemoteStore {
             Some(k) => Remembered::Stale(k.clone()),
             None => Remembered::Unknown,
         }
+    }
+
+    /// Remembers the version `headers` describe for `key`, and gives it out.
+    fn learn(&self, key: &StorageKey, headers: &HeaderMap, len: u64) -> Version {
+        let known = known_from(headers, len);
+        let version = known.version;
+        self.remember(key.as_str(), known);
+        version
     }
 
     fn remember(&self, key: &str, known: Known) {

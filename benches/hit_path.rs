@@ -1,18 +1,20 @@
-//! The cache-hit path per request: request id + route + parse + verify + version check +
-//! lookup + response headers + metrics, through the real edge and router in-process (no
-//! socket), for a public URL and a signed one. The peer in the same run is a passthrough of the same file, which skips the
-//! cache but opens the file; compare the lines as ratios.
+//! The cache-hit path per request: request id + endpoint + route + parse + verify + version
+//! check + lookup + response headers + metrics, through the real edge and handlers in-process
+//! (no socket), for a public URL and a signed one. The peer in the same run is a passthrough
+//! of the same file, which skips the cache but opens the file; compare the lines as ratios.
 //!
 //! Run: `cargo bench --bench hit_path`.
 
 use std::hint::black_box;
 use std::path::PathBuf;
 
-use axum::body::Body;
-use axum::http::Request;
+use bytes::Bytes;
 use criterion::{Criterion, criterion_group, criterion_main};
+use http::Request;
+use http_body_util::Empty;
+use pixgate::app::{AppState, system_clock};
 use pixgate::config::{Config, SourceConfig};
-use pixgate::server::{AppState, edge, system_clock};
+use pixgate::http::edge;
 use pixgate::signature::Scheme;
 use pixgate::signed_url::{UrlSpec, signed_path_and_query};
 
@@ -50,7 +52,7 @@ fn hit_path(c: &mut Criterion) {
     let get = |uri: String| {
         let edge = edge.clone();
         async move {
-            let request = Request::get(uri).body(Body::empty()).ok()?;
+            let request = Request::get(uri).body(Empty::<Bytes>::new()).ok()?;
             Some(edge.handle(request).await.status())
         }
     };
@@ -69,7 +71,7 @@ fn hit_path(c: &mut Criterion) {
         b.iter(|| {
             runtime.block_on(async {
                 let request = Request::head("/cups-800x500.jpg")
-                    .body(Body::empty())
+                    .body(Empty::<Bytes>::new())
                     .ok()?;
                 Some(edge.handle(request).await.status())
             })

@@ -1,45 +1,43 @@
-//! pixgate: an image transformation CDN origin.
+//! pixgate: an image transformation CDN origin. This is the one module map (README.md links
+//! here).
 //!
-//! A GET passes through the stages in this order, and the modules follow it:
+//! A GET of a storage path passes through the stages in this order (the signature is checked
+//! over the raw URL before the query is parsed into a transform):
 //!
 //! ```text
-//! request ─► route ─► parse+canonicalize ─► verify signature ─► cache ─► source ─► render ─► respond
-//!           routing    transform/            signature/        cache    source/   render/   respond
+//! request ─► route ─► verify ─► canonicalize ─► cache ─► source ─► render ─► respond
+//! http/edge  routing  signature/ transform/      cache/   source/   render/   http/respond
+//!                     └─ app::pipeline drives verify, then cache → source → render ─┘
 //! ```
 //!
-//! | stage | file | owns |
+//! Layers import downward only — `http → app → stages` — so the import graph of the top-level
+//! modules has no cycle (`tests/integration/project.rs` checks it, and that nothing outside
+//! `http/` and `main.rs` names hyper, hyper-util, tower, axum or http-body).
+//!
+//! | layer | module | owns |
 //! |---|---|---|
-//! | config | `config/` | `pixgate.toml` + environment, validated once at start-up |
-//! | shell | `server.rs`, `routes/` | `AppState`, the connection loop, the router, thin HTTP adapters |
-//! | edge | `access.rs` | request id, head caps, body deadline, access log, request metrics |
-//! | admission | `render_pool.rs` | render workers behind a bounded queue (503 when full) |
-//! | route | `routing.rs` | which source serves a `Host` and path |
-//! | parse | `transform/` | query pairs → typed `Transform` → canonical form |
-//! | verify | `signature/` | `s` (MD5) and `signature` (HMAC) schemes, expiry, method, TTL |
-//! | cache | `cache.rs` | byte-bounded LRU of derivatives, single-flight misses |
-//! | source | `source/` | `StorageKey` and the only file-system access |
-//! | render | `render/` | decode (limits, EXIF), geometry, resize, effects, encode |
+//! | shell | `http/` | the connection loop and its deadlines (`server`), the edge (request id, head caps, body deadline, metrics, access log), the one endpoint table (`endpoints`), thin handlers (`handlers/`: image, upload, api, signatures, files), the respond stage (`respond/`: validators, `Cache-Control`, `Vary`, `Range`, `HEAD`, the JSON envelope, error → response) |
+//! | app | `app/` | `AppState` (config, sites, pipeline, counters, clock, request ids), `Site` (a source with its store and uploads), `Pipeline` (verify → cache key → derivative cache → originals cache → render workers), `render_pool` (workers behind a bounded queue), `error` (every failure → status, code, safe message), `metrics` (counters and their Prometheus text) |
+//! | route | `routing` | which source serves a `Host` and path |
+//! | parse | `transform/` | query pairs → typed `Params`/`Transform` → canonical form |
+//! | verify | `signature/` | `s` (MD5) and `signature` (HMAC) schemes, expiry, method, TTL; pure |
+//! | cache | `cache/` | a generic byte-weighed LRU with single-flight; no HTTP, no images |
+//! | source | `source/` | `StorageKey` and the stores (local folder, S3 bucket, HTTP origin) originals are read from |
+//! | render | `render/` | decode (limits, EXIF), geometry, resize, effects, encode; pure CPU |
 //! | upload | `upload/` | `PUT` bodies and resumable chunks, atomic commit, File objects |
-//! | respond | `respond.rs` | validators, `Cache-Control`, `Vary`, `Range`, `HEAD` |
-//! | errors | `error.rs` | every failure → status, code, client-safe message |
-//! | signing | `signed_url.rs` | URLs for `pixgate sign` and the start-up examples |
-//! | metrics | `metrics.rs` | Prometheus text for `/_pixgate/metrics` |
-//! | bench | `bench.rs` | `pixgate bench`: the render stage timed over files |
+//! | config | `config/` | `pixgate.toml` + environment, validated once; the key registry behind the docs' table |
+//! | signing | `signed_url` | URLs for `pixgate sign`, the start-up examples and the signatures API |
+//! | bench | `bench` | `pixgate bench`: the render stage timed over files |
+//! | — | `hex` | the one lowercase-hex encoder |
 
-pub mod access;
+pub mod app;
 pub mod bench;
 pub mod cache;
 pub mod config;
-pub mod error;
 pub mod hex;
-pub mod metrics;
+pub mod http;
 pub mod render;
-pub mod render_pool;
-pub mod respond;
-pub mod routes;
 pub mod routing;
-pub mod send_deadline;
-pub mod server;
 pub mod signature;
 pub mod signed_url;
 pub mod source;

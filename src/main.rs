@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand, ValueEnum};
+use pixgate::app::{AppState, system_clock};
 use pixgate::config::{Config, Env, LogFormat, SourceConfig, parse_duration};
-use pixgate::server::{self, AppState};
 use pixgate::signature::{Method, Scheme};
 use pixgate::signed_url::{self, UrlSpec};
 
@@ -207,7 +207,7 @@ fn bench(args: BenchArgs) -> anyhow::Result<()> {
         .filter_map(|(name, value)| Some((name.to_string(), (*value).clone()?)))
         .collect();
     params.extend(name_values(&args.params)?);
-    let request = pixgate::transform::parse(&params).context("transform parameters")?;
+    let parsed = pixgate::transform::parse(&params).context("transform parameters")?;
     let mut limits = match &args.config {
         Some(path) => load(path)?.limits,
         None => pixgate::config::LimitsConfig::default(),
@@ -218,7 +218,7 @@ fn bench(args: BenchArgs) -> anyhow::Result<()> {
     let inputs = pixgate::bench::read_inputs(&args.paths)?;
     let plan = pixgate::bench::Plan {
         inputs: &inputs,
-        transform: &request.transform,
+        transform: &parsed.transform,
         iterations: args.iterations,
         warmup: args.warmup,
         threads: args.threads,
@@ -303,12 +303,12 @@ fn serve(path: &Path) -> anyhow::Result<()> {
         } else {
             Vec::new()
         };
-        let state = AppState::new(config, server::system_clock()).context("opening sources")?;
+        let state = AppState::new(config, system_clock()).context("opening sources")?;
         tracing::info!("pixgate listening on http://{addr}");
         for (what, url) in examples {
             tracing::info!("example {what}: {url}");
         }
-        server::run(listener, state, shutdown_signal()).await?;
+        pixgate::http::run(listener, state, shutdown_signal()).await?;
         tracing::info!("pixgate stopped");
         Ok(())
     })

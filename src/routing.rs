@@ -1,8 +1,9 @@
-//! The route stage: which source serves a request, from its `Host` header and raw path.
+//! The route stage: which source serves a request, from its `Host` header and raw path (the
+//! one meaning of "route" in pixgate; the HTTP layer's table is of endpoints).
 //! Pure: the longest matching prefix wins, a source that names the host beats one that
 //! takes any host, and prefixes match only whole path segments.
 
-use crate::config::SourceConfig;
+use crate::config::{SourceConfig, host_name};
 
 /// A routed request: the source's index and the raw path inside it (still encoded).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,7 +18,7 @@ pub fn route<'a, 's>(
     host: Option<&str>,
     raw_path: &'a str,
 ) -> Option<Route<'a>> {
-    let host = host.map(normalise_host);
+    let host = host.map(host_name);
     sources
         .into_iter()
         .enumerate()
@@ -34,16 +35,6 @@ pub fn route<'a, 's>(
         })
         .max_by_key(|(rank, _)| *rank)
         .map(|(_, route)| route)
-}
-
-/// Lowercases and drops a `:port` (IPv6 literals keep their brackets).
-pub fn normalise_host(host: &str) -> String {
-    let host = host.trim();
-    let without_port = match host.rfind(':') {
-        Some(i) if !host[i..].contains(']') => &host[..i],
-        _ => host,
-    };
-    without_port.to_ascii_lowercase()
 }
 
 /// `/photos` matches `/photos` and `/photos/…`, never `/photos2` or `/photos..`.
@@ -92,12 +83,5 @@ mod tests {
         let sources = [source("shop", &["img.shop.test"], "/shop")];
         assert_eq!(route(&sources, Some("other.test"), "/shop/a.png"), None);
         assert_eq!(route(&sources, Some("img.shop.test"), "/a.png"), None);
-    }
-
-    #[test]
-    fn hosts_lose_their_port_and_case() {
-        assert_eq!(normalise_host("Img.Shop.Test:443"), "img.shop.test");
-        assert_eq!(normalise_host("[::1]:8080"), "[::1]");
-        assert_eq!(normalise_host("[::1]"), "[::1]");
     }
 }

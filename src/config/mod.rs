@@ -26,12 +26,13 @@
 //! The environment is read only through the [`Env`] handed to [`Config::load`] /
 //! [`Config::from_toml`]; `main` passes [`Env::from_process`].
 
+mod addressing;
 mod env;
 mod keys;
+mod network;
 mod raw;
 mod reference;
 mod root;
-mod routing;
 mod sources;
 mod units;
 mod validate;
@@ -44,7 +45,9 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use addressing::host_name;
 pub use env::Env;
+pub use network::Network;
 pub use reference::reference_table;
 pub use root::{HttpRoot, Root, S3Credentials, S3Root};
 pub use units::{parse_duration, parse_size};

@@ -10,9 +10,9 @@ use std::time::Duration;
 use url::Url;
 
 use super::env::Env;
+use super::network::Network;
 use super::raw::RawSource;
 use super::validate::Problems;
-use crate::source::address_guard::Network;
 
 /// A source's storage, parsed and checked.
 #[derive(Debug, Clone, PartialEq, Eq)]

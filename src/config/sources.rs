@@ -5,9 +5,9 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use super::addressing::{normalise_host, normalise_prefix, shared_hosts};
 use super::env::{Env, env_segment, source_var};
 use super::raw::{RawDuration, RawSource};
-use super::routing::{normalise_host, normalise_prefix, shared_hosts};
 use super::validate::Problems;
 use super::{Root, SourceConfig, parse_duration};
 

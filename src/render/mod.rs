@@ -1,5 +1,6 @@
 //! The render stage: original bytes + `Transform` → encoded derivative. Pure CPU and
-//! synchronous; the server runs it on the blocking pool behind a semaphore.
+//! synchronous; the pipeline runs it on its render workers (long-lived threads behind a bounded
+//! queue), never on an async thread.
 //!
 //! Order of operations: EXIF orientation → `rect` → `rot`/`flip` → fit/crop → resize →
 //! `blur`/`sharp` → `fit=fill` padding → alpha flattening (JPEG) → encode. `w`/`h` therefore

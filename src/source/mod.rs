@@ -1,5 +1,6 @@
-//! Sources: where originals live. The only file-system I/O besides the socket happens here,
-//! and only through a [`StorageKey`], so a request cannot name a file outside a root.
+//! Sources: where originals live and how they are read — a local folder, an S3-compatible
+//! bucket or an HTTP origin ([`Store`]). Every read goes through a [`StorageKey`], so a request
+//! cannot name a file outside a root. Writes belong to `upload`.
 
 pub mod address_guard;
 mod key;
@@ -7,11 +8,9 @@ mod local;
 pub mod remote;
 
 use std::fmt::Write as _;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 
@@ -19,10 +18,7 @@ pub use key::{KeyError, RESERVED_SEGMENT_PREFIX, StorageKey};
 pub use local::LocalStore;
 pub use remote::RemoteStore;
 
-use crate::cache::Weighed;
-use crate::config::{Root, SourceConfig};
-use crate::signature::Policy;
-use crate::upload::Uploads;
+use crate::config::SourceConfig;
 
 /// Why an original could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -88,12 +84,6 @@ pub struct Original {
     pub version: Version,
 }
 
-impl Weighed for Original {
-    fn weight(&self) -> u64 {
-        self.bytes.len() as u64
-    }
-}
-
 /// An original opened for passthrough.
 #[derive(Debug)]
 pub struct OpenedFile {
@@ -125,15 +115,6 @@ pub enum Content {
     Memory(Bytes),
 }
 
-/// A configured source: its policy (from config), where its files live, and the upload side
-/// of its root (shared with any other source on the same root); an HTTP origin takes none.
-#[derive(Debug)]
-pub struct Source {
-    pub config: SourceConfig,
-    pub store: Store,
-    pub uploads: Option<Arc<Uploads>>,
-}
-
 /// Storage back ends, dispatched by match.
 #[derive(Debug)]
 pub enum Store {
@@ -141,59 +122,25 @@ pub enum Store {
     Remote(Arc<RemoteStore>),
 }
 
-impl Source {
-    /// Builds the store; fails if the root cannot be resolved. Sources whose roots resolve to
-    /// one folder share one [`Uploads`] from `uploads_by_root`, since its file store can only
-    /// be opened once.
-    /// `timeout` bounds every request to a remote root (`limits.source_timeout`).
-    pub fn new(
-        config: SourceConfig,
-        timeout: Duration,
-        uploads_by_root: &mut HashMap<PathBuf, Arc<Uploads>>,
-    ) -> std::io::Result<Source> {
-        let remote = RemoteStore::new(&config, timeout).map_err(std::io::Error::other)?;
-        let (store, uploads) = match (remote, &config.root) {
-            (Some(remote), Root::S3(root)) => {
-                let remote = Arc::new(remote);
-                let uploads = Uploads::to_bucket(&root.staging_dir, Arc::clone(&remote));
-                (Store::Remote(remote), Some(Arc::new(uploads)))
-            }
-            (Some(remote), _) => (Store::Remote(Arc::new(remote)), None),
-            (None, root) => {
-                let local = LocalStore::new(root.local().unwrap_or(Path::new("")))?;
-                let uploads = uploads_by_root
-                    .entry(local.root().to_path_buf())
-                    .or_insert_with(|| Arc::new(Uploads::new(local.root())))
-                    .clone();
-                (Store::Local(local), Some(uploads))
-            }
-        };
-        Ok(Source {
-            config,
-            store,
-            uploads,
+impl Store {
+    /// The store a source's root names: a local folder (canonicalised: fails if it cannot be
+    /// resolved), a bucket or an HTTP origin. `timeout` bounds every request to a remote root
+    /// (`limits.source_timeout`).
+    pub fn open(config: &SourceConfig, timeout: Duration) -> std::io::Result<Store> {
+        let remote = RemoteStore::new(config, timeout).map_err(std::io::Error::other)?;
+        Ok(match remote {
+            Some(remote) => Store::Remote(Arc::new(remote)),
+            None => Store::Local(LocalStore::new(
+                config.root.local().unwrap_or(Path::new("")),
+            )?),
         })
     }
 
-    /// The source's signing policy.
-    pub fn policy(&self) -> Policy<'_> {
-        Policy {
-            md5_tokens: &self.config.md5_tokens,
-            hmac_keys: &self.config.hmac_keys,
-            max_ttl: self.config.max_ttl,
-            clock_skew: self.config.clock_skew,
-        }
-    }
-
-    /// Whether requests for `key` must be signed even where the source is public.
-    pub fn is_private(&self, key: &StorageKey) -> bool {
-        self.config.private_prefixes.iter().any(|p| key.is_under(p))
-    }
-
-    /// Whether the source can be read now (for `/_pixgate/ready`): its root is still a folder
-    /// that can be listed. The reason is safe to show: it names no path.
+    /// Whether the store can be read now (for `/_pixgate/ready`): a local root is still a
+    /// folder that can be listed, a remote one answers. The reason is safe to show: it names
+    /// no path.
     pub async fn readiness(&self) -> Result<(), &'static str> {
-        match &self.store {
+        match self {
             Store::Local(store) => store.readiness().await,
             Store::Remote(store) => store.readiness().await,
         }
@@ -201,14 +148,14 @@ impl Source {
 
     /// The current version of `key`'s file; `NotFound` if there is none.
     pub async fn version(&self, key: &StorageKey) -> Result<Version, SourceError> {
-        match &self.store {
+        match self {
             Store::Local(store) => store.version(key),
             Store::Remote(store) => store.version(key).await,
         }
     }
 
     pub async fn read(&self, key: &StorageKey, max_bytes: u64) -> Result<Original, SourceError> {
-        match &self.store {
+        match self {
             Store::Local(store) => store.read(key, max_bytes).await,
             Store::Remote(store) => store.read(key, max_bytes).await,
         }

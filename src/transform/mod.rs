@@ -24,9 +24,9 @@ pub struct TransformError {
     pub reason: String,
 }
 
-/// Everything a request asks of the renderer and of delivery, validated.
+/// Everything a query's parameters ask of the renderer and of delivery, validated.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct Request {
+pub struct Params {
     pub transform: Transform,
     /// `auto=format`: the output format is negotiated from `Accept`.
     pub auto_format: bool,
@@ -34,7 +34,7 @@ pub struct Request {
     pub download_name: Option<String>,
 }
 
-impl Request {
+impl Params {
     /// A request with no transform and no negotiation is served byte for byte.
     pub fn is_passthrough(&self) -> bool {
         !self.auto_format && self.transform == Transform::default()
@@ -183,7 +183,7 @@ fn canonical_name(name: &str) -> Option<&'static str> {
 
 /// Parses decoded query pairs (in any order). Unknown names, and the signing parameters
 /// (handled by `signature`), are ignored; a known name given twice, under any alias, is an error.
-pub fn parse(pairs: &[(String, String)]) -> Result<Request, TransformError> {
+pub fn parse(pairs: &[(String, String)]) -> Result<Params, TransformError> {
     let mut seen: Vec<(&'static str, &str, &str)> = Vec::new();
     for (name, value) in pairs {
         let Some(canon) = canonical_name(name) else {
@@ -197,28 +197,28 @@ pub fn parse(pairs: &[(String, String)]) -> Result<Request, TransformError> {
         }
         seen.push((canon, name, value));
     }
-    let mut req = Request::default();
+    let mut parsed = Params::default();
     let mut fp = (None, None);
     for (canon, name, value) in seen {
         let bad = |reason: String| TransformError {
             name: name.to_string(),
             reason,
         };
-        apply(&mut req, &mut fp, canon, value).map_err(bad)?;
+        apply(&mut parsed, &mut fp, canon, value).map_err(bad)?;
     }
-    finish_focal_point(&mut req.transform, fp);
+    finish_focal_point(&mut parsed.transform, fp);
     // `q` equal to the default it would get anyway changes nothing, so it is not in the key.
-    let t = &mut req.transform;
+    let t = &mut parsed.transform;
     if t.quality.is_some_and(|q| q == t.default_quality()) {
         t.quality = None;
     }
-    Ok(req)
+    Ok(parsed)
 }
 
 type FocalInputs = (Option<f32>, Option<f32>);
 
-fn apply(req: &mut Request, fp: &mut FocalInputs, canon: &str, v: &str) -> Result<(), String> {
-    let t = &mut req.transform;
+fn apply(parsed: &mut Params, fp: &mut FocalInputs, canon: &str, v: &str) -> Result<(), String> {
+    let t = &mut parsed.transform;
     match canon {
         "w" => t.width = Some(params::dimension(v)?),
         "h" => t.height = Some(params::dimension(v)?),
@@ -231,11 +231,11 @@ fn apply(req: &mut Request, fp: &mut FocalInputs, canon: &str, v: &str) -> Resul
         "rect" => t.rect = Some(params::rect(v)?),
         "fm" => match params::format(v)? {
             Some(f) => t.format = Some(f),
-            None => req.auto_format = true,
+            None => parsed.auto_format = true,
         },
         "auto" => {
             let (format, compress) = params::auto(v);
-            req.auto_format |= format;
+            parsed.auto_format |= format;
             t.auto_compress = compress;
         }
         "q" => t.quality = Some(params::int_in(v, 1, 100)? as u8),
@@ -245,7 +245,7 @@ fn apply(req: &mut Request, fp: &mut FocalInputs, canon: &str, v: &str) -> Resul
         "flip" => t.flip = params::flip(v)?,
         "blur" => t.blur = Some(params::int_in(v, 0, 2000)? as u16).filter(|b| *b > 0),
         "sharp" => t.sharpen = Some(params::int_in(v, 0, 100)? as u8).filter(|s| *s > 0),
-        "dl" => req.download_name = Some(params::file_name(v)?),
+        "dl" => parsed.download_name = Some(params::file_name(v)?),
         _ => {}
     }
     Ok(())

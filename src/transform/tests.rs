@@ -5,7 +5,7 @@ fn pairs(q: &str) -> Vec<(String, String)> {
     serde_urlencoded::from_str(q).unwrap()
 }
 
-fn parsed(q: &str) -> Result<Request, TransformError> {
+fn parsed(q: &str) -> Result<Params, TransformError> {
     parse(&pairs(q))
 }
 

@@ -79,6 +79,24 @@ pub enum UploadError {
     Io(String),
 }
 
+/// Why a request body stopped before its end, as the HTTP layer tells it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BodyError {
+    /// Still arriving at `server.body_timeout`.
+    TimedOut,
+    /// The client stopped sending, or the connection broke.
+    Interrupted(String),
+}
+
+impl From<BodyError> for UploadError {
+    fn from(e: BodyError) -> UploadError {
+        match e {
+            BodyError::TimedOut => UploadError::BodyTimeout,
+            BodyError::Interrupted(cause) => UploadError::BodyInterrupted(cause),
+        }
+    }
+}
+
 /// Where a resumable upload stands.
 #[derive(Debug, Clone)]
 pub enum Progress {
@@ -139,7 +157,7 @@ impl Uploads {
     }
 
     /// Stores `body` (at most `max_bytes`) as the whole file at `key`.
-    pub async fn put_whole<S, E>(
+    pub async fn put_whole<S>(
         self: &Arc<Self>,
         key: &StorageKey,
         body: S,
@@ -147,8 +165,7 @@ impl Uploads {
         now: u64,
     ) -> Result<FileRecord, UploadError>
     where
-        S: Stream<Item = Result<Bytes, E>>,
-        E: std::error::Error + 'static,
+        S: Stream<Item = Result<Bytes, BodyError>>,
     {
         self.blocking(|this| this.prepare()).await?;
         let staged = Staged::new_in(&self.tmp, now)?;
@@ -165,7 +182,7 @@ impl Uploads {
     }
 
     /// Adds one chunk (`start..=end` of `total`) to `key`'s upload; commits it when complete.
-    pub async fn put_chunk<S, E>(
+    pub async fn put_chunk<S>(
         self: &Arc<Self>,
         key: &StorageKey,
         (start, end, total): (u64, u64, u64),
@@ -173,8 +190,7 @@ impl Uploads {
         now: u64,
     ) -> Result<Progress, UploadError>
     where
-        S: Stream<Item = Result<Bytes, E>>,
-        E: std::error::Error + 'static,
+        S: Stream<Item = Result<Bytes, BodyError>>,
     {
         let folder = session::folder(&self.pending, key);
         let check = folder.clone();

@@ -8,7 +8,7 @@ use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 use tokio::io::AsyncWriteExt;
 
-use super::UploadError;
+use super::{BodyError, UploadError};
 use crate::source::RESERVED_SEGMENT_PREFIX;
 
 /// Writes go to disk in blocks this large, whatever the size of the body's frames.
@@ -68,10 +68,9 @@ pub enum Expected {
 
 /// Streams `body` into `staged`, enforcing `expected` while reading (a body that runs over
 /// is cut off at once, not read to its end), then flushes and fsyncs. Returns the length.
-pub async fn receive<S, E>(body: S, staged: &Staged, expected: Expected) -> Result<u64, UploadError>
+pub async fn receive<S>(body: S, staged: &Staged, expected: Expected) -> Result<u64, UploadError>
 where
-    S: Stream<Item = Result<Bytes, E>>,
-    E: std::error::Error + 'static,
+    S: Stream<Item = Result<Bytes, BodyError>>,
 {
     let limit = match expected {
         Expected::Exactly(n) | Expected::AtMost(n) => n,
@@ -83,7 +82,7 @@ where
     let mut received: u64 = 0;
     let mut body = std::pin::pin!(body);
     while let Some(frame) = body.next().await {
-        let frame = frame.map_err(|e| body_failed(&e))?;
+        let frame = frame?;
         received += frame.len() as u64;
         if received > limit {
             return Err(overrun(expected, received));
@@ -101,15 +100,6 @@ where
     out.flush().await.map_err(write_error)?;
     out.into_inner().sync_all().await.map_err(write_error)?;
     Ok(received)
-}
-
-/// The client stopped sending, or was too slow about it (`server.body_timeout`).
-fn body_failed(e: &(dyn std::error::Error + 'static)) -> UploadError {
-    if crate::access::is_body_timeout(e) {
-        UploadError::BodyTimeout
-    } else {
-        UploadError::BodyInterrupted(e.to_string())
-    }
 }
 
 fn overrun(expected: Expected, received: u64) -> UploadError {

@@ -23,16 +23,16 @@ async fn second_is_a_hit(server: &TestServer, first: &str, second: &str) -> bool
     let reply = server.get(second).await;
     reply.assert_status(200);
     assert!(image_kind(&reply.body).is_some(), "{second}");
-    reply.header("x-cache") == Some("HIT") && server.state.cache.len() == 1
+    reply.header("x-cache") == Some("HIT") && server.state.pipeline.derivatives().len() == 1
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_repeated_request_is_a_hit() {
     let root = root();
     let server = TestServer::start(config(vec![root.source("demo")])).await;
-    assert!(server.state.cache.is_empty());
+    assert!(server.state.pipeline.derivatives().is_empty());
     assert!(second_is_a_hit(&server, "/small.png?w=20", "/small.png?w=20").await);
-    assert!(server.state.cache.used_bytes() > 0);
+    assert!(server.state.pipeline.derivatives().used_bytes() > 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -60,7 +60,7 @@ async fn spellings_of_one_transform_share_one_cache_entry() {
         assert!(
             second_is_a_hit(&server, first, second).await,
             "{first} and {second} did not share one entry ({} entries)",
-            server.state.cache.len()
+            server.state.pipeline.derivatives().len()
         );
     }
 }
@@ -77,7 +77,7 @@ async fn explicit_default_quality_shares_the_entry() {
         )
         .await,
         "{} entries",
-        server.state.cache.len()
+        server.state.pipeline.derivatives().len()
     );
 }
 
@@ -103,7 +103,7 @@ async fn differently_signed_urls_of_one_transform_share_one_entry() {
         reply.assert_image("png");
         assert_eq!(reply.header("x-cache"), Some("HIT"), "{url}");
     }
-    assert_eq!(server.state.cache.len(), 1);
+    assert_eq!(server.state.pipeline.derivatives().len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -119,7 +119,7 @@ async fn negotiated_formats_get_entries_of_their_own() {
     let webp_again = server.get_with(target, &[("accept", "image/webp")]).await;
     webp_again.assert_image("webp");
     assert_eq!(webp_again.header("x-cache"), Some("HIT"));
-    assert_eq!(server.state.cache.len(), 2);
+    assert_eq!(server.state.pipeline.derivatives().len(), 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -132,7 +132,7 @@ async fn concurrent_misses_for_one_transform_end_in_one_entry() {
         reply.assert_image("webp");
         assert_eq!(reply.body, replies[0].body);
     }
-    assert_eq!(server.state.cache.len(), 1);
+    assert_eq!(server.state.pipeline.derivatives().len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -150,8 +150,8 @@ async fn the_cache_stays_within_its_byte_budget() {
             .get(&format!("/small.png?w={w}"))
             .await
             .assert_image("png");
-        assert!(server.state.cache.used_bytes() <= 8 * 1024);
+        assert!(server.state.pipeline.derivatives().used_bytes() <= 8 * 1024);
     }
-    assert!(server.state.cache.len() < 20, "nothing was evicted");
-    assert!(!server.state.cache.is_empty());
+    assert!(server.state.pipeline.derivatives().len() < 20, "nothing was evicted");
+    assert!(!server.state.pipeline.derivatives().is_empty());
 }

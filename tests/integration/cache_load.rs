@@ -134,7 +134,7 @@ async fn a_full_cache_stays_within_budget_and_evicts_the_least_recently_used() {
         ) > 0
     );
     // The newest widths survived, the oldest went first.
-    let entries = server.state.cache.len();
+    let entries = server.state.pipeline.derivatives().len();
     assert!((2..40).contains(&entries), "{entries} entries");
     let newest = server.get("/g.png?w=59").await;
     assert_eq!(newest.header("x-cache"), Some("HIT"));
@@ -154,7 +154,7 @@ async fn a_derivative_above_the_entry_limit_is_served_but_not_kept() {
         assert!(reply.body.len() > 1024);
         assert_eq!(reply.header("x-cache"), Some("MISS"));
     }
-    assert_eq!(server.state.cache.len(), 0);
+    assert_eq!(server.state.pipeline.derivatives().len(), 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -213,7 +213,7 @@ async fn twenty_accept_headers_make_at_most_three_renders() {
         assert_eq!(reply.header("vary"), Some("Accept"));
     }
     assert!(metric(&metrics(&server).await, RENDERS) <= 3);
-    assert!(server.state.cache.len() <= 3);
+    assert!(server.state.pipeline.derivatives().len() <= 3);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

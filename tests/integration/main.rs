@@ -20,6 +20,7 @@ mod fuzz_regressions;
 mod golden;
 mod headers;
 mod hostile;
+mod layers;
 mod limits;
 mod metadata;
 mod operations;

@@ -387,9 +387,9 @@ async fn shutdown_lets_an_in_flight_request_finish_and_refuses_new_connections()
     config.limits.render_timeout = Duration::from_secs(300);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let state = pixgate::server::AppState::new(config, pixgate::server::system_clock()).unwrap();
+    let state = pixgate::app::AppState::new(config, pixgate::app::system_clock()).unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(pixgate::server::run(listener, state.clone(), async {
+    let server = tokio::spawn(pixgate::http::run(listener, state.clone(), async {
         let _ = stopped.await;
     }));
 
@@ -397,7 +397,7 @@ async fn shutdown_lets_an_in_flight_request_finish_and_refuses_new_connections()
         let reply = reqwest::get(format!("http://{addr}{SLOW}")).await.unwrap();
         (reply.status().as_u16(), reply.bytes().await.unwrap().len())
     });
-    while state.render_pool.in_flight() == 0 {
+    while state.pipeline.render_pool().in_flight() == 0 {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     stop.send(()).unwrap();

@@ -370,7 +370,7 @@ async fn a_cached_transform_is_still_refused_without_a_valid_signature() {
     let hit = server.get(&valid).await;
     hit.assert_image("png");
     assert_eq!(hit.header("x-cache"), Some("HIT"));
-    assert_eq!(server.state.cache.len(), 1);
+    assert_eq!(server.state.pipeline.derivatives().len(), 1);
 
     let expired = md5_url(TOKEN, "/users/1.png", &format!("w=20&expires={}", NOW - 1));
     server.get(&expired).await.assert_error(403, "expired");
@@ -401,7 +401,7 @@ async fn a_cached_transform_is_still_refused_without_a_valid_signature() {
     // The very URL that primed the cache, once its time is up.
     server.set_now(NOW + 101);
     server.get(&valid).await.assert_error(403, "expired");
-    assert_eq!(server.state.cache.len(), 1);
+    assert_eq!(server.state.pipeline.derivatives().len(), 1);
 }
 
 /// Parameters are judged after the signature: a validly signed bad value is a 400, not a 403.

@@ -16,7 +16,7 @@ use hmac::Mac as _;
 use image::{ImageFormat, RgbaImage};
 use md5::Digest as _;
 use pixgate::config::{Config, SourceConfig};
-use pixgate::server::AppState;
+use pixgate::app::AppState;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -42,20 +42,20 @@ pub struct TestServer {
 impl TestServer {
     /// A server on the real clock.
     pub async fn start(config: Config) -> TestServer {
-        Self::start_with(config, pixgate::server::system_clock(), None).await
+        Self::start_with(config, pixgate::app::system_clock(), None).await
     }
 
     /// A server whose clock stands still at `now` (unix seconds) until [`TestServer::set_now`].
     pub async fn start_at(config: Config, now: u64) -> TestServer {
         let cell = Arc::new(AtomicU64::new(now));
         let read = cell.clone();
-        let clock: pixgate::server::Clock = Arc::new(move || read.load(Ordering::SeqCst));
+        let clock: pixgate::app::Clock = Arc::new(move || read.load(Ordering::SeqCst));
         Self::start_with(config, clock, Some(cell)).await
     }
 
     async fn start_with(
         config: Config,
-        clock: pixgate::server::Clock,
+        clock: pixgate::app::Clock,
         now: Option<Arc<AtomicU64>>,
     ) -> TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -63,7 +63,7 @@ impl TestServer {
             .expect("bind 127.0.0.1:0");
         let addr = listener.local_addr().expect("local address");
         let state = AppState::new(config, clock).expect("AppState::new");
-        tokio::spawn(pixgate::server::run(
+        tokio::spawn(pixgate::http::run(
             listener,
             state.clone(),
             std::future::pending(),

@@ -16,7 +16,8 @@ use reqwest::redirect;
 use url::{Host, Url};
 
 use super::super::SourceError;
-use super::super::address_guard::{self, Network};
+use super::super::address_guard;
+use crate::config::Network;
 
 /// Who the client may connect to.
 #[derive(Debug, Clone)]

@@ -5,7 +5,7 @@
 use url::Url;
 
 use super::client;
-use crate::source::address_guard::Network;
+use crate::config::Network;
 use crate::source::{SourceError, StorageKey};
 
 #[derive(Debug)]

@@ -7,12 +7,12 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use axum::body::Body;
+use pixgate::http::Body;
 use bytes::Bytes;
 use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
 use pixgate::config::{HttpRoot, Root, SourceConfig};
-use pixgate::source::address_guard::Network;
+use pixgate::config::Network;
 use sha2::Digest as _;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -209,7 +209,7 @@ async fn answer(
         let refusal = Response::builder()
             .status(StatusCode::METHOD_NOT_ALLOWED)
             .header("allow", "GET")
-            .body(Body::empty())
+            .body(Body::Empty)
             .unwrap();
         Some(refusal)
     } else {
@@ -221,7 +221,7 @@ async fn answer(
     let mut response = response.unwrap_or_else(|| {
         Response::builder()
             .status(StatusCode::METHOD_NOT_ALLOWED)
-            .body(Body::empty())
+            .body(Body::Empty)
             .unwrap()
     });
     let headers = response.headers_mut();
@@ -240,7 +240,7 @@ async fn special(
         Response::builder()
             .status(StatusCode::FOUND)
             .header("location", to)
-            .body(Body::empty())
+            .body(Body::Empty)
             .unwrap()
     };
     if let Some(to) = state.redirects.lock().unwrap().get(path) {
@@ -275,7 +275,7 @@ async fn special(
             Ok::<_, std::io::Error>(Bytes::from(vec![0u8; 1000]))
         });
         let never = futures_util::stream::pending::<Result<Bytes, std::io::Error>>();
-        let body = Body::from_stream(futures_util::StreamExt::chain(first, never));
+        let body = Body::stream(futures_util::StreamExt::chain(first, never));
         return Some(
             Response::builder()
                 .header("content-length", "100000")
@@ -295,7 +295,7 @@ async fn special(
         return Some(
             Response::builder()
                 .status(StatusCode::INTERNAL_SERVER_ERROR)
-                .body(Body::from("origin broke"))
+                .body(Body::full("origin broke"))
                 .unwrap(),
         );
     }
@@ -320,7 +320,7 @@ fn huge_body(state: Arc<OriginState>) -> Body {
             Some((Ok::<_, std::io::Error>(Bytes::from(piece)), at + len))
         }
     });
-    Body::from_stream(stream)
+    Body::stream(stream)
 }
 
 async fn file(files: &Path, path: &str, if_none_match: Option<&str>) -> Response<Body> {
@@ -329,7 +329,7 @@ async fn file(files: &Path, path: &str, if_none_match: Option<&str>) -> Response
     let not_found = || {
         Response::builder()
             .status(StatusCode::NOT_FOUND)
-            .body(Body::from("no such file"))
+            .body(Body::full("no such file"))
             .unwrap()
     };
     if relative.split('/').any(|s| s.is_empty() || s == "..") {
@@ -352,12 +352,12 @@ async fn file(files: &Path, path: &str, if_none_match: Option<&str>) -> Response
     if matches {
         return response
             .status(StatusCode::NOT_MODIFIED)
-            .body(Body::empty())
+            .body(Body::Empty)
             .unwrap();
     }
     response
         .header("content-type", "application/octet-stream")
         .header("content-length", bytes.len().to_string())
-        .body(Body::from(bytes))
+        .body(Body::full(bytes))
         .unwrap()
 }

@@ -1,88 +1,92 @@
-//! Thin HTTP adapters: each turns a request into calls on the pipeline stages and the result
-//! into a response. `image` serves GET/HEAD of storage paths, `upload` takes PUTs to them,
-//! `api` is `/_pixgate/…`.
+//! Thin HTTP adapters, one per endpoint: each reads the request, calls the app and responds.
+//! `image` serves GET/HEAD of storage paths, `upload` takes PUTs to them; `api`, `signatures`
+//! and `files` are `/_pixgate/…`.
 
 pub mod api;
+pub mod files;
 pub mod image;
+pub mod signatures;
 pub mod upload;
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 
-use axum::body::Body;
-use axum::extract::State;
-use axum::http::{HeaderMap, Method, Uri, header};
-use axum::response::Response;
 use futures_util::FutureExt;
+use http::{HeaderMap, Method, Uri, header};
 
-use crate::access::RequestId;
-use crate::error::{Error, RequestError};
+use super::body::{Request, Response};
+use super::respond::error_response;
+use crate::app::{AppState, Error, RequestError, Site};
 use crate::routing;
-use crate::server::AppState;
 use crate::source::{KeyError, StorageKey};
 
-/// Entry point for every path outside `/_pixgate/`: GET and HEAD read, PUT uploads.
+/// Every path outside `/_pixgate/`: routed to its source, then GET and HEAD read, PUT uploads.
+/// Returns the index of the site it was routed to, for the access log.
 pub async fn storage_path(
-    State(app): State<AppState>,
-    id: RequestId,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
+    app: &AppState,
+    request_id: &str,
+    request: Request,
+) -> (Response, Option<usize>) {
+    let (parts, body) = request.into_parts();
+    let located = locate(app, &parts.uri, &parts.headers);
+    let site = located.as_ref().ok().map(|l| l.site);
     let served = async {
-        let located = locate(&app, &uri, &headers)?;
-        match method {
-            Method::GET | Method::HEAD => {
-                image::serve(&app, located, &method, &uri, &headers).await
-            }
-            Method::PUT => upload::serve(&app, located, &uri, &headers, body, id.as_str()).await,
+        let located = located?;
+        match parts.method {
+            Method::GET | Method::HEAD => image::serve(app, located, &parts).await,
+            Method::PUT => upload::serve(app, located, &parts, body, request_id).await,
             _ => Err(RequestError::MethodNotAllowed {
                 allow: "GET, HEAD, PUT",
             }
             .into()),
         }
     };
-    guarded(id.as_str(), served).await
+    (guarded(request_id, served).await, site)
 }
 
 /// Runs a handler's body: its error becomes the JSON error answer, and a panic anywhere below
 /// becomes a 500, never a dropped connection.
-pub async fn guarded(id: &str, served: impl Future<Output = Result<Response, Error>>) -> Response {
+pub async fn guarded(
+    request_id: &str,
+    served: impl Future<Output = Result<Response, Error>>,
+) -> Response {
     match AssertUnwindSafe(served).catch_unwind().await {
         Ok(Ok(response)) => response,
-        Ok(Err(e)) => e.into_response_for(id),
-        Err(_) => {
-            Error::Request(RequestError::Internal("handler panicked".into())).into_response_for(id)
-        }
+        Ok(Err(e)) => error_response(e, request_id),
+        Err(_) => error_response(
+            RequestError::Internal("handler panicked".into()).into(),
+            request_id,
+        ),
     }
 }
 
-/// A storage-path request after routing: the index of its source in `AppState::sources`, and
-/// the storage key in it. The key is not yet judged: the signature is checked before anything
+/// A storage-path request after routing: the index of its site in `AppState::sites`, and the
+/// storage key in it. The key is not yet judged: the signature is checked before anything
 /// else, so a bad key must wait its turn.
 pub struct Located {
-    pub source: usize,
+    pub site: usize,
     pub key: Result<StorageKey, KeyError>,
 }
 
-/// The source serving this `Host` and path, and the storage key in it.
-pub fn locate(app: &AppState, uri: &Uri, headers: &HeaderMap) -> Result<Located, Error> {
-    let route = route(app, uri, headers).ok_or(RequestError::NoSource)?;
-    Ok(Located {
-        source: route.source,
-        key: StorageKey::from_raw(route.raw_key),
-    })
+impl Located {
+    pub fn site<'a>(&self, app: &'a AppState) -> &'a Site {
+        &app.sites[self.site]
+    }
 }
 
-/// The route of a request to a storage path: its `Host` header (the URI's authority without
-/// one) and its raw path.
-pub fn route<'a>(app: &AppState, uri: &'a Uri, headers: &HeaderMap) -> Option<routing::Route<'a>> {
+/// The source serving this request's `Host` header (the URI's authority without one) and raw
+/// path, and the storage key in it.
+fn locate(app: &AppState, uri: &Uri, headers: &HeaderMap) -> Result<Located, Error> {
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .or_else(|| uri.host());
-    routing::route(app.sources.iter().map(|s| &s.config), host, uri.path())
+    let sources = app.sites.iter().map(|s| &s.config);
+    let route = routing::route(sources, host, uri.path()).ok_or(RequestError::NoSource)?;
+    Ok(Located {
+        site: route.source,
+        key: StorageKey::from_raw(route.raw_key),
+    })
 }
 
 /// Refuses a request body that would reach pixgate still encoded: a transfer coding other

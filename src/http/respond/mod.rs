@@ -1,20 +1,25 @@
-//! The respond stage: a cached derivative or an opened original becomes an HTTP response
-//! with the headers a CDN can trust — validators, `Cache-Control`, `Vary`, `Range`, `HEAD`.
+//! The respond stage: what the pipeline gives — a derivative or a stored file — becomes an
+//! HTTP response with the headers a CDN can trust: validators and 304, `Cache-Control`,
+//! `Vary`, `Range`, `HEAD`, `Content-Disposition`. The JSON answers are in [`envelope`].
 
-use std::time::{SystemTime, UNIX_EPOCH};
+pub mod envelope;
+mod validators;
 
-use axum::body::Body;
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
+use http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio_util::io::ReaderStream;
 
-use crate::cache::{Derivative, Lookup};
-use crate::source::{Content, OpenedFile};
+pub use envelope::{ErrorCode, SignatureRefused, envelope, error_response, json_response};
 
-/// How a successful answer is delivered, decided by the route.
+use super::body::{Body, Response};
+use crate::app::{Derivative, Output};
+use crate::cache::Lookup;
+use crate::source::{Content, OpenedFile};
+use validators::{RangeAnswer, Validators, byte_range, is_fresh};
+
+/// How a successful read is delivered, decided by the handler from the site and the query.
 #[derive(Debug, Clone)]
 pub struct Delivery {
     /// `Cache-Control: public, max-age=` this many seconds.
@@ -25,48 +30,44 @@ pub struct Delivery {
     pub download_name: Option<String>,
     /// `HEAD`: headers only.
     pub head: bool,
-    /// `X-Cache` for derivatives; passthrough has none.
-    pub lookup: Option<Lookup>,
-}
-
-/// The JSON envelope of contract §5 around every API, upload and error answer,
-/// `{"meta": {"request_id"}, "data", "error", "links"}`, never cached.
-pub fn envelope(
-    status: StatusCode,
-    request_id: &str,
-    data: serde_json::Value,
-    error: serde_json::Value,
-    links: serde_json::Value,
-) -> Response {
-    let body = serde_json::json!({
-        "meta": { "request_id": request_id },
-        "data": data,
-        "error": error,
-        "links": links,
-    });
-    let mut response = (status, axum::Json(body)).into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    response
 }
 
 const X_CACHE: HeaderName = HeaderName::from_static("x-cache");
 
-/// Responds with a derivative from memory.
-pub fn derivative(d: &Derivative, request: &HeaderMap, delivery: &Delivery) -> Response {
+/// The answer to a read.
+pub async fn read(
+    output: Output,
+    request: &HeaderMap,
+    delivery: &Delivery,
+) -> std::io::Result<Response> {
+    match output {
+        Output::Derivative(d, lookup) => Ok(derivative(&d, lookup, request, delivery)),
+        Output::File(f) => file(f, request, delivery).await,
+    }
+}
+
+/// Responds with a derivative from memory. Its validators are shared buffers made when it was
+/// rendered: a hit turns them into header values without copying.
+fn derivative(
+    d: &Derivative,
+    lookup: Lookup,
+    request: &HeaderMap,
+    delivery: &Delivery,
+) -> Response {
     let validators = Validators {
         etag: d.etag_text(),
-        last_modified: d.last_modified,
+        last_modified: d.modified,
     };
     let content_type = HeaderValue::from_static(d.content_type);
-    let described = (d.etag.clone(), d.last_modified_header.clone());
-    let base = headers(described, content_type, delivery);
-    if let Some(not_modified) = conditional(request, &validators, &base) {
-        return not_modified;
+    let described = (
+        HeaderValue::from_maybe_shared(d.etag.clone()).ok(),
+        d.modified_text
+            .clone()
+            .and_then(|date| HeaderValue::from_maybe_shared(date).ok()),
+    );
+    let base = headers(described, content_type, delivery, Some(lookup));
+    if is_fresh(request, &validators) {
+        return not_modified(base);
     }
     let len = d.bytes.len() as u64;
     match byte_range(request, &validators, len) {
@@ -92,7 +93,7 @@ pub fn derivative(d: &Derivative, request: &HeaderMap, delivery: &Delivery) -> R
 }
 
 /// Responds with an original, streamed from storage (passthrough).
-pub async fn file(
+async fn file(
     f: OpenedFile,
     request: &HeaderMap,
     delivery: &Delivery,
@@ -108,15 +109,15 @@ pub async fn file(
         HeaderValue::from_str(&etag).ok(),
         f.version.modified.and_then(http_date),
     );
-    let mut base = headers(described, content_type, delivery);
+    let mut base = headers(described, content_type, delivery, None);
     // Stored bytes are anyone's upload: were a browser ever to treat one as a document, it
     // gets no script, no plugins, no origin of its own.
     base.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static("default-src 'none'; sandbox"),
     );
-    if let Some(not_modified) = conditional(request, &validators, &base) {
-        return Ok(not_modified);
+    if is_fresh(request, &validators) {
+        return Ok(not_modified(base));
     }
     let (status, span) = match byte_range(request, &validators, len) {
         RangeAnswer::Full => (StatusCode::OK, None),
@@ -124,20 +125,35 @@ pub async fn file(
         RangeAnswer::Unsatisfiable => return Ok(unsatisfiable(base, len)),
     };
     let body = if delivery.head {
-        Body::empty()
+        Body::Empty
     } else {
         let (start, end) = span.unwrap_or((0, len.saturating_sub(1)));
         let length = if len == 0 { 0 } else { end - start + 1 };
         match f.content {
             Content::File(mut file) => {
                 file.seek(std::io::SeekFrom::Start(start)).await?;
-                Body::from_stream(ReaderStream::new(file.take(length)))
+                Body::stream(ReaderStream::new(file.take(length)))
             }
-            Content::Memory(bytes) if length == 0 => Body::from(bytes.slice(0..0)),
-            Content::Memory(bytes) => Body::from(bytes.slice(start as usize..=end as usize)),
+            Content::Memory(_) if length == 0 => Body::Empty,
+            Content::Memory(bytes) => Body::full(bytes.slice(start as usize..=end as usize)),
         }
     };
     Ok(build(status, base, len, span, body))
+}
+
+/// 304: the answer's headers without the ones that describe a body.
+fn not_modified(mut headers: HeaderMap) -> Response {
+    headers.remove(header::CONTENT_TYPE);
+    headers.remove(header::CONTENT_DISPOSITION);
+    let mut response = Response::new(Body::Empty);
+    *response.status_mut() = StatusCode::NOT_MODIFIED;
+    *response.headers_mut() = headers;
+    response
+}
+
+/// `at` as an HTTP date header value (`Last-Modified`).
+fn http_date(at: std::time::SystemTime) -> Option<HeaderValue> {
+    HeaderValue::from_str(&httpdate::fmt_http_date(at)).ok()
 }
 
 /// The `Content-Type` of a stored file, sniffed from its first bytes and kept only when a
@@ -168,24 +184,21 @@ fn passthrough_type(head: &[u8]) -> &'static str {
     if inert { mime } else { OCTETS }
 }
 
-struct Validators<'a> {
-    etag: &'a str,
-    last_modified: Option<SystemTime>,
-}
-
 fn body_of(delivery: &Delivery, bytes: impl FnOnce() -> Bytes) -> Body {
     if delivery.head {
-        Body::empty()
+        Body::Empty
     } else {
-        Body::from(bytes())
+        Body::full(bytes())
     }
 }
 
-/// The headers of a successful answer; `(etag, last_modified)` as header values.
+/// The headers of a successful answer; `(etag, last_modified)` as header values, and
+/// `X-Cache` for a derivative (passthrough has none).
 fn headers(
     (etag, last_modified): (Option<HeaderValue>, Option<HeaderValue>),
     content_type: HeaderValue,
     delivery: &Delivery,
+    lookup: Option<Lookup>,
 ) -> HeaderMap {
     // Room for every header below and the framing ones added later, so it never regrows.
     let mut h = HeaderMap::with_capacity(16);
@@ -210,15 +223,14 @@ fn headers(
     {
         h.insert(header::CONTENT_DISPOSITION, value);
     }
-    if let Some(lookup) = delivery.lookup {
-        h.insert(X_CACHE, HeaderValue::from_static(lookup.header_value()));
+    if let Some(lookup) = lookup {
+        let value = match lookup {
+            Lookup::Hit => "HIT",
+            Lookup::Miss => "MISS",
+        };
+        h.insert(X_CACHE, HeaderValue::from_static(value));
     }
     h
-}
-
-/// `at` as an HTTP date header value (`Last-Modified`).
-pub fn http_date(at: SystemTime) -> Option<HeaderValue> {
-    HeaderValue::from_str(&httpdate::fmt_http_date(at)).ok()
 }
 
 /// `public, max-age=N`, with the year-long default (the most common answer) made once.
@@ -262,93 +274,6 @@ fn content_disposition(name: &str) -> String {
     format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{exact}")
 }
 
-/// 304 when `If-None-Match` matches (weak comparison, RFC 9110 §13.1.2), or, without
-/// `If-None-Match`, when `If-Modified-Since` is not older than the resource.
-fn conditional(request: &HeaderMap, v: &Validators<'_>, headers: &HeaderMap) -> Option<Response> {
-    let fresh = match request
-        .get(header::IF_NONE_MATCH)
-        .and_then(|h| h.to_str().ok())
-    {
-        Some(list) => list
-            .split(',')
-            .map(str::trim)
-            .filter(|tag| !tag.is_empty())
-            .any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == v.etag),
-        None => {
-            let since = request
-                .get(header::IF_MODIFIED_SINCE)
-                .and_then(|h| h.to_str().ok())
-                .and_then(|s| httpdate::parse_http_date(s).ok());
-            match (since, v.last_modified) {
-                (Some(since), Some(modified)) => truncate_to_seconds(modified) <= since,
-                _ => false,
-            }
-        }
-    };
-    fresh.then(|| {
-        let mut response = Response::new(Body::empty());
-        *response.status_mut() = StatusCode::NOT_MODIFIED;
-        let mut headers = headers.clone();
-        headers.remove(header::CONTENT_TYPE);
-        headers.remove(header::CONTENT_DISPOSITION);
-        *response.headers_mut() = headers;
-        response
-    })
-}
-
-fn truncate_to_seconds(t: SystemTime) -> SystemTime {
-    t.duration_since(UNIX_EPOCH)
-        .map(|d| UNIX_EPOCH + std::time::Duration::from_secs(d.as_secs()))
-        .unwrap_or(t)
-}
-
-enum RangeAnswer {
-    Full,
-    Partial { start: u64, end: u64 },
-    Unsatisfiable,
-}
-
-/// One `bytes=` range (`a-b`, `a-`, `-n`). Multiple ranges, other units, a stale `If-Range`
-/// or a syntax error fall back to the full body, as RFC 9110 allows.
-fn byte_range(request: &HeaderMap, v: &Validators<'_>, len: u64) -> RangeAnswer {
-    let Some(spec) = request.get(header::RANGE).and_then(|h| h.to_str().ok()) else {
-        return RangeAnswer::Full;
-    };
-    if let Some(if_range) = request.get(header::IF_RANGE).and_then(|h| h.to_str().ok())
-        && if_range.trim() != v.etag
-    {
-        return RangeAnswer::Full;
-    }
-    let Some(spec) = spec.trim().strip_prefix("bytes=") else {
-        return RangeAnswer::Full;
-    };
-    if spec.contains(',') {
-        return RangeAnswer::Full;
-    }
-    let Some((first, last)) = spec.trim().split_once('-') else {
-        return RangeAnswer::Full;
-    };
-    let number = |s: &str| s.trim().parse::<u64>().ok();
-    match (first.trim().is_empty(), number(first), number(last)) {
-        (true, _, Some(0)) => RangeAnswer::Unsatisfiable,
-        (true, _, Some(suffix)) if len > 0 => RangeAnswer::Partial {
-            start: len.saturating_sub(suffix),
-            end: len - 1,
-        },
-        (true, _, _) => RangeAnswer::Unsatisfiable,
-        (false, Some(start), _) if start >= len => RangeAnswer::Unsatisfiable,
-        (false, Some(start), None) if last.trim().is_empty() => RangeAnswer::Partial {
-            start,
-            end: len - 1,
-        },
-        (false, Some(start), Some(end)) if end >= start => RangeAnswer::Partial {
-            start,
-            end: end.min(len - 1),
-        },
-        _ => RangeAnswer::Full,
-    }
-}
-
 fn unsatisfiable(mut headers: HeaderMap, len: u64) -> Response {
     headers.remove(header::CONTENT_DISPOSITION);
     if let Ok(value) = HeaderValue::from_str(&format!("bytes */{len}")) {
@@ -356,7 +281,7 @@ fn unsatisfiable(mut headers: HeaderMap, len: u64) -> Response {
     }
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.remove(header::CONTENT_TYPE);
-    let mut response = Response::new(Body::empty());
+    let mut response = Response::new(Body::Empty);
     *response.status_mut() = StatusCode::RANGE_NOT_SATISFIABLE;
     *response.headers_mut() = headers;
     response
@@ -388,42 +313,6 @@ fn build(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn request_with(name: HeaderName, value: &str) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        h.insert(name, HeaderValue::from_str(value).unwrap());
-        h
-    }
-
-    #[test]
-    fn byte_ranges_follow_rfc_9110() {
-        let v = Validators {
-            etag: "\"e\"",
-            last_modified: None,
-        };
-        let cases = [
-            ("bytes=0-9", Some((0, 9))),
-            ("bytes=10-", Some((10, 99))),
-            ("bytes=-10", Some((90, 99))),
-            ("bytes=90-500", Some((90, 99))),
-            ("bytes=-500", Some((0, 99))),
-        ];
-        for (spec, want) in cases {
-            let got = match byte_range(&request_with(header::RANGE, spec), &v, 100) {
-                RangeAnswer::Partial { start, end } => Some((start, end)),
-                _ => None,
-            };
-            assert_eq!(got, want, "{spec}");
-        }
-        for spec in ["bytes=100-", "bytes=200-300", "bytes=-0"] {
-            let got = byte_range(&request_with(header::RANGE, spec), &v, 100);
-            assert!(matches!(got, RangeAnswer::Unsatisfiable), "{spec}");
-        }
-        for spec in ["bytes=0-1,5-6", "items=0-1", "bytes=5-2", "bytes=x-"] {
-            let got = byte_range(&request_with(header::RANGE, spec), &v, 100);
-            assert!(matches!(got, RangeAnswer::Full), "{spec}");
-        }
-    }
 
     #[test]
     fn download_names_are_quoted_safely() {

@@ -1,18 +1,20 @@
-//! What pixgate counts while it runs, and its Prometheus text exposition (format 0.0.4) for
-//! `/_pixgate/metrics`. Recording is a few relaxed atomic adds into fixed arrays, so the hit
-//! path pays nanoseconds and no lock; labels come from small closed sets, never from the
-//! request, so a client cannot grow the series.
+//! What pixgate counts while it runs — requests here, stage times in the pipeline's
+//! [`StageTimes`] — and the Prometheus text exposition (format 0.0.4) of all of it, caches and
+//! render pool included, for `/_pixgate/metrics`. Recording is a few relaxed atomic adds into
+//! fixed arrays, so the hit path pays nanoseconds and no lock; labels come from small closed
+//! sets, never from the request, so a client cannot grow the series.
 
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use super::AppState;
 use crate::cache::CacheStats;
-use crate::server::AppState;
 
-/// Which endpoint answered: the `route` label.
+/// What kind of request was answered: the values of the `route` label of
+/// `pixgate_requests_total`. The HTTP layer's endpoint table says which kind each request is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Route {
+pub enum RequestKind {
     /// GET/HEAD of a storage path: transforms and originals.
     Image,
     /// PUT of a storage path.
@@ -26,26 +28,26 @@ pub enum Route {
     Other,
 }
 
-impl Route {
-    const ALL: [Route; 7] = [
-        Route::Image,
-        Route::Upload,
-        Route::Api,
-        Route::Health,
-        Route::Ready,
-        Route::Metrics,
-        Route::Other,
+impl RequestKind {
+    const ALL: [RequestKind; 7] = [
+        RequestKind::Image,
+        RequestKind::Upload,
+        RequestKind::Api,
+        RequestKind::Health,
+        RequestKind::Ready,
+        RequestKind::Metrics,
+        RequestKind::Other,
     ];
 
     fn label(self) -> &'static str {
         match self {
-            Route::Image => "image",
-            Route::Upload => "upload",
-            Route::Api => "api",
-            Route::Health => "health",
-            Route::Ready => "ready",
-            Route::Metrics => "metrics",
-            Route::Other => "other",
+            RequestKind::Image => "image",
+            RequestKind::Upload => "upload",
+            RequestKind::Api => "api",
+            RequestKind::Health => "health",
+            RequestKind::Ready => "ready",
+            RequestKind::Metrics => "metrics",
+            RequestKind::Other => "other",
         }
     }
 }
@@ -62,18 +64,15 @@ pub enum Stage {
     /// Everything between decoding and encoding (see `render::Stages`).
     Resize,
     Encode,
-    /// The whole request, head received to response head ready.
-    Total,
 }
 
 impl Stage {
-    const ALL: [Stage; 6] = [
+    const ALL: [Stage; 5] = [
         Stage::Verify,
         Stage::SourceRead,
         Stage::Decode,
         Stage::Resize,
         Stage::Encode,
-        Stage::Total,
     ];
 
     fn label(self) -> &'static str {
@@ -83,7 +82,6 @@ impl Stage {
             Stage::Decode => "decode",
             Stage::Resize => "resize",
             Stage::Encode => "encode",
-            Stage::Total => "total",
         }
     }
 }
@@ -112,13 +110,26 @@ const BUCKETS: [f64; 16] = [
     10.0, 30.0,
 ];
 
-/// The counters. One per process, in the app state.
+/// The request counters. One per process, in the app state.
 #[derive(Debug, Default)]
 pub struct Metrics {
-    requests: [[AtomicU64; STATUSES.len()]; Route::ALL.len()],
+    requests: [[AtomicU64; STATUSES.len()]; RequestKind::ALL.len()],
     bytes_served: AtomicU64,
-    stages: [Histogram; Stage::ALL.len()],
+    /// Whole requests, head received to response head ready: the `total` stage.
+    total: Histogram,
     signatures_rejected: [AtomicU64; SIGNATURE_REASONS.len()],
+}
+
+/// Time spent per pipeline stage. One per process, in the pipeline.
+#[derive(Debug, Default)]
+pub struct StageTimes {
+    stages: [Histogram; Stage::ALL.len()],
+}
+
+impl StageTimes {
+    pub fn record(&self, stage: Stage, took: Duration) {
+        self.stages[stage as usize].observe(took);
+    }
 }
 
 /// A Prometheus histogram: per-bucket counts (made cumulative when written), sum and count.
@@ -143,19 +154,15 @@ impl Histogram {
 }
 
 impl Metrics {
-    /// One answered request: its route, status and body bytes sent (0 for `HEAD` and 304).
-    pub fn request(&self, route: Route, status: u16, body_bytes: u64, took: Duration) {
+    /// One answered request: its kind, status and body bytes sent (0 for `HEAD` and 304).
+    pub fn request(&self, kind: RequestKind, status: u16, body_bytes: u64, took: Duration) {
         let status = STATUSES
             .iter()
             .position(|s| *s == status)
             .unwrap_or(STATUSES.len() - 1);
-        self.requests[route as usize][status].fetch_add(1, Ordering::Relaxed);
+        self.requests[kind as usize][status].fetch_add(1, Ordering::Relaxed);
         self.bytes_served.fetch_add(body_bytes, Ordering::Relaxed);
-        self.stage(Stage::Total, took);
-    }
-
-    pub fn stage(&self, stage: Stage, took: Duration) {
-        self.stages[stage as usize].observe(took);
+        self.total.observe(took);
     }
 
     /// A request the signature check refused, by the error code the client saw; codes outside
@@ -168,7 +175,7 @@ impl Metrics {
 }
 
 /// The whole `/_pixgate/metrics` body.
-pub fn render(app: &AppState) -> String {
+pub fn exposition(app: &AppState) -> String {
     let mut out = String::with_capacity(16 * 1024);
     let m = &app.metrics;
     requests(&mut out, m);
@@ -181,7 +188,7 @@ pub fn render(app: &AppState) -> String {
         help,
         &bytes,
     );
-    stages(&mut out, m);
+    stages(&mut out, app.pipeline.timings(), &m.total);
     let rejected: Vec<(String, u64)> = SIGNATURE_REASONS
         .iter()
         .zip(&m.signatures_rejected)
@@ -202,9 +209,9 @@ pub fn render(app: &AppState) -> String {
 
 fn requests(out: &mut String, m: &Metrics) {
     let mut values = Vec::new();
-    for route in Route::ALL {
+    for kind in RequestKind::ALL {
         for (i, status) in STATUSES.iter().enumerate() {
-            let n = m.requests[route as usize][i].load(Ordering::Relaxed);
+            let n = m.requests[kind as usize][i].load(Ordering::Relaxed);
             // Series appear once they have happened, as client libraries do for labels.
             if n > 0 {
                 let status = if *status == 0 {
@@ -212,8 +219,8 @@ fn requests(out: &mut String, m: &Metrics) {
                 } else {
                     status.to_string()
                 };
-                let route = route.label();
-                values.push((format!("route=\"{route}\",status=\"{status}\""), n));
+                let kind = kind.label();
+                values.push((format!("route=\"{kind}\",status=\"{status}\""), n));
             }
         }
     }
@@ -221,16 +228,18 @@ fn requests(out: &mut String, m: &Metrics) {
     metric_labelled(out, "pixgate_requests_total", "counter", help, &values);
 }
 
-fn stages(out: &mut String, m: &Metrics) {
+fn stages(out: &mut String, times: &StageTimes, total: &Histogram) {
     let name = "pixgate_stage_seconds";
     let _ = writeln!(
         out,
         "# HELP {name} Time spent per stage: verify, source_read, decode, resize, encode, and total per request."
     );
     let _ = writeln!(out, "# TYPE {name} histogram");
-    for stage in Stage::ALL {
-        let h = &m.stages[stage as usize];
-        let label = stage.label();
+    let timed = Stage::ALL
+        .iter()
+        .map(|stage| (stage.label(), &times.stages[*stage as usize]))
+        .chain([("total", total)]);
+    for (label, h) in timed {
         let mut cumulative = 0;
         for (i, bucket) in h.buckets.iter().enumerate() {
             cumulative += bucket.load(Ordering::Relaxed);
@@ -247,7 +256,7 @@ fn stages(out: &mut String, m: &Metrics) {
 }
 
 fn render_pool(out: &mut String, app: &AppState) {
-    let pool = &app.render_pool;
+    let pool = app.pipeline.render_pool();
     let gauges = [
         (
             "pixgate_render_queue_depth",
@@ -279,8 +288,8 @@ fn render_pool(out: &mut String, app: &AppState) {
 
 fn caches(out: &mut String, app: &AppState) {
     let caches = [
-        ("derivatives", app.cache.stats()),
-        ("originals", app.originals.stats()),
+        ("derivatives", app.pipeline.derivatives().stats()),
+        ("originals", app.pipeline.originals().stats()),
     ];
     let families: [Family; 6] = [
         (
@@ -368,12 +377,14 @@ mod tests {
 
     #[test]
     fn histograms_are_cumulative_with_sum_and_count() {
-        let m = Metrics::default();
-        m.stage(Stage::Decode, Duration::from_micros(80));
-        m.stage(Stage::Decode, Duration::from_millis(3));
-        m.stage(Stage::Decode, Duration::from_secs(60));
+        let times = StageTimes::default();
+        times.record(Stage::Decode, Duration::from_micros(80));
+        times.record(Stage::Decode, Duration::from_millis(3));
+        times.record(Stage::Decode, Duration::from_secs(60));
+        let total = Histogram::default();
+        total.observe(Duration::from_millis(5));
         let mut out = String::new();
-        stages(&mut out, &m);
+        stages(&mut out, &times, &total);
         for line in [
             "pixgate_stage_seconds_bucket{stage=\"decode\",le=\"0.0001\"} 1",
             "pixgate_stage_seconds_bucket{stage=\"decode\",le=\"0.005\"} 2",
@@ -382,6 +393,7 @@ mod tests {
             "pixgate_stage_seconds_count{stage=\"decode\"} 3",
             "pixgate_stage_seconds_sum{stage=\"decode\"} 60.00308",
             "pixgate_stage_seconds_count{stage=\"encode\"} 0",
+            "pixgate_stage_seconds_count{stage=\"total\"} 1",
         ] {
             assert!(out.lines().any(|l| l == line), "missing {line} in\n{out}");
         }
@@ -390,8 +402,8 @@ mod tests {
     #[test]
     fn unknown_statuses_and_reasons_stay_in_closed_sets() {
         let m = Metrics::default();
-        m.request(Route::Image, 200, 10, Duration::from_millis(1));
-        m.request(Route::Image, 418, 0, Duration::from_millis(1));
+        m.request(RequestKind::Image, 200, 10, Duration::from_millis(1));
+        m.request(RequestKind::Image, 418, 0, Duration::from_millis(1));
         m.signature_rejected("expired");
         m.signature_rejected("not_a_reason");
         let mut out = String::new();

@@ -1,17 +1,13 @@
-//! Byte-bounded LRU caches with single-flight: the derivative cache (rendered images keyed
-//! by the canonical request) and the originals cache (source bytes, so several widths of one
-//! image read it once). Concurrent misses for one key run the loader once. Locks are plain
-//! mutexes held for map operations only, never across an `.await`.
+//! A byte-bounded LRU with single-flight, generic over what it holds: the pipeline keeps its
+//! derivatives and its originals in two of them. Concurrent misses for one key run the loader
+//! once. Locks are plain mutexes held for map operations only, never across an `.await`. Knows
+//! nothing of HTTP or images: a value says what it weighs, a key is a string.
 
+use lru::LruCache;
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::SystemTime;
-
-use axum::http::HeaderValue;
-use bytes::Bytes;
-use lru::LruCache;
 use tokio::sync::OnceCell;
 
 /// Bookkeeping charged per entry on top of the payload and the key: the LRU node and hash
@@ -24,71 +20,11 @@ pub trait Weighed {
     fn weight(&self) -> u64;
 }
 
-/// A rendered image and what the response needs to describe it.
-#[derive(Debug)]
-pub struct Derivative {
-    pub bytes: Bytes,
-    pub content_type: &'static str,
-    pub last_modified: Option<SystemTime>,
-    /// The strong validator (a hash of the bytes, quoted) and `Last-Modified`, as header
-    /// values made once when rendered rather than on every hit (a header value is a shared
-    /// buffer: cloning it copies nothing). `None` only if one could not be a header value.
-    pub etag: Option<HeaderValue>,
-    pub last_modified_header: Option<HeaderValue>,
-}
-
-impl Derivative {
-    /// The `ETag` as text, for comparing with the client's validators.
-    pub fn etag_text(&self) -> &str {
-        self.etag
-            .as_ref()
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-    }
-
-    /// `bytes` keeps exactly its length: encoders grow their output by doubling and the cache
-    /// charges the length, so a full cache could otherwise hold up to twice its budget.
-    pub fn new(
-        mut bytes: Vec<u8>,
-        content_type: &'static str,
-        etag: String,
-        last_modified: Option<SystemTime>,
-    ) -> Derivative {
-        let etag = HeaderValue::try_from(etag).ok();
-        let last_modified_header = last_modified.and_then(crate::respond::http_date);
-        bytes.shrink_to_fit();
-        Derivative {
-            bytes: bytes.into(),
-            content_type,
-            last_modified,
-            etag,
-            last_modified_header,
-        }
-    }
-}
-
-impl Weighed for Derivative {
-    fn weight(&self) -> u64 {
-        // The header values: the etag and a 29-byte date.
-        let etag = self.etag.as_ref().map_or(0, |v| v.len());
-        self.bytes.len() as u64 + etag as u64 + 29
-    }
-}
-
 /// Whether the answer came from the cache.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lookup {
     Hit,
     Miss,
-}
-
-impl Lookup {
-    pub fn header_value(self) -> &'static str {
-        match self {
-            Lookup::Hit => "HIT",
-            Lookup::Miss => "MISS",
-        }
-    }
 }
 
 /// Counters and gauges for `/_pixgate/metrics`.

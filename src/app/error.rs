@@ -1,10 +1,9 @@
 //! The one table from every failure to an HTTP status, a stable `code` and a message safe
 //! for clients. Matches are exhaustive with no `_` arm: a new variant does not compile until
-//! someone decides its status. Internal causes are logged, never sent.
+//! someone decides its status. Internal causes are logged, never sent (the HTTP layer writes
+//! the answer and the log line from [`Described`]).
 
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::Response;
-use serde_json::{Value, json};
+use http::StatusCode;
 
 use crate::render::RenderError;
 use crate::signature::SignatureError;
@@ -177,44 +176,5 @@ impl Error {
             code,
             message,
         }
-    }
-
-    /// The JSON error response (`Cache-Control: no-store`). Causes of 5xx and 422 are logged
-    /// here with the request id; clients see only the fixed message.
-    pub fn into_response_for(self, request_id: &str) -> Response {
-        let d = self.describe();
-        if d.status.is_server_error() || d.status == StatusCode::UNPROCESSABLE_ENTITY {
-            tracing::warn!(request_id, code = d.code, cause = %self, "request failed");
-        } else {
-            tracing::debug!(request_id, code = d.code, cause = %self, "request refused");
-        }
-        let error = json!({ "code": d.code, "message": d.message });
-        let mut response =
-            crate::respond::envelope(d.status, request_id, Value::Null, error, json!({}));
-        response
-            .extensions_mut()
-            .insert(crate::access::ErrorCode(d.code));
-        if let Error::Signature(_) = self {
-            response
-                .extensions_mut()
-                .insert(crate::access::SignatureRefused(d.code));
-        }
-        let headers = response.headers_mut();
-        match self {
-            Error::Request(RequestError::Overloaded) | Error::Render(RenderError::TimedOut) => {
-                headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-            }
-            Error::Request(RequestError::MethodNotAllowed { allow }) => {
-                headers.insert(header::ALLOW, HeaderValue::from_static(allow));
-            }
-            Error::Request(RequestError::ReadOnly) => {
-                headers.insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
-            }
-            Error::Request(RequestError::Unauthorized) => {
-                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-            }
-            _ => {}
-        }
-        response
     }
 }

@@ -2,52 +2,46 @@
 //! to `upload/`, whole or as one chunk of a resumable upload, and answer 201 with the File
 //! object or 202 with the bytes received so far.
 
-use std::time::Instant;
-
-use axum::body::Body;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
-use axum::response::Response;
-use futures_util::StreamExt;
+use bytes::Bytes;
+use futures_util::{Stream, StreamExt};
+use http::request::Parts;
+use http::{HeaderMap, HeaderValue, StatusCode, header};
+use http_body_util::BodyExt;
 use serde_json::{Value, json};
 
-use crate::error::{Error, RequestError};
-use crate::metrics::Stage;
-use crate::respond;
-use crate::server::AppState;
+use super::Located;
+use super::files::file_object;
+use crate::app::{AppState, Error, RequestError, Site, Target};
+use crate::http::body::{RequestBody, Response};
+use crate::http::edge::is_body_timeout;
+use crate::http::respond;
 use crate::signature;
-use crate::signed_url;
-use crate::source::{Source, StorageKey};
-use crate::upload::{ContentRange, FileRecord, Progress, RangeSet, UploadError};
+use crate::source::StorageKey;
+use crate::upload::{BodyError, ContentRange, FileRecord, Progress, RangeSet, UploadError};
 
 pub async fn serve(
     app: &AppState,
-    located: super::Located,
-    uri: &Uri,
-    headers: &HeaderMap,
-    body: Body,
+    located: Located,
+    request: &Parts,
+    body: RequestBody,
     request_id: &str,
 ) -> Result<Response, Error> {
-    let (source, key) = (&app.sources[located.source], located.key);
+    let (uri, headers) = (&request.uri, &request.headers);
+    let (site, key) = (located.site(app), located.key);
+    let target = Target {
+        raw_path: uri.path(),
+        raw_query: uri.query(),
+    };
     let now = app.now();
-    let policy = source.policy();
-    let verifying = Instant::now();
-    let verified = signature::verify(
-        uri.path(),
-        uri.query(),
-        signature::Method::Put,
-        true,
-        &policy,
-        now,
-    );
-    app.metrics.stage(Stage::Verify, verifying.elapsed());
-    verified?;
+    app.pipeline
+        .verify(site, target, signature::Method::Put, &key, now)?;
     super::plain_body(headers)?;
     let key = key?;
-    let uploads = source.uploads.as_ref().ok_or(RequestError::ReadOnly)?;
+    let uploads = site.uploads.as_ref().ok_or(RequestError::ReadOnly)?;
     let limits = &app.config.uploads;
     uploads.sweep_if_due(now, limits.session_ttl).await;
     let declared = declared_length(headers);
-    let body = body.into_data_stream();
+    let body = body_stream(body);
     let progress = match content_range(headers)? {
         None => {
             if declared.is_some_and(|n| n > limits.max_bytes) {
@@ -76,11 +70,8 @@ pub async fn serve(
     };
     Ok(match progress {
         Progress::Complete(record) => {
-            // The new bytes have a new version anyway; this frees the old ones' memory now.
-            let prefix = super::image::file_prefix(source, &key);
-            app.cache.remove_prefix(&prefix);
-            app.originals.remove_prefix(&prefix);
-            created(app, source, headers, &record, request_id)
+            app.pipeline.forget(site, &key);
+            created(app, site, headers, &record, request_id)
         }
         Progress::Partial { total, received } => accepted(&key, total, &received, request_id),
     })
@@ -89,36 +80,18 @@ pub async fn serve(
 /// 201 with the File object, `Location` its URL.
 fn created(
     app: &AppState,
-    source: &Source,
+    site: &Site,
     headers: &HeaderMap,
     record: &FileRecord,
     request_id: &str,
 ) -> Response {
-    let (file, url) = file_object(app, source, headers, record);
+    let (file, url) = file_object(app, site, headers, record);
     let links = json!({ "self": format!("/_pixgate/files/{}", record.id) });
     let mut response = respond::envelope(StatusCode::CREATED, request_id, file, Value::Null, links);
     if let Ok(location) = HeaderValue::from_str(&url) {
         response.headers_mut().insert(header::LOCATION, location);
     }
     response
-}
-
-/// The File object and its URL as this client should use it (signed when private).
-pub fn file_object(
-    app: &AppState,
-    source: &Source,
-    headers: &HeaderMap,
-    record: &FileRecord,
-) -> (Value, String) {
-    let origin = super::origin(app, headers);
-    let url = match StorageKey::from_decoded(&record.key) {
-        Ok(key) => {
-            let private = source.config.secure || source.is_private(&key);
-            signed_url::file_url(&source.config, &key, &origin, private, app.now())
-        }
-        Err(_) => origin,
-    };
-    (record.to_json(&url), url)
 }
 
 /// 202 with the ranges received, also as a `Range` header for clients that read only that.
@@ -170,8 +143,22 @@ fn declared_length(headers: &HeaderMap) -> Option<u64> {
         .and_then(|v| v.parse().ok())
 }
 
+/// The body's bytes as the upload stage takes them, its errors told apart: the edge's
+/// deadline passed, or the client stopped sending.
+fn body_stream(body: RequestBody) -> impl Stream<Item = Result<Bytes, BodyError>> {
+    body.into_data_stream().map(|chunk| {
+        chunk.map_err(|e| {
+            if is_body_timeout(e.as_ref()) {
+                BodyError::TimedOut
+            } else {
+                BodyError::Interrupted(e.to_string())
+            }
+        })
+    })
+}
+
 /// Whether a body without a declared length is empty; reads at most one frame.
-async fn is_empty(body: axum::body::BodyDataStream) -> bool {
+async fn is_empty(body: impl Stream<Item = Result<Bytes, BodyError>>) -> bool {
     let mut body = std::pin::pin!(body);
     loop {
         match body.next().await {

@@ -1,12 +1,25 @@
-//! The two fields that decide which requests a source answers, `hosts` and `prefix`: their
-//! normal forms, and whether two sources would answer the same request. Pure string work.
+//! How a source is addressed: the two fields that decide which requests it answers, `hosts` and
+//! `prefix`, their normal forms, and whether two sources would answer the same request. The
+//! host's normal form is also what a request's `Host` header is compared in ([`host_name`]).
+//! Pure string work.
 
 /// The service's own API lives here (contract §1); no source may claim it.
 const RESERVED_PREFIX: &str = "/_pixgate";
 
-/// Lowercases and strips a `:port`, since the `Host` header is matched with the port ignored.
-/// Accepts DNS-style names (letters, digits, `.`, `-`, `_`), IPv4 and bracketed IPv6; refuses
-/// wildcards and anything else a `Host` header would not carry.
+/// The name a `Host` header (or a configured host) stands for: lowercased, surrounding
+/// whitespace and any `:port` dropped; a bracketed IPv6 literal keeps its brackets. Requests
+/// are matched against configured hosts in this form, ports ignored.
+pub fn host_name(host: &str) -> String {
+    let lower = host.trim().to_ascii_lowercase();
+    match split_port(&lower) {
+        Some((name, _)) => name.to_owned(),
+        None => lower,
+    }
+}
+
+/// A configured host in its normal form ([`host_name`]). Accepts DNS-style names (letters,
+/// digits, `.`, `-`, `_`), IPv4 and bracketed IPv6, optionally with a port; refuses wildcards
+/// and anything else a `Host` header would not carry.
 pub(super) fn normalise_host(host: &str) -> Result<String, String> {
     let bad = || {
         format!(
@@ -125,6 +138,14 @@ mod tests {
         for (host, want) in cases {
             assert_eq!(normalise_host(host).as_deref(), Ok(want), "{host}");
         }
+    }
+
+    #[test]
+    fn request_hosts_lose_their_port_case_and_whitespace() {
+        assert_eq!(host_name("Img.Shop.Test:443"), "img.shop.test");
+        assert_eq!(host_name(" img.shop.test "), "img.shop.test");
+        assert_eq!(host_name("[::1]:8080"), "[::1]");
+        assert_eq!(host_name("[::1]"), "[::1]");
     }
 
     #[test]

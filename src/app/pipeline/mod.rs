@@ -1,0 +1,240 @@
+//! The pipeline below the handlers, one stage after another: verify the signature; then, for a
+//! read, the file's version → the canonical cache key → the derivative cache → the original
+//! (through the originals cache) → a render on a worker → the derivative. It owns the caches,
+//! the render pool and the stage timings, and knows sites, storage keys and transforms — never
+//! HTTP: the handlers parse the request before and build the response after.
+
+mod derivative;
+mod keys;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+pub use derivative::Derivative;
+
+use super::error::{Error, RequestError};
+use super::metrics::{Stage, StageTimes};
+use super::render_pool::RenderPool;
+use super::site::Site;
+use crate::cache::{Cache, Lookup, Weighed};
+use crate::config::Config;
+use crate::render::{self, Limits, RenderError};
+use crate::signature::{self, Access, SignatureError};
+use crate::source::{KeyError, OpenedFile, Original, SourceError, StorageKey, Store, Version};
+use crate::transform::{OutputFormat, Params, Transform};
+
+/// What a read gives: a derivative from the cache or fresh from a worker, or the stored file
+/// itself (passthrough).
+pub enum Output {
+    Derivative(Arc<Derivative>, Lookup),
+    File(OpenedFile),
+}
+
+/// A request's target as received on the wire: the path still percent-encoded (with any
+/// source prefix) and the raw query without `?`. Signatures are checked over these bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct Target<'a> {
+    pub raw_path: &'a str,
+    pub raw_query: Option<&'a str>,
+}
+
+pub struct Pipeline {
+    /// Rendered derivatives, keyed by the canonical request.
+    derivatives: Cache<Derivative, Error>,
+    /// Original bytes, keyed by source, storage key and version.
+    originals: Cache<Original, Error>,
+    /// Render workers behind a bounded queue (`limits.render_workers`, `render_queue`).
+    render_pool: RenderPool,
+    timings: StageTimes,
+    /// `[limits]` as the renderer takes them, without a deadline.
+    render_limits: Limits,
+    render_timeout: Duration,
+    source_timeout: Duration,
+    max_source_bytes: u64,
+}
+
+impl Weighed for Original {
+    fn weight(&self) -> u64 {
+        self.bytes.len() as u64
+    }
+}
+
+impl Pipeline {
+    /// The caches and the render workers `config` asks for. Fails only if the worker threads
+    /// cannot be started.
+    pub fn new(config: &Config) -> std::io::Result<Pipeline> {
+        let (cache, limits) = (&config.cache, &config.limits);
+        // Half the budget per original keeps at least two images resident.
+        let originals = Cache::new(cache.originals_max_bytes, cache.originals_max_bytes / 2);
+        Ok(Pipeline {
+            derivatives: Cache::new(cache.max_bytes, cache.max_entry_bytes),
+            originals,
+            render_pool: RenderPool::new(limits.render_workers, limits.render_queue)?,
+            timings: StageTimes::default(),
+            render_limits: Limits::from_config(limits),
+            render_timeout: limits.render_timeout,
+            source_timeout: limits.source_timeout,
+            max_source_bytes: limits.max_source_bytes,
+        })
+    }
+
+    /// The verify stage of a storage path: a PUT is always signed, a read when the site or the
+    /// key's prefix asks for it. Runs before the key is judged, so an unsigned request learns
+    /// nothing about which keys are valid.
+    pub fn verify(
+        &self,
+        site: &Site,
+        target: Target<'_>,
+        method: signature::Method,
+        key: &Result<StorageKey, KeyError>,
+        now: u64,
+    ) -> Result<Access, SignatureError> {
+        let required = method == signature::Method::Put || site.read_needs_signature(key);
+        let verifying = Instant::now();
+        let access = signature::verify(
+            target.raw_path,
+            target.raw_query,
+            method,
+            required,
+            &site.policy(),
+            now,
+        );
+        self.timings.record(Stage::Verify, verifying.elapsed());
+        access
+    }
+
+    /// A verified, parsed read of `key`: the stored file as it is when `params` ask for no
+    /// transform, else the derivative, from the cache or rendered once however many ask at
+    /// the same time. `negotiated` is the format `auto=format` chose from `Accept`.
+    pub async fn read(
+        &self,
+        site: &Site,
+        key: &StorageKey,
+        params: &Params,
+        negotiated: Option<OutputFormat>,
+    ) -> Result<Output, Error> {
+        if params.is_passthrough() {
+            return self.file(site, key).await.map(Output::File);
+        }
+        let version = self.within(site.store.version(key)).await?;
+        let t = &params.transform;
+        let cache_key = keys::derivative(site, key, &version, t, negotiated);
+        let miss = || self.render(site, key, &version, t, negotiated);
+        let (derivative, lookup) = self.derivatives.get_or_load(&cache_key, miss).await?;
+        Ok(Output::Derivative(derivative, lookup))
+    }
+
+    /// Drops everything cached of `key`'s file, in every version: after an upload replaced
+    /// it, the new bytes have a new version anyway, and this frees the old ones' memory now.
+    pub fn forget(&self, site: &Site, key: &StorageKey) {
+        let prefix = keys::file_prefix(site, key);
+        self.derivatives.remove_prefix(&prefix);
+        self.originals.remove_prefix(&prefix);
+    }
+
+    pub fn derivatives(&self) -> &Cache<Derivative, Error> {
+        &self.derivatives
+    }
+
+    pub fn originals(&self) -> &Cache<Original, Error> {
+        &self.originals
+    }
+
+    pub fn render_pool(&self) -> &RenderPool {
+        &self.render_pool
+    }
+
+    pub fn timings(&self) -> &StageTimes {
+        &self.timings
+    }
+
+    /// The stored file for passthrough: a local file is opened and streamed; a remote original
+    /// is fetched whole anyway, so the originals cache spares the origin a download per
+    /// request, as it does for renders.
+    async fn file(&self, site: &Site, key: &StorageKey) -> Result<OpenedFile, Error> {
+        match &site.store {
+            Store::Local(store) => Ok(self.within(store.open(key)).await?),
+            Store::Remote(_) => {
+                let version = self.within(site.store.version(key)).await?;
+                let original = self.original(site, key, &version).await?;
+                Ok(OpenedFile::from(original.as_ref()))
+            }
+        }
+    }
+
+    /// A derivative cache miss: wait for a render worker (or be refused at once when the
+    /// queue is full), fetch the original through the originals cache, render it on that
+    /// worker's thread, and give up waiting at `render_timeout`; the render itself stops at its
+    /// next checkpoint and only then frees the worker.
+    async fn render(
+        &self,
+        site: &Site,
+        key: &StorageKey,
+        version: &Version,
+        t: &Transform,
+        negotiated: Option<OutputFormat>,
+    ) -> Result<Derivative, Error> {
+        let slot = self
+            .render_pool
+            .admit()
+            .await
+            .map_err(|_| RequestError::Overloaded)?;
+        // Read inside the slot: memory held by originals is then bounded by the workers, not
+        // by the queue.
+        let original = self.original(site, key, version).await?;
+        let deadline = Instant::now() + self.render_timeout;
+        let limits = Limits {
+            deadline: Some(deadline),
+            ..self.render_limits.clone()
+        };
+        let (bytes, t) = (original.bytes.clone(), t.clone());
+        // The worker stays taken while the CPU works, also past a waiter that gave up.
+        let task = self.render_pool.run(slot, move || {
+            render::render(&bytes, &t, negotiated, &limits)
+        });
+        let rendered = tokio::time::timeout_at(deadline.into(), task)
+            .await
+            // The waiter's side of the deadline: the same answer as a render that stops itself.
+            .map_err(|_| RenderError::TimedOut)?
+            .map_err(|e| RequestError::Internal(format!("render task: {}", e.0)))??;
+        let stages = rendered.stages;
+        self.timings.record(Stage::Decode, stages.decode);
+        self.timings.record(Stage::Resize, stages.resize);
+        self.timings.record(Stage::Encode, stages.encode);
+        let content_type = rendered.format.mime();
+        let modified = original.version.modified;
+        Ok(Derivative::new(rendered.bytes, content_type, modified))
+    }
+
+    /// The bytes of one version of an original, through the originals cache (one read for a
+    /// srcset's several widths), bounded by `limits.source_timeout` and `max_source_bytes`.
+    async fn original(
+        &self,
+        site: &Site,
+        key: &StorageKey,
+        version: &Version,
+    ) -> Result<Arc<Original>, Error> {
+        let read = || async {
+            let reading = Instant::now();
+            let read = self
+                .within(site.store.read(key, self.max_source_bytes))
+                .await;
+            self.timings.record(Stage::SourceRead, reading.elapsed());
+            Ok(read?)
+        };
+        let original_key = keys::original(site, key, version);
+        let (original, _) = self.originals.get_or_load(&original_key, read).await?;
+        Ok(original)
+    }
+
+    /// A source operation bounded by `limits.source_timeout`.
+    async fn within<T>(
+        &self,
+        operation: impl Future<Output = Result<T, SourceError>>,
+    ) -> Result<T, SourceError> {
+        tokio::time::timeout(self.source_timeout, operation)
+            .await
+            .unwrap_or(Err(SourceError::TimedOut))
+    }
+}

@@ -1,0 +1,168 @@
+//! The one table of what pixgate answers. Every request is one [`Endpoint`], found from its
+//! path once, at the edge; the same value picks the handler and the kind of request that the
+//! metrics and the access log count it as. Storage paths (everything outside `/_pixgate/`) are
+//! one endpoint: which source serves them is the routing stage's business.
+
+use http::Method;
+
+use super::body::{Request, Response};
+use super::handlers::{self, api, files, signatures};
+use super::respond::error_response;
+use crate::app::metrics::RequestKind;
+use crate::app::{AppState, Error, RequestError};
+
+/// pixgate's own API. No source may claim it: the config refuses such prefixes.
+const API: &str = "/_pixgate/";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    /// `/_pixgate/health`: liveness.
+    Health,
+    /// `/_pixgate/ready`: every source can be read.
+    Ready,
+    /// `/_pixgate/metrics`: Prometheus text.
+    Metrics,
+    /// `/_pixgate/signatures`: signed URLs for holders of a source's key.
+    Signatures,
+    /// `/_pixgate/files/{id}`: a File object.
+    File,
+    /// Any other path under `/_pixgate/`: always 404.
+    UnknownApi,
+    /// Any path outside `/_pixgate/`: GET/HEAD read (transform or passthrough), PUT uploads.
+    Storage,
+}
+
+impl Endpoint {
+    /// The endpoint a raw request path names.
+    pub fn of(path: &str) -> Endpoint {
+        let Some(api) = path.strip_prefix(API) else {
+            return Endpoint::Storage;
+        };
+        match api {
+            "health" => Endpoint::Health,
+            "ready" => Endpoint::Ready,
+            "metrics" => Endpoint::Metrics,
+            "signatures" => Endpoint::Signatures,
+            _ if file_id(api).is_some() => Endpoint::File,
+            _ => Endpoint::UnknownApi,
+        }
+    }
+
+    /// What the request counts as in the metrics (the `route` label).
+    pub fn kind(self, method: &Method) -> RequestKind {
+        match self {
+            Endpoint::Health => RequestKind::Health,
+            Endpoint::Ready => RequestKind::Ready,
+            Endpoint::Metrics => RequestKind::Metrics,
+            Endpoint::Signatures | Endpoint::File => RequestKind::Api,
+            Endpoint::UnknownApi => RequestKind::Other,
+            Endpoint::Storage => match *method {
+                Method::GET | Method::HEAD => RequestKind::Image,
+                Method::PUT => RequestKind::Upload,
+                _ => RequestKind::Other,
+            },
+        }
+    }
+}
+
+/// The raw id segment of `files/{id}` (one non-empty segment).
+fn file_id(api_path: &str) -> Option<&str> {
+    api_path
+        .strip_prefix("files/")
+        .filter(|id| !id.is_empty() && !id.contains('/'))
+}
+
+/// Calls the endpoint's handler after checking the method. Returns, beside the answer, the
+/// index of the site a storage path was routed to, for the access log.
+pub async fn serve(
+    app: &AppState,
+    endpoint: Endpoint,
+    request_id: &str,
+    request: Request,
+) -> (Response, Option<usize>) {
+    const READ: &[Method] = &[Method::GET, Method::HEAD];
+    let answer = match endpoint {
+        Endpoint::Storage => return handlers::storage_path(app, request_id, request).await,
+        Endpoint::UnknownApi => Err(RequestError::UnknownApi),
+        Endpoint::Health => allow(&request, READ, "GET, HEAD").map(|()| api::health()),
+        Endpoint::Ready => match allow(&request, READ, "GET, HEAD") {
+            Ok(()) => Ok(api::ready(app).await),
+            Err(refusal) => Err(refusal),
+        },
+        Endpoint::Metrics => allow(&request, READ, "GET, HEAD").map(|()| api::metrics(app)),
+        Endpoint::Signatures => match allow(&request, &[Method::POST], "POST") {
+            Ok(()) => Ok(signatures::serve(app, request_id, request).await),
+            Err(refusal) => Err(refusal),
+        },
+        Endpoint::File => match allow(&request, READ, "GET, HEAD") {
+            Ok(()) => {
+                let path = request.uri().path();
+                let raw = path.strip_prefix(API).and_then(file_id).unwrap_or("");
+                // Invalid UTF-8 cannot be an id either: it is answered as one that is unknown.
+                let id = percent_encoding::percent_decode_str(raw).decode_utf8_lossy();
+                Ok(files::serve(app, request_id, &id, request.headers()).await)
+            }
+            Err(refusal) => Err(refusal),
+        },
+    };
+    let response =
+        answer.unwrap_or_else(|refusal| error_response(Error::Request(refusal), request_id));
+    (response, None)
+}
+
+/// 405 with `Allow` unless the request's method is one of `methods`.
+fn allow(request: &Request, methods: &[Method], allow: &'static str) -> Result<(), RequestError> {
+    if methods.contains(request.method()) {
+        Ok(())
+    } else {
+        Err(RequestError::MethodNotAllowed { allow })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_path_is_one_endpoint() {
+        let cases = [
+            ("/a.jpg", Endpoint::Storage),
+            ("/x/y.png", Endpoint::Storage),
+            ("/_pixgate", Endpoint::Storage),
+            ("/_pixgatex/a.png", Endpoint::Storage),
+            ("/_pixgate/health", Endpoint::Health),
+            ("/_pixgate/ready", Endpoint::Ready),
+            ("/_pixgate/metrics", Endpoint::Metrics),
+            ("/_pixgate/signatures", Endpoint::Signatures),
+            ("/_pixgate/files/file_1", Endpoint::File),
+            ("/_pixgate/files/", Endpoint::UnknownApi),
+            ("/_pixgate/files/a/b", Endpoint::UnknownApi),
+            ("/_pixgate/health/", Endpoint::UnknownApi),
+            ("/_pixgate/nope", Endpoint::UnknownApi),
+            ("/_pixgate/", Endpoint::UnknownApi),
+        ];
+        for (path, want) in cases {
+            assert_eq!(Endpoint::of(path), want, "{path}");
+        }
+    }
+
+    #[test]
+    fn kinds_come_from_the_endpoint_and_the_method() {
+        let cases = [
+            (Method::GET, "/a.jpg", RequestKind::Image),
+            (Method::HEAD, "/x/y.png", RequestKind::Image),
+            (Method::PUT, "/a.jpg", RequestKind::Upload),
+            (Method::DELETE, "/a.jpg", RequestKind::Other),
+            (Method::GET, "/_pixgate/health", RequestKind::Health),
+            (Method::POST, "/_pixgate/health", RequestKind::Health),
+            (Method::GET, "/_pixgate/ready", RequestKind::Ready),
+            (Method::GET, "/_pixgate/metrics", RequestKind::Metrics),
+            (Method::POST, "/_pixgate/signatures", RequestKind::Api),
+            (Method::GET, "/_pixgate/files/file_1", RequestKind::Api),
+            (Method::GET, "/_pixgate/nope", RequestKind::Other),
+        ];
+        for (method, path, want) in cases {
+            assert_eq!(Endpoint::of(path).kind(&method), want, "{method} {path}");
+        }
+    }
+}

@@ -1,0 +1,115 @@
+//! GET/HEAD of a storage path, one line per pipeline stage: route (done by the caller) →
+//! parse the query → verify → canonicalize → cache → source → render (the pipeline's read) →
+//! respond.
+
+use http::request::Parts;
+use http::{HeaderMap, Method, header};
+
+use super::Located;
+use crate::app::{AppState, Error, RequestError, Target};
+use crate::http::body::Response;
+use crate::http::respond::{self, Delivery};
+use crate::signature;
+use crate::transform::{self, OutputFormat, Params};
+
+/// GET or HEAD of a storage path: a passthrough of the stored bytes or a rendered derivative.
+pub async fn serve(app: &AppState, located: Located, request: &Parts) -> Result<Response, Error> {
+    let (uri, headers) = (&request.uri, &request.headers);
+    let pairs = decode_query(uri.query())?;
+    let (site, key) = (located.site(app), located.key);
+    let target = Target {
+        raw_path: uri.path(),
+        raw_query: uri.query(),
+    };
+    let now = app.now();
+    let access = app
+        .pipeline
+        .verify(site, target, signature::Method::Get, &key, now)?;
+    let key = key?;
+    let params = transform::parse(&pairs)?;
+    let negotiated = negotiate(&params, headers);
+    let delivery = Delivery {
+        max_age: site.max_age(access.expires_at, now),
+        vary_accept: params.auto_format && params.transform.format.is_none(),
+        download_name: params.download_name.clone(),
+        head: request.method == Method::HEAD,
+    };
+    let output = app.pipeline.read(site, &key, &params, negotiated).await?;
+    respond::read(output, headers, &delivery)
+        .await
+        .map_err(|e| RequestError::Internal(format!("streaming: {e}")).into())
+}
+
+/// The query's pairs, decoded. Control characters and invalid UTF-8 anywhere in it are
+/// refused before any stage looks at it.
+fn decode_query(raw: Option<&str>) -> Result<Vec<(String, String)>, Error> {
+    let Some(raw) = raw else {
+        return Ok(Vec::new());
+    };
+    // Decoding the whole string at once finds invalid UTF-8 in any pair, since pairs are cut
+    // at ASCII `&` and `=` that cannot sit inside a multi-byte character.
+    let decoded = percent_encoding::percent_decode_str(raw)
+        .decode_utf8()
+        .map_err(|_| RequestError::BadQuery)?;
+    if decoded.chars().any(char::is_control) {
+        return Err(RequestError::BadQuery.into());
+    }
+    serde_urlencoded::from_str(raw).map_err(|_| RequestError::BadQuery.into())
+}
+
+/// `auto=format` without an explicit `fm`: AVIF, then WebP, when `Accept` names them with a
+/// non-zero weight. Wildcards do not count: `image/*` says nothing about AVIF support.
+fn negotiate(params: &Params, headers: &HeaderMap) -> Option<OutputFormat> {
+    if !params.auto_format || params.transform.format.is_some() {
+        return None;
+    }
+    let accept = headers.get(header::ACCEPT).and_then(|h| h.to_str().ok())?;
+    if accepts(accept, "image/avif") {
+        Some(OutputFormat::Avif)
+    } else if accepts(accept, "image/webp") {
+        Some(OutputFormat::Webp)
+    } else {
+        None
+    }
+}
+
+/// Whether `accept` lists `mime` with a weight above zero (RFC 9110 §12.5.1: media types and
+/// parameter names are case-insensitive, `q` defaults to 1).
+fn accepts(accept: &str, mime: &str) -> bool {
+    accept.split(',').any(|item| {
+        let mut parts = item.split(';');
+        let named = parts
+            .next()
+            .is_some_and(|m| m.trim().eq_ignore_ascii_case(mime));
+        let weight = parts
+            .filter_map(|p| p.split_once('='))
+            .find(|(name, _)| name.trim().eq_ignore_ascii_case("q"))
+            .map_or(1.0, |(_, q)| q.trim().parse::<f32>().unwrap_or(0.0));
+        named && weight > 0.0
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::accepts;
+
+    #[test]
+    fn accept_weights_and_case_follow_rfc_9110() {
+        let cases = [
+            ("image/avif,image/webp", true),
+            ("IMAGE/AVIF", true),
+            ("image/avif;q=0.5", true),
+            ("image/avif ; Q=0.001", true),
+            ("image/avif;q=0", false),
+            ("image/avif;q=0.0, image/webp", false),
+            ("image/avif; Q=0.000", false),
+            ("image/avif;q=x", false),
+            ("image/*", false),
+            ("*/*", false),
+            ("image/avifx", false),
+        ];
+        for (accept, want) in cases {
+            assert_eq!(accepts(accept, "image/avif"), want, "{accept}");
+        }
+    }
+}

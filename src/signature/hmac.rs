@@ -1,7 +1,7 @@
 //! The `signature` scheme (ittybit, contract §2.2): base64url HMAC-SHA256 over the raw path
 //! without its leading `/` and the raw query. Only computes and compares MACs.
 
-use ::hmac::{Hmac, Mac};
+use ::hmac::{Hmac, KeyInit, Mac};
 use base64::Engine;
 use base64::alphabet::URL_SAFE;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};

@@ -12,7 +12,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use base64::Engine as _;
-use hmac::Mac as _;
+use hmac::{KeyInit as _, Mac as _};
 use image::{ImageFormat, RgbaImage};
 use md5::Digest as _;
 use pixgate::config::{Config, SourceConfig};

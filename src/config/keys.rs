@@ -1,7 +1,7 @@
 //! The one list of every configuration key: where it sits in the file, which environment
 //! variable overrides it, what kind of value it takes, its default and what it means. The
-//! environment overrides and the README's table are both driven from here, so neither can
-//! forget a key; tests check the list against the raw structs field by field.
+//! environment overrides and the table in docs/configuration.md are both driven from here, so
+//! neither can forget a key; tests check the list against the raw structs field by field.
 
 use super::env::{env_segment, source_var};
 use super::raw::{RawConfig, RawDuration, RawSize, RawSource};
@@ -20,7 +20,7 @@ pub(super) enum Access<R: 'static> {
 }
 
 impl<R> Access<R> {
-    /// The kind as the README names it.
+    /// The kind as docs/configuration.md names it.
     pub(super) fn kind(&self) -> &'static str {
         match self {
             Access::Text(_) => "string",

@@ -4,7 +4,8 @@
 //!
 //! Every key can be overridden from the environment, so a config file can be committed without
 //! its secrets and a deployment can change one value without a file of its own. The registry in
-//! `keys.rs` lists every key; README's table is rendered from it ([`reference_table`]).
+//! `keys.rs` lists every key; the table in docs/configuration.md is rendered from it
+//! ([`reference_table`]).
 //! - `PIXGATE_<SECTION>__<KEY>` (two underscores between section and key, both upper-cased)
 //!   replaces `<section>.<key>`: `PIXGATE_CACHE__MAX_BYTES=1GiB`, `PIXGATE_LOG__FORMAT=json`.
 //! - `PIXGATE_SOURCES__<NAME>__<KEY>` replaces `<key>` of the source the file declares with that

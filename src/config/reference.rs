@@ -1,5 +1,6 @@
-//! The README's table of every configuration key, rendered from [`keys`](super::keys) so the
-//! documentation cannot drift from the code (a test compares the two). Pure text.
+//! The table of every configuration key in docs/configuration.md, rendered from
+//! [`keys`](super::keys) so the documentation cannot drift from the code (a test compares the
+//! two). Pure text.
 
 use super::keys::{Access, Key, KeyDefault, NAME, SECTION_KEYS, SOURCE_KEYS};
 

@@ -15,7 +15,8 @@
 //! with their part numbers, while our chunks have any size and may overlap or repeat; staging
 //! keeps one set of rules for both kinds of root, checks the whole file before it becomes
 //! visible, and a bucket never holds half an upload. The cost: a resumable upload's chunks
-//! must reach the instance that holds its staging (sticky routing; README → Scaling out).
+//! must reach the instance that holds its staging (sticky routing; docs/sources.md → Scaling
+//! out).
 
 mod bucket_records;
 pub mod content_range;

@@ -1,6 +1,6 @@
 //! Specs for loading a config: the contract's example, defaults, normalisation and errors.
 //! Problem-by-problem checks live in `problems.rs`, the environment in `env_overrides.rs`, the
-//! key registry and README's table in `registry.rs`.
+//! key registry and the table in docs/configuration.md in `registry.rs`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod env_overrides;

@@ -1,6 +1,6 @@
 //! The key registry is complete and true: it names exactly the raw structs' fields, each entry
-//! reaches its own field, its documented default is the real one, and README's table is the one
-//! it renders.
+//! reaches its own field, its documented default is the real one, and the table in
+//! docs/configuration.md is the one it renders.
 
 use std::collections::BTreeSet;
 
@@ -197,28 +197,31 @@ fn only_the_source_name_cannot_come_from_the_environment() {
     assert_eq!(unsettable, [NAME]);
 }
 
-/// README's copy of [`reference_table`]. `UPDATE_README=1` rewrites it instead of failing.
+/// docs/configuration.md's copy of [`reference_table`]. `UPDATE_DOCS=1` rewrites it instead of
+/// failing.
 #[test]
-fn readme_configuration_table_is_the_generated_one() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
-    let readme = fs::read_to_string(&path).unwrap();
-    let (Some(start), Some(end)) = (readme.find(START), readme.find(END)) else {
-        panic!("README.md lacks the {START:?} … {END:?} markers in ## Configuration");
+fn docs_configuration_table_is_the_generated_one() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("docs")
+        .join("configuration.md");
+    let page = fs::read_to_string(&path).unwrap();
+    let (Some(start), Some(end)) = (page.find(START), page.find(END)) else {
+        panic!("docs/configuration.md lacks the {START:?} … {END:?} markers");
     };
     let start = start + START.len();
     // Blank lines around the table keep Markdown from reading the markers as part of it.
     let want = format!("\n{}\n", reference_table());
-    if readme[start..end] == want {
+    if page[start..end] == want {
         return;
     }
-    if std::env::var_os("UPDATE_README").is_some() {
-        let updated = format!("{}{want}{}", &readme[..start], &readme[end..]);
+    if std::env::var_os("UPDATE_DOCS").is_some() {
+        let updated = format!("{}{want}{}", &page[..start], &page[end..]);
         fs::write(&path, updated).unwrap();
         return;
     }
     panic!(
-        "README.md's configuration table differs from the key registry (src/config/keys.rs).\n\
-         Run `UPDATE_README=1 cargo test --lib config::tests::registry` to rewrite it, or \
+        "docs/configuration.md's table differs from the key registry (src/config/keys.rs).\n\
+         Run `UPDATE_DOCS=1 cargo test --lib config::tests::registry` to rewrite it, or \
          put this between the markers:\n\n{want}"
     );
 }

@@ -114,8 +114,9 @@ async fn a_step_edge_rings_no_more_than_reference_lanczos3() {
     );
 }
 
-/// README: "Resizing happens in sRGB space". On black/white stripes the two choices differ
-/// most: averaging sRGB values gives ≈ 128, averaging light gives ≈ 188.
+/// docs/url-api.md, "Resampling and gamma": resizing averages sRGB-encoded values. On
+/// black/white stripes the two choices differ most: averaging sRGB values gives ≈ 128,
+/// averaging light gives ≈ 188.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn resizing_averages_srgb_values_not_linear_light() {
     let source = stripes(true);
@@ -135,12 +136,15 @@ async fn resizing_averages_srgb_values_not_linear_light() {
     );
 }
 
-/// The measurement behind the README's gamma paragraph: each corpus photo in `fixtures/` shrunk
-/// 4× by the reference Lanczos3 both ways. Measured: SSIM between the two 0.968–0.997, and linear
-/// light brighter by 0.1–8.6 levels, most where fine light-on-dark texture is averaged away. The README quotes these numbers; this test keeps them honest.
+/// The measurement behind the gamma paragraph of docs/url-api.md ("Resampling and gamma"):
+/// each corpus photo in `fixtures/` shrunk 4× by the reference Lanczos3 both ways. Measured:
+/// SSIM between the two 0.968–0.997, and linear light brighter by 0.1–8.6 levels, most where
+/// fine light-on-dark texture is averaged away. That page quotes these numbers; this test
+/// keeps them honest.
 #[test]
 fn srgb_space_and_linear_light_measured_on_the_corpus_photos() {
-    // (fixture, lowest SSIM between the two, largest mean luma difference) as the README says.
+    // (fixture, lowest SSIM between the two, largest mean luma difference) as docs/url-api.md
+    // says.
     let photos = [
         ("forest-800x500.jpg", 0.975, 2.5),
         ("cups-800x500.jpg", 0.975, 1.5),
@@ -160,8 +164,8 @@ fn srgb_space_and_linear_light_measured_on_the_corpus_photos() {
         );
         assert!(
             ssim >= min_ssim && (0.0..=max_brightening).contains(&brightening),
-            "{name}: SSIM {ssim:.4} (README: >= {min_ssim}), linear brighter by {brightening:.2} \
-             (README: 0 to {max_brightening}); update the README's gamma paragraph"
+            "{name}: SSIM {ssim:.4} (docs: >= {min_ssim}), linear brighter by {brightening:.2} \
+             (docs: 0 to {max_brightening}); update the gamma paragraph of docs/url-api.md"
         );
     }
 }

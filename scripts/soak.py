@@ -2,7 +2,7 @@
 """Soak test (issue 9): a bounded run against a real pixgate on loopback that mixes valid,
 invalid and hostile requests at the configured concurrency limit, and reports per kind what
 came back, the error rate of the valid requests (must be zero apart from 503s by design) and
-peak RSS against the memory formula of README → Operations → Memory.
+peak RSS against the memory formula of docs/operations.md → Memory.
 
 Standard library only. Usage (from the repo; see scripts/README.md):
 
@@ -415,7 +415,7 @@ def report(args, stats, elapsed, idle_rss, sampled_peak, peak, alive):
     print(f"\n- valid requests: {valid}, failed: {valid_failed} "
           f"({100 * valid_failed / max(valid, 1):.2f} %), shed with 503 by design: {shed}")
     print(f"- RSS: idle {idle_rss / MIB:.0f} MiB, peak {peak / MIB:.0f} MiB (sampled max "
-          f"{sampled_peak / MIB:.0f} MiB); live data the budgets allow (README → Memory): 20 MiB "
+          f"{sampled_peak / MIB:.0f} MiB); live data the budgets allow (docs/operations.md → Memory): 20 MiB "
           f"base + cache {args.cache_mib} + originals {args.originals_mib} + {args.workers} "
           f"workers x {args.render_mib} MiB (the largest render here: an 800x500 source to "
           f"1200 px RGBA) = {budget / MIB:.0f} MiB")

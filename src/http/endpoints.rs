@@ -9,7 +9,7 @@ use super::body::{Request, Response};
 use super::handlers::{self, api, files, signatures};
 use super::respond::error_response;
 use crate::app::metrics::RequestKind;
-use crate::app::{AppState, Error, RequestError};
+use crate::app::{AppState, RequestError};
 
 /// pixgate's own API. No source may claim it: the config refuses such prefixes.
 const API: &str = "/_pixgate/";
@@ -48,6 +48,19 @@ impl Endpoint {
         }
     }
 
+    /// The methods the endpoint answers and the `Allow` header that lists them; `None` where
+    /// the handler judges the method itself (storage paths) or answers any (unknown paths).
+    fn methods(self) -> Option<(&'static [Method], &'static str)> {
+        const READ: &[Method] = &[Method::GET, Method::HEAD];
+        match self {
+            Endpoint::Health | Endpoint::Ready | Endpoint::Metrics | Endpoint::File => {
+                Some((READ, "GET, HEAD"))
+            }
+            Endpoint::Signatures => Some((&[Method::POST], "POST")),
+            Endpoint::UnknownApi | Endpoint::Storage => None,
+        }
+    }
+
     /// What the request counts as in the metrics (the `route` label).
     pub fn kind(self, method: &Method) -> RequestKind {
         match self {
@@ -72,51 +85,36 @@ fn file_id(api_path: &str) -> Option<&str> {
         .filter(|id| !id.is_empty() && !id.contains('/'))
 }
 
-/// Calls the endpoint's handler after checking the method. Returns, beside the answer, the
-/// index of the site a storage path was routed to, for the access log.
+/// Calls the endpoint's handler, once the method is one it answers. Returns, beside the
+/// answer, the index of the site a storage path was routed to, for the access log.
 pub async fn serve(
     app: &AppState,
     endpoint: Endpoint,
     request_id: &str,
     request: Request,
 ) -> (Response, Option<usize>) {
-    const READ: &[Method] = &[Method::GET, Method::HEAD];
-    let answer = match endpoint {
-        Endpoint::Storage => return handlers::storage_path(app, request_id, request).await,
-        Endpoint::UnknownApi => Err(RequestError::UnknownApi),
-        Endpoint::Health => allow(&request, READ, "GET, HEAD").map(|()| api::health()),
-        Endpoint::Ready => match allow(&request, READ, "GET, HEAD") {
-            Ok(()) => Ok(api::ready(app).await),
-            Err(refusal) => Err(refusal),
-        },
-        Endpoint::Metrics => allow(&request, READ, "GET, HEAD").map(|()| api::metrics(app)),
-        Endpoint::Signatures => match allow(&request, &[Method::POST], "POST") {
-            Ok(()) => Ok(signatures::serve(app, request_id, request).await),
-            Err(refusal) => Err(refusal),
-        },
-        Endpoint::File => match allow(&request, READ, "GET, HEAD") {
-            Ok(()) => {
-                let path = request.uri().path();
-                let raw = path.strip_prefix(API).and_then(file_id).unwrap_or("");
-                // Invalid UTF-8 cannot be an id either: it is answered as one that is unknown.
-                let id = percent_encoding::percent_decode_str(raw).decode_utf8_lossy();
-                Ok(files::serve(app, request_id, &id, request.headers()).await)
-            }
-            Err(refusal) => Err(refusal),
-        },
-    };
-    let response =
-        answer.unwrap_or_else(|refusal| error_response(Error::Request(refusal), request_id));
-    (response, None)
-}
-
-/// 405 with `Allow` unless the request's method is one of `methods`.
-fn allow(request: &Request, methods: &[Method], allow: &'static str) -> Result<(), RequestError> {
-    if methods.contains(request.method()) {
-        Ok(())
-    } else {
-        Err(RequestError::MethodNotAllowed { allow })
+    if let Some((methods, allow)) = endpoint.methods()
+        && !methods.contains(request.method())
+    {
+        let refusal = RequestError::MethodNotAllowed { allow };
+        return (error_response(refusal.into(), request_id), None);
     }
+    let response = match endpoint {
+        Endpoint::Storage => return handlers::storage_path(app, request_id, request).await,
+        Endpoint::UnknownApi => error_response(RequestError::UnknownApi.into(), request_id),
+        Endpoint::Health => api::health(),
+        Endpoint::Ready => api::ready(app).await,
+        Endpoint::Metrics => api::metrics(app),
+        Endpoint::Signatures => signatures::serve(app, request_id, request).await,
+        Endpoint::File => {
+            let path = request.uri().path();
+            let raw = path.strip_prefix(API).and_then(file_id).unwrap_or("");
+            // Invalid UTF-8 cannot be an id either: it is answered as one that is unknown.
+            let id = percent_encoding::percent_decode_str(raw).decode_utf8_lossy();
+            files::serve(app, request_id, &id, request.headers()).await
+        }
+    };
+    (response, None)
 }
 
 #[cfg(test)]

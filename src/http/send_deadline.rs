@@ -108,7 +108,9 @@ mod tests {
 
     const STALL: Duration = Duration::from_millis(300);
 
-    #[tokio::test]
+    // On tokio's paused clock: time moves only when every task waits, so a loaded machine
+    // cannot make the reader's pauses look like stalls.
+    #[tokio::test(start_paused = true)]
     async fn a_write_the_peer_never_takes_fails_after_the_stall_deadline() {
         let (near, _far) = tokio::io::duplex(16);
         let mut guarded = SendDeadline::new(near, STALL);
@@ -119,7 +121,9 @@ mod tests {
         assert!(started.elapsed() >= STALL);
     }
 
-    #[tokio::test]
+    /// 20 reads, each after a third of the stall deadline: 2 s in all, far past the deadline,
+    /// which must therefore count from the last progress, not from the start.
+    #[tokio::test(start_paused = true)]
     async fn a_slow_reader_that_keeps_reading_is_never_cut() {
         use tokio::io::AsyncReadExt;
         let (near, mut far) = tokio::io::duplex(16);

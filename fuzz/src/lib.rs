@@ -36,7 +36,7 @@ pub const TARGETS: [(&str, Check); 7] = [
 // ---------------------------------------------------------------------------------------------
 // query: decode → parse → canonical
 
-/// The server's `routes::image::decode_query`: the whole query percent-decoded must be UTF-8
+/// The server's `http::handlers::image::decode_query`: the whole query percent-decoded must be UTF-8
 /// without control characters, then form-decoded into pairs. `None` is its 400.
 pub fn decode_query(raw: &str) -> Option<Vec<(String, String)>> {
     let decoded = percent_encoding::percent_decode_str(raw)

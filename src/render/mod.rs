@@ -86,7 +86,7 @@ pub struct Stages {
     pub encode: Duration,
 }
 
-/// Why a render failed. Statuses are chosen in `error.rs`.
+/// Why a render failed. Statuses are chosen in `app::error`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RenderError {
     #[error("the file is not an image pixgate can transform")]

@@ -51,7 +51,7 @@ const LOCK_STRIPES: usize = 64;
 /// Sweeps run at most this often, however many uploads arrive.
 const MAX_SWEEP_INTERVAL: Duration = Duration::from_secs(60);
 
-/// Why an upload was refused or failed. Statuses are chosen in `error.rs`.
+/// Why an upload was refused or failed. Statuses are chosen in `app::error`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum UploadError {
     #[error("invalid Content-Range: {0}")]

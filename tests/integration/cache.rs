@@ -152,6 +152,9 @@ async fn the_cache_stays_within_its_byte_budget() {
             .assert_image("png");
         assert!(server.state.pipeline.derivatives().used_bytes() <= 8 * 1024);
     }
-    assert!(server.state.pipeline.derivatives().len() < 20, "nothing was evicted");
+    assert!(
+        server.state.pipeline.derivatives().len() < 20,
+        "nothing was evicted"
+    );
     assert!(!server.state.pipeline.derivatives().is_empty());
 }

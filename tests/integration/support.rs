@@ -15,8 +15,8 @@ use base64::Engine as _;
 use hmac::{KeyInit as _, Mac as _};
 use image::{ImageFormat, RgbaImage};
 use md5::Digest as _;
-use pixgate::config::{Config, SourceConfig};
 use pixgate::app::AppState;
+use pixgate::config::{Config, SourceConfig};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 

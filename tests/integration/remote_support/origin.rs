@@ -7,12 +7,12 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use pixgate::http::Body;
 use bytes::Bytes;
 use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
-use pixgate::config::{HttpRoot, Root, SourceConfig};
 use pixgate::config::Network;
+use pixgate::config::{HttpRoot, Root, SourceConfig};
+use pixgate::http::Body;
 use sha2::Digest as _;
 use tokio::net::TcpListener;
 use tokio::sync::watch;

@@ -11,7 +11,7 @@
 //! ```
 //!
 //! Layers import downward only — `http → app → stages` — so the import graph of the top-level
-//! modules has no cycle (`tests/integration/project.rs` checks it, and that nothing outside
+//! modules has no cycle (`tests/integration/layers.rs` checks it, and that nothing outside
 //! `http/` and `main.rs` names hyper, hyper-util, tower, axum or http-body).
 //!
 //! | layer | module | owns |

@@ -103,8 +103,38 @@ fn first_ident(text: &str) -> String {
 }
 
 /// The top-level modules a file at `module` refers to: `crate::x…` and `super::…::x` paths
-/// that reach the crate root.
+/// that reach the crate root. An inline module (`mod tests { … }`, which runs to the end of
+/// the file in this code base) is one level deeper for its `super::`.
 fn imported_modules(module: &[String], code: &str) -> BTreeSet<String> {
+    let inline = code
+        .match_indices("mod ")
+        .filter(|(at, _)| {
+            code[..*at]
+                .chars()
+                .next_back()
+                .is_none_or(|c| !c.is_alphanumeric())
+        })
+        .find_map(|(at, _)| {
+            let rest = &code[at + 4..];
+            let name = first_ident(rest);
+            rest[name.len()..]
+                .trim_start()
+                .starts_with('{')
+                .then_some((at, name))
+        });
+    match inline {
+        Some((at, name)) => {
+            let mut inner = module.to_vec();
+            inner.push(name);
+            let mut found = imports_at(module, &code[..at]);
+            found.extend(imports_at(&inner, &code[at..]));
+            found
+        }
+        None => imports_at(module, code),
+    }
+}
+
+fn imports_at(module: &[String], code: &str) -> BTreeSet<String> {
     let mut found: BTreeSet<String> = names_after(code, "crate::").into_iter().collect();
     // A file's own module is its parent's child: `super::` from `a/b.rs` (module a::b) is `a`.
     for climbs in 1..=module.len() {
@@ -167,6 +197,9 @@ fn read_tree() -> Tree {
     let mut files = Vec::new();
     rust_files(&src, &mut files);
     files.sort();
+    // The binary's own modules (`mod allocator;` in main.rs) are not the library's.
+    let main = code_of(&std::fs::read_to_string(src.join("main.rs")).unwrap());
+    let binary_modules: BTreeSet<String> = names_after(&main, "mod ").into_iter().collect();
     let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut shell_names = Vec::new();
     for file in files {
@@ -186,6 +219,9 @@ fn read_tree() -> Tree {
         let Some(module) = module_path(&relative) else {
             continue;
         };
+        if binary_modules.contains(&module[0]) {
+            continue;
+        }
         let top = module[0].clone();
         let imports = imported_modules(&module, &code);
         let edges = graph.entry(top.clone()).or_default();
@@ -227,7 +263,8 @@ fn the_reader_finds_edges_in_every_spelling() {
         "use crate::{config::Root, hex};\n\
          use super::super::address_guard; // crate::ignored\n\
          use super::Original;\n\
-         fn f() { crate::cache::Lookup::Hit; }",
+         fn f() { crate::cache::Lookup::Hit; }\n\
+         mod tests { use super::super::Reach; }",
     );
     let found = imported_modules(&module, &code);
     let want: BTreeSet<String> = ["cache", "config", "hex", "source"]

@@ -6,11 +6,13 @@
 pub mod error;
 pub mod metrics;
 pub mod pipeline;
+pub mod put;
 pub mod render_pool;
 pub mod site;
 pub mod state;
 
 pub use error::{Described, Error, RequestError};
 pub use pipeline::{Derivative, Output, Pipeline, Target};
+pub use put::Put;
 pub use site::Site;
 pub use state::{AppState, Clock, SiteReadiness, system_clock};

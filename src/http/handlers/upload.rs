@@ -1,6 +1,6 @@
-//! PUT of a storage path (contract §5): verify the `method=put` signature, then hand the body
-//! to `upload/`, whole or as one chunk of a resumable upload, and answer 201 with the File
-//! object or 202 with the bytes received so far.
+//! PUT of a storage path (contract §5): verify the `method=put` signature, read the framing
+//! headers, hand the body to the app (whole, one chunk of a resumable upload, or a status
+//! query), and answer 201 with the File object or 202 with the bytes received so far.
 
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use super::Located;
 use super::files::file_object;
-use crate::app::{AppState, Error, RequestError, Site, Target};
+use crate::app::{AppState, Error, Put, Site, Target};
 use crate::http::body::{RequestBody, Response};
 use crate::http::edge::is_body_timeout;
 use crate::http::respond;
@@ -37,42 +37,14 @@ pub async fn serve(
         .verify(site, target, signature::Method::Put, &key, now)?;
     super::plain_body(headers)?;
     let key = key?;
-    let uploads = site.uploads.as_ref().ok_or(RequestError::ReadOnly)?;
-    let limits = &app.config.uploads;
-    uploads.sweep_if_due(now, limits.session_ttl).await;
-    let declared = declared_length(headers);
-    let body = body_stream(body);
-    let progress = match content_range(headers)? {
-        None => {
-            if declared.is_some_and(|n| n > limits.max_bytes) {
-                return Err(too_large(limits.max_bytes));
-            }
-            Progress::Complete(uploads.put_whole(&key, body, limits.max_bytes, now).await?)
-        }
-        Some(ContentRange::Status { total }) => {
-            if declared.is_some_and(|n| n > 0) || !is_empty(body).await {
-                let reason = "a status query (`bytes */TOTAL`) has no body";
-                return Err(UploadError::BadContentRange(reason.into()).into());
-            }
-            uploads.status(&key, total, now).await?
-        }
-        Some(ContentRange::Chunk { start, end, total }) => {
-            if total > limits.max_bytes {
-                return Err(too_large(limits.max_bytes));
-            }
-            let expected = end - start + 1;
-            if let Some(received) = declared.filter(|n| *n != expected) {
-                return Err(UploadError::LengthMismatch { expected, received }.into());
-            }
-            let range = (start, end, total);
-            uploads.put_chunk(&key, range, body, now).await?
-        }
+    let put = Put {
+        range: content_range(headers),
+        declared: declared_length(headers),
+        body: body_stream(body),
     };
+    let progress = app.put(site, &key, put, now).await?;
     Ok(match progress {
-        Progress::Complete(record) => {
-            app.pipeline.forget(site, &key);
-            created(app, site, headers, &record, request_id)
-        }
+        Progress::Complete(record) => created(app, site, headers, &record, request_id),
         Progress::Partial { total, received } => accepted(&key, total, &received, request_id),
     })
 }
@@ -155,20 +127,4 @@ fn body_stream(body: RequestBody) -> impl Stream<Item = Result<Bytes, BodyError>
             }
         })
     })
-}
-
-/// Whether a body without a declared length is empty; reads at most one frame.
-async fn is_empty(body: impl Stream<Item = Result<Bytes, BodyError>>) -> bool {
-    let mut body = std::pin::pin!(body);
-    loop {
-        match body.next().await {
-            None => return true,
-            Some(Ok(frame)) if frame.is_empty() => continue,
-            Some(_) => return false,
-        }
-    }
-}
-
-fn too_large(limit: u64) -> Error {
-    UploadError::TooLarge { limit }.into()
 }

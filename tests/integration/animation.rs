@@ -8,9 +8,9 @@ use image::codecs::gif::GifDecoder;
 use image::imageops::FilterType;
 use image::{AnimationDecoder, RgbaImage};
 
-use crate::support::{
-    BLUE, GREEN, RED, Root, TestServer, config, decode, fixture, mean_abs_diff, mean_colour,
-};
+use crate::support::images::{BLUE, GREEN, RED, decode, mean_abs_diff, mean_colour};
+use crate::support::roots::{Root, config, fixture};
+use crate::support::server::TestServer;
 
 const KITE: &str = "kite-animated-480x300.gif";
 

@@ -8,7 +8,10 @@ use std::time::{Duration, Instant};
 
 use image::RgbaImage;
 
-use crate::support::{Reply, Root, TestServer, config, decode, mean_abs_diff, mean_colour};
+use crate::support::forge::{mdat_payload, with_ispe};
+use crate::support::images::{mean_abs_diff, mean_colour};
+use crate::support::roots::{Root, config, fixture};
+use crate::support::server::TestServer;
 
 /// The AVIF fixtures and their originals.
 fn root() -> Root {
@@ -33,12 +36,6 @@ async fn server(root: &Root) -> TestServer {
     TestServer::start(config(vec![root.source("demo")])).await
 }
 
-#[track_caller]
-fn image_of(reply: &Reply, kind: &str) -> RgbaImage {
-    reply.assert_image(kind);
-    decode(&reply.body)
-}
-
 /// Renders `avif` and `original` with the same query and returns both images.
 async fn both(server: &TestServer, avif: &str, original: &str, query: &str) -> [RgbaImage; 2] {
     let kind = match query.split("fm=").nth(1) {
@@ -46,8 +43,11 @@ async fn both(server: &TestServer, avif: &str, original: &str, query: &str) -> [
         Some(fm) => &fm[..fm.find('&').unwrap_or(fm.len())],
         None => panic!("give fm= in {query}"),
     };
-    let a = image_of(&server.get(&format!("/{avif}?{query}")).await, kind);
-    let b = image_of(&server.get(&format!("/{original}?{query}")).await, kind);
+    let a = server.get(&format!("/{avif}?{query}")).await.image(kind);
+    let b = server
+        .get(&format!("/{original}?{query}"))
+        .await
+        .image(kind);
     assert_eq!(a.dimensions(), b.dimensions(), "{avif}?{query}");
     [a, b]
 }
@@ -156,12 +156,12 @@ async fn irot_and_imir_come_out_upright() {
 #[tokio::test]
 async fn avif_stays_avif_by_default_and_names_avif_among_compatible_brands() {
     let root = root();
-    let mut bytes = crate::support::fixture("inputs/cups-alpha.avif");
+    let mut bytes = fixture("inputs/cups-alpha.avif");
     bytes[8..12].copy_from_slice(b"mif1");
     root.put("mif1.avif", &bytes);
     let server = server(&root).await;
     server.get("/alpha.avif?w=40").await.assert_image("avif");
-    let image = image_of(&server.get("/mif1.avif?w=40&fm=png").await, "png");
+    let image = server.get("/mif1.avif?w=40&fm=png").await.image("png");
     assert_eq!(image.dimensions(), (40, 25));
 }
 
@@ -171,9 +171,12 @@ async fn animated_avif_renders_its_still_primary_image() {
     root.put_fixture("animated.avif", "inputs/cups-animated.avif");
     let server = server(&root).await;
     // Frame 1 is the cups at 64x40, frame 2 their mirror image.
-    let still = image_of(&server.get("/animated.avif?fm=png").await, "png");
-    let cups = image_of(&server.get("/cups.png?w=64&fm=png").await, "png");
-    let mirrored = image_of(&server.get("/cups.png?w=64&fm=png&flip=h").await, "png");
+    let still = server.get("/animated.avif?fm=png").await.image("png");
+    let cups = server.get("/cups.png?w=64&fm=png").await.image("png");
+    let mirrored = server
+        .get("/cups.png?w=64&fm=png&flip=h")
+        .await
+        .image("png");
     let (same, other) = (
         mean_abs_diff(&still, &cups),
         mean_abs_diff(&still, &mirrored),
@@ -185,7 +188,7 @@ async fn animated_avif_renders_its_still_primary_image() {
 #[tokio::test]
 async fn broken_avif_is_a_422() {
     let root = root();
-    let bytes = crate::support::fixture("inputs/cups-alpha.avif");
+    let bytes = fixture("inputs/cups-alpha.avif");
     root.put("truncated.avif", &bytes[..bytes.len() / 2]);
     let mut garbage = bytes[..32].to_vec();
     garbage.extend((0..2000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 11) as u8));
@@ -223,11 +226,7 @@ async fn an_av1_decoder_crash_is_a_422_and_the_server_goes_on() {
 #[tokio::test]
 async fn ispe_beyond_the_pixel_limit_is_refused_before_decoding() {
     let root = root();
-    let mut huge = with_ispe(
-        &crate::support::fixture("inputs/cups-alpha.avif"),
-        100_000,
-        100_000,
-    );
+    let mut huge = with_ispe(&fixture("inputs/cups-alpha.avif"), 100_000, 100_000);
     root.put("huge.avif", &huge);
     // The same claim over AV1 data that is noise: still 413, so nothing was decoded.
     let mdat = mdat_payload(&huge);
@@ -244,18 +243,4 @@ async fn ispe_beyond_the_pixel_limit_is_refused_before_decoding() {
             started.elapsed()
         );
     }
-}
-
-/// A copy of the AVIF with the (first) `ispe` property claiming `width` x `height`.
-fn with_ispe(bytes: &[u8], width: u32, height: u32) -> Vec<u8> {
-    let at = bytes.windows(4).position(|w| w == b"ispe").unwrap() + 8;
-    let mut out = bytes.to_vec();
-    out[at..at + 4].copy_from_slice(&width.to_be_bytes());
-    out[at + 4..at + 8].copy_from_slice(&height.to_be_bytes());
-    out
-}
-
-/// Offset of the first byte after the `mdat` box header.
-fn mdat_payload(bytes: &[u8]) -> usize {
-    bytes.windows(4).position(|w| w == b"mdat").unwrap() + 4
 }

@@ -4,7 +4,10 @@
 
 use pixgate::config::CacheConfig;
 
-use crate::support::{NOW, Root, TestServer, config, gradient_png, hmac_url, image_kind, md5_url};
+use crate::support::images::{gradient_png, image_kind};
+use crate::support::roots::{NOW, Root, config};
+use crate::support::server::TestServer;
+use crate::support::signing::{hmac_url, md5_url};
 
 fn root() -> Root {
     let root = Root::new();

@@ -2,26 +2,11 @@
 //! by the render counter in `/_pixgate/metrics`, byte budget and LRU order, the originals
 //! cache, negotiation buckets, and invalidation when the file changes.
 
-use crate::support::*;
-
-/// Reads one sample (`name` with its labels, exactly as exposed) from the metrics text.
-fn metric(text: &str, series: &str) -> u64 {
-    text.lines()
-        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
-        .unwrap_or_else(|| panic!("no `{series}` in\n{text}"))
-}
-
-async fn metrics(server: &TestServer) -> String {
-    let reply = server.get("/_pixgate/metrics").await;
-    reply.assert_status(200);
-    assert!(
-        reply
-            .header("content-type")
-            .unwrap()
-            .starts_with("text/plain")
-    );
-    String::from_utf8(reply.body.clone()).unwrap()
-}
+use crate::support::images::{decode, gradient_png, halves_png};
+use crate::support::roots::{NOW, Root, config, fixture};
+use crate::support::server::TestServer;
+use crate::support::signing::md5_url;
+use crate::support::wire::Reply;
 
 const RENDERS: &str = "pixgate_renders_total";
 const DERIVATIVE_BYTES: &str = "pixgate_cache_bytes{cache=\"derivatives\"}";
@@ -32,30 +17,9 @@ fn photo_root() -> Root {
     root
 }
 
-/// Fires `n` concurrent GETs of one URL and returns the replies.
+/// `n` concurrent GETs of one URL, their replies.
 async fn concurrently(server: &TestServer, n: usize, path: &str) -> Vec<Reply> {
-    let server = std::sync::Arc::new(server.base());
-    let client = reqwest::Client::new();
-    let mut tasks = Vec::new();
-    for _ in 0..n {
-        let (client, url) = (client.clone(), format!("{server}{path}"));
-        tasks.push(tokio::spawn(async move {
-            let response = client.get(url).send().await.unwrap();
-            let status = response.status().as_u16();
-            let headers = response.headers().clone();
-            let body = response.bytes().await.unwrap().to_vec();
-            Reply {
-                status,
-                headers,
-                body,
-            }
-        }));
-    }
-    let mut replies = Vec::new();
-    for task in tasks {
-        replies.push(task.await.unwrap());
-    }
-    replies
+    futures_util::future::join_all((0..n).map(|_| server.get(path))).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -70,18 +34,11 @@ async fn fifty_concurrent_misses_render_once_and_share_the_bytes() {
             "every caller gets the same bytes"
         );
     }
-    let text = metrics(&server).await;
-    assert_eq!(
-        metric(&text, RENDERS),
-        1,
-        "exactly one render for 50 requests"
-    );
-    let led = metric(&text, "pixgate_cache_misses_total{cache=\"derivatives\"}");
-    let waited = metric(
-        &text,
-        "pixgate_cache_coalesced_total{cache=\"derivatives\"}",
-    );
-    let hits = metric(&text, "pixgate_cache_hits_total{cache=\"derivatives\"}");
+    let text = server.metrics().await;
+    assert_eq!(text.count(RENDERS), 1, "exactly one render for 50 requests");
+    let led = text.count("pixgate_cache_misses_total{cache=\"derivatives\"}");
+    let waited = text.count("pixgate_cache_coalesced_total{cache=\"derivatives\"}");
+    let hits = text.count("pixgate_cache_hits_total{cache=\"derivatives\"}");
     assert_eq!((led, led + waited + hits), (1, 50));
 }
 
@@ -93,12 +50,12 @@ async fn waiters_of_a_failed_render_get_the_same_clean_error_and_it_is_not_cache
     for reply in concurrently(&server, 20, "/broken.jpg?w=50").await {
         reply.assert_error(422, "undecodable");
     }
-    let before = metric(&metrics(&server).await, RENDERS);
+    let before = server.metrics().await.count(RENDERS);
     server
         .get("/broken.jpg?w=50")
         .await
         .assert_error(422, "undecodable");
-    let after = metric(&metrics(&server).await, RENDERS);
+    let after = server.metrics().await.count(RENDERS);
     assert_eq!(
         after,
         before + 1,
@@ -120,19 +77,14 @@ async fn a_full_cache_stays_within_budget_and_evicts_the_least_recently_used() {
             .get(&format!("/g.png?w={w}"))
             .await
             .assert_status(200);
-        let text = metrics(&server).await;
+        let text = server.metrics().await;
         assert!(
-            metric(&text, DERIVATIVE_BYTES) <= BUDGET,
+            text.count(DERIVATIVE_BYTES) <= BUDGET,
             "over budget after w={w}"
         );
     }
-    let text = metrics(&server).await;
-    assert!(
-        metric(
-            &text,
-            "pixgate_cache_evictions_total{cache=\"derivatives\"}"
-        ) > 0
-    );
+    let text = server.metrics().await;
+    assert!(text.count("pixgate_cache_evictions_total{cache=\"derivatives\"}") > 0);
     // The newest widths survived, the oldest went first.
     let entries = server.state.cache.len();
     assert!((2..40).contains(&entries), "{entries} entries");
@@ -167,16 +119,16 @@ async fn a_srcset_of_five_widths_reads_the_original_once() {
             .await
             .assert_image("jpeg");
     }
-    let text = metrics(&server).await;
+    let text = server.metrics().await;
     assert_eq!(
-        metric(&text, "pixgate_cache_misses_total{cache=\"originals\"}"),
+        text.count("pixgate_cache_misses_total{cache=\"originals\"}"),
         1
     );
     assert_eq!(
-        metric(&text, "pixgate_cache_hits_total{cache=\"originals\"}"),
+        text.count("pixgate_cache_hits_total{cache=\"originals\"}"),
         4
     );
-    assert_eq!(metric(&text, RENDERS), 5);
+    assert_eq!(text.count(RENDERS), 5);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -212,7 +164,7 @@ async fn twenty_accept_headers_make_at_most_three_renders() {
         reply.assert_status(200);
         assert_eq!(reply.header("vary"), Some("Accept"));
     }
-    assert!(metric(&metrics(&server).await, RENDERS) <= 3);
+    assert!(server.metrics().await.count(RENDERS) <= 3);
     assert!(server.state.cache.len() <= 3);
 }
 

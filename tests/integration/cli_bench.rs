@@ -1,7 +1,9 @@
 //! `pixgate bench` (issue 6): it renders through the real pipeline and reports what it
 //! measured, as text or one JSON object; bad input is a clear error, not a panic.
 
-use crate::support::{fixtures_dir, gradient_png, run_pixgate};
+use crate::support::images::gradient_png;
+use crate::support::roots::fixtures_dir;
+use crate::support::server::run_pixgate;
 
 fn json(stdout: &str) -> serde_json::Value {
     serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"))

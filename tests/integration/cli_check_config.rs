@@ -1,7 +1,7 @@
 //! `pixgate check-config` (contract §7, §8): exit 0 on a good file, non-zero with the offending
 //! key named on stderr otherwise; secrets may come from the environment instead of the file.
 
-use crate::support::run_pixgate;
+use crate::support::server::run_pixgate;
 
 /// A config file in its own folder, with a `pics` folder beside it for relative roots.
 struct ConfigFile {

@@ -3,7 +3,9 @@
 
 use pixgate::config::Config;
 
-use crate::support::{Reply, TestServer, decode, gradient_png, run_pixgate};
+use crate::support::images::{decode, gradient_png};
+use crate::support::server::{TestServer, run_pixgate};
+use crate::support::wire::Reply;
 
 const CONFIG: &str = r#"
 [server]

@@ -10,10 +10,11 @@
 
 use image::RgbaImage;
 
-use crate::support::{
-    Root, TestServer, config, decode, fixture, jpeg_segments, mean_abs_diff, mean_colour,
-    png_chunks,
+use crate::support::images::{
+    decode, fourccs, jpeg_segments, mean_abs_diff, mean_colour, mean_shift, png_chunks,
 };
+use crate::support::roots::{Root, config, fixture};
+use crate::support::server::TestServer;
 
 /// Every request shrinks to 160 px wide, so the source's own pixels are compared after the
 /// same resize as the reference's.
@@ -34,13 +35,6 @@ fn root() -> Root {
 
 async fn server(root: &Root) -> TestServer {
     TestServer::start(config(vec![root.source("demo")])).await
-}
-
-/// `GET /{key}?{query}` as decoded RGBA, after checking it is a 200 of `kind`.
-async fn fetch(server: &TestServer, key: &str, query: &str, kind: &str) -> RgbaImage {
-    let reply = server.get(&format!("/{key}?{query}")).await;
-    reply.assert_image(kind);
-    decode(&reply.body)
 }
 
 /// The JPEG without its APP2 `ICC_PROFILE` segments, every other byte kept: the same samples
@@ -83,18 +77,18 @@ fn turned(image: &RgbaImage) -> RgbaImage {
     turned
 }
 
-/// The largest per-channel difference of the RGB means.
-fn mean_shift(a: &RgbaImage, b: &RgbaImage) -> f64 {
-    let (a, b) = (mean_colour(a), mean_colour(b));
-    (0..3).map(|c| (a[c] - b[c]).abs()).fold(0.0, f64::max)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cmyk_jpeg_is_converted_through_its_embedded_profile() {
     let root = root();
     let server = server(&root).await;
-    let reference = fetch(&server, "cups-rgb.png", QUERY, "png").await;
-    let managed = fetch(&server, "cups-cmyk-icc.jpg", QUERY, "png").await;
+    let reference = server
+        .get(&format!("/cups-rgb.png?{QUERY}"))
+        .await
+        .image("png");
+    let managed = server
+        .get(&format!("/cups-cmyk-icc.jpg?{QUERY}"))
+        .await
+        .image("png");
     assert_eq!(managed.dimensions(), (160, 100));
     assert_eq!(managed.dimensions(), reference.dimensions());
 
@@ -111,7 +105,10 @@ async fn cmyk_jpeg_is_converted_through_its_embedded_profile() {
     // The same samples without the profile take the textbook formula, which reads these inks
     // with the channels turned round: far outside the tolerance above, and close to the turned
     // photo, so it is the profile alone that makes the difference.
-    let bare = fetch(&server, "cups-cmyk-bare.jpg", QUERY, "png").await;
+    let bare = server
+        .get(&format!("/cups-cmyk-bare.jpg?{QUERY}"))
+        .await
+        .image("png");
     let (bare_shift, bare_diff) = (
         mean_shift(&bare, &reference),
         mean_abs_diff(&bare, &reference),
@@ -137,8 +134,14 @@ async fn cmyk_jpeg_is_converted_through_its_embedded_profile() {
 async fn adobe_rgb_jpeg_is_converted_to_srgb() {
     let root = root();
     let server = server(&root).await;
-    let reference = fetch(&server, "forest.bmp", QUERY, "png").await;
-    let managed = fetch(&server, "forest-adobergb.jpg", QUERY, "png").await;
+    let reference = server
+        .get(&format!("/forest.bmp?{QUERY}"))
+        .await
+        .image("png");
+    let managed = server
+        .get(&format!("/forest-adobergb.jpg?{QUERY}"))
+        .await
+        .image("png");
     assert_eq!(managed.dimensions(), reference.dimensions());
     let shift = mean_shift(&managed, &reference);
     let diff = mean_abs_diff(&managed, &reference);
@@ -151,7 +154,10 @@ async fn adobe_rgb_jpeg_is_converted_to_srgb() {
     );
 
     // Taken as sRGB, the Adobe RGB numbers look washed out: well outside the tolerance.
-    let bare = fetch(&server, "forest-adobergb-bare.jpg", QUERY, "png").await;
+    let bare = server
+        .get(&format!("/forest-adobergb-bare.jpg?{QUERY}"))
+        .await
+        .image("png");
     let (bare_shift, bare_diff) = (
         mean_shift(&bare, &reference),
         mean_abs_diff(&bare, &reference),
@@ -176,10 +182,7 @@ async fn converted_output_carries_no_profile_or_exif() {
                 !chunks.contains(name),
                 "{key}: PNG chunk {} in {:?}",
                 String::from_utf8_lossy(name),
-                chunks
-                    .iter()
-                    .map(|c| String::from_utf8_lossy(c).into_owned())
-                    .collect::<Vec<_>>()
+                fourccs(&chunks)
             );
         }
 

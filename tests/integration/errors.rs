@@ -4,7 +4,9 @@
 
 use pixgate::config::LimitsConfig;
 
-use crate::support::{Root, TestServer, config, fixture, gradient_png};
+use crate::support::images::gradient_png;
+use crate::support::roots::{Root, config, fixture};
+use crate::support::server::TestServer;
 
 fn root() -> Root {
     let root = Root::new();

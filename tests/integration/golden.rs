@@ -13,7 +13,9 @@ use std::path::PathBuf;
 use image::RgbaImage;
 
 use crate::quality::{self, Picture, Space, Window};
-use crate::support::{Root, TestServer, config, fixture, fixtures_dir};
+use crate::support::images::mean_shift;
+use crate::support::roots::{Root, config, file_name, fixture, fixtures_dir};
+use crate::support::server::TestServer;
 use cases::{Case, Look, Tolerance};
 
 /// What `Look::Alpha` composites both sides onto: mid grey, so neither black nor white
@@ -133,7 +135,7 @@ fn measure(out: &RgbaImage, reference: &RgbaImage, look: Look) -> Measured {
     Measured {
         ssim: quality::ssim(&a, &b),
         alpha_ssim,
-        shift: quality::mean_shift(&a, &b),
+        shift: mean_shift(&a, &b),
         max_diff: quality::max_diff(&a, &b),
     }
 }
@@ -157,14 +159,14 @@ async fn check(inputs: &[&str]) {
     assert!(!cases.is_empty(), "no cases for {inputs:?}");
     let root = Root::new();
     for case in &cases {
-        root.put_fixture(key(case.input), case.input);
+        root.put_fixture(file_name(case.input), case.input);
     }
     let server = TestServer::start(config(vec![root.source("demo")])).await;
     let mut goldens: HashMap<&str, RgbaImage> = HashMap::new();
     let mut table = String::new();
     let mut failed = 0;
     for case in cases {
-        let url = format!("/{}?{}", key(case.input), case.query);
+        let url = format!("/{}?{}", file_name(case.input), case.query);
         let golden = goldens
             .entry(case.reference)
             .or_insert_with(|| golden(reference(case.reference)));
@@ -221,11 +223,6 @@ async fn compare(
     } else {
         Err(format!("FAIL {line}"))
     }
-}
-
-/// The storage key of a fixture: its file name.
-fn key(fixture_path: &str) -> &str {
-    fixture_path.rsplit('/').next().unwrap_or(fixture_path)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -359,7 +356,7 @@ fn unconverted_p3_pixels_would_fail_the_colour_check() {
         }
         .render();
         let golden = golden(reference(case.reference));
-        let unconverted_shift = quality::mean_shift(&raw, &golden);
+        let unconverted_shift = mean_shift(&raw, &golden);
         assert!(
             unconverted_shift > 3.0 * shift,
             "{input}: unconverted pixels shift the mean by only {unconverted_shift:.2}, \

@@ -4,7 +4,10 @@
 
 use std::time::Duration;
 
-use crate::support::{NOW, Root, TestServer, config, gradient_png, md5_url};
+use crate::support::images::gradient_png;
+use crate::support::roots::{NOW, Root, config};
+use crate::support::server::TestServer;
+use crate::support::signing::md5_url;
 
 const YEAR: u64 = 365 * 24 * 60 * 60;
 

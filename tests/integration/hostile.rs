@@ -1,38 +1,33 @@
-//! Hostile input (issue 9): whatever a client sends or a source holds, the answer is a clean,
+//! Hostile input: whatever a client sends or a source holds, the answer is a clean,
 //! documented 4xx (or the image), quickly, and the server answers the next request; no error
 //! tells the client more than its own mistake; properties (no escape from the root, no forged
-//! signature, one cache entry per transform) hold for inputs proptest picks. This file holds
-//! what the submodules share: the table runner, the check that error answers leak nothing, a
-//! `pixgate serve` process whose descriptors and memory can be read, and property helpers.
+//! signature, one cache entry per transform) hold for inputs proptest picks; and nothing a
+//! client does holds memory, threads or descriptors after it has gone. This module holds what
+//! its files share: the table runner and the check that error answers leak nothing.
 //!
-//! Already covered elsewhere and not repeated here: bombs of PNG/JPEG/GIF with the process's
-//! peak memory, truncation at 60 % and mid-file corruption of every fixture kind (`limits.rs`);
-//! traversal paths and symlinks leaving the root (`routing.rs`); the head and body deadlines,
-//! 414 and 431 (`operations.rs`); uploads cut off mid-body, malformed `Content-Range`s and
-//! chunk length mismatches (`uploads/`); bad values of every parameter (`params.rs`,
-//! `transforms.rs`).
+//! Covered elsewhere and not repeated here: traversal paths and symlinks leaving the root
+//! (`sources::routing`); the head and body deadlines, 414 and 431 (`ops::deadlines`); uploads
+//! cut off mid-body, malformed `Content-Range`s and chunk length mismatches (`uploads`); bad
+//! values of every parameter (`transform::bad_values`); truncation and corruption of every
+//! fixture kind (`sources::broken`).
 
 mod bodies;
 mod bombs;
 mod canonical;
 mod clients;
 mod escape;
-mod forge;
 mod forgery;
 mod hygiene;
 mod queries;
 mod resources;
 mod stored;
 mod upstream;
-mod wire;
 
-use std::net::SocketAddr;
-use std::path::Path;
 use std::time::{Duration, Instant};
 
-use proptest::test_runner::{Config as ProptestConfig, TestRunner};
-
-use crate::support::{Daemon, Reply, TestServer, image_kind};
+use crate::support::images::image_kind;
+use crate::support::server::TestServer;
+use crate::support::wire::{self, Reply};
 
 /// How long any hostile request may take before it counts as a hang. Generous for a loaded
 /// 2-core machine; every answer here is a header read or a refusal, milliseconds in practice.
@@ -58,9 +53,9 @@ impl Want {
     fn check(self, reply: &Reply, method: &str) -> Result<(), String> {
         let shape = |status, code| {
             if method == "HEAD" {
-                head_error_shape(reply, status)
+                reply.head_error_shape(status)
             } else {
-                error_shape(reply, status, code)
+                reply.error_shape(status, code).map(|_| ())
             }
         };
         match self {
@@ -72,15 +67,15 @@ impl Want {
                 {
                     Ok(())
                 } else {
-                    Err(format!("wanted one of {allowed:?}; {}", summary(reply)))
+                    Err(format!("wanted one of {allowed:?}; {}", reply.summary()))
                 }
             }
             Want::Bare(status) if reply.status == status => Ok(()),
-            Want::Bare(status) => Err(format!("wanted a bare {status}; {}", summary(reply))),
+            Want::Bare(status) => Err(format!("wanted a bare {status}; {}", reply.summary())),
             Want::Image(kind) if reply.status == 200 && image_kind(&reply.body) == Some(kind) => {
                 Ok(())
             }
-            Want::Image(kind) => Err(format!("wanted a {kind} image; {}", summary(reply))),
+            Want::Image(kind) => Err(format!("wanted a {kind} image; {}", reply.summary())),
         }
     }
 }
@@ -154,7 +149,7 @@ pub async fn run_table(
         let next = format!("{healthy}?w={}&fm=png", 8 + i % 40);
         match wire::one(addr, "GET", next.as_bytes(), &[], HANG).await {
             Ok(reply) if reply.status == 200 && image_kind(&reply.body) == Some("png") => {}
-            Ok(reply) => failures.push(format!("after {label}: {next}: {}", summary(&reply))),
+            Ok(reply) => failures.push(format!("after {label}: {next}: {}", reply.summary())),
             Err(e) => failures.push(format!("after {label}: {next}: {e}")),
         }
     }
@@ -166,72 +161,6 @@ pub async fn run_table(
         failures.join("\n")
     );
     replies
-}
-
-/// Status, content type and the start of the body, for failure messages.
-pub fn summary(reply: &Reply) -> String {
-    format!(
-        "got {} ({:?}) {}",
-        reply.status,
-        reply.header("content-type"),
-        reply.text().chars().take(200).collect::<String>()
-    )
-}
-
-/// What is wrong with the status and headers every JSON error carries, if anything.
-fn error_headers_wrong(reply: &Reply, status: u16) -> Option<&'static str> {
-    if reply.status != status {
-        Some("status")
-    } else if reply.header("cache-control") != Some("no-store") {
-        Some("Cache-Control is not no-store")
-    } else if reply.header("x-content-type-options") != Some("nosniff") {
-        Some("no nosniff")
-    } else if !reply
-        .header("content-type")
-        .is_some_and(|t| t.starts_with("application/json"))
-    {
-        Some("not JSON")
-    } else {
-        None
-    }
-}
-
-/// [`Reply::assert_error`] as a check that reports instead of panicking.
-pub fn error_shape(reply: &Reply, status: u16, code: &str) -> Result<(), String> {
-    let wrong = |what: &str| {
-        Err(format!(
-            "wanted {status} {code}: {what}; {}",
-            summary(reply)
-        ))
-    };
-    if let Some(what) = error_headers_wrong(reply, status) {
-        return wrong(what);
-    }
-    if image_kind(&reply.body).is_some() {
-        return wrong("image bytes in an error");
-    }
-    let Ok(json) = serde_json::from_slice::<serde_json::Value>(&reply.body) else {
-        return wrong("body is not JSON");
-    };
-    if json["data"] != serde_json::Value::Null || !json["meta"].is_object() {
-        return wrong("not the envelope");
-    }
-    if json["error"]["code"] != code || !json["error"]["message"].is_string() {
-        return wrong("code");
-    }
-    Ok(())
-}
-
-/// The headers of [`error_shape`] on an answer to `HEAD`, which has no body.
-pub fn head_error_shape(reply: &Reply, status: u16) -> Result<(), String> {
-    let wrong = |what: &str| Err(format!("wanted HEAD {status}: {what}; {}", summary(reply)));
-    if let Some(what) = error_headers_wrong(reply, status) {
-        return wrong(what);
-    }
-    if !reply.body.is_empty() {
-        return wrong("a body");
-    }
-    Ok(())
 }
 
 /// Text no answer may carry: where files live, secrets, and the debris of a crash.
@@ -285,87 +214,6 @@ impl Forbidden {
         {
             Some(found) => Err(format!("the answer contains {found:?}: {text}")),
             None => Ok(()),
-        }
-    }
-}
-
-/// `pixgate serve` as a child process, for what only a process shows (its file descriptors,
-/// threads and peak memory); killed when dropped.
-pub struct Served {
-    daemon: Daemon,
-    pub addr: SocketAddr,
-}
-
-impl Served {
-    /// Serves `root` (one public source, `demo`) with `extra_toml` appended to `[server]`.
-    pub fn start(root: &Path, extra_toml: &str) -> Served {
-        Served::start_with(root, extra_toml, "")
-    }
-
-    /// [`Served::start`] with `source_toml` appended to the `demo` source.
-    pub fn start_with(root: &Path, extra_toml: &str, source_toml: &str) -> Served {
-        let config = root.join("pixgate.toml");
-        let toml = format!(
-            "[server]\nlisten = \"127.0.0.1:0\"\n{extra_toml}\n\n[[sources]]\nname = \"demo\"\nroot = {:?}\n{source_toml}\n",
-            root.display().to_string()
-        );
-        std::fs::write(&config, toml).unwrap();
-        let (daemon, addr) = Daemon::serve(&config);
-        Served { daemon, addr }
-    }
-
-    pub fn pid(&self) -> u32 {
-        self.daemon.pid()
-    }
-
-    /// Peak resident memory so far, in KiB (`VmHWM`).
-    pub fn peak_rss_kib(&self) -> u64 {
-        self.daemon.peak_rss_kib()
-    }
-
-    pub fn threads(&self) -> u64 {
-        self.daemon.threads()
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Property tests through the real server
-// ---------------------------------------------------------------------------------------------
-
-/// A runtime for a property test: proptest's runner is synchronous.
-pub fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
-/// `cases` cases, nothing written to disk about failures (they are printed).
-pub fn runner(cases: u32) -> TestRunner {
-    TestRunner::new(ProptestConfig {
-        cases,
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    })
-}
-
-/// A tiny deterministic generator for choices derived from one proptest seed.
-pub struct Dice(pub u64);
-
-impl Dice {
-    /// A number in `0..n` (0 when `n` is 0).
-    pub fn below(&mut self, n: usize) -> usize {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 % n.max(1) as u64) as usize
-    }
-
-    /// Fisher–Yates.
-    pub fn shuffle<T>(&mut self, items: &mut [T]) {
-        for i in (1..items.len()).rev() {
-            items.swap(i, self.below(i + 1));
         }
     }
 }

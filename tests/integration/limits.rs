@@ -3,83 +3,16 @@
 //! process's memory does not grow; truncated and corrupt files of every format are 422, never
 //! 500 and never a dropped connection.
 
-use std::borrow::Cow;
-use std::net::SocketAddr;
-
-use crate::support::{
-    Daemon, Reply, Root, TestServer, config, fixture, is_jpeg_frame, jpeg_segments, png_chunk,
-    raw_request,
-};
+use crate::support::forge::{gif_of_frames, jpeg_claiming, png_claiming};
+use crate::support::images::image_kind;
+use crate::support::roots::{Root, config, file_name, fixture};
+use crate::support::server::TomlParts;
+use crate::support::server::{Daemon, TestServer};
+use crate::support::wire::raw_request;
 
 // ---------------------------------------------------------------------------------------------
 // Bombs: tiny files whose headers claim enormous images
 // ---------------------------------------------------------------------------------------------
-
-/// A well-formed PNG whose IHDR claims `width`×`height` RGBA, with 64 zero bytes of data.
-fn png_claiming(width: u32, height: u32) -> Vec<u8> {
-    let mut ihdr = Vec::new();
-    ihdr.extend_from_slice(&width.to_be_bytes());
-    ihdr.extend_from_slice(&height.to_be_bytes());
-    ihdr.extend_from_slice(&[8, 6, 0, 0, 0]);
-    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
-    out.extend(png_chunk(b"IHDR", &ihdr));
-    // zlib of 64 zero bytes.
-    out.extend(png_chunk(
-        b"IDAT",
-        &[120, 156, 99, 96, 160, 12, 0, 0, 0, 64, 0, 1],
-    ));
-    out.extend(png_chunk(b"IEND", &[]));
-    out
-}
-
-/// A real JPEG whose start-of-frame is rewritten to claim 65535×65535.
-fn jpeg_claiming_65535_squared() -> Vec<u8> {
-    let mut jpeg = fixture("forest-800x500.jpg");
-    // The real frame header, not the one of an EXIF thumbnail inside APP1.
-    let (sof, _, _) = jpeg_segments(&jpeg)
-        .into_iter()
-        .find(|&(_, marker, _)| is_jpeg_frame(marker))
-        .expect("a frame header");
-    // FF Cn, length (2), precision (1), height (2), width (2).
-    jpeg[sof + 5..sof + 9].copy_from_slice(&[0xFF, 0xFF, 0xFF, 0xFF]);
-    jpeg
-}
-
-/// A GIF with a `screen` logical screen holding `frames` 1×1 frames.
-fn gif_of(screen: (u16, u16), frames: usize) -> Vec<u8> {
-    let mut out = Vec::new();
-    {
-        let palette = [0u8, 0, 0, 255, 255, 255];
-        let mut encoder = gif::Encoder::new(&mut out, screen.0, screen.1, &palette).unwrap();
-        encoder.set_repeat(gif::Repeat::Infinite).unwrap();
-        for i in 0..frames {
-            let frame = gif::Frame {
-                width: 1,
-                height: 1,
-                delay: 2,
-                buffer: Cow::Owned(vec![(i % 2) as u8]),
-                ..gif::Frame::default()
-            };
-            encoder.write_frame(&frame).unwrap();
-        }
-    }
-    out
-}
-
-/// A running `pixgate serve` over `root` with the default limits, and its address.
-fn serve(root: &Root) -> (Daemon, SocketAddr) {
-    let dir = root.path().display().to_string();
-    let toml = format!(
-        "[server]\nlisten = \"127.0.0.1:0\"\n\n[[sources]]\nname = \"demo\"\nroot = {dir:?}\n"
-    );
-    let config = root.path().join("pixgate.toml");
-    std::fs::write(&config, toml).unwrap();
-    Daemon::serve(&config)
-}
-
-async fn get(addr: SocketAddr, target: &str) -> Reply {
-    raw_request(addr, "GET", target, &[]).await
-}
 
 /// Each bomb is refused from its header through the real binary, and the process's peak
 /// memory stays where an idle server's is: nothing near the claimed sizes (a 100000² RGBA
@@ -88,13 +21,13 @@ async fn get(addr: SocketAddr, target: &str) -> Reply {
 async fn decompression_bombs_are_refused_from_the_header_with_bounded_memory() {
     let root = Root::new();
     root.put("png-100000.png", &png_claiming(100_000, 100_000))
-        .put("jpeg-65535.jpg", &jpeg_claiming_65535_squared())
-        .put("gif-screen.gif", &gif_of((65_535, 65_535), 1))
-        .put("gif-frames.gif", &gif_of((2000, 2000), 3000))
+        .put("jpeg-65535.jpg", &jpeg_claiming(65_535, 65_535))
+        .put("gif-screen.gif", &gif_of_frames((65_535, 65_535), 1))
+        .put("gif-frames.gif", &gif_of_frames((2000, 2000), 3000))
         .put_fixture("forest.jpg", "forest-800x500.jpg");
-    let (daemon, addr) = serve(&root);
+    let (daemon, addr) = Daemon::serve_root(root.path(), root.path(), "demo", TomlParts::default());
     // A real render first, so the baseline includes the codecs' working memory.
-    let reply = get(addr, "/forest.jpg?w=100").await;
+    let reply = raw_request(addr, "GET", "/forest.jpg?w=100", &[]).await;
     reply.assert_image("jpeg");
     let baseline = daemon.peak_rss_kib();
 
@@ -109,12 +42,14 @@ async fn decompression_bombs_are_refused_from_the_header_with_bounded_memory() {
         "/gif-frames.gif?w=100&fm=gif",
     ] {
         for _ in 0..3 {
-            let message = get(addr, target).await.assert_error(413, "too_large");
+            let message = raw_request(addr, "GET", target, &[])
+                .await
+                .assert_error(413, "too_large");
             assert!(!message.is_empty(), "{target}");
         }
     }
     // The many-frames GIF is fine as a still: only its first frame is decoded.
-    get(addr, "/gif-frames.gif?w=100&fm=png")
+    raw_request(addr, "GET", "/gif-frames.gif?w=100&fm=png", &[])
         .await
         .assert_image("png");
 
@@ -127,7 +62,9 @@ async fn decompression_bombs_are_refused_from_the_header_with_bounded_memory() {
         "peak RSS grew from {baseline} KiB to {peak} KiB"
     );
     // Still serving.
-    get(addr, "/forest.jpg?w=120").await.assert_image("jpeg");
+    raw_request(addr, "GET", "/forest.jpg?w=120", &[])
+        .await
+        .assert_image("jpeg");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -155,10 +92,6 @@ const KINDS: &[(&str, &str)] = &[
     ("inputs/cups-alpha.avif", "w=100&fm=png"),
 ];
 
-fn name_of(path: &str) -> &str {
-    path.rsplit('/').next().unwrap_or(path)
-}
-
 /// Each file cut to 60% of its length: the header is intact, the pixel data is not.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn truncated_files_of_every_format_are_422() {
@@ -166,19 +99,19 @@ async fn truncated_files_of_every_format_are_422() {
     for (path, _) in KINDS {
         let bytes = fixture(path);
         root.put(
-            &format!("cut-{}", name_of(path)),
+            &format!("cut-{}", file_name(path)),
             &bytes[..bytes.len() * 6 / 10],
         );
-        root.put(name_of(path), &bytes);
+        root.put(file_name(path), &bytes);
     }
     let server = TestServer::start(config(vec![root.source("demo")])).await;
     for (path, query) in KINDS {
         // The whole file renders, so the 422 below is about the cut and nothing else.
         let whole = server
-            .raw("GET", &format!("/{}?{query}", name_of(path)), &[])
+            .raw("GET", &format!("/{}?{query}", file_name(path)), &[])
             .await;
         assert_eq!(whole.status, 200, "{path}?{query}: {}", whole.text());
-        let target = format!("/cut-{}?{query}", name_of(path));
+        let target = format!("/cut-{}?{query}", file_name(path));
         let reply = server.raw("GET", &target, &[]).await;
         reply.assert_error(422, "undecodable");
     }
@@ -197,27 +130,24 @@ async fn corrupt_files_of_every_format_are_an_image_or_a_4xx_never_5xx() {
         for (i, byte) in bytes[middle..middle + 64].iter_mut().enumerate() {
             *byte = (i as u8).wrapping_mul(37) ^ 0xA5;
         }
-        root.put(&format!("bad-{}", name_of(path)), &bytes);
+        root.put(&format!("bad-{}", file_name(path)), &bytes);
         // Header damage: the bytes just past the signature.
         let mut bytes = fixture(path);
         for byte in &mut bytes[12..28] {
             *byte ^= 0xFF;
         }
-        root.put(&format!("badhead-{}", name_of(path)), &bytes);
+        root.put(&format!("badhead-{}", file_name(path)), &bytes);
     }
     root.put_fixture("forest-800x500.jpg", "forest-800x500.jpg");
     let server = TestServer::start(config(vec![root.source("demo")])).await;
     for (path, query) in KINDS {
         for prefix in ["bad", "badhead"] {
-            let target = format!("/{prefix}-{}?{query}", name_of(path));
+            let target = format!("/{prefix}-{}?{query}", file_name(path));
             let reply = server.raw("GET", &target, &[]).await;
             eprintln!("{target}: {}", reply.status);
             match reply.status {
                 200 => {
-                    assert!(
-                        crate::support::image_kind(&reply.body).is_some(),
-                        "{target}"
-                    );
+                    assert!(image_kind(&reply.body).is_some(), "{target}");
                 }
                 415 => {
                     // Header damage can leave bytes that are no known format at all.

@@ -33,8 +33,6 @@ mod signatures;
 mod transforms;
 mod uploads;
 
-mod remote_support;
-
 mod remote_config;
 mod remote_http;
 mod remote_s3;

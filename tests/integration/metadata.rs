@@ -1,9 +1,11 @@
-//! Metadata (contract §3, issue 3): derivatives carry no EXIF, XMP, ICC, IPTC or comments
+//! Metadata (contract §3): derivatives carry no EXIF, XMP, ICC, IPTC or comments
 //! while passthrough keeps every byte; EXIF orientation is applied before it goes.
 
-use crate::support::{
-    Root, TestServer, config, decode, fixture, jpeg_segments, png_chunk, png_chunks,
+use crate::support::images::{
+    decode, exif_orientation, fourccs, jpeg_segments, png_chunk, png_chunks,
 };
+use crate::support::roots::{Root, config, fixture};
+use crate::support::server::TestServer;
 
 const KITE: &str = "kite-animated-480x300.gif";
 
@@ -42,9 +44,17 @@ async fn derivatives_of_a_jpeg_carry_no_metadata() {
     let reply = server.get("/loaded.jpg?w=100&fm=webp").await;
     reply.assert_image("webp");
     let chunks = webp_chunks(&reply.body);
-    assert!(chunks.contains(b"VP8 "), "WebP chunks {:?}", names(&chunks));
+    assert!(
+        chunks.contains(b"VP8 "),
+        "WebP chunks {:?}",
+        fourccs(&chunks)
+    );
     for name in [*b"ICCP", *b"EXIF", *b"XMP "] {
-        assert!(!chunks.contains(&name), "WebP chunks {:?}", names(&chunks));
+        assert!(
+            !chunks.contains(&name),
+            "WebP chunks {:?}",
+            fourccs(&chunks)
+        );
     }
 }
 
@@ -208,8 +218,7 @@ fn loaded_png() -> Vec<u8> {
     let png = fixture("inputs/cups-p3.png");
     let after_ihdr = 8 + 12 + 13;
     assert_eq!(&png[12..16], b"IHDR");
-    // A big-endian TIFF header and one IFD holding only Orientation (0x0112, SHORT, 1 value).
-    let exif = b"MM\0\x2a\0\0\0\x08\0\x01\x01\x12\0\x03\0\0\0\x01\0\x06\0\0\0\0\0\0";
+    let exif = exif_orientation(6);
     let ztxt = [b"Comment\0\0".as_slice(), &zlib_stored(b"compressed words")].concat();
     let mut out = png[..after_ihdr].to_vec();
     for (name, data) in [
@@ -236,13 +245,13 @@ fn assert_no_png_metadata(bytes: &[u8], case: &str) {
     assert!(
         chunks.contains(b"IDAT"),
         "{case}: PNG chunks {:?}",
-        names(&chunks)
+        fourccs(&chunks)
     );
     for name in [*b"iCCP", *b"eXIf", *b"tEXt", *b"iTXt", *b"zTXt", *b"tIME"] {
         assert!(
             !chunks.contains(&name),
             "{case}: PNG chunks {:?}",
-            names(&chunks)
+            fourccs(&chunks)
         );
     }
 }
@@ -260,14 +269,7 @@ fn webp_chunks(bytes: &[u8]) -> Vec<[u8; 4]> {
     chunks
 }
 
-fn names(chunks: &[[u8; 4]]) -> Vec<String> {
-    chunks
-        .iter()
-        .map(|c| String::from_utf8_lossy(c).into_owned())
-        .collect()
-}
-
-/// A PNG chunk: length, type, data, CRC-32 of type and data.
+/// `data` as a zlib stream of one stored (uncompressed) block, with its Adler-32.
 fn zlib_stored(data: &[u8]) -> Vec<u8> {
     let length = u16::try_from(data.len()).unwrap();
     let mut out = vec![0x78, 0x01, 0x01];

@@ -7,9 +7,11 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::support::{
-    Daemon, RawBody, Reply, Root, TestServer, config, md5_url, raw_request, raw_send, strip_ansi,
-};
+use crate::support::images::noise;
+use crate::support::roots::{Root, config};
+use crate::support::server::{Daemon, TestServer, TomlParts, strip_ansi};
+use crate::support::signing::md5_url;
+use crate::support::wire::{RawBody, Reply, raw_request, raw_send};
 use crate::uploads::{TOKEN, state_files, up_source};
 
 /// A render that keeps a worker busy for a second or so in the test build (much less in a
@@ -22,29 +24,6 @@ fn forest_root() -> Root {
     let root = Root::new();
     root.put_fixture("forest.jpg", "forest-800x500.jpg");
     root
-}
-
-/// The whole metrics text.
-async fn metrics(server: &TestServer) -> String {
-    let reply = server.get("/_pixgate/metrics").await;
-    reply.assert_status(200);
-    String::from_utf8(reply.body).unwrap()
-}
-
-/// The value of an unlabelled series (or one given with its labels) in the metrics text.
-async fn metric(server: &TestServer, series: &str) -> Option<f64> {
-    let text = metrics(server).await;
-    text.lines()
-        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
-}
-
-/// Waits until `series` reads `value`, failing after 30 s.
-async fn await_metric(server: &TestServer, series: &str, value: f64) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while metric(server, series).await != Some(value) {
-        assert!(Instant::now() < deadline, "{series} never became {value}");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -67,7 +46,7 @@ async fn a_full_render_queue_answers_503_with_retry_after_at_once() {
         let url = format!("{}{SLOW}", server.base());
         async move { reqwest::get(url).await.unwrap().status().as_u16() }
     });
-    await_metric(&server, "pixgate_renders_in_flight", 1.0).await;
+    server.await_metric("pixgate_renders_in_flight", 1.0).await;
 
     let refused = server.get("/forest.jpg?w=41&fm=jpg").await;
     refused.assert_error(503, "overloaded");
@@ -77,10 +56,7 @@ async fn a_full_render_queue_answers_503_with_retry_after_at_once() {
     assert_eq!(hit.header("x-cache"), Some("HIT"));
     server.get("/forest.jpg").await.assert_status(200);
     // Both answers came while the slow render was still running.
-    assert_eq!(
-        metric(&server, "pixgate_renders_in_flight").await,
-        Some(1.0)
-    );
+    assert_eq!(server.metric("pixgate_renders_in_flight").await, Some(1.0));
 
     assert_eq!(slow.await.unwrap(), 200);
     server
@@ -88,7 +64,7 @@ async fn a_full_render_queue_answers_503_with_retry_after_at_once() {
         .await
         .assert_status(200);
     let refusals = "pixgate_requests_total{route=\"image\",status=\"503\"}";
-    assert_eq!(metric(&server, refusals).await, Some(1.0));
+    assert_eq!(server.metric(refusals).await, Some(1.0));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -104,14 +80,11 @@ async fn a_render_past_its_timeout_is_503_and_its_worker_comes_back() {
     late.assert_error(503, "render_timeout");
     assert!(late.header("retry-after").is_some());
     // The abandoned render stops at its next checkpoint and frees the one worker.
-    await_metric(&server, "pixgate_renders_in_flight", 0.0).await;
-    assert_eq!(
-        metric(&server, "pixgate_render_queue_depth").await,
-        Some(0.0)
-    );
+    server.await_metric("pixgate_renders_in_flight", 0.0).await;
+    assert_eq!(server.metric("pixgate_render_queue_depth").await, Some(0.0));
     // Nothing was cached.
     let derivatives = "pixgate_cache_entries{cache=\"derivatives\"}";
-    assert_eq!(metric(&server, derivatives).await, Some(0.0));
+    assert_eq!(server.metric(derivatives).await, Some(0.0));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -310,7 +283,7 @@ async fn metrics_carry_the_named_series() {
         .await
         .assert_error(400, "bad_parameter");
 
-    let text = metrics(&server).await;
+    let text = server.metrics().await;
     for series in [
         "pixgate_requests_total{route=\"image\",status=\"200\"} 2",
         "pixgate_requests_total{route=\"image\",status=\"403\"} 2",
@@ -331,16 +304,9 @@ async fn metrics_carry_the_named_series() {
         "pixgate_stage_seconds_count{stage=\"total\"} 5",
         "# TYPE pixgate_served_bytes_total counter",
     ] {
-        assert!(
-            text.lines().any(|l| l == series),
-            "no `{series}` in\n{text}"
-        );
+        assert!(text.has_line(series), "no `{series}` in\n{}", text.0);
     }
-    let served = text
-        .lines()
-        .find_map(|l| l.strip_prefix("pixgate_served_bytes_total "))
-        .and_then(|v| v.parse::<usize>().ok())
-        .unwrap();
+    let served = text.count("pixgate_served_bytes_total") as usize;
     assert!(served >= 2 * body_bytes, "{served} bytes served");
 }
 
@@ -413,14 +379,12 @@ async fn shutdown_lets_an_in_flight_request_finish_and_refuses_new_connections()
 async fn the_binary_exits_0_on_sigterm_and_logs_requests_as_json_without_signatures() {
     let root = forest_root();
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("pixgate.toml");
-    let toml = format!(
-        "[server]\nlisten = \"127.0.0.1:0\"\n[log]\nformat = \"json\"\n\
-         [[sources]]\nname = \"demo\"\nroot = {:?}\nmd5_tokens = [\"t\"]\n",
-        root.path().display().to_string()
-    );
-    std::fs::write(&config, toml).unwrap();
-    let (mut daemon, addr) = Daemon::serve(&config);
+    let toml = TomlParts {
+        sections: "[log]\nformat = \"json\"",
+        source: "md5_tokens = [\"t\"]",
+        ..TomlParts::default()
+    };
+    let (mut daemon, addr) = Daemon::serve_root(dir.path(), root.path(), "demo", toml);
 
     let signed = md5_url("t", "/forest.jpg", "w=12");
     let signature = signed.rsplit_once("s=").unwrap().1.to_string();
@@ -452,15 +416,7 @@ async fn a_client_that_stops_reading_is_cut_at_the_send_deadline() {
     const SIZE: usize = 32 * 1024 * 1024;
     let root = Root::new();
     // Incompressible, so no layer in between can make it small.
-    let mut bytes = vec![0u8; SIZE];
-    let mut x: u32 = 0x9e37_79b9;
-    for byte in &mut bytes {
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        *byte = x as u8;
-    }
-    root.put("big.bin", &bytes);
+    root.put("big.bin", &noise(SIZE, 1));
     let mut config = config(vec![root.source("demo")]);
     config.server.send_timeout = Duration::from_secs(1);
     let server = TestServer::start(config).await;

@@ -4,11 +4,14 @@
 
 use image::{Rgba, RgbaImage};
 
-use crate::support::{
-    BLUE, GREEN, RED, Reply, Root, TestServer, YELLOW, config, decode, dimensions, gradient_png,
-    halves_png, image_kind, is_jpeg_frame, jpeg_frame_markers, jpeg_segments, mean_abs_diff, png,
-    stacked_png,
+use crate::support::images::{
+    BLUE, GREEN, RED, Xorshift, YELLOW, assert_pixel, decode, dimensions, exif_orientation,
+    gradient_png, halves_png, is_jpeg_frame, jpeg_frame_markers, jpeg_segments, mean_abs_diff,
+    near, png, stacked_png,
 };
+use crate::support::roots::{Root, config};
+use crate::support::server::TestServer;
+use crate::support::wire::Reply;
 
 const WHITE: [u8; 4] = [255, 255, 255, 255];
 const BLACK: [u8; 4] = [0, 0, 0, 255];
@@ -87,22 +90,10 @@ fn bands(width: u32, height: u32, axis: Axis) -> RgbaImage {
     })
 }
 
-/// A cheap deterministic pseudo-random byte sequence (xorshift32).
-struct Noise(u32);
-
-impl Noise {
-    fn next_byte(&mut self) -> u8 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 17;
-        self.0 ^= self.0 << 5;
-        (self.0 >> 24) as u8
-    }
-}
-
 /// Flat pure green, except the last third along `Axis::X` (or the first third along
 /// `Axis::Y`), which is grey noise: the only region with any detail.
 fn flat_and_noise(width: u32, height: u32, axis: Axis) -> RgbaImage {
-    let mut noise = Noise(0x1234_5678);
+    let mut noise = Xorshift(0x1234_5678);
     RgbaImage::from_fn(width, height, |x, y| {
         let busy = match axis {
             Axis::X => x >= width * 2 / 3,
@@ -116,7 +107,7 @@ fn flat_and_noise(width: u32, height: u32, axis: Axis) -> RgbaImage {
 /// Random RGB, opaque or with alpha in 1..=255 (never 0: WebP may drop the colour of fully
 /// transparent pixels, which is invisible and allowed).
 fn noise(width: u32, height: u32, with_alpha: bool) -> RgbaImage {
-    let mut noise = Noise(0x9E37_79B9);
+    let mut noise = Xorshift(0x9E37_79B9);
     RgbaImage::from_fn(width, height, |_, _| {
         let [r, g, b, a] = [0; 4].map(|_: u8| noise.next_byte());
         Rgba([r, g, b, if with_alpha { a.max(1) } else { 255 }])
@@ -147,10 +138,7 @@ fn jpeg_with_orientation(image: &RgbaImage, orientation: u8) -> Vec<u8> {
         .expect("JPEG scanlines");
     let jpeg = started.finish().expect("JPEG end");
 
-    // A big-endian TIFF header and one IFD holding only Orientation (0x0112, SHORT, 1 value).
-    let mut tiff = b"MM\0\x2a\0\0\0\x08\0\x01\x01\x12\0\x03\0\0\0\x01".to_vec();
-    tiff.extend_from_slice(&[0, orientation, 0, 0, 0, 0, 0, 0]);
-    let payload = [b"Exif\0\0".as_slice(), &tiff].concat();
+    let payload = [b"Exif\0\0".as_slice(), &exif_orientation(orientation)].concat();
     let length = u16::try_from(payload.len() + 2).expect("short segment");
     let mut out = jpeg[..2].to_vec();
     out.extend_from_slice(&[0xFF, 0xE1]);
@@ -164,21 +152,6 @@ fn jpeg_with_orientation(image: &RgbaImage, orientation: u8) -> Vec<u8> {
 // Reading results
 // ---------------------------------------------------------------------------------------------
 
-/// GET `target`, expect `kind`, decode.
-async fn fetch(server: &TestServer, target: &str, kind: &str) -> RgbaImage {
-    let reply = server.get(target).await;
-    assert_eq!(reply.status, 200, "{target}: {}", reply.text());
-    assert_eq!(image_kind(&reply.body), Some(kind), "{target}");
-    decode(&reply.body)
-}
-
-/// Every channel (alpha included) within `tolerance` of `want`.
-fn near(got: [u8; 4], want: [u8; 4], tolerance: u8) -> bool {
-    got.iter()
-        .zip(want)
-        .all(|(g, w)| g.abs_diff(w) <= tolerance)
-}
-
 /// Pixels of a flat area after a resize: Lanczos weights sum to one only up to rounding, so a
 /// flat colour may come back off by one or two per channel.
 const RESAMPLED: u8 = 3;
@@ -187,15 +160,6 @@ const RESAMPLED: u8 = 3;
 /// conversion move a flat block by a few levels, far less than the distance between the
 /// colours these tests tell apart.
 const JPEG_FLAT: u8 = 10;
-
-#[track_caller]
-fn assert_pixel(image: &RgbaImage, (x, y): (u32, u32), want: [u8; 4], tolerance: u8, what: &str) {
-    let got = image.get_pixel(x, y).0;
-    assert!(
-        near(got, want, tolerance),
-        "{what}: pixel ({x},{y}) is {got:?}, wanted {want:?} ±{tolerance}"
-    );
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Corner {
@@ -282,7 +246,7 @@ async fn focalpoint_crop_centres_the_window_on_fp_x_and_fp_y() {
     ];
     for (target, first, second) in cases {
         let target = format!("/{target}&w=100&h=100&fit=crop&crop=focalpoint");
-        let out = fetch(&server, &target, "png").await;
+        let out = server.get(&target).await.image("png");
         assert_eq!(out.dimensions(), (100, 100), "{target}");
         let (a, b) = if target.starts_with("/columns") {
             ((25, 50), (75, 50))
@@ -294,7 +258,7 @@ async fn focalpoint_crop_centres_the_window_on_fp_x_and_fp_y() {
     }
     // fp-x/fp-y do nothing without crop=focalpoint: edge gravity still decides.
     let target = "/columns.png?w=100&h=100&fit=crop&crop=left&fp-x=0.9";
-    let out = fetch(&server, target, "png").await;
+    let out = server.get(target).await.image("png");
     assert_pixel(&out, (75, 50), RED, RESAMPLED, target);
 }
 
@@ -313,13 +277,13 @@ async fn entropy_crop_keeps_the_detailed_region() {
         ("/noise-top.png?w=100&h=100&fit=crop", "the top third"),
     ];
     for (base, busy) in cases {
-        let centred = fetch(&server, base, "png").await;
+        let centred = server.get(base).await.image("png");
         assert!(
             greenish(&centred) > 0.95,
             "{base}: the centre is flat, the test image is wrong"
         );
         let target = format!("{base}&crop=entropy");
-        let out = fetch(&server, &target, "png").await;
+        let out = server.get(&target).await.image("png");
         assert_eq!(out.dimensions(), (100, 100), "{target}");
         let share = greenish(&out);
         assert!(
@@ -398,13 +362,13 @@ async fn ar_with_one_side_sets_the_box_shape() {
     ];
     for (target, size, (a, a_colour), (b, b_colour)) in cases {
         let target = format!("/{target}");
-        let out = fetch(&server, &target, "png").await;
+        let out = server.get(&target).await.image("png");
         assert_eq!(out.dimensions(), size, "{target}");
         assert_pixel(&out, a, a_colour, RESAMPLED, &target);
         assert_pixel(&out, b, b_colour, RESAMPLED, &target);
     }
     // The default fit (clip) fits the whole picture inside the 100×100 box.
-    let out = fetch(&server, "/rb.png?w=100&ar=1:1", "png").await;
+    let out = server.get("/rb.png?w=100&ar=1:1").await.image("png");
     assert_eq!(out.dimensions(), (100, 50));
 }
 
@@ -414,17 +378,26 @@ async fn rect_crops_the_source_before_everything_else() {
     let server = server(&root).await;
     // quadrants.png: 200×200, red | blue over green | yellow. No resize unless asked, so the
     // pixels are exact; with a resize, RESAMPLED.
-    let out = fetch(&server, "/quadrants.png?rect=100,100,100,100", "png").await;
+    let out = server
+        .get("/quadrants.png?rect=100,100,100,100")
+        .await
+        .image("png");
     assert_eq!(out.dimensions(), (100, 100));
     assert!(
         out.pixels().all(|p| p.0 == YELLOW),
         "bottom-right is yellow"
     );
 
-    let out = fetch(&server, "/quadrants.png?rect=100,0,100,100", "png").await;
+    let out = server
+        .get("/quadrants.png?rect=100,0,100,100")
+        .await
+        .image("png");
     assert!(out.pixels().all(|p| p.0 == BLUE), "top-right is blue");
 
-    let out = fetch(&server, "/quadrants.png?rect=50,50,100,100", "png").await;
+    let out = server
+        .get("/quadrants.png?rect=50,50,100,100")
+        .await
+        .image("png");
     assert_eq!(out.dimensions(), (100, 100));
     for (at, colour) in [
         ((25, 25), RED),
@@ -436,18 +409,24 @@ async fn rect_crops_the_source_before_everything_else() {
     }
 
     // Reaching past the edge is clamped to the image.
-    let out = fetch(&server, "/quadrants.png?rect=150,150,100,100", "png").await;
+    let out = server
+        .get("/quadrants.png?rect=150,150,100,100")
+        .await
+        .image("png");
     assert_eq!(out.dimensions(), (50, 50));
     assert!(out.pixels().all(|p| p.0 == YELLOW));
 
     // Sizing then applies to the rectangle, not the source.
-    let out = fetch(&server, "/quadrants.png?rect=100,100,100,100&w=40", "png").await;
+    let out = server
+        .get("/quadrants.png?rect=100,100,100,100&w=40")
+        .await
+        .image("png");
     assert_eq!(out.dimensions(), (40, 40));
     assert!(out.pixels().all(|p| near(p.0, YELLOW, RESAMPLED)));
 
     // …and so does the crop: the centre 100×100 of the 200×100 top strip is red | blue.
     let target = "/quadrants.png?rect=0,0,200,100&w=100&h=100&fit=crop";
-    let out = fetch(&server, target, "png").await;
+    let out = server.get(target).await.image("png");
     assert_eq!(out.dimensions(), (100, 100));
     assert_pixel(&out, (20, 50), RED, RESAMPLED, target);
     assert_pixel(&out, (80, 50), BLUE, RESAMPLED, target);
@@ -459,10 +438,13 @@ async fn fit_min_crops_like_crop_but_never_enlarges() {
     let server = server(&root).await;
     // rb.png is 200×100. A 100×150 box is taller than the source: `crop` enlarges to fill it,
     // `min` keeps the box's 2:3 shape at the largest size the source gives (≈67×100).
-    let out = fetch(&server, "/rb.png?w=100&h=150&fit=crop", "png").await;
+    let out = server
+        .get("/rb.png?w=100&h=150&fit=crop")
+        .await
+        .image("png");
     assert_eq!(out.dimensions(), (100, 150));
 
-    let out = fetch(&server, "/rb.png?w=100&h=150&fit=min", "png").await;
+    let out = server.get("/rb.png?w=100&h=150&fit=min").await.image("png");
     let (w, h) = out.dimensions();
     assert_eq!(h, 100, "never taller than the source");
     assert!((66..=67).contains(&w), "2:3 of 100 rows is 66.7: got {w}");
@@ -472,7 +454,7 @@ async fn fit_min_crops_like_crop_but_never_enlarges() {
 
     for (gravity, colour) in [("left", RED), ("right", BLUE)] {
         let target = format!("/rb.png?w=100&h=150&fit=min&crop={gravity}");
-        let out = fetch(&server, &target, "png").await;
+        let out = server.get(&target).await.image("png");
         assert!(
             out.pixels().all(|p| near(p.0, colour, RESAMPLED)),
             "{target}"
@@ -498,10 +480,10 @@ async fn fractional_w_and_h_are_shares_of_the_source() {
     ];
     for (query, size) in cases {
         let target = format!("/wide800.png?{query}");
-        let out = fetch(&server, &target, "png").await;
+        let out = server.get(&target).await.image("png");
         assert_eq!(out.dimensions(), size, "{target}");
     }
-    let out = fetch(&server, "/wide800.png?w=0.5", "png").await;
+    let out = server.get("/wide800.png?w=0.5").await.image("png");
     assert_pixel(&out, (100, 50), RED, RESAMPLED, "w=0.5");
     assert_pixel(&out, (300, 50), BLUE, RESAMPLED, "w=0.5");
 }
@@ -523,7 +505,7 @@ async fn decimal_dpr_multiplies_the_box() {
     ];
     for (query, size) in cases {
         let target = format!("/rb.png?{query}");
-        let out = fetch(&server, &target, "png").await;
+        let out = server.get(&target).await.image("png");
         assert_eq!(out.dimensions(), size, "{target}");
     }
 }
@@ -550,7 +532,7 @@ async fn bg_pads_fill_in_every_hex_form_and_png_keeps_its_alpha() {
     ];
     for (bg, want) in cases {
         let target = format!("/rb.png?w=100&h=100&fit=fill&bg={bg}");
-        let out = fetch(&server, &target, "png").await;
+        let out = server.get(&target).await.image("png");
         assert_eq!(out.dimensions(), (100, 100), "{target}");
         for at in [(50, 2), (50, 97), (5, 10), (95, 90)] {
             assert_pixel(&out, at, want, 0, &target);
@@ -577,7 +559,7 @@ async fn bg_in_every_hex_form_is_what_alpha_flattens_onto_for_jpeg() {
     for (bg, want) in cases {
         for fm in ["jpg", "pjpg"] {
             let target = format!("/half-clear.png?fm={fm}&bg={bg}");
-            let out = fetch(&server, &target, "jpeg").await;
+            let out = server.get(&target).await.image("jpeg");
             assert_eq!(out.dimensions(), (64, 32), "{target}");
             assert_pixel(&out, (8, 16), want, JPEG_FLAT, &target);
             assert_pixel(&out, (56, 16), RED, JPEG_FLAT, &target);
@@ -615,7 +597,7 @@ async fn rot_turns_clockwise_and_flip_mirrors_after_rot() {
     ];
     for (query, corner, size) in cases {
         let target = format!("/corner.png?{query}");
-        let out = fetch(&server, &target, "png").await;
+        let out = server.get(&target).await.image("png");
         assert_eq!(out.dimensions(), size, "{target}");
         assert_eq!(red_quadrant(&out, &target), corner, "{target}");
     }
@@ -640,13 +622,13 @@ async fn rot_flip_and_rect_apply_to_the_exif_upright_image() {
     ];
     for (target, corner, size) in cases {
         let target = format!("/{target}");
-        let out = fetch(&server, &target, "png").await;
+        let out = server.get(&target).await.image("png");
         assert_eq!(out.dimensions(), size, "{target}");
         assert_eq!(red_quadrant(&out, &target), corner, "{target}");
     }
     // rect is in upright pixels: the upright top-right 16×32 of orientation 6 is all red.
     let target = "/corner-o6.jpg?fm=png&rect=16,0,16,32";
-    let out = fetch(&server, target, "png").await;
+    let out = server.get(target).await.image("png");
     assert_eq!(out.dimensions(), (16, 32), "{target}");
     assert_pixel(&out, (8, 16), RED, JPEG_FLAT, target);
 
@@ -667,7 +649,7 @@ async fn rot_flip_and_rect_apply_to_the_exif_upright_image() {
     ];
     for (target, corner, size) in cases {
         let target = format!("/{target}");
-        let out = fetch(&server, &target, "png").await;
+        let out = server.get(&target).await.image("png");
         assert_eq!(out.dimensions(), size, "{target}");
         assert_eq!(red_quadrant(&out, &target), corner, "{target}");
     }
@@ -677,7 +659,7 @@ async fn rot_flip_and_rect_apply_to_the_exif_upright_image() {
         ("64,128,64,128", WHITE),
     ] {
         let target = format!("/corner-o6-big.jpg?fm=png&rect={rect}&w=8");
-        let out = fetch(&server, &target, "png").await;
+        let out = server.get(&target).await.image("png");
         assert_eq!(out.dimensions(), (8, 16), "{target}");
         for at in [(2, 4), (6, 12)] {
             assert_pixel(&out, at, colour, JPEG_FLAT, &target);
@@ -694,13 +676,13 @@ async fn blur_softens_an_edge_and_more_blur_softens_it_wider() {
     let root = root();
     let server = server(&root).await;
     // edge.png: 128×8, black | white. PNG output, so every level counts exactly.
-    let sharp_edge = row(&fetch(&server, "/edge.png?fm=png", "png").await, 4);
+    let sharp_edge = row(&server.get("/edge.png?fm=png").await.image("png"), 4);
     assert_eq!(transition_width(&sharp_edge), 0, "the source edge is hard");
 
     let mut widths = Vec::new();
     for blur in [20, 100, 400] {
         let target = format!("/edge.png?blur={blur}");
-        let out = fetch(&server, &target, "png").await;
+        let out = server.get(&target).await.image("png");
         assert_eq!(out.dimensions(), (128, 8), "{target}");
         let levels = row(&out, 4);
         assert!(
@@ -733,7 +715,7 @@ async fn sharp_overshoots_an_edge_and_more_sharp_overshoots_further() {
     let server = server(&root).await;
     // step.png: 64×8, grey 64 | grey 192. Unsharp masking pushes the dark side of the edge
     // darker and the light side lighter; flat areas far from it stay exactly as they were.
-    let plain = row(&fetch(&server, "/step.png?fm=png", "png").await, 4);
+    let plain = row(&server.get("/step.png?fm=png").await.image("png"), 4);
     let contrast = |levels: &[u8]| {
         let (min, max) = (levels.iter().min(), levels.iter().max());
         (*min.unwrap(), *max.unwrap())
@@ -743,7 +725,7 @@ async fn sharp_overshoots_an_edge_and_more_sharp_overshoots_further() {
     let mut extremes = Vec::new();
     for sharp in [20, 100] {
         let target = format!("/step.png?sharp={sharp}");
-        let out = fetch(&server, &target, "png").await;
+        let out = server.get(&target).await.image("png");
         assert_eq!(out.dimensions(), (64, 8), "{target}");
         let levels = row(&out, 4);
         let (min, max) = contrast(&levels);
@@ -897,7 +879,7 @@ async fn lossless_webp_decodes_to_exactly_the_source_pixels() {
     for file in ["noise.png", "noise-alpha.png"] {
         let source = decode(&std::fs::read(root.path().join(file)).unwrap());
         let target = format!("/{file}?fm=webp&lossless=1");
-        let out = fetch(&server, &target, "webp").await;
+        let out = server.get(&target).await.image("webp");
         assert_eq!(out.dimensions(), source.dimensions(), "{target}");
         assert!(
             out == source,
@@ -905,17 +887,23 @@ async fn lossless_webp_decodes_to_exactly_the_source_pixels() {
         );
 
         // The lossy encode of the same noise cannot be exact: lossless=1 is what made it so.
-        let lossy = fetch(&server, &format!("/{file}?fm=webp"), "webp").await;
+        let lossy = server.get(&format!("/{file}?fm=webp")).await.image("webp");
         assert!(
             mean_abs_diff(&lossy, &source) > 1.0,
             "{file}: lossy was exact"
         );
-        let off = fetch(&server, &format!("/{file}?fm=webp&lossless=0"), "webp").await;
+        let off = server
+            .get(&format!("/{file}?fm=webp&lossless=0"))
+            .await
+            .image("webp");
         assert!(off == lossy, "{file}: lossless=0 is the default");
     }
     // After a resize, lossless WebP holds exactly what lossless PNG holds.
-    let png_out = fetch(&server, "/noise-alpha.png?w=24", "png").await;
-    let webp_out = fetch(&server, "/noise-alpha.png?w=24&fm=webp&lossless=1", "webp").await;
+    let png_out = server.get("/noise-alpha.png?w=24").await.image("png");
+    let webp_out = server
+        .get("/noise-alpha.png?w=24&fm=webp&lossless=1")
+        .await
+        .image("webp");
     assert!(
         webp_out == png_out,
         "resized lossless WebP differs from PNG"
@@ -1008,7 +996,7 @@ async fn auto_compress_lowers_the_default_quality_and_an_explicit_q_wins() {
 async fn q_bounds_1_and_100_are_accepted_and_ordered() {
     let root = root();
     let server = server(&root).await;
-    let reference = fetch(&server, "/g64.png?fm=png", "png").await;
+    let reference = server.get("/g64.png?fm=png").await.image("png");
     let mut bytes = Vec::new();
     let mut diffs = Vec::new();
     for q in [1, 100] {

@@ -1,7 +1,9 @@
 //! Passthrough (contract §3, §4): with no transform the stored bytes go out exactly, any file
 //! type, typed from the bytes rather than the name, with ranges and HEAD.
 
-use crate::support::{Root, TestServer, config, fixture, gradient_png};
+use crate::support::images::gradient_png;
+use crate::support::roots::{Root, config, fixture};
+use crate::support::server::TestServer;
 
 fn root() -> Root {
     let root = Root::new();

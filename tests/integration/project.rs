@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use crate::support::{Daemon, decode, fixtures_dir, image_kind, pixgate_command, strip_ansi};
+use crate::support::images::{decode, image_kind};
+use crate::support::roots::fixtures_dir;
+use crate::support::server::{Daemon, pixgate_command, strip_ansi};
 
 /// Start-up is quick; this only bounds a broken build.
 const STARTUP: Duration = Duration::from_secs(30);

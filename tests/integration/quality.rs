@@ -271,24 +271,6 @@ fn blur(plane: &[f64], width: usize) -> Vec<f64> {
     out
 }
 
-/// The largest difference of the per-channel means of R, G and B (0–255): what SSIM on luma
-/// misses, a cast or a swapped channel.
-pub fn mean_shift(a: &RgbaImage, b: &RgbaImage) -> f64 {
-    let (ma, mb) = (channel_means(a), channel_means(b));
-    (0..3).map(|c| (ma[c] - mb[c]).abs()).fold(0.0, f64::max)
-}
-
-fn channel_means(image: &RgbaImage) -> [f64; 4] {
-    let n = f64::from(image.width()) * f64::from(image.height());
-    let mut sum = [0.0; 4];
-    for p in image.pixels() {
-        for (s, &v) in sum.iter_mut().zip(&p.0) {
-            *s += f64::from(v);
-        }
-    }
-    sum.map(|s| s / n)
-}
-
 /// The largest absolute difference of any channel of any pixel.
 pub fn max_diff(a: &RgbaImage, b: &RgbaImage) -> u8 {
     assert_eq!(a.dimensions(), b.dimensions());

@@ -3,16 +3,11 @@
 //! standard `AWS_*` variables; keys of another kind of root, bad buckets, networks and redirect
 //! counts are refused by `check-config`, naming the key.
 
-use std::net::SocketAddr;
-
-use crate::remote_support::{Origin, S3_ACCESS_KEY, S3_SECRET_KEY, S3Server, staged_files};
-use crate::support::{
-    Daemon, RawBody, Reply, fixture, hmac_url, raw_request, raw_send, run_pixgate,
-};
-
-async fn get(addr: SocketAddr, target: &str) -> Reply {
-    raw_request(addr, "GET", target, &[]).await
-}
+use crate::support::remote::{Origin, S3_ACCESS_KEY, S3_SECRET_KEY, S3Server, staged_files};
+use crate::support::roots::fixture;
+use crate::support::server::{Daemon, run_pixgate};
+use crate::support::signing::hmac_url;
+use crate::support::wire::{RawBody, raw_request, raw_send};
 
 /// The two remote sources of the served config: the bucket under `originals/` at `/s3` (with
 /// uploads, credentials left to the environment when `credentials` is false) and the origin's
@@ -67,19 +62,25 @@ async fn s3_and_http_roots_from_the_config_file_serve_and_take_uploads() {
     std::fs::write(&config, remote_toml(&s3, &origin, true)).unwrap();
     let (_daemon, addr) = Daemon::serve(&config);
 
-    let from_s3 = get(addr, "/s3/a.jpg?w=120").await;
+    let from_s3 = raw_request(addr, "GET", "/s3/a.jpg?w=120", &[]).await;
     from_s3.assert_image("jpeg");
-    let from_web = get(addr, "/web/a.jpg?w=120").await;
+    let from_web = raw_request(addr, "GET", "/web/a.jpg?w=120", &[]).await;
     from_web.assert_image("jpeg");
     assert_eq!(from_s3.body, from_web.body);
-    assert_eq!(get(addr, "/s3/a.jpg").await.body, forest);
+    assert_eq!(
+        raw_request(addr, "GET", "/s3/a.jpg", &[]).await.body,
+        forest
+    );
 
     let bytes = fixture("pixel-1x1.png");
     let target = hmac_url("bucket-key", "/s3/up/p.png", "method=put");
     let reply = raw_send(addr, "PUT", &target, &[], RawBody::Sized(&bytes)).await;
     reply.assert_status(201);
     assert_eq!(s3.object("originals/up/p.png").as_deref(), Some(&bytes[..]));
-    assert_eq!(get(addr, "/s3/up/p.png").await.body, bytes);
+    assert_eq!(
+        raw_request(addr, "GET", "/s3/up/p.png", &[]).await.body,
+        bytes
+    );
     // `staging_dir` is relative to the config file, and empty once the upload is committed.
     assert!(dir.path().join("staging").is_dir(), "no staging folder");
     assert_eq!(
@@ -102,7 +103,9 @@ async fn s3_credentials_may_come_from_the_aws_variables() {
         ("AWS_SECRET_ACCESS_KEY", S3_SECRET_KEY),
     ];
     let (_daemon, addr) = Daemon::serve_with_env(&config, &env);
-    get(addr, "/s3/a.jpg?w=50").await.assert_image("jpeg");
+    raw_request(addr, "GET", "/s3/a.jpg?w=50", &[])
+        .await
+        .assert_image("jpeg");
 }
 
 #[test]

@@ -6,12 +6,15 @@ use std::time::{Duration, Instant};
 
 use pixgate::config::{Config, Root, SourceConfig};
 
-use crate::remote_support::{HUGE_BYTES, Origin, Seen, within};
-use crate::support::{
-    BLUE, GREEN, RED, Reply, TestServer, config, decode, dimensions, fixture, halves_png,
-    mean_colour, png,
+use crate::support::images::{
+    BLUE, GREEN, RED, decode, dimensions, halves_png, mean_colour, noise, png,
 };
-use crate::uploads::{KEY, noise, put, put_range};
+use crate::support::remote::{HUGE_BYTES, Origin, Seen};
+use crate::support::roots::{config, fixture};
+use crate::support::server::TestServer;
+use crate::support::wait::within;
+use crate::support::wire::Reply;
+use crate::uploads::{KEY, put, put_range};
 
 /// A server with one source, `web`, on `origin` (loopback allowed), changed by `tune`.
 async fn serve(origin: &Origin, tune: impl FnOnce(&mut SourceConfig, &mut Config)) -> TestServer {

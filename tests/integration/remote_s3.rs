@@ -6,9 +6,13 @@ use std::time::{Duration, Instant};
 
 use pixgate::config::{Root, S3Credentials, SourceConfig};
 
-use crate::remote_support::{BUCKET, BlackHole, S3Server, closed_port, staged_files, within};
-use crate::support::{NOW, TestServer, config, dimensions, fixture, raw_disconnect};
-use crate::uploads::{KEY, assert_pending, eventually, is_file_id, noise, put, put_part, status};
+use crate::support::images::{dimensions, noise};
+use crate::support::remote::{BUCKET, BlackHole, S3Server, closed_port, staged_files};
+use crate::support::roots::{NOW, config, fixture};
+use crate::support::server::TestServer;
+use crate::support::wait::{eventually, within};
+use crate::support::wire::raw_disconnect;
+use crate::uploads::{KEY, assert_pending, is_file_id, put, put_part, status};
 
 /// `source` with the uploads' HMAC key, so `crate::uploads::put` can sign for it.
 fn with_upload_key(mut source: SourceConfig) -> SourceConfig {
@@ -122,7 +126,7 @@ async fn a_wrong_secret_is_refused_by_the_bucket_and_answered_502() {
     s3.put("a.jpg", &fixture("forest-800x500.jpg"));
     let mut root = s3.root(BUCKET, "");
     root.credentials = Some(S3Credentials {
-        access_key_id: crate::remote_support::S3_ACCESS_KEY.into(),
+        access_key_id: crate::support::remote::S3_ACCESS_KEY.into(),
         secret_access_key: "not-the-secret".into(),
     });
     let good = s3.source("good", "");
@@ -294,7 +298,7 @@ async fn ready_follows_the_bucket_200_while_reachable_503_once_it_is_down() {
     // The answer names neither the endpoint nor the credentials.
     let text = ready.text();
     assert!(
-        !text.contains(crate::remote_support::S3_SECRET_KEY),
+        !text.contains(crate::support::remote::S3_SECRET_KEY),
         "{text}"
     );
     server.get("/_pixgate/health").await.assert_status(200);
@@ -395,7 +399,7 @@ async fn a_refused_or_interrupted_upload_leaves_the_existing_object_alone() {
         .assert_error(413, "too_large");
     let target = crate::uploads::put_url("/keep.jpg");
     raw_disconnect(server.addr(), "PUT", &target, &[], 4000, &noise(1500, 2)).await;
-    eventually("staged data of the interrupted upload", || {
+    eventually("staged data of the interrupted upload", async || {
         let left = staged_files(&staging);
         (left.is_empty(), left)
     })

@@ -7,12 +7,11 @@ use std::time::Duration;
 use pixgate::config::{Root, SourceConfig};
 use serde_json::Value;
 
-use crate::remote_support::{Origin, S3Server};
-use crate::support::{
-    BLUE, GREEN, NOW, RED, Root as LocalRoot, TestServer, config, decode, dimensions, fixture,
-    halves_png, mean_colour, png,
-};
-use crate::uploads::{KEY, put};
+use crate::support::images::{BLUE, GREEN, RED, decode, dimensions, halves_png, mean_colour, png};
+use crate::support::remote::{Origin, S3Server};
+use crate::support::roots::{NOW, Root as LocalRoot, config, fixture};
+use crate::support::server::TestServer;
+use crate::uploads::{KEY, file_record, put, without_url};
 
 const FIXTURES: [&str; 3] = [
     "forest-800x500.jpg",
@@ -99,23 +98,11 @@ async fn two_instances(s3: &S3Server) -> (TestServer, TestServer) {
     )
 }
 
-/// GET `/_pixgate/files/{id}` on `server` with the source's key: the File object.
-async fn file_record(server: &TestServer, id: &str) -> Value {
-    let auth = format!("Bearer {KEY}");
-    let reply = server
-        .get_with(
-            &format!("/_pixgate/files/{id}"),
-            &[("authorization", &auth)],
-        )
-        .await;
+/// The File `id` as `server` describes it.
+async fn file_data(server: &TestServer, id: &str) -> Value {
+    let reply = file_record(server.addr(), id).await;
     reply.assert_status(200);
     reply.json()["data"].clone()
-}
-
-/// The File without `url`, which names the instance that answers.
-fn without_url(mut file: Value) -> Value {
-    file.as_object_mut().unwrap().remove("url");
-    file
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -134,15 +121,15 @@ async fn an_upload_through_one_instance_is_served_and_described_by_the_other() {
     assert_eq!(dimensions(&small.body).0, 300);
     assert_eq!(b.get("/photos/forest.jpg").await.body, bytes);
 
-    let seen_by_b = file_record(&b, &id).await;
-    assert_eq!(without_url(seen_by_b.clone()), without_url(file.clone()));
+    let seen_by_b = file_data(&b, &id).await;
+    assert_eq!(without_url(&seen_by_b), without_url(&file));
     assert!(
         seen_by_b["url"]
             .as_str()
             .is_some_and(|url| url.ends_with("/photos/forest.jpg")),
         "{seen_by_b}"
     );
-    assert_eq!(file_record(&a, &id).await, file);
+    assert_eq!(file_data(&a, &id).await, file);
 }
 
 /// A replacement through one instance: the other serves the new rendering (it revalidates
@@ -178,7 +165,7 @@ async fn a_replacement_through_one_instance_is_seen_by_the_other() {
     after.assert_image("png");
     let [r, g, bl, _] = mean_colour(&decode(&after.body));
     assert!(g > 200.0 && r < 20.0 && bl < 20.0, "{r} {g} {bl}");
-    let record = file_record(&b, &id).await;
+    let record = file_data(&b, &id).await;
     assert_eq!(record["filesize"], second.len(), "{record}");
     assert_eq!(record["width"], 48, "{record}");
 }

@@ -6,8 +6,10 @@
 use pixgate::config::{HttpRoot, Root, SourceConfig};
 use url::Url;
 
-use crate::remote_support::{Origin, networks};
-use crate::support::{BLUE, RED, TestServer, config, fixture, halves_png};
+use crate::support::images::{BLUE, RED, halves_png};
+use crate::support::remote::{Origin, networks};
+use crate::support::roots::{config, fixture};
+use crate::support::server::TestServer;
 
 fn http_source(name: &str, prefix: &str, root: HttpRoot) -> SourceConfig {
     let mut source = SourceConfig::new(name, Root::Http(root));

@@ -4,9 +4,12 @@
 use std::path::{Path, PathBuf};
 
 use proptest::prelude::*;
-use proptest::test_runner::{Config as ProptestConfig, TestRunner};
 
-use crate::support::{RED, Reply, Root, TestServer, config, halves_png, image_kind, run_pixgate};
+use crate::support::images::{RED, halves_png, image_kind};
+use crate::support::roots::{Root, config};
+use crate::support::server::{TestServer, run_pixgate};
+use crate::support::server::{runner, runtime};
+use crate::support::wire::Reply;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sources_are_chosen_by_host_and_longest_prefix() {
@@ -239,11 +242,7 @@ async fn symlinks_leaving_the_root_are_400_and_symlinks_inside_work() {
 /// makes of them, it never answers 5xx and never serves the secret.
 #[test]
 fn fuzzed_traversal_paths_never_leave_the_root() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = runtime();
     let jail = Jail::new();
     let server = runtime.block_on(jail.server());
     let fragments = [
@@ -270,12 +269,7 @@ fn fuzzed_traversal_paths_never_leave_the_root() {
         "a",
     ];
     let strategy = proptest::collection::vec(proptest::sample::select(fragments.to_vec()), 1..7);
-    let mut runner = TestRunner::new(ProptestConfig {
-        cases: 96,
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    });
-    runner
+    runner(96)
         .run(&strategy, |segments| {
             let target = format!("/{}", segments.join("/"));
             let reply = runtime.block_on(server.raw("GET", &target, &[]));

@@ -6,7 +6,11 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::support::{NOW, Reply, Root, TestServer, config, decode, gradient_png, hmac_signed};
+use crate::support::images::{decode, gradient_png};
+use crate::support::roots::{NOW, Root, config};
+use crate::support::server::TestServer;
+use crate::support::signing::hmac_signed;
+use crate::support::wire::Reply;
 use crate::uploads::{KEY, assert_file, local, put, up_source};
 
 /// The second source: prefix `/shop`, its own key, URLs living at most two hours.

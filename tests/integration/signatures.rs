@@ -4,9 +4,10 @@
 
 use pixgate::signature::{self, Scheme};
 
-use crate::support::{
-    NOW, Root, TestServer, config, decode, gradient_png, hmac_signed, hmac_url, md5_signed, md5_url,
-};
+use crate::support::images::{decode, gradient_png};
+use crate::support::roots::{NOW, Root, config};
+use crate::support::server::TestServer;
+use crate::support::signing::{hmac_signed, hmac_url, md5_signed, md5_url};
 
 /// The contract's MD5 token (§2.1).
 const TOKEN: &str = "FOO123bar";

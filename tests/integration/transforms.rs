@@ -4,10 +4,12 @@
 
 use image::RgbaImage;
 
-use crate::support::{
-    BLUE, GREEN, RED, Reply, Root, TestServer, YELLOW, config, decode, dimensions, gradient_png,
-    halves_png, image_kind, jpeg_frame_markers, mean_abs_diff, mean_colour, png, stacked_png,
+use crate::support::images::{
+    BLUE, GREEN, RED, YELLOW, assert_pixel, dimensions, gradient_png, halves_png, image_kind,
+    jpeg_frame_markers, mean_abs_diff, mean_colour, png, stacked_png,
 };
+use crate::support::roots::{Root, config};
+use crate::support::server::TestServer;
 
 /// One root for the whole module, every file small.
 fn root() -> Root {
@@ -23,6 +25,9 @@ fn root() -> Root {
         .put_fixture("upright.jpg", "forest-800x500.jpg");
     root
 }
+
+/// Flat areas after a resize: Lanczos weights sum to one only up to rounding.
+const RESAMPLED: u8 = 3;
 
 async fn server(root: &Root) -> TestServer {
     TestServer::start(config(vec![root.source("demo")])).await
@@ -52,13 +57,6 @@ fn disc() -> RgbaImage {
     })
 }
 
-/// The decoded image of a 200 response in `kind`.
-#[track_caller]
-fn image_of(reply: &Reply, kind: &str) -> RgbaImage {
-    reply.assert_image(kind);
-    decode(&reply.body)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn width_height_and_dpr_size_the_output() {
     let root = root();
@@ -76,7 +74,7 @@ async fn width_height_and_dpr_size_the_output() {
     ];
     for (query, size) in cases {
         let reply = server.get(&format!("/rb.png?{query}")).await;
-        assert_eq!(image_of(&reply, "png").dimensions(), size, "{query}");
+        assert_eq!(reply.image("png").dimensions(), size, "{query}");
     }
 }
 
@@ -103,13 +101,13 @@ async fn fit_modes_meet_a_smaller_and_a_larger_box_as_documented() {
         for (size, want) in [(10, small), (80, large)] {
             let query = format!("w={size}&h={size}&{fit}");
             let reply = server.get(&format!("/small.png?{query}")).await;
-            assert_eq!(image_of(&reply, "png").dimensions(), want, "{query}");
+            assert_eq!(reply.image("png").dimensions(), want, "{query}");
         }
     }
     // With one side given, max and min still never enlarge.
     for fit in ["max", "min"] {
         let reply = server.get(&format!("/small.png?w=80&fit={fit}")).await;
-        assert_eq!(image_of(&reply, "png").dimensions(), (40, 20), "fit={fit}");
+        assert_eq!(reply.image("png").dimensions(), (40, 20), "fit={fit}");
     }
 }
 
@@ -119,29 +117,20 @@ async fn fill_pads_to_the_exact_box_with_bg() {
     let server = server(&root).await;
     // 200×100 red|blue into 100×100: 100×50 of image, 25 rows of padding above and below.
     let reply = server.get("/rb.png?w=100&h=100&fit=fill").await;
-    let out = image_of(&reply, "png");
+    let out = reply.image("png");
     assert_eq!(out.dimensions(), (100, 100));
     assert_eq!(
         out.get_pixel(50, 2).0[3],
         0,
         "default padding is transparent"
     );
-    assert_near(out.get_pixel(10, 50).0, RED, "image");
+    assert_pixel(&out, (10, 50), RED, RESAMPLED, "image");
 
     let reply = server.get("/rb.png?w=100&h=100&fit=fill&bg=00ff00").await;
-    let out = image_of(&reply, "png");
-    assert_near(out.get_pixel(50, 2).0, GREEN, "bg paints the padding");
-    assert_near(out.get_pixel(50, 97).0, GREEN, "bg paints the padding");
-    assert_near(out.get_pixel(90, 50).0, BLUE, "image");
-}
-
-/// Every channel within 3 of the wanted colour (resampling may round a flat area by one).
-#[track_caller]
-fn assert_near(got: [u8; 4], want: [u8; 4], what: &str) {
-    assert!(
-        got.iter().zip(want).all(|(g, w)| g.abs_diff(w) <= 3),
-        "{what}: {got:?}, wanted {want:?}"
-    );
+    let out = reply.image("png");
+    assert_pixel(&out, (50, 2), GREEN, RESAMPLED, "bg paints the padding");
+    assert_pixel(&out, (50, 97), GREEN, RESAMPLED, "bg paints the padding");
+    assert_pixel(&out, (90, 50), BLUE, RESAMPLED, "image");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -159,7 +148,7 @@ async fn crop_gravity_picks_the_side_that_survives() {
         ("/gy.png?w=50&h=25&fit=crop&crop=bottom,left", YELLOW),
     ];
     for (target, want) in cases {
-        let out = image_of(&server.get(target).await, "png");
+        let out = server.get(target).await.image("png");
         let mean = mean_colour(&out);
         for c in 0..3 {
             assert!(
@@ -305,8 +294,8 @@ async fn accept_qvalues_and_media_types_are_read_per_rfc_9110() {
 async fn exif_rotated_jpeg_comes_out_upright() {
     let root = root();
     let server = server(&root).await;
-    let rotated = image_of(&server.get("/orient6.jpg?w=100").await, "jpeg");
-    let upright = image_of(&server.get("/upright.jpg?w=100").await, "jpeg");
+    let rotated = server.get("/orient6.jpg?w=100").await.image("jpeg");
+    let upright = server.get("/upright.jpg?w=100").await.image("jpeg");
     assert_eq!(rotated.width(), 100);
     assert!(
         (62..=63).contains(&rotated.height()),
@@ -324,7 +313,7 @@ async fn exif_rotated_jpeg_comes_out_upright() {
 async fn downscaled_alpha_has_no_dark_fringe() {
     let root = root();
     let server = server(&root).await;
-    let out = image_of(&server.get("/stripes.png?w=16&fm=png").await, "png");
+    let out = server.get("/stripes.png?w=16&fm=png").await.image("png");
     assert_eq!(out.dimensions(), (16, 16));
     let partial = out.pixels().filter(|p| p.0[3] > 0 && p.0[3] < 255).count();
     assert!(partial > 0, "the test image should blend edges");
@@ -343,7 +332,7 @@ async fn downscaled_alpha_has_no_dark_fringe() {
 async fn jpeg_output_flattens_alpha_onto_white_or_bg() {
     let root = root();
     let server = server(&root).await;
-    let out = image_of(&server.get("/disc.png?w=32&fm=jpg").await, "jpeg");
+    let out = server.get("/disc.png?w=32&fm=jpg").await.image("jpeg");
     assert_eq!(out.dimensions(), (32, 32));
     for (x, y) in [(1, 1), (30, 1), (1, 30), (30, 30)] {
         let p = out.get_pixel(x, y).0;
@@ -358,7 +347,10 @@ async fn jpeg_output_flattens_alpha_onto_white_or_bg() {
         "centre {centre:?}"
     );
 
-    let out = image_of(&server.get("/disc.png?w=32&fm=jpg&bg=00f").await, "jpeg");
+    let out = server
+        .get("/disc.png?w=32&fm=jpg&bg=00f")
+        .await
+        .image("jpeg");
     let corner = out.get_pixel(1, 1).0;
     assert!(
         corner[0] < 40 && corner[1] < 40 && corner[2] > 210,
@@ -371,7 +363,7 @@ async fn unknown_parameters_are_ignored() {
     let root = root();
     let server = server(&root).await;
     let reply = server.get("/small.png?w=10&foo=bar&ixlib=rb-4.1.0").await;
-    assert_eq!(image_of(&reply, "png").dimensions(), (10, 5));
+    assert_eq!(reply.image("png").dimensions(), (10, 5));
     let reply = server.get("/small.png?foo=bar").await;
     reply.assert_status(200);
     assert_eq!(

@@ -1,8 +1,9 @@
-//! Signed uploads (issue 5, contract §5): whole files in one `PUT`, resumable chunks with
+//! Signed uploads (contract §5, §6): whole files in one `PUT`, resumable chunks with
 //! `Content-Range`, what is refused and that a refusal, a failure or a disconnect never changes
 //! what is stored, garbage collection of abandoned uploads, and restarts. This file holds what
 //! the submodules share: the source they upload to, request builders and the checks of the two
-//! answers (201 File, 202 upload status).
+//! answers (201 File, 202 upload status); the service API that hands out upload URLs and reads
+//! back File objects is `service_api`.
 
 mod access;
 mod paths;
@@ -12,13 +13,17 @@ mod resumable_errors;
 mod single;
 
 use std::collections::BTreeMap;
-use std::path::Path;
-use std::time::{Duration, Instant};
+use std::net::SocketAddr;
 
 use pixgate::config::SourceConfig;
 use serde_json::Value;
 
-use crate::support::{Reply, Root, TestServer, hmac_url};
+use crate::support::roots::Root;
+use crate::support::roots::files_under;
+use crate::support::server::TestServer;
+use crate::support::signing::hmac_url;
+use crate::support::wire::Reply;
+use crate::support::wire::raw_request;
 
 /// The HMAC key of the `up` source; it signs every upload URL unless a test says otherwise.
 pub const KEY: &str = "up-key";
@@ -74,20 +79,6 @@ pub async fn put_part(
 ) -> Reply {
     let (range, body) = part(bytes, start, end);
     put_range(server, path, &range, body).await
-}
-
-/// `len` bytes no sniffer recognises (they start with `noise `), different for each `seed`.
-pub fn noise(len: usize, seed: u64) -> Vec<u8> {
-    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    let mut out = b"noise ".to_vec();
-    while out.len() < len {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        out.extend_from_slice(&state.to_le_bytes());
-    }
-    out.truncate(len);
-    out
 }
 
 /// `url` as a path and query on `server`, failing unless it points there.
@@ -212,8 +203,7 @@ pub fn on_disk(root: &Root, key: &str) -> Option<Vec<u8>> {
 /// only (length 0): how pending data is laid out is pixgate's business, a leftover temp file is
 /// not.
 pub fn tree(root: &Root) -> BTreeMap<String, u64> {
-    let mut files = BTreeMap::new();
-    walk(root.path(), root.path(), &mut files);
+    let mut files = files_under(root.path());
     files.remove(".pixgate/files.redb");
     for (path, len) in &mut files {
         if path.starts_with(".pixgate/") {
@@ -243,32 +233,18 @@ pub fn pending_uploads(root: &Root) -> Vec<String> {
     names
 }
 
-fn walk(base: &Path, dir: &Path, files: &mut BTreeMap<String, u64>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries {
-        let entry = entry.unwrap();
-        let meta = entry.metadata().unwrap();
-        if meta.is_dir() {
-            walk(base, &entry.path(), files);
-        } else {
-            let relative = entry.path().strip_prefix(base).unwrap().to_owned();
-            files.insert(relative.to_string_lossy().into_owned(), meta.len());
-        }
-    }
+/// `GET /_pixgate/files/{id}` with the `up` source's key, on a fresh connection to `addr` (a
+/// `TestServer` or the binary).
+pub async fn file_record(addr: SocketAddr, id: &str) -> Reply {
+    let bearer = format!("Bearer {KEY}");
+    let target = format!("/_pixgate/files/{id}");
+    raw_request(addr, "GET", &target, &[("authorization", &bearer)]).await
 }
 
-/// Polls `check` every 20 ms until it holds, failing after 10 s with `what` and the last
-/// value seen: for effects the server applies after the client has gone.
-pub async fn eventually<T: std::fmt::Debug>(what: &str, mut check: impl FnMut() -> (bool, T)) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let (done, seen) = check();
-        if done {
-            return;
-        }
-        assert!(Instant::now() < deadline, "{what}: still {seen:?}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+/// The File without `url`, which follows the `Host` of each request: each instance, and each
+/// run of the binary, has its own.
+pub fn without_url(file: &Value) -> Value {
+    let mut file = file.clone();
+    file.as_object_mut().unwrap().remove("url");
+    file
 }

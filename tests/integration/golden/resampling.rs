@@ -5,7 +5,9 @@
 use image::{DynamicImage, RgbaImage};
 
 use crate::quality::{self, Picture, Space};
-use crate::support::{Root, TestServer, config, png};
+use crate::support::images::png;
+use crate::support::roots::{Root, config, fixture};
+use crate::support::server::TestServer;
 
 /// Std-dev (0–255 luma) allowed in the interior of 1-px stripes shrunk 4×. The ideal is 0;
 /// point sampling or a filter whose support is not widened by the scale gives ~50–128.
@@ -148,7 +150,7 @@ fn srgb_space_and_linear_light_measured_on_the_corpus_photos() {
         ("inputs/grey.jpg", 0.96, 10.0),
     ];
     for (name, min_ssim, max_brightening) in photos {
-        let decoded = image::load_from_memory(&crate::support::fixture(name)).unwrap();
+        let decoded = image::load_from_memory(&fixture(name)).unwrap();
         let picture = Picture::from_image(&decoded);
         let size = (picture.width / 4, picture.height / 4);
         let srgb = quality::lanczos3(&picture, picture.whole(), size, Space::Srgb).to_rgba8();

@@ -5,12 +5,16 @@
 
 use std::time::Duration;
 
-use super::forge::{
+use super::{Case, Forbidden, Want, run_table};
+use crate::support::forge::{
     avif_claiming, bmp_claiming, gif, jpeg_claiming, png_claiming, tiff_claiming,
     webp_canvas_claiming, webp_lossless_claiming, webp_lossy_claiming,
 };
-use super::{Case, Forbidden, Served, Want, run_table, wire};
-use crate::support::{Root, TestServer, config, gradient_png, image_kind};
+use crate::support::images::{gradient_png, image_kind};
+use crate::support::roots::{Root, config};
+use crate::support::server::TestServer;
+use crate::support::server::{Daemon, TomlParts};
+use crate::support::wire;
 
 /// A bomb must be refused about as fast as any header read.
 const FAST: Duration = Duration::from_secs(3);
@@ -140,8 +144,7 @@ async fn bombs_of_the_other_formats_leave_peak_memory_where_one_render_put_it() 
     bombs.push(("frame.gif", gif((1, 1), (65_535, 65_535))));
     let root = root_with(&bombs);
     root.put_fixture("forest.jpg", "forest-800x500.jpg");
-    let served = Served::start(root.path(), "");
-    let addr = served.addr;
+    let (served, addr) = Daemon::serve_root(root.path(), root.path(), "demo", TomlParts::default());
     let get = move |target: String| async move {
         wire::one(addr, "GET", target.as_bytes(), &[], super::HANG)
             .await

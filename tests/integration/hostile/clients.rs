@@ -9,8 +9,11 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use super::{Served, summary, wire};
-use crate::support::{Root, TestServer, config, fixture, gradient_png, image_kind};
+use crate::support::images::{gradient_png, image_kind, noise};
+use crate::support::roots::{Root, config, fixture};
+use crate::support::server::TestServer;
+use crate::support::server::{Daemon, TomlParts};
+use crate::support::wire;
 
 fn root() -> Root {
     let root = Root::new();
@@ -39,7 +42,7 @@ async fn pipelined_requests_in_one_write_are_all_answered_in_order() {
     for (i, (method, target)) in requests.iter().enumerate() {
         wire_bytes.extend(wire::head(method, target, &[], i == requests.len() - 1));
     }
-    let answer = wire::exchange(server.addr(), &wire_bytes, false, super::HANG)
+    let answer = wire::exchange_within(server.addr(), &wire_bytes, false, super::HANG)
         .await
         .unwrap();
     let methods: Vec<&str> = requests.iter().map(|(m, _)| *m).collect();
@@ -61,7 +64,7 @@ async fn pipelined_requests_in_one_write_are_all_answered_in_order() {
         image_kind(&replies[5].body),
         Some("jpeg"),
         "{}",
-        summary(&replies[5])
+        replies[5].summary()
     );
 }
 
@@ -82,7 +85,7 @@ async fn a_client_that_half_closes_after_its_request_still_gets_the_answer() {
         "/forest.jpg",
     ] {
         let request = wire::head("GET", target.as_bytes(), &[], false);
-        let answer = wire::exchange(server.addr(), &request, true, super::HANG)
+        let answer = wire::exchange_within(server.addr(), &request, true, super::HANG)
             .await
             .unwrap();
         match wire::parse_replies(&answer, &["GET"]) {
@@ -135,7 +138,7 @@ async fn many_clients_stalled_in_their_heads_do_not_delay_anyone_else() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_that_never_reads_its_download_holds_up_no_one_else() {
     let root = root();
-    root.put("big.bin", &crate::uploads::noise(8 * 1024 * 1024, 7));
+    root.put("big.bin", &noise(8 * 1024 * 1024, 7));
     let server = TestServer::start(config(vec![root.source("demo")])).await;
     let mut idle = Vec::new();
     for _ in 0..4 {
@@ -165,9 +168,8 @@ async fn a_client_that_never_reads_its_download_holds_up_no_one_else() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn downloads_abandoned_mid_body_leave_no_descriptor_open() {
     let root = root();
-    root.put("big.bin", &crate::uploads::noise(8 * 1024 * 1024, 8));
-    let served = Served::start(root.path(), "");
-    let addr = served.addr;
+    root.put("big.bin", &noise(8 * 1024 * 1024, 8));
+    let (served, addr) = Daemon::serve_root(root.path(), root.path(), "demo", TomlParts::default());
     // Warm up: the first requests open what stays open (the runtime, the render pool).
     for target in ["/big.bin", "/forest.jpg?w=199&fm=png"] {
         let reply = wire::one(addr, "GET", target.as_bytes(), &[], super::HANG)
@@ -175,7 +177,7 @@ async fn downloads_abandoned_mid_body_leave_no_descriptor_open() {
             .unwrap();
         assert_eq!(reply.status, 200);
     }
-    let baseline = wire::open_fds(served.pid());
+    let baseline = served.open_fds();
     for i in 0..20 {
         let target = if i % 2 == 0 {
             "/big.bin".to_string()
@@ -197,7 +199,7 @@ async fn downloads_abandoned_mid_body_leave_no_descriptor_open() {
     }
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let now = wire::open_fds(served.pid());
+        let now = served.open_fds();
         if now <= baseline {
             break;
         }

@@ -10,11 +10,13 @@ use std::path::{Path, PathBuf};
 use proptest::prelude::*;
 use proptest::sample::select;
 
-use super::{runner, runtime, summary};
-use crate::support::{
-    RawBody, Reply, TestServer, config, decode, halves_png, hmac_signed, image_kind, mean_colour,
-    png, raw_send,
-};
+use crate::support::images::{decode, halves_png, image_kind, mean_colour, png};
+use crate::support::roots::config;
+use crate::support::roots::files_under;
+use crate::support::server::TestServer;
+use crate::support::server::{runner, runtime};
+use crate::support::signing::hmac_signed;
+use crate::support::wire::{RawBody, Reply, raw_send};
 
 const SENTINEL: &str = "SENTINEL-outside-the-root-5e11";
 const KEY: &str = "property-hmac-key";
@@ -62,25 +64,15 @@ impl Jail {
     }
 
     /// Every file under the base folder outside the root, with its bytes.
-    fn outside_the_root(&self) -> BTreeMap<PathBuf, Vec<u8>> {
-        let mut files = BTreeMap::new();
-        collect(&self.base, &self.root, &mut files);
-        files
-    }
-}
-
-fn collect(dir: &Path, skip: &Path, files: &mut BTreeMap<PathBuf, Vec<u8>>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path == skip {
-            continue;
-        }
-        let meta = std::fs::symlink_metadata(&path).unwrap();
-        if meta.is_dir() {
-            collect(&path, skip, files);
-        } else {
-            files.insert(path.clone(), std::fs::read(&path).unwrap_or_default());
-        }
+    fn outside_the_root(&self) -> BTreeMap<String, Vec<u8>> {
+        files_under(&self.base)
+            .into_keys()
+            .filter(|path| !path.starts_with("root/"))
+            .map(|path| {
+                let bytes = std::fs::read(self.base.join(&path)).unwrap_or_default();
+                (path, bytes)
+            })
+            .collect()
     }
 }
 
@@ -180,7 +172,7 @@ fn no_assembled_key_reads_or_writes_outside_the_root_whatever_symlinks_it_holds(
             });
             for (what, reply) in ["GET", "transform", "PUT"].iter().zip(&replies) {
                 if let Some(leak) = leaked(reply) {
-                    prop_assert!(false, "{what} {path}: {leak}: {}", summary(reply));
+                    prop_assert!(false, "{what} {path}: {leak}: {}", reply.summary());
                 }
             }
             if replies[2].status == 201 {

@@ -5,8 +5,12 @@
 
 use std::time::{Duration, Instant};
 
-use super::{Case, Forbidden, Want, run_table, wire};
-use crate::support::{Root, TestServer, config, gradient_png, hmac_signed, md5_signed};
+use super::{Case, Forbidden, Want, run_table};
+use crate::support::images::gradient_png;
+use crate::support::roots::{Root, config};
+use crate::support::server::TestServer;
+use crate::support::signing::{hmac_signed, md5_signed};
+use crate::support::wire;
 
 const TOKEN: &str = "hostile-md5-token";
 const KEY: &str = "hostile-hmac-key";

@@ -7,9 +7,12 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use super::Served;
-use crate::support::{RawBody, Root, proc_status, raw_send};
-use crate::uploads::{KEY, noise, on_disk, put_url};
+use crate::support::images::noise;
+use crate::support::roots::Root;
+use crate::support::server::proc_status;
+use crate::support::server::{Daemon, TomlParts};
+use crate::support::wire::{RawBody, raw_send};
+use crate::uploads::{KEY, on_disk, put_url};
 
 /// Threads the blocking pool may have per core (`BLOCKING_THREADS_PER_CORE` in `main.rs`).
 const BLOCKING_PER_CORE: u64 = 8;
@@ -17,7 +20,16 @@ const BLOCKING_PER_CORE: u64 = 8;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn uploads_at_once_keep_the_binary_within_its_thread_cap() {
     let root = Root::new();
-    let served = Served::start_with(root.path(), "", &format!("hmac_keys = [{KEY:?}]"));
+    let source = format!("hmac_keys = [{KEY:?}]");
+    let (served, addr) = Daemon::serve_root(
+        root.path(),
+        root.path(),
+        "demo",
+        TomlParts {
+            source: &source,
+            ..TomlParts::default()
+        },
+    );
     let at_rest = served.threads();
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get() as u64);
     // Two spare for a thread some other part may start on first use; without the cap the
@@ -44,7 +56,7 @@ async fn uploads_at_once_keep_the_binary_within_its_thread_cap() {
                 bytes: body,
                 piece: 4096,
             };
-            raw_send(served.addr, "PUT", &target, &[], chunked).await
+            raw_send(addr, "PUT", &target, &[], chunked).await
         }
     });
     let replies = futures_util::future::join_all(uploads).await;

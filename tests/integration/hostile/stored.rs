@@ -6,12 +6,15 @@
 use std::path::Path;
 use std::time::Duration;
 
-use super::forge::{
+use super::{Case, Forbidden, Want, run_table};
+use crate::support::forge::{
     PNG_SIGNATURE, bmp_claiming, fixture_head, gif, jpeg_cut_after_frame_header, png_claiming,
     png_header_only, png_with_bad_crc, png_with_bit_depth_3, small_jpeg, tiff_claiming,
 };
-use super::{Case, Forbidden, Want, run_table, wire};
-use crate::support::{Root, TestServer, config, gradient_png};
+use crate::support::images::gradient_png;
+use crate::support::roots::{Root, config};
+use crate::support::server::TestServer;
+use crate::support::wire;
 
 const UNDECODABLE: Want = Want::Error(422, "undecodable");
 const NOT_AN_IMAGE: Want = Want::Error(415, "not_an_image");
@@ -367,7 +370,7 @@ async fn a_file_swapped_for_a_fifo_while_it_is_read_is_200_or_404_never_a_hang()
             .unwrap();
         *statuses.entry(reply.status).or_default() += 1;
         if ![200, 404].contains(&reply.status) {
-            wrong.push(format!("{target}: {}", super::summary(&reply)));
+            wrong.push(format!("{target}: {}", reply.summary()));
         }
     }
     stop.store(true, Ordering::Relaxed);

@@ -6,10 +6,14 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::{
-    assert_file, assert_pending, eventually, noise, pending_uploads, put_part, put_range, put_url,
-    state_files, status, status_view, tree, up_source,
+    assert_file, assert_pending, pending_uploads, put_part, put_range, put_url, state_files,
+    status, status_view, tree, up_source,
 };
-use crate::support::{NOW, RawBody, Root, TestServer, config, raw_disconnect, raw_send};
+use crate::support::images::noise;
+use crate::support::roots::{NOW, Root, config};
+use crate::support::server::TestServer;
+use crate::support::wait::eventually;
+use crate::support::wire::{RawBody, raw_disconnect, raw_send};
 
 /// The uploads here are 3000 bytes: three chunks of 1000.
 const TOTAL: usize = 3000;
@@ -165,7 +169,7 @@ async fn a_client_that_disconnects_mid_chunk_leaves_nothing_and_can_resume() {
         sent,
     )
     .await;
-    eventually("files left by the interrupted chunk", || {
+    eventually("files left by the interrupted chunk", async || {
         let now = tree(&root);
         (now == before, now)
     })

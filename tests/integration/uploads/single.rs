@@ -4,13 +4,17 @@
 use image::RgbaImage;
 
 use super::{
-    KEY, NOW_RFC3339, TOKEN, assert_file, eventually, local, noise, on_disk, put, put_url,
-    state_files, tree, up_source,
+    KEY, NOW_RFC3339, TOKEN, assert_file, local, on_disk, put, put_url, state_files, tree,
+    up_source,
 };
-use crate::support::{
-    BLUE, GREEN, NOW, RED, RawBody, Root, TestServer, config, decode, gradient_png, halves_png,
-    md5_url, mean_colour, png, raw_disconnect, raw_send,
+use crate::support::images::{
+    BLUE, GREEN, RED, decode, gradient_png, halves_png, mean_colour, noise, png,
 };
+use crate::support::roots::{NOW, Root, config};
+use crate::support::server::TestServer;
+use crate::support::signing::md5_url;
+use crate::support::wait::eventually;
+use crate::support::wire::{RawBody, raw_disconnect, raw_send};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_hmac_signed_put_stores_the_file_and_answers_201_with_its_file_object() {
@@ -227,7 +231,7 @@ async fn a_chunked_body_past_max_bytes_is_413_and_stores_nothing() {
         .await;
         reply.assert_error(413, "too_large");
     }
-    eventually("state left by the refused bodies", || {
+    eventually("state left by the refused bodies", async || {
         let now = tree(&root);
         (now == before, now)
     })
@@ -256,7 +260,7 @@ async fn a_client_that_disconnects_mid_body_stores_nothing_and_spares_the_old_fi
         let target = put_url(&format!("/{key}"));
         raw_disconnect(server.addr(), "PUT", &target, &[], 5000, &body[..2000]).await;
     }
-    eventually("files left by the interrupted uploads", || {
+    eventually("files left by the interrupted uploads", async || {
         let now = tree(&root);
         (now == before, now)
     })

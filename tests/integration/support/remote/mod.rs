@@ -1,4 +1,4 @@
-//! The harness for remote sources (issue 8): an S3 service in-process (s3s over s3s-fs, every
+//! Remote upstreams for the source tests: an S3 service in-process (s3s over s3s-fs, every
 //! request's SigV4 signature checked) and an HTTP origin on loopback that records what it is
 //! asked, both on their own listeners so pixgate reaches them over real TCP. Plus the two ways
 //! an upstream can be absent: a port nothing listens on, and a listener that never answers.
@@ -13,7 +13,6 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
 
 use bytes::Bytes;
 use hyper::body::Incoming;
@@ -23,6 +22,8 @@ use hyper_util::server::conn::auto::Builder as ConnBuilder;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use url::Url;
+
+use super::roots::files_under;
 
 /// Shuts a service down when dropped: the accept loop stops (the port closes) and every open
 /// connection is dropped, mid-request or not.
@@ -71,32 +72,9 @@ fn serve<S, B>(
     });
 }
 
-/// Every file under `dir`, as `/`-separated paths relative to `base`.
-pub fn walk_files(base: &Path, dir: &Path, out: &mut Vec<String>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            walk_files(base, &path, out);
-        } else {
-            let relative = path.strip_prefix(base).unwrap();
-            let parts: Vec<String> = relative
-                .components()
-                .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                .collect();
-            out.push(parts.join("/"));
-        }
-    }
-}
-
 /// The files left under a staging folder (empty folders do not count).
 pub fn staged_files(dir: &Path) -> Vec<String> {
-    let mut files = Vec::new();
-    walk_files(dir, dir, &mut files);
-    files.sort();
-    files
+    files_under(dir).into_keys().collect()
 }
 
 /// A loopback address where nothing listens: a port bound and released at once.
@@ -149,11 +127,4 @@ impl BlackHole {
     pub fn connections(&self) -> usize {
         self.connections.load(Ordering::SeqCst)
     }
-}
-
-/// Bounds a future that must finish quickly, failing the test instead of hanging.
-pub async fn within<F: std::future::Future>(limit: Duration, what: &str, future: F) -> F::Output {
-    tokio::time::timeout(limit, future)
-        .await
-        .unwrap_or_else(|_| panic!("{what}: not done within {limit:?}"))
 }

@@ -1,10 +1,13 @@
 //! Hostile files built byte by byte: headers that claim enormous images (decompression bombs),
 //! files cut inside their header, and header fields no decoder accepts. Each builder names the
-//! one field it lies in; everything else is well formed, so the lie is what gets judged.
+//! one field it lies in; everything else is well formed, so the lie is what gets judged. Used
+//! through the server (`hostile`) and through the render fuzz target's check
+//! (`ops::fuzz_regressions`).
 
 use std::io::Cursor;
 
-use crate::support::{fixture, is_jpeg_frame, jpeg_segments, png_chunk};
+use crate::support::images::{is_jpeg_frame, jpeg_segments, png_chunk};
+use crate::support::roots::fixture;
 
 pub const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
 
@@ -104,6 +107,28 @@ pub fn gif(screen: (u16, u16), frame: (u16, u16)) -> Vec<u8> {
     // LZW minimum code size 2; codes clear (4), 0, end (5) in 3 bits each: 0x144.
     out.extend_from_slice(&[2, 2, 0x44, 0x01, 0]);
     out.push(b';');
+    out
+}
+
+/// A GIF (through the `gif` encoder) with a `screen` logical screen holding `frames` 1×1
+/// frames, alternating black and white, looping forever.
+pub fn gif_of_frames(screen: (u16, u16), frames: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    {
+        let palette = [0u8, 0, 0, 255, 255, 255];
+        let mut encoder = gif::Encoder::new(&mut out, screen.0, screen.1, &palette).unwrap();
+        encoder.set_repeat(gif::Repeat::Infinite).unwrap();
+        for i in 0..frames {
+            let frame = gif::Frame {
+                width: 1,
+                height: 1,
+                delay: 2,
+                buffer: std::borrow::Cow::Owned(vec![(i % 2) as u8]),
+                ..gif::Frame::default()
+            };
+            encoder.write_frame(&frame).unwrap();
+        }
+    }
     out
 }
 
@@ -219,7 +244,13 @@ pub fn tiff_claiming(width: u32, height: u32) -> Vec<u8> {
 
 /// A real 14 KB AVIF (12-bit monochrome) whose `ispe` boxes are rewritten to `width`×`height`.
 pub fn avif_claiming(width: u32, height: u32) -> Vec<u8> {
-    let mut avif = fixture("inputs/grey-12bit.avif");
+    with_ispe(&fixture("inputs/grey-12bit.avif"), width, height)
+}
+
+/// A copy of the AVIF with every `ispe` property (the primary image's and any alpha's)
+/// claiming `width`×`height`.
+pub fn with_ispe(avif: &[u8], width: u32, height: u32) -> Vec<u8> {
+    let mut avif = avif.to_vec();
     let mut from = 0;
     let mut patched = 0;
     while let Some(at) = avif[from..].windows(4).position(|w| w == b"ispe") {
@@ -230,8 +261,13 @@ pub fn avif_claiming(width: u32, height: u32) -> Vec<u8> {
         patched += 1;
         from = at + 4;
     }
-    assert!(patched > 0, "no ispe box in the fixture");
+    assert!(patched > 0, "no ispe box in the AVIF");
     avif
+}
+
+/// Offset of the first byte after the `mdat` box header: where an AVIF's AV1 data starts.
+pub fn mdat_payload(avif: &[u8]) -> usize {
+    avif.windows(4).position(|w| w == b"mdat").unwrap() + 4
 }
 
 /// The first `len` bytes of a fixture.

@@ -10,7 +10,8 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use url::Url;
 
-use super::{Shutdown, serve, walk_files};
+use super::{Shutdown, serve};
+use crate::support::roots::files_under;
 
 /// The S3 service's one key pair; [`S3Server::root`] configures it.
 pub const S3_ACCESS_KEY: &str = "PIXGATETESTACCESSKEY";
@@ -102,11 +103,9 @@ impl S3Server {
 
     /// Every object key in [`BUCKET`], sorted.
     pub fn keys(&self) -> Vec<String> {
-        let mut keys = Vec::new();
-        let bucket = self.dir.path().join(BUCKET);
-        walk_files(&bucket, &bucket, &mut keys);
-        keys.sort();
-        keys
+        files_under(&self.dir.path().join(BUCKET))
+            .into_keys()
+            .collect()
     }
 
     fn object_path(&self, bucket: &str, key: &str) -> PathBuf {

@@ -277,7 +277,7 @@ async fn ready_follows_the_bucket_200_while_reachable_503_once_it_is_down() {
     ready.assert_status(200);
     assert_eq!(ready.json()["status"], "ready", "{}", ready.text());
 
-    s3.stop();
+    s3.stop().await;
     let ready = within(
         Duration::from_secs(15),
         "ready",

@@ -35,21 +35,43 @@ impl Drop for Shutdown {
     }
 }
 
+/// Counts a task as live until it ends, however it ends.
+struct Live(Arc<AtomicUsize>);
+
+impl Live {
+    fn new(count: &Arc<AtomicUsize>) -> Live {
+        count.fetch_add(1, Ordering::SeqCst);
+        Live(count.clone())
+    }
+}
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 /// Serves `listener` with `service` until `stop` turns true; each accepted connection is
-/// counted.
+/// counted in `connections`. Returns the number of its tasks still running (the accept loop
+/// and one per open connection): 0 once a stop has taken full effect.
 fn serve<S, B>(
     listener: TcpListener,
     service: S,
     stop: watch::Receiver<bool>,
     connections: Arc<AtomicUsize>,
-) where
+) -> Arc<AtomicUsize>
+where
     S: hyper::service::Service<Request<Incoming>, Response = Response<B>> + Clone + Send + 'static,
     S::Future: Send + 'static,
     S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     B: http_body::Body<Data = Bytes> + Send + 'static,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
+    let live = Arc::new(AtomicUsize::new(0));
+    let accepting = Live::new(&live);
+    let count = live.clone();
     tokio::spawn(async move {
+        let _accepting = accepting;
         let mut stop_accepting = stop.clone();
         loop {
             let accepted = tokio::select! {
@@ -60,7 +82,9 @@ fn serve<S, B>(
             connections.fetch_add(1, Ordering::SeqCst);
             let service = service.clone();
             let mut stop = stop.clone();
+            let serving = Live::new(&count);
             tokio::spawn(async move {
+                let _serving = serving;
                 let builder = ConnBuilder::new(TokioExecutor::new());
                 let connection = builder.serve_connection(TokioIo::new(socket), service);
                 tokio::select! {
@@ -70,6 +94,7 @@ fn serve<S, B>(
             });
         }
     });
+    live
 }
 
 /// The files left under a staging folder (empty folders do not count).

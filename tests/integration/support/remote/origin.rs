@@ -85,7 +85,7 @@ impl Origin {
             let state = shared.clone();
             async move { Ok::<_, std::convert::Infallible>(answer(&files, &state, request).await) }
         });
-        serve(listener, service, stopped, connections.clone());
+        let _live = serve(listener, service, stopped, connections.clone());
         Origin {
             addr,
             dir,

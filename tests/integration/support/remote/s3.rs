@@ -12,6 +12,7 @@ use url::Url;
 
 use super::{Shutdown, serve};
 use crate::support::roots::files_under;
+use crate::support::wait::eventually;
 
 /// The S3 service's one key pair; [`S3Server::root`] configures it.
 pub const S3_ACCESS_KEY: &str = "PIXGATETESTACCESSKEY";
@@ -30,6 +31,8 @@ pub struct S3Server {
     staging: tempfile::TempDir,
     staged: AtomicUsize,
     shutdown: Mutex<Option<Shutdown>>,
+    /// The service's tasks still running.
+    live: Arc<AtomicUsize>,
 }
 
 impl S3Server {
@@ -49,7 +52,7 @@ impl S3Server {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("local address");
         let (stop, stopped) = watch::channel(false);
-        serve(listener, service, stopped, Arc::new(AtomicUsize::new(0)));
+        let live = serve(listener, service, stopped, Arc::new(AtomicUsize::new(0)));
         S3Server {
             endpoint: Url::parse(&format!("http://{addr}/")).expect("endpoint URL"),
             credentials: S3Credentials {
@@ -60,6 +63,7 @@ impl S3Server {
             staging: tempfile::tempdir().expect("tempdir"),
             staged: AtomicUsize::new(0),
             shutdown: Mutex::new(Some(Shutdown(stop))),
+            live,
         }
     }
 
@@ -112,8 +116,14 @@ impl S3Server {
         self.dir.path().join(bucket).join(key)
     }
 
-    /// Stops the service: its port refuses connections and open ones are closed.
-    pub fn stop(&self) {
+    /// Stops the service and returns once it has: its port refuses connections and every
+    /// open one is closed, so no request already on its way is answered after this.
+    pub async fn stop(&self) {
         self.shutdown.lock().unwrap().take();
+        eventually("the S3 service to stop", async || {
+            let live = self.live.load(Ordering::SeqCst);
+            (live == 0, live)
+        })
+        .await;
     }
 }

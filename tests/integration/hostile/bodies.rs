@@ -4,11 +4,12 @@
 //! that asks `Expect: 100-continue`; bodies under a transfer or content coding. Each is a
 //! documented 4xx (or exactly what HTTP framing says the body is) and leaves nothing behind
 //! in the root or in `.pixgate/tmp`.
-//! `uploads/` covers clients that vanish mid-body and `Content-Range`s that do not add up.
+//! `uploads` covers clients that vanish mid-body and `Content-Range`s that do not add up.
 
 use std::time::{Duration, Instant};
 
 use crate::support::images::{gradient_png, image_kind, noise};
+use crate::support::reply::parse_replies;
 use crate::support::roots::{Root, config};
 use crate::support::server::TestServer;
 use crate::support::wait::eventually;
@@ -48,7 +49,7 @@ async fn a_content_length_longer_than_the_body_then_a_half_close_is_400_body_inc
         let answer = wire::exchange_within(server.addr(), &wire_bytes, true, super::HANG)
             .await
             .unwrap();
-        let replies = wire::parse_replies(&answer, &["PUT"]).unwrap();
+        let replies = parse_replies(&answer, &["PUT"]).unwrap();
         replies[0].error_shape(400, "body_incomplete").unwrap();
         assert_eq!(replies.len(), 1);
     }
@@ -75,7 +76,7 @@ async fn a_resumable_chunk_cut_short_by_a_half_close_is_400_and_not_counted() {
     let answer = wire::exchange_within(server.addr(), &wire_bytes, true, super::HANG)
         .await
         .unwrap();
-    let replies = wire::parse_replies(&answer, &["PUT"]).unwrap();
+    let replies = parse_replies(&answer, &["PUT"]).unwrap();
     replies[0].error_shape(400, "body_incomplete").unwrap();
     unchanged(&root, &before).await;
     let now = status(&server, "/film.bin", 3000).await;
@@ -103,7 +104,7 @@ async fn chunked_bodies_that_stop_early_or_carry_a_bad_chunk_size_are_400_and_le
         let answer = wire::exchange_within(server.addr(), &wire_bytes, half_close, super::HANG)
             .await
             .unwrap_or_else(|e| panic!("{what}: {e}"));
-        let replies = wire::parse_replies(&answer, &["PUT"]).unwrap();
+        let replies = parse_replies(&answer, &["PUT"]).unwrap();
         replies[0]
             .error_shape(400, "body_incomplete")
             .unwrap_or_else(|e| panic!("{what}: {e}"));
@@ -124,7 +125,7 @@ async fn a_content_length_shorter_than_the_body_stores_that_many_bytes_and_the_r
     let answer = wire::exchange_within(server.addr(), &wire_bytes, false, super::HANG)
         .await
         .unwrap();
-    let replies = wire::parse_replies(&answer, &["PUT", "GET"]).unwrap();
+    let replies = parse_replies(&answer, &["PUT", "GET"]).unwrap();
     assert_eq!(replies.len(), 2, "{replies:?}");
     replies[0].assert_status(201);
     assert_eq!(replies[0].json()["data"]["filesize"], 5);
@@ -141,7 +142,7 @@ async fn a_content_length_shorter_than_the_body_stores_that_many_bytes_and_the_r
     let answer = wire::exchange_within(server.addr(), &wire_bytes, true, super::HANG)
         .await
         .unwrap();
-    let replies = wire::parse_replies(&answer, &["PUT", "GET"]).unwrap();
+    let replies = parse_replies(&answer, &["PUT", "GET"]).unwrap();
     replies[0].assert_status(201);
     assert_eq!(replies.get(1).map(|r| r.status), Some(400), "{replies:?}");
     assert_eq!(on_disk(&root, "three.bin").as_deref(), Some(&b"abc"[..]));
@@ -161,7 +162,7 @@ async fn content_length_beside_transfer_encoding_never_lets_a_hidden_request_thr
     let answer = wire::exchange_within(server.addr(), &wire_bytes, false, super::HANG)
         .await
         .unwrap();
-    let replies = wire::parse_replies(&answer, &["PUT", "GET"]).unwrap();
+    let replies = parse_replies(&answer, &["PUT", "GET"]).unwrap();
     assert_eq!(replies.len(), 1, "the hidden GET was answered: {replies:?}");
     match replies[0].status {
         400 => assert_eq!(on_disk(&root, "both.bin"), None),
@@ -187,7 +188,7 @@ async fn duplicate_or_malformed_content_lengths_are_400_and_store_nothing() {
         let answer = wire::exchange_within(server.addr(), &wire_bytes, false, super::HANG)
             .await
             .unwrap();
-        let replies = wire::parse_replies(&answer, &["PUT"]).unwrap();
+        let replies = parse_replies(&answer, &["PUT"]).unwrap();
         assert_eq!(
             replies[0].status,
             400,
@@ -255,7 +256,7 @@ async fn bodies_under_a_coding_pixgate_does_not_undo_are_refused_and_store_nothi
         let answer = wire::exchange_within(server.addr(), &wire_bytes, true, super::HANG)
             .await
             .unwrap_or_else(|e| panic!("{headers:?}: {e}"));
-        let replies = wire::parse_replies(&answer, &["PUT"]).unwrap();
+        let replies = parse_replies(&answer, &["PUT"]).unwrap();
         replies[0]
             .error_shape(status, code)
             .unwrap_or_else(|e| panic!("{headers:?}: {e}"));
@@ -269,7 +270,7 @@ async fn bodies_under_a_coding_pixgate_does_not_undo_are_refused_and_store_nothi
     let answer = wire::exchange_within(server.addr(), &wire_bytes, true, super::HANG)
         .await
         .unwrap();
-    let replies = wire::parse_replies(&answer, &["PUT"]).unwrap();
+    let replies = parse_replies(&answer, &["PUT"]).unwrap();
     replies[0].assert_status(201);
     assert_eq!(on_disk(&root, "plain.bin").as_deref(), Some(&b"hello"[..]));
 }
@@ -292,7 +293,7 @@ async fn a_refused_upload_that_expects_100_continue_is_answered_without_its_body
     .await
     .unwrap();
     assert!(started.elapsed() < Duration::from_secs(3));
-    let replies = wire::parse_replies(&answer, &["PUT"]).unwrap();
+    let replies = parse_replies(&answer, &["PUT"]).unwrap();
     let refusal = replies.last().unwrap();
     refusal.error_shape(403, "signature_invalid").unwrap();
     unchanged(&root, &before).await;

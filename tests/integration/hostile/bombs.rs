@@ -1,20 +1,21 @@
 //! Decompression bombs of every input format: a few bytes whose header claims billions of
 //! pixels are refused from the header with `413 too_large` (README: "Limits, before any
-//! allocation"), fast, and the server renders the next request. `limits.rs` measures the
-//! process's memory for PNG, JPEG and GIF bombs; here the other formats get the same check.
+//! allocation"), fast, and the server renders the next request. Through the real binary, the
+//! process's peak memory shows that nothing near a claimed size was ever allocated.
 
 use std::time::Duration;
 
 use super::{Case, Forbidden, Want, run_table};
+use crate::support::binary::{Daemon, TomlParts};
 use crate::support::forge::{
-    avif_claiming, bmp_claiming, gif, jpeg_claiming, png_claiming, tiff_claiming,
+    avif_claiming, bmp_claiming, gif, gif_of_frames, jpeg_claiming, png_claiming, tiff_claiming,
     webp_canvas_claiming, webp_lossless_claiming, webp_lossy_claiming,
 };
 use crate::support::images::{gradient_png, image_kind};
 use crate::support::roots::{Root, config};
 use crate::support::server::TestServer;
-use crate::support::server::{Daemon, TomlParts};
 use crate::support::wire;
+use crate::support::wire::raw_request;
 
 /// A bomb must be refused about as fast as any header read.
 const FAST: Duration = Duration::from_secs(3);
@@ -171,4 +172,57 @@ async fn bombs_of_the_other_formats_leave_peak_memory_where_one_render_put_it() 
     );
     let after = get("/forest.jpg?w=120".into()).await;
     assert_eq!(image_kind(&after.body), Some("jpeg"));
+}
+
+/// Each bomb is refused from its header through the real binary, and the process's peak
+/// memory stays where an idle server's is: nothing near the claimed sizes (a 100000² RGBA
+/// buffer is 40 GB, 65535² RGB 12 GB) was ever allocated.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn decompression_bombs_are_refused_from_the_header_with_bounded_memory() {
+    let root = Root::new();
+    root.put("png-100000.png", &png_claiming(100_000, 100_000))
+        .put("jpeg-65535.jpg", &jpeg_claiming(65_535, 65_535))
+        .put("gif-screen.gif", &gif_of_frames((65_535, 65_535), 1))
+        .put("gif-frames.gif", &gif_of_frames((2000, 2000), 3000))
+        .put_fixture("forest.jpg", "forest-800x500.jpg");
+    let (daemon, addr) = Daemon::serve_root(root.path(), root.path(), "demo", TomlParts::default());
+    // A real render first, so the baseline includes the codecs' working memory.
+    let reply = raw_request(addr, "GET", "/forest.jpg?w=100", &[]).await;
+    reply.assert_image("jpeg");
+    let baseline = daemon.peak_rss_kib();
+
+    for target in [
+        "/png-100000.png?w=100",
+        "/png-100000.png?w=100&fm=webp",
+        "/jpeg-65535.jpg?w=100",
+        "/jpeg-65535.jpg?w=100&fm=png",
+        "/gif-screen.gif?w=100",
+        "/gif-screen.gif?w=100&fm=gif",
+        // 3000 frames: more than `max_animation_frames` (256), counted without decoding.
+        "/gif-frames.gif?w=100&fm=gif",
+    ] {
+        for _ in 0..3 {
+            let message = raw_request(addr, "GET", target, &[])
+                .await
+                .assert_error(413, "too_large");
+            assert!(!message.is_empty(), "{target}");
+        }
+    }
+    // The many-frames GIF is fine as a still: only its first frame is decoded.
+    raw_request(addr, "GET", "/gif-frames.gif?w=100&fm=png", &[])
+        .await
+        .assert_image("png");
+
+    let peak = daemon.peak_rss_kib();
+    eprintln!("peak RSS: {baseline} KiB after one render, {peak} KiB after the bombs");
+    // The still GIF composites one 2000² RGBA screen (16 MB) plus its resize; the bombs add
+    // nothing. 64 MB of headroom is far below any claimed size.
+    assert!(
+        peak < baseline + 64 * 1024,
+        "peak RSS grew from {baseline} KiB to {peak} KiB"
+    );
+    // Still serving.
+    raw_request(addr, "GET", "/forest.jpg?w=120", &[])
+        .await
+        .assert_image("jpeg");
 }

@@ -1,18 +1,19 @@
 //! Slow and broken clients: requests pipelined in one write, a client that half-closes after
 //! its request, many clients stalled in their heads at once, one that never reads its
 //! download, and downloads abandoned mid-body. The server answers everyone else meanwhile and
-//! holds nothing for the clients that left. `operations.rs` covers one stalled or trickling
-//! head and a stalled upload body.
+//! holds nothing for the clients that left. `ops::deadlines` covers one stalled or
+//! trickling head and a stalled upload body.
 
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use crate::support::binary::{Daemon, TomlParts};
 use crate::support::images::{gradient_png, image_kind, noise};
+use crate::support::reply::parse_replies;
 use crate::support::roots::{Root, config, fixture};
 use crate::support::server::TestServer;
-use crate::support::server::{Daemon, TomlParts};
 use crate::support::wire;
 
 fn root() -> Root {
@@ -46,7 +47,7 @@ async fn pipelined_requests_in_one_write_are_all_answered_in_order() {
         .await
         .unwrap();
     let methods: Vec<&str> = requests.iter().map(|(m, _)| *m).collect();
-    let replies = wire::parse_replies(&answer, &methods).unwrap();
+    let replies = parse_replies(&answer, &methods).unwrap();
     assert_eq!(replies.len(), requests.len(), "{replies:?}");
     assert_eq!(replies[0].status, 200);
     assert_eq!(replies[0].body, b"plain text\n");
@@ -88,7 +89,7 @@ async fn a_client_that_half_closes_after_its_request_still_gets_the_answer() {
         let answer = wire::exchange_within(server.addr(), &request, true, super::HANG)
             .await
             .unwrap();
-        match wire::parse_replies(&answer, &["GET"]) {
+        match parse_replies(&answer, &["GET"]) {
             Ok(replies) => eprintln!("{target}: {}", replies[0].status),
             Err(e) => failures.push(format!("{target}: {e}")),
         }

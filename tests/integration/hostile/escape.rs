@@ -1,7 +1,7 @@
 //! Property: no key, however assembled and encoded, and whatever symlinks the root holds (to
 //! a file or a folder outside, to the parent, by absolute path, to itself), reads or writes
 //! outside the root, through passthrough, a transform or an upload. The unit-level version is
-//! `src/source/key.rs`'s; `routing.rs` fuzzes reads against fixed symlinks.
+//! `src/source/key.rs`'s; `sources::routing` fuzzes reads against fixed symlinks.
 
 use std::cell::Cell;
 use std::collections::BTreeMap;
@@ -11,12 +11,13 @@ use proptest::prelude::*;
 use proptest::sample::select;
 
 use crate::support::images::{decode, halves_png, image_kind, mean_colour, png};
+use crate::support::reply::Reply;
 use crate::support::roots::config;
 use crate::support::roots::files_under;
 use crate::support::server::TestServer;
 use crate::support::server::{runner, runtime};
 use crate::support::signing::hmac_signed;
-use crate::support::wire::{RawBody, Reply, raw_send};
+use crate::support::wire::{RawBody, raw_send};
 
 const SENTINEL: &str = "SENTINEL-outside-the-root-5e11";
 const KEY: &str = "property-hmac-key";

@@ -18,10 +18,10 @@ use crate::support::images::{gradient_png, image_kind};
 use crate::support::remote::{
     BUCKET, S3_ACCESS_KEY, S3_SECRET_KEY, S3Server, closed_port, networks,
 };
+use crate::support::reply::Reply;
 use crate::support::roots::{Root, config, fixture};
 use crate::support::server::TestServer;
 use crate::support::signing::{hmac_url, md5_url};
-use crate::support::wire::Reply;
 
 const TOKEN: &str = "md5-token-SECRET-51aa";
 const KEY: &str = "hmac-key-SECRET-62bb";

@@ -7,10 +7,9 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use crate::support::binary::{Daemon, TomlParts, proc_status};
 use crate::support::images::noise;
 use crate::support::roots::Root;
-use crate::support::server::proc_status;
-use crate::support::server::{Daemon, TomlParts};
 use crate::support::wire::{RawBody, raw_send};
 use crate::uploads::{KEY, on_disk, put_url};
 

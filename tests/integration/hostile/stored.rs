@@ -84,7 +84,7 @@ async fn files_broken_inside_their_header_are_422_for_every_format() {
     run_table(&server, &cases, "/ok.png", &forbidden, FAST).await;
 }
 
-/// An empty file: nothing to transform (415, as `errors.rs` shows for `.png`), and its zero
+/// An empty file: nothing to transform (415, as `sources::broken` shows for `.png`), and its zero
 /// bytes exactly when passed through, with ranges unsatisfiable.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_empty_file_is_415_when_transformed_and_zero_bytes_when_passed_through() {
@@ -270,7 +270,7 @@ async fn fifos_sockets_devices_and_folders_in_the_root_are_404_at_once() {
         cases.push(Case::get(name, format!("/{name}?w=10"), NOT_FOUND));
         cases.push(Case::head(name, format!("/{name}"), NOT_FOUND));
     }
-    // A link to a device outside the root leaves the root (routing.rs: symlinks out are 400).
+    // A link to a device outside the root leaves the root (`sources::routing`: symlinks out are 400).
     std::os::unix::fs::symlink("/dev/zero", root.path().join("dev-zero.jpg")).unwrap();
     std::os::unix::fs::symlink("/dev/urandom", root.path().join("dev-random.png")).unwrap();
     for name in ["dev-zero.jpg", "dev-random.png"] {

@@ -9,11 +9,13 @@ use super::{
     KEY, assert_file, assert_pending, file_record, part, pending_uploads, put_part, put_url,
     up_source, without_url,
 };
+use crate::support::binary::{Daemon, TomlParts};
 use crate::support::images::noise;
+use crate::support::reply::Reply;
 use crate::support::roots::{NOW, Root, config};
-use crate::support::server::{Daemon, TestServer, TomlParts, runtime};
+use crate::support::server::{TestServer, runtime};
 use crate::support::wait::eventually;
-use crate::support::wire::{RawBody, Reply, raw_request, raw_send};
+use crate::support::wire::{RawBody, raw_request, raw_send};
 
 /// The uploads here are 3000 bytes: three chunks of 1000.
 const TOTAL: usize = 3000;

@@ -1,0 +1,176 @@
+//! Deadlines and caps on what clients send and read: a head that stalls or trickles is cut at
+//! `server.header_timeout`, a body at `server.body_timeout` (408, nothing kept), a download
+//! that makes no progress at `server.send_timeout`; URLs and heads over their caps are 414
+//! and 431.
+
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use super::{QUICK, forest_root};
+use crate::support::images::noise;
+use crate::support::roots::{Root, config};
+use crate::support::server::TestServer;
+use crate::support::signing::md5_url;
+use crate::support::wire::{RawBody, raw_request, raw_send};
+use crate::uploads::{TOKEN, state_files, up_source};
+
+/// Reads until the server closes the connection; the bytes it sent meanwhile.
+async fn read_until_closed(stream: &mut TcpStream) -> Vec<u8> {
+    let mut got = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(20), stream.read_to_end(&mut got)).await;
+    assert!(read.is_ok(), "the server kept the connection open");
+    got
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_stalls_in_the_head_is_disconnected_at_the_deadline() {
+    let root = forest_root();
+    let mut config = config(vec![root.source("demo")]);
+    config.server.header_timeout = Duration::from_secs(1);
+    let server = TestServer::start(config).await;
+
+    let mut stalled = TcpStream::connect(server.addr()).await.unwrap();
+    stalled.write_all(b"GET /forest.jpg?w=10 HT").await.unwrap();
+    let started = Instant::now();
+    let got = read_until_closed(&mut stalled).await;
+    assert!(started.elapsed() >= Duration::from_millis(900));
+    assert!(!String::from_utf8_lossy(&got).contains("200 OK"));
+    // Everyone else is still served.
+    server.get(QUICK).await.assert_status(200);
+}
+
+/// The head deadline is total: a byte every 200 ms keeps the connection busy, not alive.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_trickling_its_head_is_disconnected_at_the_deadline() {
+    let root = forest_root();
+    let mut config = config(vec![root.source("demo")]);
+    config.server.header_timeout = Duration::from_secs(1);
+    let server = TestServer::start(config).await;
+
+    let stream = TcpStream::connect(server.addr()).await.unwrap();
+    let (mut reader, mut writer) = stream.into_split();
+    let trickle = tokio::spawn(async move {
+        let head = b"GET /forest.jpg HTTP/1.1\r\nHost: x\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n";
+        for byte in head {
+            if writer.write_all(&[*byte]).await.is_err() {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        false
+    });
+    let mut got = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(20), reader.read_to_end(&mut got)).await;
+    assert!(
+        read.is_ok(),
+        "the server kept the trickling connection open"
+    );
+    assert!(!String::from_utf8_lossy(&got).contains("200 OK"));
+    trickle.abort();
+    server.get(QUICK).await.assert_status(200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn overlong_urls_are_414_and_oversized_headers_431() {
+    let root = forest_root();
+    let mut config = config(vec![root.source("demo")]);
+    config.server.max_url_bytes = 1024;
+    config.server.max_header_bytes = 2048;
+    config.server.max_headers = 20;
+    let server = TestServer::start(config).await;
+    let addr = server.addr();
+
+    let long = format!("/forest.jpg?w=10&x={}", "a".repeat(1100));
+    raw_request(addr, "GET", &long, &[])
+        .await
+        .assert_error(414, "url_too_long");
+    let big = "b".repeat(2100);
+    raw_request(addr, "GET", QUICK, &[("x-big", &big)])
+        .await
+        .assert_error(431, "headers_too_large");
+    let names: Vec<String> = (0..25).map(|i| format!("x-h{i}")).collect();
+    let many: Vec<(&str, &str)> = names.iter().map(|n| (n.as_str(), "1")).collect();
+    raw_request(addr, "GET", QUICK, &many)
+        .await
+        .assert_error(431, "headers_too_large");
+    // Far beyond both caps, hyper refuses the head itself, before pixgate sees it.
+    let huge = "c".repeat(64 * 1024);
+    let reply = raw_request(addr, "GET", QUICK, &[("x-huge", &huge)]).await;
+    reply.assert_status(431);
+    // Just under the caps is fine, and the server answers the next request.
+    let fits = format!("/forest.jpg?w=10&x={}", "a".repeat(900));
+    raw_request(addr, "GET", &fits, &[("x-fits", &"d".repeat(1500))])
+        .await
+        .assert_status(200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_body_past_its_deadline_is_408_and_nothing_is_kept() {
+    let root = Root::new();
+    let mut config = config(vec![up_source(&root)]);
+    config.server.body_timeout = Duration::from_secs(1);
+    let server = TestServer::start(config).await;
+    let target = md5_url(TOKEN, "/slow.bin", "method=put");
+
+    let mut stream = TcpStream::connect(server.addr()).await.unwrap();
+    let head = format!(
+        "PUT {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 1000\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(&[7u8; 10]).await.unwrap();
+    let got = read_until_closed(&mut stream).await;
+    let answer = String::from_utf8_lossy(&got);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("\"body_timeout\""), "{answer}");
+
+    assert!(!root.path().join("slow.bin").exists());
+    assert_eq!(state_files(&root), Vec::<String>::new());
+    // A prompt upload still works.
+    let quick = raw_send(server.addr(), "PUT", &target, &[], RawBody::Sized(b"hello")).await;
+    quick.assert_status(201);
+}
+
+/// A client that requests a large file and never reads it is disconnected once the answer has
+/// made no progress for `server.send_timeout`; one that reads, however slowly, is not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_stops_reading_is_cut_at_the_send_deadline() {
+    const SIZE: usize = 32 * 1024 * 1024;
+    let root = Root::new();
+    // Incompressible, so no layer in between can make it small.
+    root.put("big.bin", &noise(SIZE, 1));
+    let mut config = config(vec![root.source("demo")]);
+    config.server.send_timeout = Duration::from_secs(1);
+    let server = TestServer::start(config).await;
+
+    let mut stalled = TcpStream::connect(server.addr()).await.unwrap();
+    stalled
+        .write_all(b"GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    // Socket buffers fill within moments; the deadline runs from there.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let mut received = Vec::new();
+    let ended = tokio::time::timeout(Duration::from_secs(10), async {
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            match stalled.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => received.extend_from_slice(&buf[..n]),
+            }
+        }
+    })
+    .await;
+    assert!(ended.is_ok(), "the connection was still open");
+    assert!(
+        received.len() < SIZE,
+        "all {} bytes arrived: the answer was never cut",
+        received.len()
+    );
+
+    // A reader taking the same answer steadily gets all of it.
+    let whole = server.get("/big.bin").await;
+    whole.assert_status(200);
+    assert_eq!(whole.body.len(), SIZE);
+}

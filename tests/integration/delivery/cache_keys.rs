@@ -24,7 +24,7 @@ async fn second_is_a_hit(server: &TestServer, first: &str, second: &str) -> bool
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_repeated_request_is_a_hit() {
     let root = small_root();
-    let server = TestServer::start(config(vec![root.source("demo")])).await;
+    let server = TestServer::serving(&root).await;
     assert!(server.state.cache.is_empty());
     assert!(second_is_a_hit(&server, "/small.png?w=20", "/small.png?w=20").await);
     assert!(server.state.cache.used_bytes() > 0);
@@ -51,7 +51,7 @@ async fn spellings_of_one_transform_share_one_cache_entry() {
     ];
     for (first, second) in cases {
         // A fresh server per pair, so the count is this pair's alone.
-        let server = TestServer::start(config(vec![root.source("demo")])).await;
+        let server = TestServer::serving(&root).await;
         assert!(
             second_is_a_hit(&server, first, second).await,
             "{first} and {second} did not share one entry ({} entries)",
@@ -63,7 +63,7 @@ async fn spellings_of_one_transform_share_one_cache_entry() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn explicit_default_quality_shares_the_entry() {
     let root = small_root();
-    let server = TestServer::start(config(vec![root.source("demo")])).await;
+    let server = TestServer::serving(&root).await;
     assert!(
         second_is_a_hit(
             &server,
@@ -104,7 +104,7 @@ async fn differently_signed_urls_of_one_transform_share_one_entry() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn negotiated_formats_get_entries_of_their_own() {
     let root = small_root();
-    let server = TestServer::start(config(vec![root.source("demo")])).await;
+    let server = TestServer::serving(&root).await;
     let target = "/small.png?w=16&auto=format";
     let webp = server.get_with(target, &[("accept", "image/webp")]).await;
     webp.assert_image("webp");
@@ -120,7 +120,7 @@ async fn negotiated_formats_get_entries_of_their_own() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twenty_accept_headers_make_at_most_three_renders() {
     let root = photo_root();
-    let server = TestServer::start(config(vec![root.source("demo")])).await;
+    let server = TestServer::serving(&root).await;
     let accepts = [
         "image/avif,image/webp,*/*",
         "image/avif",

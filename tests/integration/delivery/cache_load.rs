@@ -21,7 +21,7 @@ async fn concurrently(server: &TestServer, n: usize, path: &str) -> Vec<Reply> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_misses_for_one_transform_end_in_one_entry() {
     let root = small_root();
-    let server = TestServer::start(config(vec![root.source("demo")])).await;
+    let server = TestServer::serving(&root).await;
     let replies =
         futures_util::future::join_all((0..8).map(|_| server.get("/small.png?w=24&fm=webp"))).await;
     for reply in &replies {
@@ -34,7 +34,7 @@ async fn concurrent_misses_for_one_transform_end_in_one_entry() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fifty_concurrent_misses_render_once_and_share_the_bytes() {
     let root = photo_root();
-    let server = TestServer::start(config(vec![root.source("demo")])).await;
+    let server = TestServer::serving(&root).await;
     let replies = concurrently(&server, 50, "/cups.jpg?w=123&fm=webp").await;
     for reply in &replies {
         reply.assert_status(200).assert_image("webp");
@@ -55,7 +55,7 @@ async fn fifty_concurrent_misses_render_once_and_share_the_bytes() {
 async fn waiters_of_a_failed_render_get_the_same_clean_error_and_it_is_not_cached() {
     let root = Root::new();
     root.put("broken.jpg", &fixture("cups-800x500.jpg")[..400]);
-    let server = TestServer::start(config(vec![root.source("demo")])).await;
+    let server = TestServer::serving(&root).await;
     for reply in concurrently(&server, 20, "/broken.jpg?w=50").await {
         reply.assert_error(422, "undecodable");
     }
@@ -142,7 +142,7 @@ async fn a_derivative_above_the_entry_limit_is_served_but_not_kept() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_srcset_of_five_widths_reads_the_original_once() {
     let root = photo_root();
-    let server = TestServer::start(config(vec![root.source("demo")])).await;
+    let server = TestServer::serving(&root).await;
     for w in [100, 200, 300, 400, 500] {
         server
             .get(&format!("/cups.jpg?w={w}"))
@@ -168,7 +168,7 @@ async fn a_file_changed_on_disk_is_never_served_stale() {
         "pic.png",
         &halves_png(40, 20, [255, 0, 0, 255], [255, 0, 0, 255]),
     );
-    let server = TestServer::start(config(vec![root.source("demo")])).await;
+    let server = TestServer::serving(&root).await;
     let first = server.get("/pic.png?w=20").await;
     assert_eq!(first.header("x-cache"), Some("MISS"));
     assert_eq!(

@@ -56,7 +56,7 @@ async fn max_age_is_the_ttl_or_the_time_the_url_has_left() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn strong_etags_answer_if_none_match_with_304() {
     let root = root();
-    let server = TestServer::start(config(vec![root.source("demo")])).await;
+    let server = TestServer::serving(&root).await;
     for target in ["/a.png?w=10", "/a.png", "/doc.pdf"] {
         let reply = server.get(target).await;
         reply.assert_status(200);
@@ -125,7 +125,7 @@ async fn if_none_match_does_not_skip_the_signature_check() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn images_and_errors_both_carry_nosniff() {
     let root = root();
-    let server = TestServer::start(config(vec![root.source("demo")])).await;
+    let server = TestServer::serving(&root).await;
     for target in ["/a.png?w=10", "/a.png", "/doc.pdf"] {
         let reply = server.get(target).await;
         reply.assert_status(200);
@@ -149,7 +149,7 @@ async fn images_and_errors_both_carry_nosniff() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn errors_use_the_json_envelope() {
     let root = root();
-    let server = TestServer::start(config(vec![root.source("demo")])).await;
+    let server = TestServer::serving(&root).await;
     let reply = server.get("/missing.png").await;
     reply.assert_error(404, "not_found");
     let json = reply.json();
@@ -166,7 +166,7 @@ async fn errors_use_the_json_envelope() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn methods_other_than_get_and_head_are_405() {
     let root = root();
-    let server = TestServer::start(config(vec![root.source("demo")])).await;
+    let server = TestServer::serving(&root).await;
     for method in ["DELETE", "POST", "PATCH"] {
         let reply = server
             .raw(method, "/a.png", &[("content-length", "0")])

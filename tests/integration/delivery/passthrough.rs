@@ -2,7 +2,7 @@
 //! type, typed from the bytes rather than the name, with ranges and HEAD.
 
 use crate::support::images::gradient_png;
-use crate::support::roots::{Root, config, fixture};
+use crate::support::roots::{Root, fixture};
 use crate::support::server::TestServer;
 
 fn root() -> Root {
@@ -17,7 +17,7 @@ fn root() -> Root {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn passthrough_serves_the_exact_bytes_typed_from_the_content() {
     let root = root();
-    let server = TestServer::start(config(vec![root.source("demo")])).await;
+    let server = TestServer::serving(&root).await;
     let cases = [
         ("/photo.jpeg", Some("image/jpeg")),
         ("/docs/manual.pdf", Some("application/pdf")),
@@ -50,7 +50,7 @@ async fn passthrough_serves_the_exact_bytes_typed_from_the_content() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn byte_ranges_serve_parts_for_resumable_downloads() {
     let root = root();
-    let server = TestServer::start(config(vec![root.source("demo")])).await;
+    let server = TestServer::serving(&root).await;
     let stored = fixture("private/cups-400x250.jpg");
     let len = stored.len();
 
@@ -95,7 +95,7 @@ async fn byte_ranges_serve_parts_for_resumable_downloads() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn head_answers_like_get_without_a_body() {
     let root = root();
-    let server = TestServer::start(config(vec![root.source("demo")])).await;
+    let server = TestServer::serving(&root).await;
     for path in ["/photo.jpeg", "/docs/manual.pdf", "/photo.jpeg?w=40"] {
         let get = server.get(path).await;
         get.assert_status(200);
@@ -128,7 +128,7 @@ async fn head_answers_like_get_without_a_body() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn missing_files_are_404_not_found() {
     let root = root();
-    let server = TestServer::start(config(vec![root.source("demo")])).await;
+    let server = TestServer::serving(&root).await;
     for target in [
         "/nope.jpg",
         "/no/such/folder/nope.jpg",

@@ -12,7 +12,7 @@ use crate::support::forge::{
     webp_canvas_claiming, webp_lossless_claiming, webp_lossy_claiming,
 };
 use crate::support::images::{gradient_png, image_kind};
-use crate::support::roots::{Root, config};
+use crate::support::roots::Root;
 use crate::support::server::TestServer;
 use crate::support::wire;
 use crate::support::wire::raw_request;
@@ -64,7 +64,7 @@ fn root_with(files: &[(&str, Vec<u8>)]) -> Root {
 async fn a_bomb_of_every_input_format_is_413_from_its_header_and_the_next_render_works() {
     let bombs = bombs();
     let root = root_with(&bombs);
-    let server = TestServer::start(config(vec![root.source("demo")])).await;
+    let server = TestServer::serving(&root).await;
     let mut cases = Vec::new();
     for (name, bytes) in &bombs {
         assert!(bytes.len() < 16 * 1024, "{name} is {} bytes", bytes.len());
@@ -106,7 +106,7 @@ async fn headers_beyond_a_decoders_own_size_cap_are_still_413_not_undecodable() 
         ),
     ];
     let root = root_with(&bombs);
-    let server = TestServer::start(config(vec![root.source("demo")])).await;
+    let server = TestServer::serving(&root).await;
     let cases: Vec<Case> = bombs
         .iter()
         .map(|(name, _)| Case::get(*name, format!("/{name}?w=100"), TOO_LARGE))
@@ -124,7 +124,7 @@ async fn a_gif_frame_far_larger_than_its_screen_is_422_at_once() {
         ("frame-in-16x16.gif", gif((16, 16), (65_535, 65_535))),
     ];
     let root = root_with(&bombs);
-    let server = TestServer::start(config(vec![root.source("demo")])).await;
+    let server = TestServer::serving(&root).await;
     let mut cases = Vec::new();
     for (name, _) in &bombs {
         for query in ["w=10", "w=10&fm=gif"] {

@@ -8,7 +8,7 @@ use proptest::sample::{Index, subsequence};
 
 use crate::support::images::Xorshift;
 use crate::support::images::halves_png;
-use crate::support::roots::{Root, config};
+use crate::support::roots::Root;
 use crate::support::server::TestServer;
 use crate::support::server::{runner, runtime};
 
@@ -84,7 +84,7 @@ fn parameter_order_aliases_and_inert_parameters_never_change_the_derivative_or_i
         "pic.png",
         &halves_png(48, 32, [255, 128, 0, 255], [0, 64, 255, 255]),
     );
-    let server = runtime.block_on(TestServer::start(config(vec![root.source("demo")])));
+    let server = runtime.block_on(TestServer::serving(&root));
     let strategy = (
         subsequence((0..PARAMS.len()).collect::<Vec<_>>(), 1..=5),
         proptest::collection::vec(any::<Index>(), PARAMS.len()),

@@ -30,7 +30,7 @@ fn root() -> Root {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pipelined_requests_in_one_write_are_all_answered_in_order() {
     let root = root();
-    let server = TestServer::start(config(vec![root.source("demo")])).await;
+    let server = TestServer::serving(&root).await;
     let requests: [(&str, &[u8]); 6] = [
         ("GET", b"/notes.txt"),
         ("GET", b"/ok.png?w=16&fm=png"),
@@ -75,7 +75,7 @@ async fn pipelined_requests_in_one_write_are_all_answered_in_order() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_that_half_closes_after_its_request_still_gets_the_answer() {
     let root = root();
-    let server = TestServer::start(config(vec![root.source("demo")])).await;
+    let server = TestServer::serving(&root).await;
     let mut failures = Vec::new();
     for target in [
         "/notes.txt",
@@ -140,7 +140,7 @@ async fn many_clients_stalled_in_their_heads_do_not_delay_anyone_else() {
 async fn a_client_that_never_reads_its_download_holds_up_no_one_else() {
     let root = root();
     root.put("big.bin", &noise(8 * 1024 * 1024, 7));
-    let server = TestServer::start(config(vec![root.source("demo")])).await;
+    let server = TestServer::serving(&root).await;
     let mut idle = Vec::new();
     for _ in 0..4 {
         let mut stream = TcpStream::connect(server.addr()).await.unwrap();

@@ -70,7 +70,7 @@ async fn files_broken_inside_their_header_are_422_for_every_format() {
     for (name, bytes) in &files {
         root.put(name, bytes);
     }
-    let server = TestServer::start(config(vec![root.source("demo")])).await;
+    let server = TestServer::serving(&root).await;
     let mut cases = Vec::new();
     for (name, _) in &files {
         cases.push(Case::get(*name, format!("/{name}?w=10"), UNDECODABLE));
@@ -93,7 +93,7 @@ async fn an_empty_file_is_415_when_transformed_and_zero_bytes_when_passed_throug
     for name in ["empty.jpg", "empty.gif", "empty.avif", "empty.bin"] {
         root.put(name, b"");
     }
-    let server = TestServer::start(config(vec![root.source("demo")])).await;
+    let server = TestServer::serving(&root).await;
     let mut cases = Vec::new();
     for name in ["empty.jpg", "empty.gif", "empty.avif", "empty.bin"] {
         for query in ["w=10", "fm=webp", "auto=format", "rot=90"] {
@@ -135,7 +135,7 @@ async fn the_bytes_not_the_name_decide_what_a_file_is() {
         .put("svg-named.png", ACTIVE[3].1)
         .put("script-named.gif", ACTIVE[6].1)
         .put_fixture("pdf-named.webp", "files/manual.pdf");
-    let server = TestServer::start(config(vec![root.source("demo")])).await;
+    let server = TestServer::serving(&root).await;
     let cases = [
         Case::get("PNG named .jpg", "/png-named.jpg?w=10", Want::Image("png")),
         Case::get(
@@ -198,7 +198,7 @@ async fn passthrough_never_labels_stored_markup_as_a_document_a_browser_would_ru
     for (name, bytes) in ACTIVE {
         root.put(name, bytes);
     }
-    let server = TestServer::start(config(vec![root.source("demo")])).await;
+    let server = TestServer::serving(&root).await;
     let mut failures = Vec::new();
     for (name, bytes) in ACTIVE {
         for method in ["GET", "HEAD"] {
@@ -263,7 +263,7 @@ async fn fifos_sockets_devices_and_folders_in_the_root_are_404_at_once() {
     let root = Root::new();
     root.put("ok.png", &gradient_png(64, 40));
     let planted = plant_special_files(root.path());
-    let server = TestServer::start(config(vec![root.source("demo")])).await;
+    let server = TestServer::serving(&root).await;
     let mut cases = Vec::new();
     for name in planted {
         cases.push(Case::get(name, format!("/{name}"), NOT_FOUND));
@@ -297,7 +297,7 @@ async fn symlink_loops_in_the_root_are_a_clean_4xx_not_a_storage_failure() {
     link("a.jpg", "b.jpg");
     link("self.png", "self.png");
     link("loop", "loop");
-    let server = TestServer::start(config(vec![root.source("demo")])).await;
+    let server = TestServer::serving(&root).await;
     const NOWHERE: Want = Want::OneOf(&[(404, "not_found"), (400, "bad_path")]);
     let mut cases = Vec::new();
     for target in ["/a.jpg", "/self.png", "/loop/x.jpg"] {

@@ -95,7 +95,7 @@ async fn metrics_carry_the_named_series() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_answer_carries_its_request_id_and_errors_repeat_it() {
     let root = forest_root();
-    let server = TestServer::start(config(vec![root.source("demo")])).await;
+    let server = TestServer::serving(&root).await;
 
     let ok = server.get(QUICK).await;
     let id = ok.header("x-request-id").unwrap().to_string();

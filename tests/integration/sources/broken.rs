@@ -4,7 +4,7 @@
 //! and the server goes on serving. Stored as they are, such files still pass through.
 
 use crate::support::images::{gradient_png, image_kind};
-use crate::support::roots::{Root, config, file_name, fixture};
+use crate::support::roots::{Root, file_name, fixture};
 use crate::support::server::TestServer;
 
 fn root() -> Root {
@@ -24,7 +24,7 @@ fn root() -> Root {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn files_that_are_not_images_are_415_when_transformed() {
     let root = root();
-    let server = TestServer::start(config(vec![root.source("demo")])).await;
+    let server = TestServer::serving(&root).await;
     for target in [
         "/files/notes.txt?w=10",
         "/files/manual.pdf?w=10",
@@ -40,7 +40,7 @@ async fn files_that_are_not_images_are_415_when_transformed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn corrupt_images_are_422_and_the_server_keeps_serving() {
     let root = root();
-    let server = TestServer::start(config(vec![root.source("demo")])).await;
+    let server = TestServer::serving(&root).await;
     for target in [
         "/truncated.jpg?w=10",
         "/truncated.jpg?w=10&fm=png",
@@ -89,7 +89,7 @@ async fn truncated_files_of_every_format_are_422() {
         );
         root.put(file_name(path), &bytes);
     }
-    let server = TestServer::start(config(vec![root.source("demo")])).await;
+    let server = TestServer::serving(&root).await;
     for (path, query) in KINDS {
         // The whole file renders, so the 422 below is about the cut and nothing else.
         let whole = server
@@ -124,7 +124,7 @@ async fn corrupt_files_of_every_format_are_an_image_or_a_4xx_never_5xx() {
         root.put(&format!("badhead-{}", file_name(path)), &bytes);
     }
     root.put_fixture("forest-800x500.jpg", "forest-800x500.jpg");
-    let server = TestServer::start(config(vec![root.source("demo")])).await;
+    let server = TestServer::serving(&root).await;
     for (path, query) in KINDS {
         for prefix in ["bad", "badhead"] {
             let target = format!("/{prefix}-{}?{query}", file_name(path));

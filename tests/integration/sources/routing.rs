@@ -84,7 +84,7 @@ async fn the_reserved_prefix_is_never_an_image_path() {
     let root = Root::new();
     root.put("_pixgate/secret.png", &halves_png(8, 8, RED, RED))
         .put("_pixgate/health", b"a file, not the API");
-    let server = TestServer::start(config(vec![root.source("demo")])).await;
+    let server = TestServer::serving(&root).await;
     let health = server.get("/_pixgate/health").await;
     health.assert_status(200);
     assert_ne!(health.text(), "a file, not the API");

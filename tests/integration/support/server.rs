@@ -12,6 +12,7 @@ use pixgate::server::AppState;
 use proptest::test_runner::{Config as ProptestConfig, TestRunner};
 
 use super::reply::Reply;
+use super::roots::{Root, config};
 use super::wait::eventually;
 use super::wire::{REQUEST_TIMEOUT, raw_request};
 
@@ -28,6 +29,12 @@ impl TestServer {
     /// A server on the real clock.
     pub async fn start(config: Config) -> TestServer {
         Self::start_with(config, pixgate::server::system_clock(), None).await
+    }
+
+    /// A server of `root` as one public source, `demo`, everything else defaulted: what most
+    /// tests need.
+    pub async fn serving(root: &Root) -> TestServer {
+        Self::start(config(vec![root.source("demo")])).await
     }
 
     /// A server whose clock stands still at `now` (unix seconds) until [`TestServer::set_now`].

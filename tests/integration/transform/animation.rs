@@ -14,10 +14,6 @@ use crate::support::server::TestServer;
 
 const KITE: &str = "kite-animated-480x300.gif";
 
-async fn server(root: &Root) -> TestServer {
-    TestServer::start(config(vec![root.source("demo")])).await
-}
-
 // ---------------------------------------------------------------------------------------------
 // Animation
 // ---------------------------------------------------------------------------------------------
@@ -26,7 +22,7 @@ async fn server(root: &Root) -> TestServer {
 async fn animated_gif_keeps_every_frame_in_order_with_its_delay_and_loop() {
     let root = Root::new();
     root.put_fixture("kite.gif", KITE);
-    let server = server(&root).await;
+    let server = TestServer::serving(&root).await;
     let source = gif_frames(&fixture(KITE));
     assert_eq!(source.len(), 4, "the fixture's frame count");
 
@@ -76,7 +72,7 @@ async fn frames_keep_their_order_delays_and_loop_count() {
     for (repeat, case) in cases {
         let root = Root::new();
         root.put("rgb.gif", &rgb_gif(repeat));
-        let server = server(&root).await;
+        let server = TestServer::serving(&root).await;
         let reply = server.get("/rgb.gif?w=20&fm=gif").await;
         reply.assert_image("gif");
         let frames = gif_frames(&reply.body);
@@ -94,7 +90,7 @@ async fn frames_keep_their_order_delays_and_loop_count() {
 async fn transparent_frames_leave_no_trail() {
     let root = Root::new();
     root.put("moving.gif", &moving_square_gif());
-    let server = server(&root).await;
+    let server = TestServer::serving(&root).await;
     let reply = server.get("/moving.gif?w=30&fm=gif").await;
     reply.assert_image("gif");
     let frames = gif_frames(&reply.body);
@@ -117,7 +113,7 @@ async fn still_output_of_an_animation_is_its_first_frame() {
     let root = Root::new();
     root.put("rgb.gif", &rgb_gif(gif::Repeat::Infinite))
         .put_fixture("kite.gif", KITE);
-    let server = server(&root).await;
+    let server = TestServer::serving(&root).await;
 
     for (query, kind) in [
         ("w=20&fm=png", "png"),
@@ -180,7 +176,7 @@ async fn thousands_of_tiny_frames_are_refused_as_an_animation_only() {
     let many = tiny_frames_gif(3000);
     assert!(many.len() < 100_000, "{} bytes", many.len());
     root.put("many.gif", &many);
-    let server = server(&root).await;
+    let server = TestServer::serving(&root).await;
     server
         .get("/many.gif?fm=gif")
         .await

@@ -10,7 +10,7 @@ use image::RgbaImage;
 
 use crate::support::forge::{mdat_payload, with_ispe};
 use crate::support::images::{mean_abs_diff, mean_colour};
-use crate::support::roots::{Root, config, fixture};
+use crate::support::roots::{Root, fixture};
 use crate::support::server::TestServer;
 
 /// The AVIF fixtures and their originals.
@@ -30,10 +30,6 @@ fn root() -> Root {
         root.put_fixture(key, fixture);
     }
     root
-}
-
-async fn server(root: &Root) -> TestServer {
-    TestServer::start(config(vec![root.source("demo")])).await
 }
 
 /// Renders `avif` and `original` with the same query and returns both images.
@@ -79,7 +75,7 @@ fn visible_diff(avif: &RgbaImage, original: &RgbaImage) -> f64 {
 #[tokio::test]
 async fn alpha_is_kept_in_png_and_webp_output() {
     let root = root();
-    let server = server(&root).await;
+    let server = TestServer::serving(&root).await;
     for query in ["w=160&fm=png", "w=160&fm=webp&lossless=1"] {
         let [avif, png] = both(&server, "alpha.avif", "alpha.png", query).await;
         assert_eq!(avif.dimensions(), (160, 100));
@@ -100,7 +96,7 @@ async fn alpha_is_kept_in_png_and_webp_output() {
 #[tokio::test]
 async fn jpeg_output_flattens_alpha_onto_white() {
     let root = root();
-    let server = server(&root).await;
+    let server = TestServer::serving(&root).await;
     let [avif, png] = both(&server, "alpha.avif", "alpha.png", "w=160&fm=jpg").await;
     let diff = mean_abs_diff(&avif, &png);
     assert!(diff < 3.0, "flattened colours differ by {diff:.2}");
@@ -121,7 +117,7 @@ async fn jpeg_output_flattens_alpha_onto_white() {
 #[tokio::test]
 async fn premultiplied_alpha_is_undone() {
     let root = root();
-    let server = server(&root).await;
+    let server = TestServer::serving(&root).await;
     let [avif, png] = both(&server, "premultiplied.avif", "alpha.png", "w=160&fm=png").await;
     let (colour, alpha) = (visible_diff(&avif, &png), alpha_diff(&avif, &png));
     // Without un-premultiplying, the half-transparent rim comes out much darker.
@@ -132,7 +128,7 @@ async fn premultiplied_alpha_is_undone() {
 #[tokio::test]
 async fn deep_and_monochrome_avif_match_their_originals() {
     let root = root();
-    let server = server(&root).await;
+    let server = TestServer::serving(&root).await;
     // 10-bit 4:4:4, limited range, BT.709 matrix; 12-bit monochrome, full range.
     for (avif, original) in [("ten-bit.avif", "cups.png"), ("grey.avif", "grey.jpg")] {
         let [a, b] = both(&server, avif, original, "w=160&fm=png").await;
@@ -145,7 +141,7 @@ async fn deep_and_monochrome_avif_match_their_originals() {
 #[tokio::test]
 async fn irot_and_imir_come_out_upright() {
     let root = root();
-    let server = server(&root).await;
+    let server = TestServer::serving(&root).await;
     // Stored 200x320, turned a quarter anticlockwise and mirrored top to bottom on display.
     let [avif, jpeg] = both(&server, "rotated.avif", "forest.jpg", "w=160&fm=png").await;
     assert_eq!(avif.dimensions(), (160, 100));
@@ -159,7 +155,7 @@ async fn avif_stays_avif_by_default_and_names_avif_among_compatible_brands() {
     let mut bytes = fixture("inputs/cups-alpha.avif");
     bytes[8..12].copy_from_slice(b"mif1");
     root.put("mif1.avif", &bytes);
-    let server = server(&root).await;
+    let server = TestServer::serving(&root).await;
     server.get("/alpha.avif?w=40").await.assert_image("avif");
     let image = server.get("/mif1.avif?w=40&fm=png").await.image("png");
     assert_eq!(image.dimensions(), (40, 25));
@@ -169,7 +165,7 @@ async fn avif_stays_avif_by_default_and_names_avif_among_compatible_brands() {
 async fn animated_avif_renders_its_still_primary_image() {
     let root = root();
     root.put_fixture("animated.avif", "inputs/cups-animated.avif");
-    let server = server(&root).await;
+    let server = TestServer::serving(&root).await;
     // Frame 1 is the cups at 64x40, frame 2 their mirror image.
     let still = server.get("/animated.avif?fm=png").await.image("png");
     let cups = server.get("/cups.png?w=64&fm=png").await.image("png");
@@ -200,7 +196,7 @@ async fn broken_avif_is_a_422() {
     }
     root.put("noisy.avif", &noisy);
     root.put("smaller.avif", &with_ispe(&bytes, 100, 50));
-    let server = server(&root).await;
+    let server = TestServer::serving(&root).await;
     for key in ["truncated", "garbage", "noisy", "smaller"] {
         let reply = server.get(&format!("/{key}.avif?w=100&fm=png")).await;
         reply.assert_error(422, "undecodable");
@@ -214,7 +210,7 @@ async fn broken_avif_is_a_422() {
 async fn an_av1_decoder_crash_is_a_422_and_the_server_goes_on() {
     let root = root();
     root.put_fixture("crash.avif", "inputs/av1-decoder-panic.avif");
-    let server = server(&root).await;
+    let server = TestServer::serving(&root).await;
     for _ in 0..2 {
         let reply = server.raw("GET", "/crash.avif?w=100&fm=png", &[]).await;
         reply.assert_error(422, "undecodable");
@@ -232,7 +228,7 @@ async fn ispe_beyond_the_pixel_limit_is_refused_before_decoding() {
     let mdat = mdat_payload(&huge);
     huge[mdat..].fill(0xA5);
     root.put("huge-noise.avif", &huge);
-    let server = server(&root).await;
+    let server = TestServer::serving(&root).await;
     for key in ["huge", "huge-noise"] {
         let started = Instant::now();
         let reply = server.get(&format!("/{key}.avif?w=100&fm=png")).await;

@@ -2,13 +2,14 @@
 //! padding's alpha exactly, JPEG flattens transparency onto white or `bg`, and a downscale
 //! premultiplies so transparent pixels leave no dark fringe.
 
-use super::pictures::{BLACK, JPEG_FLAT, RESAMPLED, root, server};
+use super::pictures::{BLACK, JPEG_FLAT, RESAMPLED, root};
 use crate::support::images::{BLUE, GREEN, RED, YELLOW, assert_pixel};
+use crate::support::server::TestServer;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fill_pads_to_the_exact_box_with_bg() {
     let root = root();
-    let server = server(&root).await;
+    let server = TestServer::serving(&root).await;
     // 200×100 red|blue into 100×100: 100×50 of image, 25 rows of padding above and below.
     let reply = server.get("/rb.png?w=100&h=100&fit=fill").await;
     let out = reply.image("png");
@@ -30,7 +31,7 @@ async fn fill_pads_to_the_exact_box_with_bg() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bg_pads_fill_in_every_hex_form_and_png_keeps_its_alpha() {
     let root = root();
-    let server = server(&root).await;
+    let server = TestServer::serving(&root).await;
     // rb.png (200×100) into 100×100: 25 rows of padding above and below the picture. The
     // padding is painted, not resampled, so PNG must carry the colour exactly.
     let cases = [
@@ -58,7 +59,7 @@ async fn bg_pads_fill_in_every_hex_form_and_png_keeps_its_alpha() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bg_in_every_hex_form_is_what_alpha_flattens_onto_for_jpeg() {
     let root = root();
-    let server = server(&root).await;
+    let server = TestServer::serving(&root).await;
     // half-clear.png: 64×32, left half fully transparent, right half opaque red. JPEG has no
     // alpha, so the left half becomes the bg colour; a bg's own alpha cannot be kept and is
     // ignored (imgix: "a translucent bg is made opaque").
@@ -83,7 +84,7 @@ async fn bg_in_every_hex_form_is_what_alpha_flattens_onto_for_jpeg() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn downscaled_alpha_has_no_dark_fringe() {
     let root = root();
-    let server = server(&root).await;
+    let server = TestServer::serving(&root).await;
     let out = server.get("/stripes.png?w=16&fm=png").await.image("png");
     assert_eq!(out.dimensions(), (16, 16));
     let partial = out.pixels().filter(|p| p.0[3] > 0 && p.0[3] < 255).count();
@@ -102,7 +103,7 @@ async fn downscaled_alpha_has_no_dark_fringe() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn jpeg_output_flattens_alpha_onto_white_or_bg() {
     let root = root();
-    let server = server(&root).await;
+    let server = TestServer::serving(&root).await;
     let out = server.get("/disc.png?w=32&fm=jpg").await.image("jpeg");
     assert_eq!(out.dimensions(), (32, 32));
     for (x, y) in [(1, 1), (30, 1), (1, 30), (30, 30)] {

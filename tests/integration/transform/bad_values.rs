@@ -2,8 +2,9 @@
 //! `bad_parameter` whose message names it, the boundary values are fine, and parameters it
 //! does not know are ignored.
 
-use super::pictures::{root, server};
+use super::pictures::root;
 use crate::support::images::image_kind;
+use crate::support::server::TestServer;
 
 /// Whether `message` has `name` as a word of its own (not just a letter inside another word).
 fn names(message: &str, name: &str) -> bool {
@@ -15,7 +16,7 @@ fn names(message: &str, name: &str) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_values_are_400_naming_the_parameter() {
     let root = root();
-    let server = server(&root).await;
+    let server = TestServer::serving(&root).await;
     let cases = [
         ("w=abc", "w"),
         ("w=0", "w"),
@@ -60,7 +61,7 @@ async fn bad_values_are_400_naming_the_parameter() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_values_of_each_parameter_are_400_naming_it() {
     let root = root();
-    let server = server(&root).await;
+    let server = TestServer::serving(&root).await;
     let cases = [
         ("crop=focalpoint&fp-x=1.5", "fp-x"),
         ("crop=focalpoint&fp-y=abc", "fp-y"),
@@ -134,7 +135,7 @@ async fn bad_values_of_each_parameter_are_400_naming_it() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_parameters_are_ignored() {
     let root = root();
-    let server = server(&root).await;
+    let server = TestServer::serving(&root).await;
     let reply = server.get("/small.png?w=10&foo=bar&ixlib=rb-4.1.0").await;
     assert_eq!(reply.image("png").dimensions(), (10, 5));
     let reply = server.get("/small.png?foo=bar").await;

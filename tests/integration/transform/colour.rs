@@ -13,7 +13,7 @@ use image::RgbaImage;
 use crate::support::images::{
     decode, fourccs, jpeg_segments, mean_abs_diff, mean_colour, mean_shift, png_chunks,
 };
-use crate::support::roots::{Root, config, fixture};
+use crate::support::roots::{Root, fixture};
 use crate::support::server::TestServer;
 
 /// Every request shrinks to 160 px wide, so the source's own pixels are compared after the
@@ -31,10 +31,6 @@ fn root() -> Root {
         .put("forest-adobergb-bare.jpg", &without_icc(&adobe))
         .put_fixture("forest.bmp", "inputs/forest.bmp");
     root
-}
-
-async fn server(root: &Root) -> TestServer {
-    TestServer::start(config(vec![root.source("demo")])).await
 }
 
 /// The JPEG without its APP2 `ICC_PROFILE` segments, every other byte kept: the same samples
@@ -80,7 +76,7 @@ fn turned(image: &RgbaImage) -> RgbaImage {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cmyk_jpeg_is_converted_through_its_embedded_profile() {
     let root = root();
-    let server = server(&root).await;
+    let server = TestServer::serving(&root).await;
     let reference = server
         .get(&format!("/cups-rgb.png?{QUERY}"))
         .await
@@ -133,7 +129,7 @@ async fn cmyk_jpeg_is_converted_through_its_embedded_profile() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn adobe_rgb_jpeg_is_converted_to_srgb() {
     let root = root();
-    let server = server(&root).await;
+    let server = TestServer::serving(&root).await;
     let reference = server
         .get(&format!("/forest.bmp?{QUERY}"))
         .await
@@ -172,7 +168,7 @@ async fn adobe_rgb_jpeg_is_converted_to_srgb() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn converted_output_carries_no_profile_or_exif() {
     let root = root();
-    let server = server(&root).await;
+    let server = TestServer::serving(&root).await;
     for key in ["cups-cmyk-icc.jpg", "forest-adobergb.jpg"] {
         let png = server.get(&format!("/{key}?{QUERY}")).await;
         png.assert_image("png");

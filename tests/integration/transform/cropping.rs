@@ -3,13 +3,14 @@
 
 use image::RgbaImage;
 
-use super::pictures::{RESAMPLED, WHITE, root, server};
+use super::pictures::{RESAMPLED, WHITE, root};
 use crate::support::images::{BLUE, GREEN, RED, YELLOW, assert_pixel, mean_colour, near};
+use crate::support::server::TestServer;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn crop_gravity_picks_the_side_that_survives() {
     let root = root();
-    let server = server(&root).await;
+    let server = TestServer::serving(&root).await;
     // Mean colour of the output, allowing a few percent of resampling at the cut.
     let cases = [
         ("/rb.png?w=50&h=100&fit=crop&crop=left", RED),
@@ -35,7 +36,7 @@ async fn crop_gravity_picks_the_side_that_survives() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn focalpoint_crop_centres_the_window_on_fp_x_and_fp_y() {
     let root = root();
-    let server = server(&root).await;
+    let server = TestServer::serving(&root).await;
     // 400×100 red|blue|green|yellow columns (and 100×400 rows) into 100×100: the kept window
     // is 100 source px on the long axis, centred on the focal point and clamped to the image.
     // Samples are 25 px from the window's edges and from any band edge, so only resampling
@@ -76,7 +77,7 @@ async fn focalpoint_crop_centres_the_window_on_fp_x_and_fp_y() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn entropy_crop_keeps_the_detailed_region() {
     let root = root();
-    let server = server(&root).await;
+    let server = TestServer::serving(&root).await;
     // Flat green beside grey noise. A noise pixel (v,v,v) is never within 40 of pure green,
     // so counting green-ish pixels tells flat from detailed whatever the resampling does.
     let greenish = |out: &RgbaImage| {
@@ -108,7 +109,7 @@ async fn entropy_crop_keeps_the_detailed_region() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ar_with_one_side_sets_the_box_shape() {
     let root = root();
-    let server = server(&root).await;
+    let server = TestServer::serving(&root).await;
     // rb.png is 200×100 red|blue; gy.png is 100×200 green over yellow. Each case names two
     // sample points and their colours (RESAMPLED: flat areas, away from the cut).
     type Sample = ((u32, u32), [u8; 4]);
@@ -186,7 +187,7 @@ async fn ar_with_one_side_sets_the_box_shape() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rect_crops_the_source_before_everything_else() {
     let root = root();
-    let server = server(&root).await;
+    let server = TestServer::serving(&root).await;
     // quadrants.png: 200×200, red | blue over green | yellow. No resize unless asked, so the
     // pixels are exact; with a resize, RESAMPLED.
     let out = server
@@ -246,7 +247,7 @@ async fn rect_crops_the_source_before_everything_else() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fit_min_crops_like_crop_but_never_enlarges() {
     let root = root();
-    let server = server(&root).await;
+    let server = TestServer::serving(&root).await;
     // rb.png is 200×100. A 100×150 box is taller than the source: `crop` enlarges to fill it,
     // `min` keeps the box's 2:3 shape at the largest size the source gives (≈67×100).
     let out = server

@@ -1,8 +1,9 @@
 //! `dl` (contract §3): an attachment named exactly as asked, in RFC 8187 `filename*` with a
 //! safe ASCII fallback, that never changes the bytes or leaks into a cached answer.
 
-use super::pictures::{root, server};
+use super::pictures::root;
 use crate::support::reply::Reply;
+use crate::support::server::TestServer;
 
 /// `Content-Disposition` split into its type and parameters, quoted strings unquoted.
 fn disposition(value: &str) -> (String, Vec<(String, String)>) {
@@ -74,7 +75,7 @@ fn assert_attachment_named(reply: &Reply, name: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dl_makes_an_attachment_without_changing_the_bytes() {
     let root = root();
-    let server = server(&root).await;
+    let server = TestServer::serving(&root).await;
     let stored = std::fs::read(root.path().join("rb.png")).unwrap();
 
     // Passthrough stays byte for byte.
@@ -101,7 +102,7 @@ async fn dl_makes_an_attachment_without_changing_the_bytes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dl_names_needing_escapes_stay_exact_and_header_safe() {
     let root = root();
-    let server = server(&root).await;
+    let server = TestServer::serving(&root).await;
     let cases = [
         ("my%20cat.png", "my cat.png"),
         ("my+cat.png", "my cat.png"),

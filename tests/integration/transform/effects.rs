@@ -1,12 +1,13 @@
 //! `blur` and `sharp` (contract §3), judged on one edge: a blur softens it, wider for more;
 //! sharpening overshoots it on both sides, further for more, and leaves flat areas alone.
 
-use super::pictures::{root, row, server, transition_width};
+use super::pictures::{root, row, transition_width};
+use crate::support::server::TestServer;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn blur_softens_an_edge_and_more_blur_softens_it_wider() {
     let root = root();
-    let server = server(&root).await;
+    let server = TestServer::serving(&root).await;
     // edge.png: 128×8, black | white. PNG output, so every level counts exactly.
     let sharp_edge = row(&server.get("/edge.png?fm=png").await.image("png"), 4);
     assert_eq!(transition_width(&sharp_edge), 0, "the source edge is hard");
@@ -44,7 +45,7 @@ async fn blur_softens_an_edge_and_more_blur_softens_it_wider() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sharp_overshoots_an_edge_and_more_sharp_overshoots_further() {
     let root = root();
-    let server = server(&root).await;
+    let server = TestServer::serving(&root).await;
     // step.png: 64×8, grey 64 | grey 192. Unsharp masking pushes the dark side of the edge
     // darker and the light side lighter; flat areas far from it stay exactly as they were.
     let plain = row(&server.get("/step.png?fm=png").await.image("png"), 4);

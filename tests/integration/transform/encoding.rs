@@ -7,12 +7,12 @@ use crate::support::images::{
 };
 use crate::support::server::TestServer;
 
-use super::pictures::{root, server};
+use super::pictures::root;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_output_format_is_what_it_says() {
     let root = root();
-    let server = server(&root).await;
+    let server = TestServer::serving(&root).await;
     // AVIF stays tiny: rav1e is the slow one.
     let cases = [
         ("fm=jpg", "jpeg"),
@@ -39,7 +39,7 @@ async fn every_output_format_is_what_it_says() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lower_quality_means_fewer_bytes() {
     let root = root();
-    let server = server(&root).await;
+    let server = TestServer::serving(&root).await;
     let mut sizes = Vec::new();
     for q in ["q=20", "quality=20", "q=90"] {
         let reply = server.get(&format!("/photo.jpg?w=200&fm=jpg&{q}")).await;
@@ -75,7 +75,7 @@ async fn sizes_for(server: &TestServer, base: &str, qs: [&str; 2]) -> Vec<usize>
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lossless_webp_decodes_to_exactly_the_source_pixels() {
     let root = root();
-    let server = server(&root).await;
+    let server = TestServer::serving(&root).await;
     for file in ["noise.png", "noise-alpha.png"] {
         let source = decode(&std::fs::read(root.path().join(file)).unwrap());
         let target = format!("/{file}?fm=webp&lossless=1");
@@ -113,7 +113,7 @@ async fn lossless_webp_decodes_to_exactly_the_source_pixels() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lossless_avif_is_the_highest_quality_encode() {
     let root = root();
-    let server = server(&root).await;
+    let server = TestServer::serving(&root).await;
     // pixgate documents `lossless=1` for AVIF as "highest quality" (q=100): the same bytes as
     // q=100, different from and larger than the default, and closer to the source once
     // decoded back (through pixgate's own AVIF input, as PNG).
@@ -159,7 +159,7 @@ async fn lossless_avif_is_the_highest_quality_encode() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn auto_compress_lowers_the_default_quality_and_an_explicit_q_wins() {
     let root = root();
-    let server = server(&root).await;
+    let server = TestServer::serving(&root).await;
     for fm in ["jpg", "webp"] {
         let kind = if fm == "jpg" { "jpeg" } else { "webp" };
         let get = |extra: String| {
@@ -195,7 +195,7 @@ async fn auto_compress_lowers_the_default_quality_and_an_explicit_q_wins() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn q_bounds_1_and_100_are_accepted_and_ordered() {
     let root = root();
-    let server = server(&root).await;
+    let server = TestServer::serving(&root).await;
     let reference = server.get("/g64.png?fm=png").await.image("png");
     let mut bytes = Vec::new();
     let mut diffs = Vec::new();
@@ -236,7 +236,7 @@ fn jpeg_sampling_factors(bytes: &[u8]) -> Vec<(u8, u8)> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn jpeg_chroma_is_420_below_q90_and_444_from_q90() {
     let root = root();
-    let server = server(&root).await;
+    let server = TestServer::serving(&root).await;
     const SUBSAMPLED: [(u8, u8); 3] = [(2, 2), (1, 1), (1, 1)];
     const FULL: [(u8, u8); 3] = [(1, 1), (1, 1), (1, 1)];
     // The photo is a JPEG, so JPEG is also the default output.

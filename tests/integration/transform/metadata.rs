@@ -4,14 +4,10 @@
 use crate::support::images::{
     decode, exif_orientation, fourccs, jpeg_segments, png_chunk, png_chunks,
 };
-use crate::support::roots::{Root, config, fixture};
+use crate::support::roots::{Root, fixture};
 use crate::support::server::TestServer;
 
 const KITE: &str = "kite-animated-480x300.gif";
-
-async fn server(root: &Root) -> TestServer {
-    TestServer::start(config(vec![root.source("demo")])).await
-}
 
 // ---------------------------------------------------------------------------------------------
 // Metadata
@@ -26,7 +22,7 @@ async fn derivatives_of_a_jpeg_carry_no_metadata() {
         assert!(markers.contains(&marker), "the source lacks {marker:02X}");
     }
     root.put("loaded.jpg", &source);
-    let server = server(&root).await;
+    let server = TestServer::serving(&root).await;
 
     let reply = server.get("/loaded.jpg?w=100").await;
     reply.assert_image("jpeg");
@@ -63,7 +59,7 @@ async fn derivatives_of_a_png_carry_no_metadata() {
     let root = Root::new();
     let source = loaded_png();
     root.put("loaded.png", &source);
-    let server = server(&root).await;
+    let server = TestServer::serving(&root).await;
     // The eXIf chunk says orientation 6: 320×200 stored, 200×320 upright.
     let reply = server.get("/loaded.png?w=100").await;
     reply.assert_image("png");
@@ -76,7 +72,7 @@ async fn gif_derivatives_carry_no_comments_or_foreign_extensions() {
     let root = Root::new();
     root.put_fixture("kite.gif", KITE)
         .put_fixture("still.gif", "inputs/forest-still.gif");
-    let server = server(&root).await;
+    let server = TestServer::serving(&root).await;
     let kite = gif_extensions(&fixture(KITE));
     assert!(kite.iter().any(|e| e.0 == 0xFE), "the kite has comments");
     assert!(
@@ -107,7 +103,7 @@ async fn passthrough_keeps_every_byte_of_metadata() {
     root.put("loaded.jpg", &jpeg)
         .put("loaded.png", &png)
         .put("kite.gif", &gif);
-    let server = server(&root).await;
+    let server = TestServer::serving(&root).await;
     for (target, kind, bytes) in [
         ("/loaded.jpg", "jpeg", &jpeg),
         ("/loaded.png", "png", &png),
@@ -123,7 +119,7 @@ async fn passthrough_keeps_every_byte_of_metadata() {
 async fn exif_orientation_is_applied_then_stripped() {
     let root = Root::new();
     root.put_fixture("orient6.jpg", "forest-orient6.jpg");
-    let server = server(&root).await;
+    let server = TestServer::serving(&root).await;
     // Stored 500×800 with Orientation 6: upright it is 800×500, so w=100 is 100×62.5.
     let reply = server.get("/orient6.jpg?w=100").await;
     reply.assert_image("jpeg");

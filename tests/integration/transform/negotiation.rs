@@ -1,12 +1,13 @@
 //! Format negotiation (contract §3): `auto=format` picks AVIF, WebP or the source's format from
 //! `Accept`, read per RFC 9110 (q-values, case), and says so in `Vary`; an explicit `fm` wins.
 
-use super::pictures::{root, server};
+use super::pictures::root;
+use crate::support::server::TestServer;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn auto_format_negotiates_from_accept_and_says_so_in_vary() {
     let root = root();
-    let server = server(&root).await;
+    let server = TestServer::serving(&root).await;
     let cases: [(&str, Option<&str>, &str, bool); 8] = [
         (
             "auto=format",
@@ -52,7 +53,7 @@ async fn auto_format_negotiates_from_accept_and_says_so_in_vary() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn accept_qvalues_and_media_types_are_read_per_rfc_9110() {
     let root = root();
-    let server = server(&root).await;
+    let server = TestServer::serving(&root).await;
     let cases = [
         ("image/avif;q=0.0, image/webp", "webp"),
         ("image/avif;Q=0, image/webp", "webp"),

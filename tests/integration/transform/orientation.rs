@@ -1,13 +1,14 @@
 //! Orientation (contract §3): `rot` turns clockwise and `flip` mirrors after it, and both (and
 //! `rect`) apply to the image as EXIF says it stands, also through JPEG shrink-on-load.
 
-use super::pictures::{Corner, JPEG_FLAT, WHITE, red_quadrant, root, server};
+use super::pictures::{Corner, JPEG_FLAT, WHITE, red_quadrant, root};
 use crate::support::images::{RED, assert_pixel, mean_abs_diff};
+use crate::support::server::TestServer;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rot_turns_clockwise_and_flip_mirrors_after_rot() {
     let root = root();
-    let server = server(&root).await;
+    let server = TestServer::serving(&root).await;
     use Corner::*;
     // corner.png: 64×32, top-left quadrant red. The pipeline documents rot (clockwise), then
     // flip; the other order would put the red elsewhere in each combined case.
@@ -39,7 +40,7 @@ async fn rot_turns_clockwise_and_flip_mirrors_after_rot() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rot_flip_and_rect_apply_to_the_exif_upright_image() {
     let root = root();
-    let server = server(&root).await;
+    let server = TestServer::serving(&root).await;
     use Corner::*;
     // Both JPEGs store a 64×32 picture with the top-left quadrant red. Orientation 2 shows it
     // mirrored (red top-right); orientation 6 turned a quarter clockwise (32×64, red top-right).
@@ -103,7 +104,7 @@ async fn rot_flip_and_rect_apply_to_the_exif_upright_image() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exif_rotated_jpeg_comes_out_upright() {
     let root = root();
-    let server = server(&root).await;
+    let server = TestServer::serving(&root).await;
     let rotated = server.get("/orient6.jpg?w=100").await.image("jpeg");
     let upright = server.get("/upright.jpg?w=100").await.image("jpeg");
     assert_eq!(rotated.width(), 100);

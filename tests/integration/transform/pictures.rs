@@ -9,8 +9,7 @@ use crate::support::images::{
     BLUE, GREEN, RED, Xorshift, YELLOW, exif_orientation, gradient_png, halves_png, png,
     stacked_png,
 };
-use crate::support::roots::{Root, config};
-use crate::support::server::TestServer;
+use crate::support::roots::Root;
 
 pub const WHITE: [u8; 4] = [255, 255, 255, 255];
 pub const BLACK: [u8; 4] = [0, 0, 0, 255];
@@ -64,11 +63,6 @@ pub fn root() -> Root {
         .put_fixture("orient6.jpg", "forest-orient6.jpg")
         .put_fixture("upright.jpg", "forest-800x500.jpg");
     root
-}
-
-/// A server of [`root`].
-pub async fn server(root: &Root) -> TestServer {
-    TestServer::start(config(vec![root.source("demo")])).await
 }
 
 #[derive(Debug, Clone, Copy)]

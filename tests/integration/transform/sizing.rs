@@ -1,13 +1,14 @@
 //! Sizing (contract §3): `w`, `h` and their long names, fractions of the source, `dpr` whole
 //! and decimal, and the six fit modes against a box smaller and larger than the source.
 
-use super::pictures::{RESAMPLED, root, server};
+use super::pictures::{RESAMPLED, root};
 use crate::support::images::{BLUE, RED, assert_pixel};
+use crate::support::server::TestServer;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn width_height_and_dpr_size_the_output() {
     let root = root();
-    let server = server(&root).await;
+    let server = TestServer::serving(&root).await;
     let cases = [
         ("w=100", (100, 50)),
         ("h=25", (50, 25)),
@@ -28,7 +29,7 @@ async fn width_height_and_dpr_size_the_output() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fit_modes_meet_a_smaller_and_a_larger_box_as_documented() {
     let root = root();
-    let server = server(&root).await;
+    let server = TestServer::serving(&root).await;
     // The source is 40×20; the boxes are 10×10 (inside it) and 80×80 (around it).
     let cases = [
         ("fit=clip", (10, 5), (80, 40)),
@@ -61,7 +62,7 @@ async fn fit_modes_meet_a_smaller_and_a_larger_box_as_documented() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fractional_w_and_h_are_shares_of_the_source() {
     let root = root();
-    let server = server(&root).await;
+    let server = TestServer::serving(&root).await;
     // wide800.png: 800×200, red | blue.
     let cases = [
         ("w=0.5", (400, 100)),
@@ -87,7 +88,7 @@ async fn fractional_w_and_h_are_shares_of_the_source() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn decimal_dpr_multiplies_the_box() {
     let root = root();
-    let server = server(&root).await;
+    let server = TestServer::serving(&root).await;
     // rb.png is 200×100.
     let cases = [
         ("w=40&dpr=2.5", (100, 50)),

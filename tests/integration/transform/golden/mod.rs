@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use image::RgbaImage;
 
 use crate::support::images::mean_shift;
-use crate::support::roots::{Root, config, file_name, fixture, fixtures_dir};
+use crate::support::roots::{Root, file_name, fixture, fixtures_dir};
 use crate::support::server::TestServer;
 use cases::{Case, Look, Tolerance};
 use quality::{Picture, Space, Window};
@@ -162,7 +162,7 @@ async fn check(inputs: &[&str]) {
     for case in &cases {
         root.put_fixture(file_name(case.input), case.input);
     }
-    let server = TestServer::start(config(vec![root.source("demo")])).await;
+    let server = TestServer::serving(&root).await;
     let mut goldens: HashMap<&str, RgbaImage> = HashMap::new();
     let mut table = String::new();
     let mut failed = 0;

@@ -6,7 +6,7 @@ use image::{DynamicImage, RgbaImage};
 
 use super::quality::{self, Picture, Space};
 use crate::support::images::png;
-use crate::support::roots::{Root, config, fixture};
+use crate::support::roots::{Root, fixture};
 use crate::support::server::TestServer;
 
 /// Std-dev (0–255 luma) allowed in the interior of 1-px stripes shrunk 4×. The ideal is 0;
@@ -60,7 +60,7 @@ async fn shrunk_by_pixgate(images: &[(&str, &RgbaImage)]) -> Vec<RgbaImage> {
     for (name, image) in images {
         root.put(name, &png(image));
     }
-    let server = TestServer::start(config(vec![root.source("demo")])).await;
+    let server = TestServer::serving(&root).await;
     let mut out = Vec::new();
     for (name, _) in images {
         let reply = server.get(&format!("/{name}?w=80&fm=png")).await;

@@ -13,6 +13,7 @@ use crate::support::images::noise;
 use crate::support::roots::{Root, config};
 use crate::support::server::TestServer;
 use crate::support::signing::md5_url;
+use crate::support::wait::within;
 use crate::support::wire::{RawBody, raw_request, raw_send};
 use crate::uploads::{TOKEN, state_files, up_source};
 
@@ -41,34 +42,52 @@ async fn a_client_that_stalls_in_the_head_is_disconnected_at_the_deadline() {
     server.get(QUICK).await.assert_status(200);
 }
 
-/// The head deadline is total: a byte every 200 ms keeps the connection busy, not alive.
+/// The head deadline is total: a byte every 100 ms keeps the connection busy, not alive. The
+/// server cuts it at `server.header_timeout` while the client is still sending, not when the
+/// client gives up (this head would take 30 s) nor at hyper's own 30 s default.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_trickling_its_head_is_disconnected_at_the_deadline() {
+    const DEADLINE: Duration = Duration::from_secs(1);
+    /// How late the cut may come: generous for a loaded machine, far short of the trickle.
+    const GRACE: Duration = Duration::from_secs(10);
     let root = forest_root();
     let mut config = config(vec![root.source("demo")]);
-    config.server.header_timeout = Duration::from_secs(1);
+    config.server.header_timeout = DEADLINE;
     let server = TestServer::start(config).await;
 
+    let mut head = b"GET /forest.jpg HTTP/1.1\r\nHost: x\r\nX-Slow: ".to_vec();
+    head.resize(300, b'a');
     let stream = TcpStream::connect(server.addr()).await.unwrap();
+    let started = Instant::now();
     let (mut reader, mut writer) = stream.into_split();
+    let length = head.len();
+    // Bytes written before a write failed; all of them if none did.
     let trickle = tokio::spawn(async move {
-        let head = b"GET /forest.jpg HTTP/1.1\r\nHost: x\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n";
-        for byte in head {
+        for (sent, byte) in head.iter().enumerate() {
             if writer.write_all(&[*byte]).await.is_err() {
-                return true;
+                return sent;
             }
-            tokio::time::sleep(Duration::from_millis(200)).await;
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        false
+        head.len()
     });
     let mut got = Vec::new();
-    let read = tokio::time::timeout(Duration::from_secs(20), reader.read_to_end(&mut got)).await;
+    let read = tokio::time::timeout(DEADLINE + GRACE, reader.read_to_end(&mut got)).await;
+    let cut = started.elapsed();
     assert!(
         read.is_ok(),
-        "the server kept the trickling connection open"
+        "still open {cut:?} after connecting, the client still trickling its head: no deadline"
+    );
+    assert!(
+        cut >= DEADLINE - Duration::from_millis(100),
+        "cut after {cut:?}, before the {DEADLINE:?} deadline"
     );
     assert!(!String::from_utf8_lossy(&got).contains("200 OK"));
-    trickle.abort();
+    // The cut is what stopped the client: its next writes failed, well short of its head.
+    let sent = within(GRACE, "the trickle's writes to fail", trickle)
+        .await
+        .unwrap();
+    assert!(sent < length, "all {length} bytes of the head were taken");
     server.get(QUICK).await.assert_status(200);
 }
 

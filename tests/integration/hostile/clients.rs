@@ -76,22 +76,48 @@ async fn pipelined_requests_in_one_write_are_all_answered_in_order() {
 async fn a_client_that_half_closes_after_its_request_still_gets_the_answer() {
     let root = root();
     let server = TestServer::serving(&root).await;
+    let plain = b"plain text\n".as_slice();
+    let forest = fixture("forest-800x500.jpg");
     let mut failures = Vec::new();
-    for target in [
-        "/notes.txt",
-        "/missing.jpg",
-        "/ok.png?w=12&fm=png",
-        "/ok.png?w=13&fm=webp",
-        "/forest.jpg?w=100",
-        "/forest.jpg",
-    ] {
+    // What each request must get: its status, and the body's bytes or image kind.
+    let cases: [(&str, u16, Result<&[u8], &str>); 6] = [
+        ("/notes.txt", 200, Ok(plain)),
+        ("/missing.jpg", 404, Err("json")),
+        ("/ok.png?w=12&fm=png", 200, Err("png")),
+        ("/ok.png?w=13&fm=webp", 200, Err("webp")),
+        ("/forest.jpg?w=100", 200, Err("jpeg")),
+        ("/forest.jpg", 200, Ok(&forest)),
+    ];
+    for (target, status, body) in cases {
         let request = wire::head("GET", target.as_bytes(), &[], false);
         let answer = wire::exchange_within(server.addr(), &request, true, super::HANG)
             .await
             .unwrap();
-        match parse_replies(&answer, &["GET"]) {
-            Ok(replies) => eprintln!("{target}: {}", replies[0].status),
-            Err(e) => failures.push(format!("{target}: {e}")),
+        let reply = match parse_replies(&answer, &["GET"]) {
+            Ok(mut replies) if replies.len() == 1 => replies.remove(0),
+            Ok(replies) => {
+                failures.push(format!(
+                    "{target}: {} answers to one request",
+                    replies.len()
+                ));
+                continue;
+            }
+            Err(e) => {
+                failures.push(format!("{target}: {e}"));
+                continue;
+            }
+        };
+        let right = reply.status == status
+            && match body {
+                Ok(bytes) => reply.body == bytes,
+                Err("json") => reply.error_shape(status, "not_found").is_ok(),
+                Err(kind) => image_kind(&reply.body) == Some(kind),
+            };
+        if !right {
+            failures.push(format!(
+                "{target}: wanted {status} {body:?}; {}",
+                reply.summary()
+            ));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));

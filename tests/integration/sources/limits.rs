@@ -5,7 +5,7 @@
 
 use pixgate::config::LimitsConfig;
 
-use crate::support::images::gradient_png;
+use crate::support::images::{gradient_png, png_chunk};
 use crate::support::roots::{Root, config};
 use crate::support::server::TestServer;
 
@@ -17,8 +17,77 @@ fn root() -> Root {
     root
 }
 
+/// `small.png` with a private ancillary chunk (`prVt`, which decoders skip) of `padding` bytes
+/// after its IHDR: the same 40×20 picture in as many more bytes as wanted.
+fn padded_png(small: &[u8], padding: usize) -> Vec<u8> {
+    let after_ihdr = 8 + 12 + 13;
+    assert_eq!(&small[12..16], b"IHDR");
+    let mut out = small[..after_ihdr].to_vec();
+    out.extend(png_chunk(b"prVt", &vec![0x5A; padding]));
+    out.extend_from_slice(&small[after_ihdr..]);
+    out
+}
+
+/// A file is refused for its bytes alone: 800 pixels (the pixel limit is left at its default,
+/// far above) padded past `max_source_bytes`. The same file renders once the byte limit allows
+/// it, so size is the only reason.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sources_over_the_limits_are_413() {
+async fn a_source_over_max_source_bytes_alone_is_413() {
+    const MAX_BYTES: u64 = 10_000;
+    let root = Root::new();
+    let small = gradient_png(40, 20);
+    let padded = padded_png(&small, 2 * MAX_BYTES as usize);
+    root.put("small.png", &small).put("padded.png", &padded);
+    let limited = |max_source_bytes| {
+        let mut config = config(vec![root.source("demo")]);
+        config.limits.max_source_bytes = max_source_bytes;
+        assert!(config.limits.max_source_pixels >= 800);
+        config
+    };
+
+    let server = TestServer::start(limited(MAX_BYTES)).await;
+    server
+        .get("/padded.png?w=10")
+        .await
+        .assert_error(413, "too_large");
+    server.get("/small.png?w=10").await.assert_image("png");
+    // Passthrough streams any size.
+    let whole = server.get("/padded.png").await;
+    whole.assert_status(200);
+    assert_eq!(whole.body, padded);
+
+    let roomy = TestServer::start(limited(4 * MAX_BYTES)).await;
+    let rendered = roomy.get("/padded.png?w=10").await.image("png");
+    let reference = roomy.get("/small.png?w=10").await.image("png");
+    assert!(rendered == reference, "the padding changed the picture");
+}
+
+/// A file is refused for its pixels alone: 800 of them against a limit of 100, in a few
+/// hundred bytes (the byte limit is left at its default, far above). The same file renders
+/// once the pixel limit allows it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_source_over_max_source_pixels_alone_is_413() {
+    let root = root();
+    let bytes = std::fs::metadata(root.path().join("a.png")).unwrap().len();
+    let limited = |max_source_pixels| {
+        let mut config = config(vec![root.source("demo")]);
+        config.limits.max_source_pixels = max_source_pixels;
+        assert!(config.limits.max_source_bytes > 100 * bytes);
+        config
+    };
+    // a.png is 40×20 = 800 pixels.
+    let server = TestServer::start(limited(100)).await;
+    server
+        .get("/a.png?w=10")
+        .await
+        .assert_error(413, "too_large");
+    let roomy = TestServer::start(limited(800)).await;
+    roomy.get("/a.png?w=10").await.assert_image("png");
+}
+
+/// Over both limits at once: 413, and passthrough still streams the file whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_source_over_both_limits_is_413_and_still_passes_through() {
     let root = root();
     let mut config = config(vec![root.source("demo")]);
     config.limits = LimitsConfig {
@@ -34,19 +103,6 @@ async fn sources_over_the_limits_are_413() {
         .assert_error(413, "too_large");
     // Passthrough streams any size.
     server.get("/photo.jpg").await.assert_status(200);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn too_many_source_pixels_are_413() {
-    let root = root();
-    let mut config = config(vec![root.source("demo")]);
-    config.limits.max_source_pixels = 100;
-    let server = TestServer::start(config).await;
-    // a.png is 40×20 = 800 pixels.
-    server
-        .get("/a.png?w=10")
-        .await
-        .assert_error(413, "too_large");
 }
 
 /// Each output side is capped by `max_output_dimension`, and the area by `max_source_pixels`:

@@ -14,7 +14,7 @@ use proptest::test_runner::{Config as ProptestConfig, TestRunner};
 use super::reply::Reply;
 use super::roots::{Root, config};
 use super::wait::eventually;
-use super::wire::{REQUEST_TIMEOUT, raw_request};
+use super::wire::{REQUEST_TIMEOUT, raw_disconnect, raw_request};
 
 /// A pixgate server running on the test's runtime; it stops when the runtime does.
 pub struct TestServer {
@@ -178,6 +178,26 @@ impl TestServer {
         self.metrics().await.value(series)
     }
 
+    /// A client that gives up mid-body ([`raw_disconnect`] of a `PUT`), and the wait for the
+    /// server to have finished with it: the request counted in `pixgate_requests_total`, which
+    /// the edge does once the handler has returned, so whatever the handler was going to undo
+    /// is undone. For a server nobody else sends uploads to meanwhile.
+    pub async fn disconnect_mid_body(
+        &self,
+        target: &str,
+        headers: &[(&str, &str)],
+        declared: u64,
+        sent: &[u8],
+    ) {
+        let before = self.metrics().await.requests("upload");
+        raw_disconnect(self.addr, "PUT", target, headers, declared, sent).await;
+        eventually("the abandoned upload counted as answered", async || {
+            let now = self.metrics().await.requests("upload");
+            (now > before, now)
+        })
+        .await;
+    }
+
     /// Waits until `series` reads `value` ([`eventually`]).
     pub async fn await_metric(&self, series: &str, value: f64) {
         eventually(&format!("{series} == {value}"), async || {
@@ -207,6 +227,21 @@ impl Metrics {
             .value(series)
             .unwrap_or_else(|| panic!("no `{series}` in\n{}", self.0));
         value as u64
+    }
+
+    /// Requests of `route` answered so far, whatever their status.
+    pub fn requests(&self, route: &str) -> u64 {
+        let series = format!("pixgate_requests_total{{route=\"{route}\",");
+        self.0
+            .lines()
+            .filter_map(|line| {
+                line.strip_prefix(&series)?
+                    .rsplit(' ')
+                    .next()?
+                    .parse::<u64>()
+                    .ok()
+            })
+            .sum()
     }
 
     /// Whether the text has exactly this line.

@@ -8,8 +8,8 @@ use std::time::Duration;
 use super::{Case, Forbidden, Want, run_table};
 use crate::support::binary::{Daemon, TomlParts};
 use crate::support::forge::{
-    avif_claiming, bmp_claiming, gif, gif_of_frames, jpeg_claiming, png_claiming, tiff_claiming,
-    webp_canvas_claiming, webp_lossless_claiming, webp_lossy_claiming,
+    bmp_claiming, bombs, gif, gif_of_frames, jpeg_claiming, png_claiming, webp_canvas_claiming,
+    webp_lossless_claiming,
 };
 use crate::support::images::{gradient_png, image_kind};
 use crate::support::roots::Root;
@@ -21,35 +21,6 @@ use crate::support::wire::raw_request;
 const FAST: Duration = Duration::from_secs(3);
 
 const TOO_LARGE: Want = Want::Error(413, "too_large");
-
-/// Every bomb, by file name.
-fn bombs() -> Vec<(&'static str, Vec<u8>)> {
-    vec![
-        ("png-100000x100000.png", png_claiming(100_000, 100_000)),
-        // The largest frame libjpeg itself accepts, so its own header reader runs.
-        ("jpeg-65500x65500.jpg", jpeg_claiming(65_500, 65_500)),
-        ("gif-screen-65535x65535.gif", gif((65_535, 65_535), (1, 1))),
-        (
-            "webp-vp8-16383x16383.webp",
-            webp_lossy_claiming(16_383, 16_383),
-        ),
-        (
-            "webp-vp8l-16383x16383.webp",
-            webp_lossless_claiming(16_383, 16_383),
-        ),
-        (
-            "webp-vp8x-10000x10000.webp",
-            webp_canvas_claiming(10_000, 10_000),
-        ),
-        ("bmp-60000x60000.bmp", bmp_claiming(60_000, 60_000, 24)),
-        (
-            "bmp-top-down-60000x60000.bmp",
-            bmp_claiming(60_000, -60_000, 24),
-        ),
-        ("tiff-100000x100000.tiff", tiff_claiming(100_000, 100_000)),
-        ("avif-60000x60000.avif", avif_claiming(60_000, 60_000)),
-    ]
-}
 
 fn root_with(files: &[(&str, Vec<u8>)]) -> Root {
     let root = Root::new();

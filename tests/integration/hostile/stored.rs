@@ -7,10 +7,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::{Case, Forbidden, Want, run_table};
-use crate::support::forge::{
-    PNG_SIGNATURE, bmp_claiming, fixture_head, gif, jpeg_cut_after_frame_header, png_claiming,
-    png_header_only, png_with_bad_crc, png_with_bit_depth_3, small_jpeg, tiff_claiming,
-};
+use crate::support::forge::{broken_headers, small_jpeg};
 use crate::support::images::gradient_png;
 use crate::support::roots::{Root, config};
 use crate::support::server::TestServer;
@@ -21,46 +18,6 @@ const NOT_AN_IMAGE: Want = Want::Error(415, "not_an_image");
 const NOT_FOUND: Want = Want::Error(404, "not_found");
 /// Refusals are at once: nothing here reads more than a header.
 const FAST: Duration = Duration::from_secs(3);
-
-/// Files of each input format cut inside their header, or with a header field that cannot be:
-/// each is sniffed as its format (so it is an image kind) and then cannot be decoded: 422
-/// (README, Errors: "a corrupt or truncated image").
-fn broken_headers() -> Vec<(&'static str, Vec<u8>)> {
-    let mut gif_screen_only = b"GIF89a".to_vec();
-    gif_screen_only.extend_from_slice(&[8, 0, 8, 0, 0x80, 0, 0, 0, 0, 0, 0, 0, 0]);
-    vec![
-        ("jpeg-soi-only.jpg", vec![0xFF, 0xD8, 0xFF, 0xE0]),
-        ("jpeg-no-scan.jpg", jpeg_cut_after_frame_header()),
-        ("png-signature-only.png", PNG_SIGNATURE.to_vec()),
-        ("png-ihdr-only.png", png_header_only()),
-        ("png-bad-crc.png", png_with_bad_crc()),
-        ("png-depth-3.png", png_with_bit_depth_3()),
-        ("png-0x0.png", png_claiming(0, 0)),
-        ("gif-magic-only.gif", b"GIF89a".to_vec()),
-        ("gif-screen-only.gif", gif_screen_only),
-        ("gif-0x0.gif", gif((0, 0), (1, 1))),
-        ("webp-riff-only.webp", b"RIFF\x04\x00\x00\x00WEBP".to_vec()),
-        (
-            "webp-chunk-cut.webp",
-            b"RIFF\x20\x00\x00\x00WEBPVP8L\x14\x00\x00\x00\x2f".to_vec(),
-        ),
-        ("bmp-magic-only.bmp", b"BM\0\0\0\0\0\0\0\0\0\0".to_vec()),
-        ("bmp-7-bits.bmp", bmp_claiming(8, 8, 7)),
-        ("bmp-0x0.bmp", bmp_claiming(0, 0, 24)),
-        ("bmp-header-only.bmp", bmp_claiming(8, 8, 24)[..54].to_vec()),
-        ("tiff-le-magic-only.tiff", b"II*\0\x08\0\0\0".to_vec()),
-        ("tiff-be-magic-only.tiff", b"MM\0*\0\0\0\x08".to_vec()),
-        ("tiff-0x8.tiff", tiff_claiming(0, 8)),
-        (
-            "avif-ftyp-only.avif",
-            fixture_head("inputs/grey-12bit.avif", 32),
-        ),
-        (
-            "avif-meta-cut.avif",
-            fixture_head("inputs/grey-12bit.avif", 200),
-        ),
-    ]
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn files_broken_inside_their_header_are_422_for_every_format() {

@@ -275,3 +275,77 @@ pub fn fixture_head(name: &str, len: usize) -> Vec<u8> {
     let bytes = fixture(name);
     bytes[..len.min(bytes.len())].to_vec()
 }
+
+// ---------------------------------------------------------------------------------------------
+// The corpora
+// ---------------------------------------------------------------------------------------------
+
+/// A bomb of every input format, by file name: each header claims far more pixels than any
+/// limit allows (0.27–40 GB of pixel buffer), in under 16 KB.
+pub fn bombs() -> Vec<(&'static str, Vec<u8>)> {
+    vec![
+        ("png-100000x100000.png", png_claiming(100_000, 100_000)),
+        // The largest frame libjpeg itself accepts, so its own header reader runs.
+        ("jpeg-65500x65500.jpg", jpeg_claiming(65_500, 65_500)),
+        ("gif-screen-65535x65535.gif", gif((65_535, 65_535), (1, 1))),
+        (
+            "webp-vp8-16383x16383.webp",
+            webp_lossy_claiming(16_383, 16_383),
+        ),
+        (
+            "webp-vp8l-16383x16383.webp",
+            webp_lossless_claiming(16_383, 16_383),
+        ),
+        (
+            "webp-vp8x-10000x10000.webp",
+            webp_canvas_claiming(10_000, 10_000),
+        ),
+        ("bmp-60000x60000.bmp", bmp_claiming(60_000, 60_000, 24)),
+        (
+            "bmp-top-down-60000x60000.bmp",
+            bmp_claiming(60_000, -60_000, 24),
+        ),
+        ("tiff-100000x100000.tiff", tiff_claiming(100_000, 100_000)),
+        ("avif-60000x60000.avif", avif_claiming(60_000, 60_000)),
+    ]
+}
+
+/// Files of each input format cut inside their header, or with a header field that cannot be:
+/// each is sniffed as its format (so it is an image kind) and then cannot be decoded: 422
+/// (README, Errors: "a corrupt or truncated image").
+pub fn broken_headers() -> Vec<(&'static str, Vec<u8>)> {
+    let mut gif_screen_only = b"GIF89a".to_vec();
+    gif_screen_only.extend_from_slice(&[8, 0, 8, 0, 0x80, 0, 0, 0, 0, 0, 0, 0, 0]);
+    vec![
+        ("jpeg-soi-only.jpg", vec![0xFF, 0xD8, 0xFF, 0xE0]),
+        ("jpeg-no-scan.jpg", jpeg_cut_after_frame_header()),
+        ("png-signature-only.png", PNG_SIGNATURE.to_vec()),
+        ("png-ihdr-only.png", png_header_only()),
+        ("png-bad-crc.png", png_with_bad_crc()),
+        ("png-depth-3.png", png_with_bit_depth_3()),
+        ("png-0x0.png", png_claiming(0, 0)),
+        ("gif-magic-only.gif", b"GIF89a".to_vec()),
+        ("gif-screen-only.gif", gif_screen_only),
+        ("gif-0x0.gif", gif((0, 0), (1, 1))),
+        ("webp-riff-only.webp", b"RIFF\x04\x00\x00\x00WEBP".to_vec()),
+        (
+            "webp-chunk-cut.webp",
+            b"RIFF\x20\x00\x00\x00WEBPVP8L\x14\x00\x00\x00\x2f".to_vec(),
+        ),
+        ("bmp-magic-only.bmp", b"BM\0\0\0\0\0\0\0\0\0\0".to_vec()),
+        ("bmp-7-bits.bmp", bmp_claiming(8, 8, 7)),
+        ("bmp-0x0.bmp", bmp_claiming(0, 0, 24)),
+        ("bmp-header-only.bmp", bmp_claiming(8, 8, 24)[..54].to_vec()),
+        ("tiff-le-magic-only.tiff", b"II*\0\x08\0\0\0".to_vec()),
+        ("tiff-be-magic-only.tiff", b"MM\0*\0\0\0\x08".to_vec()),
+        ("tiff-0x8.tiff", tiff_claiming(0, 8)),
+        (
+            "avif-ftyp-only.avif",
+            fixture_head("inputs/grey-12bit.avif", 32),
+        ),
+        (
+            "avif-meta-cut.avif",
+            fixture_head("inputs/grey-12bit.avif", 200),
+        ),
+    ]
+}

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use super::{QUICK, SLOW, forest_root};
+use crate::support::forge::gif_of_frames;
 use crate::support::roots::config;
 use crate::support::server::TestServer;
 
@@ -65,14 +66,26 @@ async fn a_render_past_its_timeout_is_503_and_its_worker_comes_back() {
     assert_eq!(server.metric(derivatives).await, Some(0.0));
 }
 
+/// After a render past `render_timeout`, quick renders succeed: the abandoned render stops at
+/// its next checkpoint and gives the one worker back. The deadline, not the machine, decides
+/// which is which: the slow render is an animation checked between frames, 1000 frames each
+/// blurred at 240×150 (minutes in a test build, seconds on any machine), the quick one a
+/// thumbnail that takes a hundredth of the timeout.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_a_render_timeout_quick_renders_still_succeed() {
+    const FRAMES: usize = 1000;
     let root = forest_root();
+    root.put("frames.gif", &gif_of_frames((480, 300), FRAMES));
     let mut config = config(vec![root.source("demo")]);
     config.limits.render_workers = 1;
-    config.limits.render_timeout = Duration::from_millis(300);
+    config.limits.render_timeout = Duration::from_secs(2);
+    config.limits.max_animation_frames = FRAMES as u32;
+    config.limits.max_source_pixels = (FRAMES * 480 * 300) as u64;
     let server = TestServer::start(config).await;
-    server.get(SLOW).await.assert_error(503, "render_timeout");
-    // Queued behind the abandoned render until it stops, then rendered in time.
+    server
+        .get("/frames.gif?w=240&fm=gif&blur=2000")
+        .await
+        .assert_error(503, "render_timeout");
+    // Queued behind the abandoned render until it stops, then rendered well in time.
     server.get(QUICK).await.assert_image("jpeg");
 }

@@ -9,12 +9,13 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use super::{QUICK, forest_root};
+use crate::support::binary::{Daemon, TomlParts};
 use crate::support::images::noise;
 use crate::support::roots::{Root, config};
 use crate::support::server::TestServer;
 use crate::support::signing::md5_url;
-use crate::support::wait::within;
-use crate::support::wire::{RawBody, raw_request, raw_send};
+use crate::support::wait::{eventually, within};
+use crate::support::wire::{REQUEST_TIMEOUT, RawBody, raw_request, raw_send};
 use crate::uploads::{TOKEN, state_files, up_source};
 
 /// Reads until the server closes the connection; the bytes it sent meanwhile.
@@ -152,36 +153,60 @@ async fn an_upload_body_past_its_deadline_is_408_and_nothing_is_kept() {
 }
 
 /// A client that requests a large file and never reads it is disconnected once the answer has
-/// made no progress for `server.send_timeout`; one that reads, however slowly, is not.
+/// made no progress for `server.send_timeout`; one that reads, however slowly, is not. The cut
+/// is seen in the binary's descriptors (the connection's socket and the file it streams are
+/// let go), so the stalled client never reads a byte before it happens: reading is progress.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_that_stops_reading_is_cut_at_the_send_deadline() {
     const SIZE: usize = 32 * 1024 * 1024;
     let root = Root::new();
     // Incompressible, so no layer in between can make it small.
     root.put("big.bin", &noise(SIZE, 1));
-    let mut config = config(vec![root.source("demo")]);
-    config.server.send_timeout = Duration::from_secs(1);
-    let server = TestServer::start(config).await;
+    let dir = tempfile::tempdir().unwrap();
+    let toml = TomlParts {
+        server: "send_timeout = \"1s\"",
+        ..TomlParts::default()
+    };
+    let (daemon, addr) = Daemon::serve_root(dir.path(), root.path(), "demo", toml);
 
-    let mut stalled = TcpStream::connect(server.addr()).await.unwrap();
+    let mut stalled = TcpStream::connect(addr).await.unwrap();
     stalled
         .write_all(b"GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n")
         .await
         .unwrap();
-    // Socket buffers fill within moments; the deadline runs from there.
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    let mut received = Vec::new();
-    let ended = tokio::time::timeout(Duration::from_secs(10), async {
-        let mut buf = vec![0u8; 1 << 20];
-        loop {
-            match stalled.read(&mut buf).await {
-                Ok(0) | Err(_) => break,
-                Ok(n) => received.extend_from_slice(&buf[..n]),
-            }
-        }
+    // The answer has begun (peeking takes nothing off the socket): the file is open.
+    let mut first = [0u8; 1];
+    within(
+        REQUEST_TIMEOUT,
+        "the answer to begin",
+        stalled.peek(&mut first),
+    )
+    .await
+    .unwrap();
+    let held = daemon.open_fds();
+    eventually("the stalled answer's socket and file let go", async || {
+        let now = daemon.open_fds();
+        (
+            now + 2 <= held,
+            format!("{now} descriptors open, {held} while streaming"),
+        )
     })
     .await;
-    assert!(ended.is_ok(), "the connection was still open");
+    let mut received = Vec::new();
+    within(
+        Duration::from_secs(10),
+        "the cut connection to end",
+        async {
+            let mut buf = vec![0u8; 1 << 20];
+            loop {
+                match stalled.read(&mut buf).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => received.extend_from_slice(&buf[..n]),
+                }
+            }
+        },
+    )
+    .await;
     assert!(
         received.len() < SIZE,
         "all {} bytes arrived: the answer was never cut",
@@ -189,7 +214,7 @@ async fn a_client_that_stops_reading_is_cut_at_the_send_deadline() {
     );
 
     // A reader taking the same answer steadily gets all of it.
-    let whole = server.get("/big.bin").await;
+    let whole = raw_request(addr, "GET", "/big.bin", &[]).await;
     whole.assert_status(200);
     assert_eq!(whole.body.len(), SIZE);
 }

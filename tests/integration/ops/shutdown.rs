@@ -10,6 +10,7 @@ use crate::support::binary::{Daemon, TomlParts, strip_ansi};
 use crate::support::reply::Reply;
 use crate::support::roots::config;
 use crate::support::signing::md5_url;
+use crate::support::wait::eventually;
 use crate::support::wire::raw_request;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -30,9 +31,11 @@ async fn shutdown_lets_an_in_flight_request_finish_and_refuses_new_connections()
         let reply = reqwest::get(format!("http://{addr}{SLOW}")).await.unwrap();
         (reply.status().as_u16(), reply.bytes().await.unwrap().len())
     });
-    while state.render_pool.in_flight() == 0 {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    eventually("the slow render in flight", async || {
+        let in_flight = state.render_pool.in_flight();
+        (in_flight > 0, in_flight)
+    })
+    .await;
     stop.send(()).unwrap();
     let finished = tokio::time::timeout(Duration::from_secs(300), server).await;
     let (status, len) = in_flight.await.unwrap();

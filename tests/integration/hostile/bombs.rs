@@ -14,8 +14,7 @@ use crate::support::forge::{
 use crate::support::images::{gradient_png, image_kind};
 use crate::support::roots::Root;
 use crate::support::server::TestServer;
-use crate::support::wire;
-use crate::support::wire::raw_request;
+use crate::support::wire::{self, raw_request};
 
 /// A bomb must be refused about as fast as any header read.
 const FAST: Duration = Duration::from_secs(3);

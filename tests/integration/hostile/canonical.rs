@@ -6,11 +6,9 @@
 use proptest::prelude::*;
 use proptest::sample::{Index, subsequence};
 
-use crate::support::images::Xorshift;
-use crate::support::images::halves_png;
+use crate::support::images::{Xorshift, halves_png};
 use crate::support::roots::Root;
-use crate::support::server::TestServer;
-use crate::support::server::{runner, runtime};
+use crate::support::server::{TestServer, runner, runtime};
 
 /// One transform parameter: its names (imgix's first, then aliases), its values, and the
 /// default-valued spelling to add when it is not chosen (dropped from the canonical form).

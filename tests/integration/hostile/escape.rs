@@ -4,78 +4,18 @@
 //! `src/source/key.rs`'s; `sources::routing` fuzzes reads against fixed symlinks.
 
 use std::cell::Cell;
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 
 use proptest::prelude::*;
 use proptest::sample::select;
 
-use crate::support::images::{decode, halves_png, image_kind, mean_colour, png};
+use crate::support::images::{decode, image_kind, mean_colour};
 use crate::support::reply::Reply;
-use crate::support::roots::config;
-use crate::support::roots::files_under;
-use crate::support::server::TestServer;
-use crate::support::server::{runner, runtime};
+use crate::support::roots::{Jail, SENTINEL, config};
+use crate::support::server::{TestServer, runner, runtime};
 use crate::support::signing::hmac_signed;
 use crate::support::wire::{RawBody, raw_send};
 
-const SENTINEL: &str = "SENTINEL-outside-the-root-5e11";
 const KEY: &str = "property-hmac-key";
-
-/// A root with symlinks out of it in every shape (to a file, to a folder, to the parent, by
-/// absolute path, to itself), beside a folder holding the sentinel.
-struct Jail {
-    _dir: tempfile::TempDir,
-    base: PathBuf,
-    root: PathBuf,
-}
-
-impl Jail {
-    fn new() -> Jail {
-        let dir = tempfile::tempdir().unwrap();
-        let base = dir.path().to_path_buf();
-        let root = base.join("root");
-        let outside = base.join("outside");
-        std::fs::create_dir_all(root.join("a")).unwrap();
-        std::fs::create_dir_all(&outside).unwrap();
-        std::fs::write(outside.join("sentinel.txt"), SENTINEL).unwrap();
-        // Magenta: no image inside the root has it.
-        let magenta = image::RgbaImage::from_pixel(8, 8, image::Rgba([255, 0, 255, 255]));
-        std::fs::write(outside.join("sentinel.png"), png(&magenta)).unwrap();
-        std::fs::write(root.join("inside.txt"), "inside").unwrap();
-        std::fs::write(root.join("a/x.txt"), "a/x").unwrap();
-        let blue = halves_png(8, 8, [0, 0, 255, 255], [0, 0, 255, 255]);
-        std::fs::write(root.join("pic.png"), blue).unwrap();
-        let link = |target: &Path, name: &str| {
-            std::os::unix::fs::symlink(target, root.join(name)).unwrap();
-        };
-        link(Path::new("../outside"), "out");
-        link(Path::new("../outside/sentinel.txt"), "out.txt");
-        link(Path::new("../outside/sentinel.png"), "out.png");
-        link(Path::new(".."), "up");
-        link(&outside, "abs");
-        link(Path::new("."), "self");
-        link(Path::new("pic.png"), "in.png");
-        link(Path::new("a"), "a-link");
-        Jail {
-            _dir: dir,
-            base,
-            root,
-        }
-    }
-
-    /// Every file under the base folder outside the root, with its bytes.
-    fn outside_the_root(&self) -> BTreeMap<String, Vec<u8>> {
-        files_under(&self.base)
-            .into_keys()
-            .filter(|path| !path.starts_with("root/"))
-            .map(|path| {
-                let bytes = std::fs::read(self.base.join(&path)).unwrap_or_default();
-                (path, bytes)
-            })
-            .collect()
-    }
-}
 
 const FRAGMENTS: &[&str] = &[
     "..",
@@ -148,7 +88,7 @@ fn leaked(reply: &Reply) -> Option<String> {
 fn no_assembled_key_reads_or_writes_outside_the_root_whatever_symlinks_it_holds() {
     let runtime = runtime();
     let jail = Jail::new();
-    let mut source = pixgate::config::SourceConfig::new("demo", jail.root.clone());
+    let mut source = jail.source("demo");
     source.hmac_keys = vec![KEY.into()];
     let server = runtime.block_on(TestServer::start(config(vec![source])));
     let before = jail.outside_the_root();

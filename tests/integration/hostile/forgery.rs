@@ -9,11 +9,9 @@ use std::cell::Cell;
 use proptest::prelude::*;
 use proptest::sample::{Index, select, subsequence};
 
-use crate::support::images::Xorshift;
-use crate::support::images::stacked_png;
+use crate::support::images::{Xorshift, stacked_png};
 use crate::support::roots::{NOW, Root, config};
-use crate::support::server::TestServer;
-use crate::support::server::{runner, runtime};
+use crate::support::server::{TestServer, runner, runtime};
 use crate::support::signing::{hmac_signed, md5_signed};
 use crate::support::wire;
 

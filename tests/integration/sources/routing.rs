@@ -1,14 +1,12 @@
 //! Routing and storage keys (contract §1): sources are picked by `Host` and the longest prefix
 //! on a segment boundary, and no path — however encoded, and no symlink — reads outside a root.
 
-use std::path::{Path, PathBuf};
-
 use proptest::prelude::*;
 
 use crate::support::binary::run_pixgate;
 use crate::support::images::{RED, halves_png, image_kind};
 use crate::support::reply::Reply;
-use crate::support::roots::{Root, config};
+use crate::support::roots::{Jail, Root, SENTINEL, config};
 use crate::support::server::{TestServer, runner, runtime};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -121,54 +119,11 @@ root = "pics"
     assert!(ok, "stdout: {stdout}\nstderr: {stderr}");
 }
 
-/// A source root beside a folder it must never serve from.
-struct Jail {
-    _dir: tempfile::TempDir,
-    root: PathBuf,
-    outside: PathBuf,
-}
-
-const SECRET: &str = "TOP-SECRET-do-not-serve";
-
-impl Jail {
-    fn new() -> Jail {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path().join("root");
-        let outside = dir.path().join("outside");
-        std::fs::create_dir_all(root.join("a")).unwrap();
-        std::fs::create_dir_all(&outside).unwrap();
-        std::fs::write(outside.join("secret.txt"), SECRET).unwrap();
-        std::fs::write(outside.join("secret.png"), halves_png(8, 8, RED, RED)).unwrap();
-        std::fs::write(root.join("inside.txt"), "inside").unwrap();
-        std::fs::write(root.join("a").join("x"), "a/x").unwrap();
-        std::fs::write(root.join("pub.png"), halves_png(16, 8, RED, RED)).unwrap();
-        let link = |target: &Path, name: &str| {
-            std::os::unix::fs::symlink(target, root.join(name)).unwrap();
-        };
-        link(&outside.join("secret.txt"), "link-out.txt");
-        link(&outside.join("secret.png"), "link-out.png");
-        link(&outside, "outdir");
-        link(Path::new("../outside/secret.txt"), "relative-out.txt");
-        link(&root.join("pub.png"), "link-in.png");
-        link(Path::new("inside.txt"), "relative-in.txt");
-        Jail {
-            _dir: dir,
-            root,
-            outside,
-        }
-    }
-
-    async fn server(&self) -> TestServer {
-        let source = pixgate::config::SourceConfig::new("demo", self.root.clone());
-        TestServer::start(config(vec![source])).await
-    }
-}
-
 /// Nothing of the outside folder (or the machine's /etc) is in the answer.
 #[track_caller]
 fn assert_no_leak(reply: &Reply, target: &str) {
     let text = String::from_utf8_lossy(&reply.body);
-    assert!(!text.contains(SECRET), "{target} leaked the secret");
+    assert!(!text.contains(SENTINEL), "{target} leaked the secret");
     assert!(!text.contains("root:"), "{target} leaked /etc/passwd");
     assert_eq!(image_kind(&reply.body), None, "{target} served image bytes");
 }
@@ -176,25 +131,25 @@ fn assert_no_leak(reply: &Reply, target: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_paths_are_400_bad_path_and_never_read_outside_the_root() {
     let jail = Jail::new();
-    assert!(jail.outside.join("secret.txt").exists());
-    let server = jail.server().await;
+    assert!(jail.outside.join("sentinel.txt").exists());
+    let server = TestServer::start(config(vec![jail.source("demo")])).await;
     let targets = [
         "/..%2f..%2fetc/passwd",
-        "/..%2Foutside%2Fsecret.txt",
+        "/..%2Foutside%2Fsentinel.txt",
         "/%2e%2e/%2e%2e/etc/passwd",
-        "/%2e%2e/outside/secret.txt",
-        "/%2E%2E/outside/secret.txt",
-        "/a/%2e%2e/%2e%2e/outside/secret.txt",
+        "/%2e%2e/outside/sentinel.txt",
+        "/%2E%2E/outside/sentinel.txt",
+        "/a/%2e%2e/%2e%2e/outside/sentinel.txt",
         "/a/%252e%252e/x",
-        "/%252e%252e/outside/secret.txt",
+        "/%252e%252e/outside/sentinel.txt",
         "/a%00.png",
         "/inside.txt%00.png",
         "/..%5c..%5cetc",
-        "/..%5coutside%5csecret.txt",
+        "/..%5coutside%5csentinel.txt",
         "//etc/passwd",
-        "//outside/secret.txt",
+        "//outside/sentinel.txt",
         "/a/../../etc/passwd",
-        "/../outside/secret.txt",
+        "/../outside/sentinel.txt",
         "/a/../inside.txt",
         "/./inside.txt",
         "/a//x",
@@ -202,7 +157,7 @@ async fn hostile_paths_are_400_bad_path_and_never_read_outside_the_root() {
         "/a%2fx",
         "/%2Fetc%2Fpasswd",
         "/..%2f..%2fetc/passwd?w=10",
-        "/%2e%2e/outside/secret.png?w=4",
+        "/%2e%2e/outside/sentinel.png?w=4",
     ];
     for target in targets {
         let reply = server.raw("GET", target, &[]).await;
@@ -214,14 +169,14 @@ async fn hostile_paths_are_400_bad_path_and_never_read_outside_the_root() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn symlinks_leaving_the_root_are_400_and_symlinks_inside_work() {
     let jail = Jail::new();
-    let server = jail.server().await;
+    let server = TestServer::start(config(vec![jail.source("demo")])).await;
     for target in [
         "/link-out.txt",
         "/relative-out.txt",
-        "/outdir/secret.txt",
+        "/outdir/sentinel.txt",
         "/link-out.png",
         "/link-out.png?w=4",
-        "/outdir/secret.png?w=4&fm=png",
+        "/outdir/sentinel.png?w=4&fm=png",
     ] {
         let reply = server.raw("GET", target, &[]).await;
         assert_no_leak(&reply, target);
@@ -244,7 +199,7 @@ async fn symlinks_leaving_the_root_are_400_and_symlinks_inside_work() {
 fn fuzzed_traversal_paths_never_leave_the_root() {
     let runtime = runtime();
     let jail = Jail::new();
-    let server = runtime.block_on(jail.server());
+    let server = runtime.block_on(TestServer::start(config(vec![jail.source("demo")])));
     let fragments = [
         "..",
         "%2e%2e",
@@ -260,7 +215,7 @@ fn fuzzed_traversal_paths_never_leave_the_root() {
         "%00",
         "%c0%ae%c0%ae",
         "outside",
-        "secret.txt",
+        "sentinel.txt",
         "link-out.txt",
         "outdir",
         "inside.txt",
@@ -275,7 +230,7 @@ fn fuzzed_traversal_paths_never_leave_the_root() {
             let reply = runtime.block_on(server.raw("GET", &target, &[]));
             prop_assert!(reply.status < 500, "{target}: {}", reply.status);
             let text = String::from_utf8_lossy(&reply.body);
-            prop_assert!(!text.contains(SECRET), "{target} leaked the secret");
+            prop_assert!(!text.contains(SENTINEL), "{target} leaked the secret");
             Ok(())
         })
         .unwrap();

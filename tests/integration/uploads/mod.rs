@@ -20,8 +20,7 @@ use pixgate::config::SourceConfig;
 use serde_json::Value;
 
 use crate::support::reply::Reply;
-use crate::support::roots::Root;
-use crate::support::roots::files_under;
+use crate::support::roots::{Root, files_under};
 use crate::support::server::TestServer;
 use crate::support::signing::hmac_url;
 use crate::support::wire::raw_request;

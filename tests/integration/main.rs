@@ -9,8 +9,7 @@
 // The harness: servers, the wire, roots and fixtures, signers, images, upstreams, waits.
 mod support;
 
-// What a transform does to the pixels and bytes: every parameter, formats, animation, AVIF
-// input, colour, metadata, and the golden quality suite.
+// What a transform does: every parameter, formats, animation, AVIF, colour, metadata, golden.
 mod transform;
 // What goes back: passthrough bytes, the headers a CDN relies on, the derivative cache.
 mod delivery;

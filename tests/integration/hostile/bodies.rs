@@ -4,15 +4,17 @@
 //! that asks `Expect: 100-continue`; bodies under a transfer or content coding. Each is a
 //! documented 4xx (or exactly what HTTP framing says the body is) and leaves nothing behind
 //! in the root or in `.pixgate/tmp`.
-//! `uploads/` covers clients that vanish mid-body and `Content-Range`s that do not add up.
+//! `uploads` covers clients that vanish mid-body and `Content-Range`s that do not add up.
 
 use std::time::{Duration, Instant};
 
-use super::{error_shape, summary, wire};
-use crate::support::{Root, TestServer, config, gradient_png, image_kind};
-use crate::uploads::{
-    assert_pending, eventually, noise, on_disk, put_part, put_url, status, tree, up_source,
-};
+use crate::support::images::{gradient_png, image_kind, noise};
+use crate::support::reply::parse_replies;
+use crate::support::roots::{Root, config};
+use crate::support::server::TestServer;
+use crate::support::wait::eventually;
+use crate::support::wire;
+use crate::uploads::{assert_pending, on_disk, put_part, put_url, status, tree, up_source};
 
 async fn server() -> (Root, TestServer) {
     let root = Root::new();
@@ -29,7 +31,7 @@ fn put_head(path: &str, headers: &[(&str, &str)], close: bool) -> Vec<u8> {
 /// Waits until the root holds exactly what it held `before` (temp files are removed after the
 /// answer, by the request's own task).
 async fn unchanged(root: &Root, before: &std::collections::BTreeMap<String, u64>) {
-    eventually("files left in the root or .pixgate", || {
+    eventually("files left in the root or .pixgate", async || {
         let now = tree(root);
         (&now == before, now)
     })
@@ -44,11 +46,11 @@ async fn a_content_length_longer_than_the_body_then_a_half_close_is_400_body_inc
     for path in ["/new.bin", "/keep.bin", "/deep/er/new.bin"] {
         let mut wire_bytes = put_head(path, &[("content-length", "1000")], false);
         wire_bytes.extend_from_slice(&noise(300, 2));
-        let answer = wire::exchange(server.addr(), &wire_bytes, true, super::HANG)
+        let answer = wire::exchange_within(server.addr(), &wire_bytes, true, super::HANG)
             .await
             .unwrap();
-        let replies = wire::parse_replies(&answer, &["PUT"]).unwrap();
-        error_shape(&replies[0], 400, "body_incomplete").unwrap();
+        let replies = parse_replies(&answer, &["PUT"]).unwrap();
+        replies[0].error_shape(400, "body_incomplete").unwrap();
         assert_eq!(replies.len(), 1);
     }
     unchanged(&root, &before).await;
@@ -71,11 +73,11 @@ async fn a_resumable_chunk_cut_short_by_a_half_close_is_400_and_not_counted() {
     ];
     let mut wire_bytes = put_head("/film.bin", &headers, false);
     wire_bytes.extend_from_slice(&bytes[1000..1400]);
-    let answer = wire::exchange(server.addr(), &wire_bytes, true, super::HANG)
+    let answer = wire::exchange_within(server.addr(), &wire_bytes, true, super::HANG)
         .await
         .unwrap();
-    let replies = wire::parse_replies(&answer, &["PUT"]).unwrap();
-    error_shape(&replies[0], 400, "body_incomplete").unwrap();
+    let replies = parse_replies(&answer, &["PUT"]).unwrap();
+    replies[0].error_shape(400, "body_incomplete").unwrap();
     unchanged(&root, &before).await;
     let now = status(&server, "/film.bin", 3000).await;
     assert_pending(&now, "film.bin", 3000, &[(0, 999)]);
@@ -99,11 +101,13 @@ async fn chunked_bodies_that_stop_early_or_carry_a_bad_chunk_size_are_400_and_le
     for (what, body, half_close) in bodies {
         let mut wire_bytes = put_head("/new.bin", &chunked, !half_close);
         wire_bytes.extend_from_slice(body);
-        let answer = wire::exchange(server.addr(), &wire_bytes, half_close, super::HANG)
+        let answer = wire::exchange_within(server.addr(), &wire_bytes, half_close, super::HANG)
             .await
             .unwrap_or_else(|e| panic!("{what}: {e}"));
-        let replies = wire::parse_replies(&answer, &["PUT"]).unwrap();
-        error_shape(&replies[0], 400, "body_incomplete").unwrap_or_else(|e| panic!("{what}: {e}"));
+        let replies = parse_replies(&answer, &["PUT"]).unwrap();
+        replies[0]
+            .error_shape(400, "body_incomplete")
+            .unwrap_or_else(|e| panic!("{what}: {e}"));
     }
     unchanged(&root, &before).await;
 }
@@ -118,10 +122,10 @@ async fn a_content_length_shorter_than_the_body_stores_that_many_bytes_and_the_r
     let mut wire_bytes = put_head("/five.bin", &[("content-length", "5")], false);
     wire_bytes.extend_from_slice(b"hello");
     wire_bytes.extend(wire::head("GET", b"/ok.png?w=8&fm=png", &[], true));
-    let answer = wire::exchange(server.addr(), &wire_bytes, false, super::HANG)
+    let answer = wire::exchange_within(server.addr(), &wire_bytes, false, super::HANG)
         .await
         .unwrap();
-    let replies = wire::parse_replies(&answer, &["PUT", "GET"]).unwrap();
+    let replies = parse_replies(&answer, &["PUT", "GET"]).unwrap();
     assert_eq!(replies.len(), 2, "{replies:?}");
     replies[0].assert_status(201);
     assert_eq!(replies[0].json()["data"]["filesize"], 5);
@@ -129,16 +133,16 @@ async fn a_content_length_shorter_than_the_body_stores_that_many_bytes_and_the_r
         image_kind(&replies[1].body),
         Some("png"),
         "{}",
-        summary(&replies[1])
+        replies[1].summary()
     );
     assert_eq!(on_disk(&root, "five.bin").as_deref(), Some(&b"hello"[..]));
 
     let mut wire_bytes = put_head("/three.bin", &[("content-length", "3")], false);
     wire_bytes.extend_from_slice(b"abcdefgh\r\n\r\n");
-    let answer = wire::exchange(server.addr(), &wire_bytes, true, super::HANG)
+    let answer = wire::exchange_within(server.addr(), &wire_bytes, true, super::HANG)
         .await
         .unwrap();
-    let replies = wire::parse_replies(&answer, &["PUT", "GET"]).unwrap();
+    let replies = parse_replies(&answer, &["PUT", "GET"]).unwrap();
     replies[0].assert_status(201);
     assert_eq!(replies.get(1).map(|r| r.status), Some(400), "{replies:?}");
     assert_eq!(on_disk(&root, "three.bin").as_deref(), Some(&b"abc"[..]));
@@ -155,15 +159,15 @@ async fn content_length_beside_transfer_encoding_never_lets_a_hidden_request_thr
     let mut wire_bytes = put_head("/both.bin", &headers, false);
     wire_bytes.extend_from_slice(b"5\r\nhello\r\n0\r\n\r\n");
     wire_bytes.extend(wire::head("GET", b"/ok.png?w=8&fm=png", &[], true));
-    let answer = wire::exchange(server.addr(), &wire_bytes, false, super::HANG)
+    let answer = wire::exchange_within(server.addr(), &wire_bytes, false, super::HANG)
         .await
         .unwrap();
-    let replies = wire::parse_replies(&answer, &["PUT", "GET"]).unwrap();
+    let replies = parse_replies(&answer, &["PUT", "GET"]).unwrap();
     assert_eq!(replies.len(), 1, "the hidden GET was answered: {replies:?}");
     match replies[0].status {
         400 => assert_eq!(on_disk(&root, "both.bin"), None),
         201 => assert_eq!(on_disk(&root, "both.bin").as_deref(), Some(&b"hello"[..])),
-        other => panic!("{other}: {}", summary(&replies[0])),
+        other => panic!("{other}: {}", replies[0].summary()),
     }
 }
 
@@ -181,15 +185,15 @@ async fn duplicate_or_malformed_content_lengths_are_400_and_store_nothing() {
     for headers in lengths {
         let mut wire_bytes = put_head("/new.bin", headers, true);
         wire_bytes.extend_from_slice(b"hello");
-        let answer = wire::exchange(server.addr(), &wire_bytes, false, super::HANG)
+        let answer = wire::exchange_within(server.addr(), &wire_bytes, false, super::HANG)
             .await
             .unwrap();
-        let replies = wire::parse_replies(&answer, &["PUT"]).unwrap();
+        let replies = parse_replies(&answer, &["PUT"]).unwrap();
         assert_eq!(
             replies[0].status,
             400,
             "{headers:?}: {}",
-            summary(&replies[0])
+            replies[0].summary()
         );
     }
     unchanged(&root, &before).await;
@@ -249,11 +253,13 @@ async fn bodies_under_a_coding_pixgate_does_not_undo_are_refused_and_store_nothi
     for (headers, body, status, code) in cases {
         let mut wire_bytes = put_head("/new.bin", headers, true);
         wire_bytes.extend_from_slice(body);
-        let answer = wire::exchange(server.addr(), &wire_bytes, true, super::HANG)
+        let answer = wire::exchange_within(server.addr(), &wire_bytes, true, super::HANG)
             .await
             .unwrap_or_else(|e| panic!("{headers:?}: {e}"));
-        let replies = wire::parse_replies(&answer, &["PUT"]).unwrap();
-        error_shape(&replies[0], status, code).unwrap_or_else(|e| panic!("{headers:?}: {e}"));
+        let replies = parse_replies(&answer, &["PUT"]).unwrap();
+        replies[0]
+            .error_shape(status, code)
+            .unwrap_or_else(|e| panic!("{headers:?}: {e}"));
     }
     unchanged(&root, &before).await;
     server.get("/ok.png?w=8&fm=png").await.assert_image("png");
@@ -261,10 +267,10 @@ async fn bodies_under_a_coding_pixgate_does_not_undo_are_refused_and_store_nothi
     let headers = [("content-length", "5"), ("content-encoding", "Identity")];
     let mut wire_bytes = put_head("/plain.bin", &headers, true);
     wire_bytes.extend_from_slice(b"hello");
-    let answer = wire::exchange(server.addr(), &wire_bytes, true, super::HANG)
+    let answer = wire::exchange_within(server.addr(), &wire_bytes, true, super::HANG)
         .await
         .unwrap();
-    let replies = wire::parse_replies(&answer, &["PUT"]).unwrap();
+    let replies = parse_replies(&answer, &["PUT"]).unwrap();
     replies[0].assert_status(201);
     assert_eq!(on_disk(&root, "plain.bin").as_deref(), Some(&b"hello"[..]));
 }
@@ -278,7 +284,7 @@ async fn a_refused_upload_that_expects_100_continue_is_answered_without_its_body
     let headers = [("content-length", "50000000"), ("expect", "100-continue")];
     let forged = "/new.bin?method=put&signature=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
     let started = Instant::now();
-    let answer = wire::exchange(
+    let answer = wire::exchange_within(
         server.addr(),
         &wire::head("PUT", forged.as_bytes(), &headers, true),
         false,
@@ -287,8 +293,8 @@ async fn a_refused_upload_that_expects_100_continue_is_answered_without_its_body
     .await
     .unwrap();
     assert!(started.elapsed() < Duration::from_secs(3));
-    let replies = wire::parse_replies(&answer, &["PUT"]).unwrap();
+    let replies = parse_replies(&answer, &["PUT"]).unwrap();
     let refusal = replies.last().unwrap();
-    error_shape(refusal, 403, "signature_invalid").unwrap();
+    refusal.error_shape(403, "signature_invalid").unwrap();
     unchanged(&root, &before).await;
 }

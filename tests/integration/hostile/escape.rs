@@ -1,88 +1,21 @@
 //! Property: no key, however assembled and encoded, and whatever symlinks the root holds (to
 //! a file or a folder outside, to the parent, by absolute path, to itself), reads or writes
 //! outside the root, through passthrough, a transform or an upload. The unit-level version is
-//! `src/source/key.rs`'s; `routing.rs` fuzzes reads against fixed symlinks.
+//! `src/source/key.rs`'s; `sources::routing` fuzzes reads against fixed symlinks.
 
 use std::cell::Cell;
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 
 use proptest::prelude::*;
 use proptest::sample::select;
 
-use super::{runner, runtime, summary};
-use crate::support::{
-    RawBody, Reply, TestServer, config, decode, halves_png, hmac_signed, image_kind, mean_colour,
-    png, raw_send,
-};
+use crate::support::images::{decode, image_kind, mean_colour};
+use crate::support::reply::Reply;
+use crate::support::roots::{Jail, SENTINEL, config};
+use crate::support::server::{TestServer, runner, runtime};
+use crate::support::signing::hmac_signed;
+use crate::support::wire::{RawBody, raw_send};
 
-const SENTINEL: &str = "SENTINEL-outside-the-root-5e11";
 const KEY: &str = "property-hmac-key";
-
-/// A root with symlinks out of it in every shape (to a file, to a folder, to the parent, by
-/// absolute path, to itself), beside a folder holding the sentinel.
-struct Jail {
-    _dir: tempfile::TempDir,
-    base: PathBuf,
-    root: PathBuf,
-}
-
-impl Jail {
-    fn new() -> Jail {
-        let dir = tempfile::tempdir().unwrap();
-        let base = dir.path().to_path_buf();
-        let root = base.join("root");
-        let outside = base.join("outside");
-        std::fs::create_dir_all(root.join("a")).unwrap();
-        std::fs::create_dir_all(&outside).unwrap();
-        std::fs::write(outside.join("sentinel.txt"), SENTINEL).unwrap();
-        // Magenta: no image inside the root has it.
-        let magenta = image::RgbaImage::from_pixel(8, 8, image::Rgba([255, 0, 255, 255]));
-        std::fs::write(outside.join("sentinel.png"), png(&magenta)).unwrap();
-        std::fs::write(root.join("inside.txt"), "inside").unwrap();
-        std::fs::write(root.join("a/x.txt"), "a/x").unwrap();
-        let blue = halves_png(8, 8, [0, 0, 255, 255], [0, 0, 255, 255]);
-        std::fs::write(root.join("pic.png"), blue).unwrap();
-        let link = |target: &Path, name: &str| {
-            std::os::unix::fs::symlink(target, root.join(name)).unwrap();
-        };
-        link(Path::new("../outside"), "out");
-        link(Path::new("../outside/sentinel.txt"), "out.txt");
-        link(Path::new("../outside/sentinel.png"), "out.png");
-        link(Path::new(".."), "up");
-        link(&outside, "abs");
-        link(Path::new("."), "self");
-        link(Path::new("pic.png"), "in.png");
-        link(Path::new("a"), "a-link");
-        Jail {
-            _dir: dir,
-            base,
-            root,
-        }
-    }
-
-    /// Every file under the base folder outside the root, with its bytes.
-    fn outside_the_root(&self) -> BTreeMap<PathBuf, Vec<u8>> {
-        let mut files = BTreeMap::new();
-        collect(&self.base, &self.root, &mut files);
-        files
-    }
-}
-
-fn collect(dir: &Path, skip: &Path, files: &mut BTreeMap<PathBuf, Vec<u8>>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path == skip {
-            continue;
-        }
-        let meta = std::fs::symlink_metadata(&path).unwrap();
-        if meta.is_dir() {
-            collect(&path, skip, files);
-        } else {
-            files.insert(path.clone(), std::fs::read(&path).unwrap_or_default());
-        }
-    }
-}
 
 const FRAGMENTS: &[&str] = &[
     "..",
@@ -155,7 +88,7 @@ fn leaked(reply: &Reply) -> Option<String> {
 fn no_assembled_key_reads_or_writes_outside_the_root_whatever_symlinks_it_holds() {
     let runtime = runtime();
     let jail = Jail::new();
-    let mut source = pixgate::config::SourceConfig::new("demo", jail.root.clone());
+    let mut source = jail.source("demo");
     source.hmac_keys = vec![KEY.into()];
     let server = runtime.block_on(TestServer::start(config(vec![source])));
     let before = jail.outside_the_root();
@@ -180,7 +113,7 @@ fn no_assembled_key_reads_or_writes_outside_the_root_whatever_symlinks_it_holds(
             });
             for (what, reply) in ["GET", "transform", "PUT"].iter().zip(&replies) {
                 if let Some(leak) = leaked(reply) {
-                    prop_assert!(false, "{what} {path}: {leak}: {}", summary(reply));
+                    prop_assert!(false, "{what} {path}: {leak}: {}", reply.summary());
                 }
             }
             if replies[2].status == 201 {

@@ -9,8 +9,11 @@ use std::cell::Cell;
 use proptest::prelude::*;
 use proptest::sample::{Index, select, subsequence};
 
-use super::{Dice, error_shape, runner, runtime, summary};
-use crate::support::{NOW, TestServer, config, hmac_signed, md5_signed, stacked_png};
+use crate::support::images::{Xorshift, stacked_png};
+use crate::support::roots::{NOW, Root, config};
+use crate::support::server::{TestServer, runner, runtime};
+use crate::support::signing::{hmac_signed, md5_signed};
+use crate::support::wire;
 
 const KEY: &str = "property-hmac-key";
 const SIGN_TOKEN: &str = "property-md5-token";
@@ -108,7 +111,7 @@ fn mutate(url: &str, mutation: &Mutation, md5: bool) -> Option<String> {
 #[test]
 fn every_mutation_of_a_signed_url_is_refused() {
     let runtime = runtime();
-    let root = crate::support::Root::new();
+    let root = Root::new();
     root.put(
         "users/1.png",
         &stacked_png(16, 16, [255, 0, 0, 255], [0, 0, 255, 255]),
@@ -132,7 +135,7 @@ fn every_mutation_of_a_signed_url_is_refused() {
     let (refused_403, refused_400, unchanged) = (Cell::new(0), Cell::new(0), Cell::new(0));
     runner(128)
         .run(&strategy, |(path, mut params, seed, md5, mutation)| {
-            Dice(seed | 1).shuffle(&mut params);
+            Xorshift(seed | 1).shuffle(&mut params);
             let query = params.join("&");
             let signed = if md5 {
                 md5_signed(SIGN_TOKEN, path, &query)
@@ -141,12 +144,12 @@ fn every_mutation_of_a_signed_url_is_refused() {
             };
             let url = format!("{path}?{signed}");
             let valid = runtime.block_on(server.raw("GET", &url, &[]));
-            prop_assert_eq!(valid.status, 200, "{}: {}", url, summary(&valid));
+            prop_assert_eq!(valid.status, 200, "{}: {}", url, valid.summary());
             let Some(forged) = mutate(&url, &mutation, md5) else {
                 unchanged.set(unchanged.get() + 1);
                 return Ok(());
             };
-            let reply = runtime.block_on(super::wire::one(
+            let reply = runtime.block_on(wire::one(
                 server.addr(),
                 "GET",
                 forged.as_bytes(),
@@ -177,13 +180,13 @@ fn every_mutation_of_a_signed_url_is_refused() {
                 mutation,
                 url,
                 forged,
-                summary(&reply)
+                reply.summary()
             );
             prop_assert!(
-                error_shape(&reply, reply.status, &code).is_ok(),
+                reply.error_shape(reply.status, &code).is_ok(),
                 "{}: {}",
                 forged,
-                summary(&reply)
+                reply.summary()
             );
             let counter = if reply.status == 403 {
                 &refused_403

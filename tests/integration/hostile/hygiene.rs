@@ -11,15 +11,17 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use pixgate::config::{HttpRoot, Root as ConfigRoot, S3Credentials, SourceConfig};
 use url::Url;
 
-use super::forge::png_claiming;
+use super::Forbidden;
 use super::upstream::{FailingOrigin, INTERNAL, UPSTREAM_MARKER};
-use super::{Forbidden, error_shape, summary};
-use crate::remote_support::{
+use crate::support::forge::png_claiming;
+use crate::support::images::{gradient_png, image_kind};
+use crate::support::remote::{
     BUCKET, S3_ACCESS_KEY, S3_SECRET_KEY, S3Server, closed_port, networks,
 };
-use crate::support::{
-    Reply, TestServer, config, fixture, gradient_png, hmac_url, image_kind, md5_url,
-};
+use crate::support::reply::Reply;
+use crate::support::roots::{Root, config, fixture};
+use crate::support::server::TestServer;
+use crate::support::signing::{hmac_url, md5_url};
 
 const TOKEN: &str = "md5-token-SECRET-51aa";
 const KEY: &str = "hmac-key-SECRET-62bb";
@@ -296,7 +298,7 @@ async fn no_error_names_a_path_a_secret_an_upstream_body_or_a_panic() {
     let mut codes = std::collections::BTreeSet::new();
     for (what, reply) in every_failure(&failing.server).await {
         if reply.status < 400 {
-            failures.push(format!("{what}: not an error: {}", summary(&reply)));
+            failures.push(format!("{what}: not an error: {}", reply.summary()));
             continue;
         }
         if let Err(e) = forbidden.check(&reply) {
@@ -306,7 +308,7 @@ async fn no_error_names_a_path_a_secret_an_upstream_body_or_a_panic() {
             .as_str()
             .unwrap_or("")
             .to_string();
-        if let Err(e) = error_shape(&reply, reply.status, &code) {
+        if let Err(e) = reply.error_shape(reply.status, &code) {
             failures.push(format!("{what}: {e}"));
         }
         codes.insert(code);
@@ -320,7 +322,7 @@ async fn no_error_names_a_path_a_secret_an_upstream_body_or_a_panic() {
 /// validator that matches, HEAD, a download name, a derivative already cached.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refusals_of_access_carry_the_json_error_and_never_image_bytes() {
-    let root = crate::support::Root::new();
+    let root = Root::new();
     root.put("private/p.png", &gradient_png(32, 20));
     let mut source = root.source("demo");
     source.md5_tokens = vec![TOKEN.into()];
@@ -361,7 +363,9 @@ async fn refusals_of_access_carry_the_json_error_and_never_image_bytes() {
         for headers in asks {
             let reply = server.raw("GET", target, headers).await;
             let what = format!("GET {target} {headers:?}");
-            error_shape(&reply, 403, code).unwrap_or_else(|e| panic!("{what}: {e}"));
+            reply
+                .error_shape(403, code)
+                .unwrap_or_else(|e| panic!("{what}: {e}"));
             assert_eq!(image_kind(&reply.body), None, "{what}");
             assert!(!reply.body.windows(4).any(|w| w == b"IHDR"), "{what}");
             for name in [

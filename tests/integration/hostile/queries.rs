@@ -5,8 +5,12 @@
 
 use std::time::{Duration, Instant};
 
-use super::{Case, Forbidden, Want, run_table, wire};
-use crate::support::{Root, TestServer, config, gradient_png, hmac_signed, md5_signed};
+use super::{Case, Forbidden, Want, run_table};
+use crate::support::images::gradient_png;
+use crate::support::roots::{Root, config};
+use crate::support::server::TestServer;
+use crate::support::signing::{hmac_signed, md5_signed};
+use crate::support::wire;
 
 const TOKEN: &str = "hostile-md5-token";
 const KEY: &str = "hostile-hmac-key";
@@ -35,7 +39,7 @@ fn forbidden(root: &Root) -> Forbidden {
 }
 
 /// Percent-escapes of control characters and of bytes that are not UTF-8, in the query and in
-/// the path: 400 `bad_query` / `bad_path` (README, Errors). `signatures.rs` has `%01`, `%0a`,
+/// the path: 400 `bad_query` / `bad_path` (README, Errors). `signing::refusals` has `%01`, `%0a`,
 /// `%ff` and `%c3%28`; these are the rest of the families.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn escaped_control_characters_and_invalid_utf8_are_400_in_query_and_path() {
@@ -113,8 +117,8 @@ async fn raw_control_bytes_in_the_request_line_are_400_and_the_server_keeps_serv
 
 /// Numbers in spellings a lenient parser would take: NaN, infinities, signs, hex, exponents,
 /// padding, full-width digits, overflow. Every transform number is plain decimal digits (and
-/// one point where decimals are allowed): 400 `bad_parameter`. `transforms.rs` and `params.rs`
-/// cover plain out-of-range values.
+/// one point where decimals are allowed): 400 `bad_parameter`. `transform::bad_values`
+/// covers plain out-of-range values.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nan_infinity_hex_exponent_signed_and_padded_numbers_are_400_bad_parameter() {
     let root = root();

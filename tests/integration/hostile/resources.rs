@@ -6,34 +6,58 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
-use super::Served;
-use crate::support::{RawBody, Root, proc_status, raw_send};
-use crate::uploads::{KEY, noise, on_disk, put_url};
+use crate::support::binary::{Daemon, TomlParts, proc_status};
+use crate::support::images::noise;
+use crate::support::roots::Root;
+use crate::support::wire::{RawBody, raw_send};
+use crate::uploads::{KEY, on_disk, put_url};
 
 /// Threads the blocking pool may have per core (`BLOCKING_THREADS_PER_CORE` in `main.rs`).
 const BLOCKING_PER_CORE: u64 = 8;
 
+/// How long an idle blocking-pool thread lives (`thread_keep_alive` in `main.rs`): a thread
+/// that ran a job is still there at least this long after it.
+const KEEP_ALIVE: Duration = Duration::from_secs(5);
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn uploads_at_once_keep_the_binary_within_its_thread_cap() {
     let root = Root::new();
-    let served = Served::start_with(root.path(), "", &format!("hmac_keys = [{KEY:?}]"));
+    let source = format!("hmac_keys = [{KEY:?}]");
+    let (served, addr) = Daemon::serve_root(
+        root.path(),
+        root.path(),
+        "demo",
+        TomlParts {
+            source: &source,
+            ..TomlParts::default()
+        },
+    );
     let at_rest = served.threads();
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get() as u64);
     // Two spare for a thread some other part may start on first use; without the cap the
     // pool reached 35-54 threads here.
     let cap = at_rest + BLOCKING_PER_CORE * cores + 2;
 
+    // The threads busy at the peak outlive it by KEEP_ALIVE at least, so samples closer
+    // together than that see every one of them; the sampler looks every 10 ms, once more after
+    // the last upload, and reports the longest it went without looking.
     let (pid, done) = (served.pid(), Arc::new(AtomicBool::new(false)));
     let sampler = {
         let done = done.clone();
         std::thread::spawn(move || {
-            let mut peak = 0;
-            while !done.load(Ordering::Relaxed) {
+            let (mut peak, mut gap, mut last) = (0, Duration::ZERO, Instant::now());
+            loop {
+                let finished = done.load(Ordering::SeqCst);
                 peak = peak.max(proc_status(pid, "Threads"));
-                std::thread::sleep(std::time::Duration::from_millis(2));
+                gap = gap.max(last.elapsed());
+                last = Instant::now();
+                if finished {
+                    return (peak, gap);
+                }
+                std::thread::sleep(Duration::from_millis(10));
             }
-            peak
         })
     };
     let body = noise(256 * 1024, 9);
@@ -44,13 +68,17 @@ async fn uploads_at_once_keep_the_binary_within_its_thread_cap() {
                 bytes: body,
                 piece: 4096,
             };
-            raw_send(served.addr, "PUT", &target, &[], chunked).await
+            raw_send(addr, "PUT", &target, &[], chunked).await
         }
     });
     let replies = futures_util::future::join_all(uploads).await;
-    done.store(true, Ordering::Relaxed);
-    let peak = sampler.join().unwrap();
+    done.store(true, Ordering::SeqCst);
+    let (peak, gap) = sampler.join().unwrap();
     eprintln!("threads: {at_rest} at rest, {peak} at most under 48 uploads (cap {cap})");
+    assert!(
+        gap < KEEP_ALIVE / 2,
+        "the sampler went {gap:?} without looking: it may have missed threads"
+    );
     for reply in &replies {
         reply.assert_status(201);
     }

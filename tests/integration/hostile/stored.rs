@@ -6,58 +6,18 @@
 use std::path::Path;
 use std::time::Duration;
 
-use super::forge::{
-    PNG_SIGNATURE, bmp_claiming, fixture_head, gif, jpeg_cut_after_frame_header, png_claiming,
-    png_header_only, png_with_bad_crc, png_with_bit_depth_3, small_jpeg, tiff_claiming,
-};
-use super::{Case, Forbidden, Want, run_table, wire};
-use crate::support::{Root, TestServer, config, gradient_png};
+use super::{Case, Forbidden, Want, run_table};
+use crate::support::forge::{broken_headers, small_jpeg};
+use crate::support::images::gradient_png;
+use crate::support::roots::{Root, config};
+use crate::support::server::TestServer;
+use crate::support::wire;
 
 const UNDECODABLE: Want = Want::Error(422, "undecodable");
 const NOT_AN_IMAGE: Want = Want::Error(415, "not_an_image");
 const NOT_FOUND: Want = Want::Error(404, "not_found");
 /// Refusals are at once: nothing here reads more than a header.
 const FAST: Duration = Duration::from_secs(3);
-
-/// Files of each input format cut inside their header, or with a header field that cannot be:
-/// each is sniffed as its format (so it is an image kind) and then cannot be decoded: 422
-/// (README, Errors: "a corrupt or truncated image").
-fn broken_headers() -> Vec<(&'static str, Vec<u8>)> {
-    let mut gif_screen_only = b"GIF89a".to_vec();
-    gif_screen_only.extend_from_slice(&[8, 0, 8, 0, 0x80, 0, 0, 0, 0, 0, 0, 0, 0]);
-    vec![
-        ("jpeg-soi-only.jpg", vec![0xFF, 0xD8, 0xFF, 0xE0]),
-        ("jpeg-no-scan.jpg", jpeg_cut_after_frame_header()),
-        ("png-signature-only.png", PNG_SIGNATURE.to_vec()),
-        ("png-ihdr-only.png", png_header_only()),
-        ("png-bad-crc.png", png_with_bad_crc()),
-        ("png-depth-3.png", png_with_bit_depth_3()),
-        ("png-0x0.png", png_claiming(0, 0)),
-        ("gif-magic-only.gif", b"GIF89a".to_vec()),
-        ("gif-screen-only.gif", gif_screen_only),
-        ("gif-0x0.gif", gif((0, 0), (1, 1))),
-        ("webp-riff-only.webp", b"RIFF\x04\x00\x00\x00WEBP".to_vec()),
-        (
-            "webp-chunk-cut.webp",
-            b"RIFF\x20\x00\x00\x00WEBPVP8L\x14\x00\x00\x00\x2f".to_vec(),
-        ),
-        ("bmp-magic-only.bmp", b"BM\0\0\0\0\0\0\0\0\0\0".to_vec()),
-        ("bmp-7-bits.bmp", bmp_claiming(8, 8, 7)),
-        ("bmp-0x0.bmp", bmp_claiming(0, 0, 24)),
-        ("bmp-header-only.bmp", bmp_claiming(8, 8, 24)[..54].to_vec()),
-        ("tiff-le-magic-only.tiff", b"II*\0\x08\0\0\0".to_vec()),
-        ("tiff-be-magic-only.tiff", b"MM\0*\0\0\0\x08".to_vec()),
-        ("tiff-0x8.tiff", tiff_claiming(0, 8)),
-        (
-            "avif-ftyp-only.avif",
-            fixture_head("inputs/grey-12bit.avif", 32),
-        ),
-        (
-            "avif-meta-cut.avif",
-            fixture_head("inputs/grey-12bit.avif", 200),
-        ),
-    ]
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn files_broken_inside_their_header_are_422_for_every_format() {
@@ -67,7 +27,7 @@ async fn files_broken_inside_their_header_are_422_for_every_format() {
     for (name, bytes) in &files {
         root.put(name, bytes);
     }
-    let server = TestServer::start(config(vec![root.source("demo")])).await;
+    let server = TestServer::serving(&root).await;
     let mut cases = Vec::new();
     for (name, _) in &files {
         cases.push(Case::get(*name, format!("/{name}?w=10"), UNDECODABLE));
@@ -81,7 +41,7 @@ async fn files_broken_inside_their_header_are_422_for_every_format() {
     run_table(&server, &cases, "/ok.png", &forbidden, FAST).await;
 }
 
-/// An empty file: nothing to transform (415, as `errors.rs` shows for `.png`), and its zero
+/// An empty file: nothing to transform (415, as `sources::broken` shows for `.png`), and its zero
 /// bytes exactly when passed through, with ranges unsatisfiable.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_empty_file_is_415_when_transformed_and_zero_bytes_when_passed_through() {
@@ -90,7 +50,7 @@ async fn an_empty_file_is_415_when_transformed_and_zero_bytes_when_passed_throug
     for name in ["empty.jpg", "empty.gif", "empty.avif", "empty.bin"] {
         root.put(name, b"");
     }
-    let server = TestServer::start(config(vec![root.source("demo")])).await;
+    let server = TestServer::serving(&root).await;
     let mut cases = Vec::new();
     for name in ["empty.jpg", "empty.gif", "empty.avif", "empty.bin"] {
         for query in ["w=10", "fm=webp", "auto=format", "rot=90"] {
@@ -132,7 +92,7 @@ async fn the_bytes_not_the_name_decide_what_a_file_is() {
         .put("svg-named.png", ACTIVE[3].1)
         .put("script-named.gif", ACTIVE[6].1)
         .put_fixture("pdf-named.webp", "files/manual.pdf");
-    let server = TestServer::start(config(vec![root.source("demo")])).await;
+    let server = TestServer::serving(&root).await;
     let cases = [
         Case::get("PNG named .jpg", "/png-named.jpg?w=10", Want::Image("png")),
         Case::get(
@@ -195,7 +155,7 @@ async fn passthrough_never_labels_stored_markup_as_a_document_a_browser_would_ru
     for (name, bytes) in ACTIVE {
         root.put(name, bytes);
     }
-    let server = TestServer::start(config(vec![root.source("demo")])).await;
+    let server = TestServer::serving(&root).await;
     let mut failures = Vec::new();
     for (name, bytes) in ACTIVE {
         for method in ["GET", "HEAD"] {
@@ -260,14 +220,14 @@ async fn fifos_sockets_devices_and_folders_in_the_root_are_404_at_once() {
     let root = Root::new();
     root.put("ok.png", &gradient_png(64, 40));
     let planted = plant_special_files(root.path());
-    let server = TestServer::start(config(vec![root.source("demo")])).await;
+    let server = TestServer::serving(&root).await;
     let mut cases = Vec::new();
     for name in planted {
         cases.push(Case::get(name, format!("/{name}"), NOT_FOUND));
         cases.push(Case::get(name, format!("/{name}?w=10"), NOT_FOUND));
         cases.push(Case::head(name, format!("/{name}"), NOT_FOUND));
     }
-    // A link to a device outside the root leaves the root (routing.rs: symlinks out are 400).
+    // A link to a device outside the root leaves the root (`sources::routing`: symlinks out are 400).
     std::os::unix::fs::symlink("/dev/zero", root.path().join("dev-zero.jpg")).unwrap();
     std::os::unix::fs::symlink("/dev/urandom", root.path().join("dev-random.png")).unwrap();
     for name in ["dev-zero.jpg", "dev-random.png"] {
@@ -294,7 +254,7 @@ async fn symlink_loops_in_the_root_are_a_clean_4xx_not_a_storage_failure() {
     link("a.jpg", "b.jpg");
     link("self.png", "self.png");
     link("loop", "loop");
-    let server = TestServer::start(config(vec![root.source("demo")])).await;
+    let server = TestServer::serving(&root).await;
     const NOWHERE: Want = Want::OneOf(&[(404, "not_found"), (400, "bad_path")]);
     let mut cases = Vec::new();
     for target in ["/a.jpg", "/self.png", "/loop/x.jpg"] {
@@ -367,7 +327,7 @@ async fn a_file_swapped_for_a_fifo_while_it_is_read_is_200_or_404_never_a_hang()
             .unwrap();
         *statuses.entry(reply.status).or_default() += 1;
         if ![200, 404].contains(&reply.status) {
-            wrong.push(format!("{target}: {}", super::summary(&reply)));
+            wrong.push(format!("{target}: {}", reply.summary()));
         }
     }
     stop.store(true, Ordering::Relaxed);

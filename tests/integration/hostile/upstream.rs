@@ -6,7 +6,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use url::Url;
 
-use crate::remote_support::networks;
+use crate::support::remote::networks;
 
 /// In every body and in headers the failing origin sends.
 pub const UPSTREAM_MARKER: &str = "UPSTREAM-BODY-MARKER-0d5e";

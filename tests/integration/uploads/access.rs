@@ -3,9 +3,11 @@
 //! as it was. Files uploaded where reading needs a signature come back with a signed `url`.
 
 use super::{KEY, TOKEN, assert_file, local, put, put_url, tree, up_source};
-use crate::support::{
-    NOW, RawBody, Root, TestServer, config, gradient_png, hmac_url, md5_url, raw_send,
-};
+use crate::support::images::gradient_png;
+use crate::support::roots::{NOW, Root, config};
+use crate::support::server::TestServer;
+use crate::support::signing::{hmac_url, md5_url};
+use crate::support::wire::{RawBody, raw_send};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_an_unexpired_valid_method_put_signature_may_upload() {

@@ -4,8 +4,10 @@
 
 use std::os::unix::fs::symlink;
 
-use super::{assert_file, noise, put, tree, up_source};
-use crate::support::{NOW, Root, TestServer, config};
+use super::{assert_file, put, tree, up_source};
+use crate::support::images::noise;
+use crate::support::roots::{NOW, Root, config};
+use crate::support::server::TestServer;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_upload_replaces_a_symlink_instead_of_writing_through_it() {

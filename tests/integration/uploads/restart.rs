@@ -5,25 +5,20 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use serde_json::Value;
-
 use super::{
-    KEY, assert_file, assert_pending, eventually, noise, part, pending_uploads, put_part, put_url,
-    up_source,
+    KEY, assert_file, assert_pending, file_record, part, pending_uploads, put_part, put_url,
+    up_source, without_url,
 };
-use crate::support::{
-    Daemon, NOW, RawBody, Reply, Root, TestServer, config, raw_request, raw_send,
-};
+use crate::support::binary::{Daemon, TomlParts};
+use crate::support::images::noise;
+use crate::support::reply::Reply;
+use crate::support::roots::{NOW, Root, config};
+use crate::support::server::{TestServer, runtime};
+use crate::support::wait::eventually;
+use crate::support::wire::{RawBody, raw_request, raw_send};
 
 /// The uploads here are 3000 bytes: three chunks of 1000.
 const TOTAL: usize = 3000;
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
 
 /// Server A runs on its own runtime, which is shut down (every task and handle of A dropped)
 /// before server B starts over the same root.
@@ -72,7 +67,7 @@ fn an_abandoned_upload_is_swept_when_the_server_starts() {
 
     runtime().block_on(async {
         let _b = TestServer::start_at(config, NOW + 61).await;
-        eventually("pending uploads after start-up", || {
+        eventually("pending uploads after start-up", async || {
             let left = pending_uploads(&root);
             (left.is_empty(), left)
         })
@@ -87,33 +82,19 @@ async fn send_part(addr: SocketAddr, path: &str, bytes: &[u8], start: usize, end
     raw_send(addr, "PUT", &put_url(path), &headers, RawBody::Sized(body)).await
 }
 
-async fn file_record(addr: SocketAddr, id: &str) -> Reply {
-    let bearer = format!("Bearer {KEY}");
-    let target = format!("/_pixgate/files/{id}");
-    raw_request(addr, "GET", &target, &[("authorization", &bearer)]).await
-}
-
-/// The File with its `url` taken out: that follows the `Host` of each request, and each run of
-/// the binary has its own port.
-fn without_url(file: &Value) -> Value {
-    let mut file = file.clone();
-    file.as_object_mut().unwrap().remove("url");
-    file
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pending_upload_and_file_records_survive_kill_9_of_the_binary() {
     let root = Root::new();
     let config_dir = tempfile::tempdir().unwrap();
-    let config = config_dir.path().join("pixgate.toml");
-    let toml = format!(
-        "[server]\nlisten = \"127.0.0.1:0\"\n\n[[sources]]\nname = \"up\"\nroot = {:?}\nhmac_keys = [{KEY:?}]\n",
-        root.path().display().to_string()
-    );
-    std::fs::write(&config, toml).unwrap();
+    let source = format!("hmac_keys = [{KEY:?}]");
+    let toml = TomlParts {
+        source: &source,
+        ..TomlParts::default()
+    };
+    let serve = || Daemon::serve_root(config_dir.path(), root.path(), "up", toml);
     let bytes = noise(TOTAL, 1);
 
-    let (first, addr) = Daemon::serve(&config);
+    let (first, addr) = serve();
     send_part(addr, "/r/film.bin", &bytes, 0, 999)
         .await
         .assert_status(202);
@@ -121,7 +102,7 @@ async fn a_pending_upload_and_file_records_survive_kill_9_of_the_binary() {
     assert_pending(&reply, "r/film.bin", TOTAL, &[(0, 999), (2000, 2999)]);
     drop(first);
 
-    let (second, addr) = Daemon::serve(&config);
+    let (second, addr) = serve();
     let status = [("content-range", "bytes */3000")];
     let reply = raw_send(
         addr,
@@ -143,7 +124,7 @@ async fn a_pending_upload_and_file_records_survive_kill_9_of_the_binary() {
     assert_eq!(record.json()["data"], file);
     drop(second);
 
-    let (_third, addr) = Daemon::serve(&config);
+    let (_third, addr) = serve();
     let record = file_record(addr, id).await;
     record.assert_status(200);
     let data = &record.json()["data"];

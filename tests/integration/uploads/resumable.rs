@@ -5,10 +5,12 @@
 use futures_util::future::join_all;
 
 use super::{
-    NOW_RFC3339, assert_file, assert_pending, noise, pending_uploads, put_part, put_range,
-    state_files, status, status_view, tree, up_source,
+    NOW_RFC3339, assert_file, assert_pending, pending_uploads, put_part, put_range, state_files,
+    status, status_view, tree, up_source,
 };
-use crate::support::{NOW, Root, TestServer, config};
+use crate::support::images::noise;
+use crate::support::roots::{NOW, Root, config};
+use crate::support::server::TestServer;
 
 /// The uploads here are 3000 bytes: three chunks of 1000.
 const TOTAL: usize = 3000;

@@ -4,13 +4,17 @@
 use image::RgbaImage;
 
 use super::{
-    KEY, NOW_RFC3339, TOKEN, assert_file, eventually, local, noise, on_disk, put, put_url,
-    state_files, tree, up_source,
+    KEY, NOW_RFC3339, TOKEN, assert_file, local, on_disk, put, put_url, state_files, tree,
+    up_source,
 };
-use crate::support::{
-    BLUE, GREEN, NOW, RED, RawBody, Root, TestServer, config, decode, gradient_png, halves_png,
-    md5_url, mean_colour, png, raw_disconnect, raw_send,
+use crate::support::images::{
+    BLUE, GREEN, RED, decode, gradient_png, halves_png, mean_colour, noise, png,
 };
+use crate::support::roots::{NOW, Root, config};
+use crate::support::server::TestServer;
+use crate::support::signing::md5_url;
+use crate::support::wait::eventually;
+use crate::support::wire::{RawBody, raw_send};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_hmac_signed_put_stores_the_file_and_answers_201_with_its_file_object() {
@@ -227,7 +231,7 @@ async fn a_chunked_body_past_max_bytes_is_413_and_stores_nothing() {
         .await;
         reply.assert_error(413, "too_large");
     }
-    eventually("state left by the refused bodies", || {
+    eventually("state left by the refused bodies", async || {
         let now = tree(&root);
         (now == before, now)
     })
@@ -254,13 +258,12 @@ async fn a_client_that_disconnects_mid_body_stores_nothing_and_spares_the_old_fi
     let body = noise(5000, 1);
     for key in ["keep.bin", "new.bin"] {
         let target = put_url(&format!("/{key}"));
-        raw_disconnect(server.addr(), "PUT", &target, &[], 5000, &body[..2000]).await;
+        server
+            .disconnect_mid_body(&target, &[], 5000, &body[..2000])
+            .await;
     }
-    eventually("files left by the interrupted uploads", || {
-        let now = tree(&root);
-        (now == before, now)
-    })
-    .await;
+    // The handlers are done with both: whatever they staged is gone, not merely not yet there.
+    assert_eq!(tree(&root), before, "files left by the interrupted uploads");
     assert_eq!(on_disk(&root, "keep.bin"), Some(kept.clone()));
     assert_eq!(server.get("/keep.bin").await.body, kept);
     server.get("/new.bin").await.assert_error(404, "not_found");

@@ -1,0 +1,110 @@
+//! `pixgate bench`: it renders through the real pipeline and reports what it
+//! measured, as text or one JSON object; bad input is a clear error, not a panic.
+
+use crate::support::binary::run_pixgate;
+use crate::support::images::gradient_png;
+use crate::support::roots::fixtures_dir;
+
+fn json(stdout: &str) -> serde_json::Value {
+    serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"))
+}
+
+#[test]
+fn json_reports_every_render_with_stage_medians_bytes_and_memory() {
+    let photo = fixtures_dir().join("cups-800x500.jpg");
+    let args = [
+        "bench",
+        photo.to_str().unwrap(),
+        "--w",
+        "120",
+        "--fm",
+        "webp",
+        "--iterations",
+        "3",
+        "--warmup",
+        "0",
+        "--json",
+    ];
+    let (ok, stdout, stderr) = run_pixgate(&args, &[]);
+    assert!(ok, "{stderr}");
+    let report = json(&stdout);
+    assert_eq!(report["images"], 3, "{report}");
+    assert_eq!(report["threads"], 1);
+    let median = &report["median_ms"];
+    for stage in ["decode", "resize", "encode", "total"] {
+        assert!(median[stage].as_f64().unwrap() > 0.0, "{stage}: {report}");
+    }
+    let stages: f64 = ["decode", "resize", "encode"]
+        .iter()
+        .map(|s| median[*s].as_f64().unwrap())
+        .sum();
+    // Medians of parts need not add up exactly, but not to more than the whole by much.
+    assert!(
+        stages <= median["total"].as_f64().unwrap() * 1.5,
+        "{report}"
+    );
+    let bytes = report["bytes_out"].as_u64().unwrap();
+    assert!(bytes > 0);
+    assert_eq!(report["mean_bytes_out"].as_u64().unwrap(), bytes / 3);
+    assert!(report["peak_rss_bytes"].as_u64().unwrap() > 1 << 20);
+    assert!(report["images_per_second"].as_f64().unwrap() > 0.0);
+    // Which it is depends on whether nasm was installed for the build; either is a boolean.
+    assert!(report["libjpeg_simd"].is_boolean(), "{report}");
+}
+
+#[test]
+fn a_folder_contributes_its_images_and_threads_share_the_work() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.png"), gradient_png(64, 40)).unwrap();
+    std::fs::write(dir.path().join("b.png"), gradient_png(40, 64)).unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "not an image").unwrap();
+    let folder = dir.path().to_str().unwrap();
+    let args = [
+        "bench",
+        folder,
+        "--w",
+        "16",
+        "--iterations",
+        "4",
+        "--threads",
+        "2",
+        "--json",
+    ];
+    let (ok, stdout, stderr) = run_pixgate(&args, &[]);
+    assert!(ok, "{stderr}");
+    let report = json(&stdout);
+    assert_eq!(report["images"], 8, "2 images x 4: {report}");
+    assert_eq!(report["threads"], 2);
+
+    let (ok, stdout, stderr) = run_pixgate(&["bench", folder, "--iterations", "1"], &[]);
+    assert!(ok, "{stderr}");
+    assert!(
+        stdout.contains("images/s")
+            && stdout.contains("median per image")
+            && stdout.contains("JPEG: libjpeg-turbo with"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn bad_parameters_and_paths_without_images_are_clear_errors() {
+    let photo = fixtures_dir().join("cups-800x500.jpg");
+    let photo = photo.to_str().unwrap();
+    let empty = tempfile::tempdir().unwrap();
+    let missing = empty.path().join("missing.jpg");
+    let cases: [(&[&str], &str); 4] = [
+        (&["bench", photo, "--q", "900"], "`q`"),
+        (&["bench", photo, "--param", "blur"], "name=value"),
+        (&["bench", empty.path().to_str().unwrap()], "no images"),
+        (
+            &["bench", missing.to_str().unwrap()],
+            "missing.jpg: No such file",
+        ),
+    ];
+    for (args, wanted) in cases {
+        let (ok, _, stderr) = run_pixgate(args, &[]);
+        assert!(!ok, "{args:?} succeeded");
+        assert_eq!(stderr.matches(wanted).count(), 1, "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}

@@ -1,0 +1,329 @@
+//! Animated GIFs (contract §3): an animated GIF stays animated with its frames,
+//! delays and loop count; still formats take the first frame; the frame cap and the
+//! frames × screen pixel budget answer 413.
+
+use std::io::Cursor;
+
+use image::codecs::gif::GifDecoder;
+use image::imageops::FilterType;
+use image::{AnimationDecoder, RgbaImage};
+
+use crate::support::images::{BLUE, GREEN, RED, decode, mean_abs_diff, mean_colour};
+use crate::support::roots::{Root, config, fixture};
+use crate::support::server::TestServer;
+
+const KITE: &str = "kite-animated-480x300.gif";
+
+// ---------------------------------------------------------------------------------------------
+// Animation
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn animated_gif_keeps_every_frame_in_order_with_its_delay_and_loop() {
+    let root = Root::new();
+    root.put_fixture("kite.gif", KITE);
+    let server = TestServer::serving(&root).await;
+    let source = gif_frames(&fixture(KITE));
+    assert_eq!(source.len(), 4, "the fixture's frame count");
+
+    // GIF in, no `fm`: the default output is GIF, so both requests animate.
+    for query in ["w=240&fm=gif", "w=240"] {
+        let reply = server.get(&format!("/kite.gif?{query}")).await;
+        reply.assert_image("gif");
+        let out = gif_frames(&reply.body);
+        assert_eq!(out.len(), source.len(), "{query}: frame count");
+        assert_eq!(delays(&out), delays(&source), "{query}: delays");
+        assert_eq!(gif_repeat(&reply.body), gif::Repeat::Infinite, "{query}");
+        for (i, (frame, _)) in out.iter().enumerate() {
+            assert_eq!(frame.dimensions(), (240, 150), "{query}: frame {i}");
+            // Tolerances: GIF quantisation (NeuQuant, 256 colours) moves the mean colour by
+            // under a level and leaves a mean absolute difference near 1.4 from the reference
+            // downscale. The kite's frames share one mean colour, so that only catches blank
+            // or discoloured frames; each is 26 or more from every other frame's reference,
+            // which catches shuffled or repeated ones.
+            let want = downscaled(&source[i].0, 240, 150);
+            let (got, want_mean) = (mean_colour(frame), mean_colour(&want));
+            for c in 0..3 {
+                assert!(
+                    (got[c] - want_mean[c]).abs() < 4.0,
+                    "{query}: frame {i} mean {got:?}, source {want_mean:?}"
+                );
+            }
+            let own = mean_abs_diff(frame, &want);
+            assert!(own < 5.0, "{query}: frame {i} differs by {own:.1}");
+            for (j, (other, _)) in source.iter().enumerate().filter(|(j, _)| *j != i) {
+                let theirs = mean_abs_diff(frame, &downscaled(other, 240, 150));
+                assert!(
+                    own < theirs,
+                    "{query}: frame {i} is nearer source frame {j} ({theirs:.1} ≤ {own:.1})"
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn frames_keep_their_order_delays_and_loop_count() {
+    let cases = [
+        (gif::Repeat::Finite(3), "loop count 3"),
+        (gif::Repeat::Infinite, "loops forever"),
+        (gif::Repeat::Finite(0), "plays once: no NETSCAPE2.0 block"),
+    ];
+    for (repeat, case) in cases {
+        let root = Root::new();
+        root.put("rgb.gif", &rgb_gif(repeat));
+        let server = TestServer::serving(&root).await;
+        let reply = server.get("/rgb.gif?w=20&fm=gif").await;
+        reply.assert_image("gif");
+        let frames = gif_frames(&reply.body);
+        assert_eq!(frames.len(), 3, "{case}");
+        assert_eq!(delays(&frames), vec![70, 230, 500], "{case}");
+        for ((frame, _), want) in frames.iter().zip([RED, GREEN, BLUE]) {
+            assert_eq!(frame.dimensions(), (20, 10), "{case}");
+            assert_solid(frame, want, case);
+        }
+        assert_eq!(gif_repeat(&reply.body), repeat, "{case}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transparent_frames_leave_no_trail() {
+    let root = Root::new();
+    root.put("moving.gif", &moving_square_gif());
+    let server = TestServer::serving(&root).await;
+    let reply = server.get("/moving.gif?w=30&fm=gif").await;
+    reply.assert_image("gif");
+    let frames = gif_frames(&reply.body);
+    assert_eq!(frames.len(), 3);
+    // Each output frame, as a viewer composites it, shows the square in its own third only:
+    // output frames are whole canvases, so each must be disposed to the background (GIF
+    // disposal 2) before the next; under the default "keep", old squares show through.
+    for (i, (frame, _)) in frames.iter().enumerate() {
+        assert_eq!(frame.dimensions(), (30, 10));
+        for third in 0..3u32 {
+            let alpha = frame.get_pixel(third * 10 + 5, 5).0[3];
+            let want = if third as usize == i { 255 } else { 0 };
+            assert_eq!(alpha, want, "frame {i}, third {third}: alpha {alpha}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn still_output_of_an_animation_is_its_first_frame() {
+    let root = Root::new();
+    root.put("rgb.gif", &rgb_gif(gif::Repeat::Infinite))
+        .put_fixture("kite.gif", KITE);
+    let server = TestServer::serving(&root).await;
+
+    for (query, kind) in [
+        ("w=20&fm=png", "png"),
+        ("w=20&fm=jpg", "jpeg"),
+        ("w=20&fm=webp", "webp"),
+    ] {
+        let reply = server.get(&format!("/rgb.gif?{query}")).await;
+        reply.assert_image(kind);
+        let image = decode(&reply.body);
+        assert_eq!(image.dimensions(), (20, 10), "{query}");
+        assert_solid(&image, RED, query);
+    }
+
+    let source = gif_frames(&fixture(KITE));
+    let reply = server.get("/kite.gif?w=240&fm=png").await;
+    reply.assert_image("png");
+    let still = decode(&reply.body);
+    assert_eq!(still.dimensions(), (240, 150));
+    // Tolerance: the same Lanczos3 downscale of the same pixels lands within 0.2; the kite's
+    // last frame is 30 away.
+    let first = mean_abs_diff(&still, &downscaled(&source[0].0, 240, 150));
+    let last = mean_abs_diff(&still, &downscaled(&source[3].0, 240, 150));
+    assert!(first < 2.5, "differs from the first frame by {first:.2}");
+    assert!(
+        first < last,
+        "nearer the last frame ({last:.2}) than the first"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Limits
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn frame_cap_refuses_animated_output_but_not_a_still() {
+    let root = Root::new();
+    root.put("rgb.gif", &rgb_gif(gif::Repeat::Infinite));
+
+    let mut capped = config(vec![root.source("demo")]);
+    capped.limits.max_animation_frames = 2;
+    let server = TestServer::start(capped).await;
+    for target in ["/rgb.gif?w=20&fm=gif", "/rgb.gif?w=20"] {
+        server.get(target).await.assert_error(413, "too_large");
+    }
+    let reply = server.get("/rgb.gif?w=20&fm=png").await;
+    reply.assert_image("png");
+    assert_solid(&decode(&reply.body), RED, "first frame under the cap");
+
+    let mut enough = config(vec![root.source("demo")]);
+    enough.limits.max_animation_frames = 3;
+    let server = TestServer::start(enough).await;
+    let reply = server.get("/rgb.gif?w=20&fm=gif").await;
+    reply.assert_image("gif");
+    assert_eq!(gif_frames(&reply.body).len(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thousands_of_tiny_frames_are_refused_as_an_animation_only() {
+    let root = Root::new();
+    let many = tiny_frames_gif(3000);
+    assert!(many.len() < 100_000, "{} bytes", many.len());
+    root.put("many.gif", &many);
+    let server = TestServer::serving(&root).await;
+    server
+        .get("/many.gif?fm=gif")
+        .await
+        .assert_error(413, "too_large");
+    let reply = server.get("/many.gif?w=1&fm=png").await;
+    reply.assert_image("png");
+    assert_eq!(decode(&reply.body).dimensions(), (1, 1));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_frame_counts_against_the_pixel_limit() {
+    let root = Root::new();
+    root.put("big.gif", &solid_frames_gif(100, 100, 3));
+    // 3 frames × 100×100 = 30 000 pixels; one frame is 10 000.
+    for (limit, animated) in [(25_000, false), (30_000, true)] {
+        let mut config = config(vec![root.source("demo")]);
+        config.limits.max_source_pixels = limit;
+        let server = TestServer::start(config).await;
+        let reply = server.get("/big.gif?w=50&fm=gif").await;
+        if animated {
+            reply.assert_image("gif");
+            assert_eq!(gif_frames(&reply.body).len(), 3, "limit {limit}");
+        } else {
+            reply.assert_error(413, "too_large");
+        }
+        let reply = server.get("/big.gif?w=50&fm=png").await;
+        reply.assert_image("png");
+        assert_eq!(decode(&reply.body).dimensions(), (50, 50), "limit {limit}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// GIFs: made here, read back
+// ---------------------------------------------------------------------------------------------
+
+/// A 40×20 GIF of three solid frames, red for 70 ms, green for 230 ms, blue for 500 ms.
+fn rgb_gif(repeat: gif::Repeat) -> Vec<u8> {
+    let palette = [255, 0, 0, 0, 255, 0, 0, 0, 255, 255, 255, 255];
+    let frames = [(0u8, 7u16), (1, 23), (2, 50)];
+    indexed_gif(40, 20, &palette, repeat, &frames)
+}
+
+/// A 60×20 GIF whose three frames show a red 20×20 square on a transparent background,
+/// moving one third to the right each frame; every frame is cleared before the next.
+fn moving_square_gif() -> Vec<u8> {
+    let mut out = Vec::new();
+    {
+        let palette = [0, 0, 0, 255, 0, 0];
+        let mut encoder = gif::Encoder::new(&mut out, 60, 20, &palette).unwrap();
+        encoder.set_repeat(gif::Repeat::Infinite).unwrap();
+        for third in 0..3 {
+            let pixels: Vec<u8> = (0..20 * 60)
+                .map(|i| u8::from((i % 60) / 20 == third))
+                .collect();
+            let mut frame = gif::Frame::from_indexed_pixels(60, 20, pixels, Some(0));
+            frame.delay = 10;
+            frame.dispose = gif::DisposalMethod::Background;
+            encoder.write_frame(&frame).unwrap();
+        }
+    }
+    out
+}
+
+/// A 1×1 GIF of `count` frames, alternating black and white, looping forever.
+fn tiny_frames_gif(count: usize) -> Vec<u8> {
+    let frames: Vec<(u8, u16)> = (0..count).map(|i| ((i % 2) as u8, 2)).collect();
+    indexed_gif(
+        1,
+        1,
+        &[0, 0, 0, 255, 255, 255],
+        gif::Repeat::Infinite,
+        &frames,
+    )
+}
+
+/// A `width`×`height` GIF of `count` solid grey frames.
+fn solid_frames_gif(width: u16, height: u16, count: usize) -> Vec<u8> {
+    let frames: Vec<(u8, u16)> = (0..count).map(|i| ((i % 2) as u8, 10)).collect();
+    let palette = [64, 64, 64, 192, 192, 192];
+    indexed_gif(width, height, &palette, gif::Repeat::Infinite, &frames)
+}
+
+/// Full-screen frames each filled with one index of the global `palette`, with its delay in
+/// hundredths of a second.
+fn indexed_gif(
+    width: u16,
+    height: u16,
+    palette: &[u8],
+    repeat: gif::Repeat,
+    frames: &[(u8, u16)],
+) -> Vec<u8> {
+    let mut out = Vec::new();
+    {
+        let mut encoder = gif::Encoder::new(&mut out, width, height, palette).unwrap();
+        encoder.set_repeat(repeat).unwrap();
+        let pixels = usize::from(width) * usize::from(height);
+        for &(index, delay) in frames {
+            let mut frame =
+                gif::Frame::from_indexed_pixels(width, height, vec![index; pixels], None);
+            frame.delay = delay;
+            encoder.write_frame(&frame).unwrap();
+        }
+    }
+    out
+}
+
+/// The composited frames of a GIF and how long each shows, in milliseconds.
+fn gif_frames(bytes: &[u8]) -> Vec<(RgbaImage, u32)> {
+    let decoder = GifDecoder::new(Cursor::new(bytes)).unwrap();
+    decoder
+        .into_frames()
+        .map(|frame| {
+            let frame = frame.unwrap();
+            let (numer, denom) = frame.delay().numer_denom_ms();
+            (frame.into_buffer(), numer / denom)
+        })
+        .collect()
+}
+
+fn delays(frames: &[(RgbaImage, u32)]) -> Vec<u32> {
+    frames.iter().map(|f| f.1).collect()
+}
+
+/// The NETSCAPE2.0 loop count, read after every frame (`Finite(0)` when the block is absent).
+fn gif_repeat(bytes: &[u8]) -> gif::Repeat {
+    let mut options = gif::DecodeOptions::new();
+    options.skip_frame_decoding(true);
+    let mut decoder = options.read_info(Cursor::new(bytes)).unwrap();
+    while decoder.read_next_frame().unwrap().is_some() {}
+    decoder.repeat()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pixels
+// ---------------------------------------------------------------------------------------------
+
+/// `image` resized with `image`'s own Lanczos3, the reference for a frame.
+fn downscaled(image: &RgbaImage, width: u32, height: u32) -> RgbaImage {
+    image::imageops::resize(image, width, height, FilterType::Lanczos3)
+}
+
+/// Every pixel within 8 levels of `want` per channel (alpha ignored): lossy encoders stay well
+/// inside that on a flat colour, and a wrong frame is 255 away.
+#[track_caller]
+fn assert_solid(image: &RgbaImage, want: [u8; 4], case: &str) {
+    let off = image
+        .pixels()
+        .find(|p| (0..3).any(|c| p.0[c].abs_diff(want[c]) > 8));
+    assert!(off.is_none(), "{case}: pixel {off:?}, want {want:?}");
+}

@@ -1,0 +1,20 @@
+//! What a transform does (contract §3), judged by the pixels, sizes and bytes that come back:
+//! one file per family of parameters over the synthetic pictures of `pictures`; then animated
+//! GIFs, AVIF input, colour management, metadata, and the golden suite that compares output
+//! with references made by an independent path.
+
+mod animation;
+mod avif;
+mod background;
+mod bad_values;
+mod colour;
+mod cropping;
+mod download;
+mod effects;
+mod encoding;
+mod golden;
+mod metadata;
+mod negotiation;
+mod orientation;
+mod pictures;
+mod sizing;

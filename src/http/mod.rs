@@ -11,7 +11,7 @@ mod respond;
 mod send_deadline;
 mod server;
 
-pub use body::{Body, BoxError};
+pub use body::Body;
 pub use edge::Edge;
 pub use server::run;
 

@@ -91,7 +91,10 @@ impl Error {
                 (S::BAD_REQUEST, "bad_parameter")
             }
             Error::Signature(SignatureError::Refused(r)) => (S::FORBIDDEN, r.code()),
-            Error::Transform(_) => (S::BAD_REQUEST, "bad_parameter"),
+            Error::Transform(e) => match e {
+                TransformError::BadValue { .. } => (S::BAD_REQUEST, "bad_parameter"),
+                TransformError::Unsupported { .. } => (S::BAD_REQUEST, "unsupported_parameter"),
+            },
             Error::Key(_) => (S::BAD_REQUEST, "bad_path"),
             Error::Source(e) => match e {
                 SourceError::NotFound => (S::NOT_FOUND, "not_found"),

@@ -2,6 +2,7 @@
 //! canonical form, which is what the cache key is made of. Pure: no I/O, no HTTP types.
 
 mod params;
+pub mod registry;
 
 use std::fmt::Write as _;
 
@@ -15,13 +16,27 @@ pub const DEFAULT_QUALITY: u8 = 75;
 /// Lossy quality for `auto=compress` without an explicit `q`.
 pub const COMPRESS_QUALITY: u8 = 45;
 
-/// A bad value for a known parameter: always a 400 that names the parameter as the client
-/// wrote it.
+/// Why a query's parameters were refused: always a 400 that names the parameter as the client
+/// wrote it. `reason` is safe to show.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid value for `{name}`: {reason}")]
-pub struct TransformError {
-    pub name: String,
-    pub reason: String,
+pub enum TransformError {
+    /// A value this parameter cannot take, or a parameter given twice.
+    #[error("invalid value for `{name}`: {reason}")]
+    BadValue { name: String, reason: String },
+    /// An imgix parameter, or one of its values, that pixgate does not implement.
+    #[error("unsupported parameter `{name}`: {reason}")]
+    Unsupported { name: String, reason: String },
+}
+
+impl TransformError {
+    /// The parameter as the client wrote it.
+    pub fn name(&self) -> &str {
+        match self {
+            TransformError::BadValue { name, .. } | TransformError::Unsupported { name, .. } => {
+                name
+            }
+        }
+    }
 }
 
 /// Everything a query's parameters ask of the renderer and of delivery, validated.
@@ -161,7 +176,7 @@ fn canonical_name(name: &str) -> Option<&'static str> {
         "w" | "width" => "w",
         "h" | "height" => "h",
         "dpr" => "dpr",
-        "fit" | "mode" => "fit",
+        "fit" | "f" | "mode" => "fit",
         "crop" | "gravity" => "crop",
         "fp-x" => "fp-x",
         "fp-y" => "fp-y",
@@ -181,16 +196,18 @@ fn canonical_name(name: &str) -> Option<&'static str> {
     })
 }
 
-/// Parses decoded query pairs (in any order). Unknown names, and the signing parameters
-/// (handled by `signature`), are ignored; a known name given twice, under any alias, is an error.
+/// Parses decoded query pairs (in any order). An imgix name pixgate does not implement is
+/// refused ([`registry`]); other unknown names, and the signing parameters (handled by
+/// `signature`), are ignored; a known name given twice, under any alias, is an error.
 pub fn parse(pairs: &[(String, String)]) -> Result<Params, TransformError> {
     let mut seen: Vec<(&'static str, &str, &str)> = Vec::new();
     for (name, value) in pairs {
         let Some(canon) = canonical_name(name) else {
+            registry::check_name(name)?;
             continue;
         };
         if let Some((_, first, _)) = seen.iter().find(|(c, _, _)| *c == canon) {
-            return Err(TransformError {
+            return Err(TransformError::BadValue {
                 name: name.clone(),
                 reason: format!("given more than once (also as `{first}`)"),
             });
@@ -200,7 +217,8 @@ pub fn parse(pairs: &[(String, String)]) -> Result<Params, TransformError> {
     let mut parsed = Params::default();
     let mut fp = (None, None);
     for (canon, name, value) in seen {
-        let bad = |reason: String| TransformError {
+        registry::check_value(canon, name, value)?;
+        let bad = |reason: String| TransformError::BadValue {
             name: name.to_string(),
             reason,
         };
@@ -234,7 +252,7 @@ fn apply(parsed: &mut Params, fp: &mut FocalInputs, canon: &str, v: &str) -> Res
             None => parsed.auto_format = true,
         },
         "auto" => {
-            let (format, compress) = params::auto(v);
+            let (format, compress) = params::auto(v)?;
             parsed.auto_format |= format;
             t.auto_compress = compress;
         }

@@ -428,11 +428,18 @@ pub fn format(v: &str) -> Result<Option<OutputFormat>, String> {
     }))
 }
 
-/// Returns (`format`, `compress`). imgix's other `auto` values (`enhance`, `redeye`) are
-/// ignored rather than refused so that migrated URLs keep working.
-pub fn auto(v: &str) -> (bool, bool) {
-    let has = |word: &str| v.split(',').any(|p| p.trim() == word);
-    (has("format"), has("compress"))
+/// Returns (`format`, `compress`) from a comma list (empty items skipped). imgix's other values
+/// are refused as unsupported before this runs (`registry::check_value`).
+pub fn auto(v: &str) -> Result<(bool, bool), String> {
+    let (mut format, mut compress) = (false, false);
+    for item in v.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+        match item {
+            "format" => format = true,
+            "compress" => compress = true,
+            _ => return Err(format!("`{item}` is not format or compress")),
+        }
+    }
+    Ok((format, compress))
 }
 
 pub fn flag(v: &str) -> Result<bool, String> {

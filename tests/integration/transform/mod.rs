@@ -17,4 +17,5 @@ mod metadata;
 mod negotiation;
 mod orientation;
 mod pictures;
+mod registry;
 mod sizing;

@@ -1,0 +1,538 @@
+//! imgix's parameter registry (version 11.35.0, `tests/data/imgix-parameters.tsv`): every name
+//! and alias a site migrating from imgix may send, and what pixgate does with it. A name that
+//! pixgate does not implement is refused by name (`400 unsupported_parameter`), never ignored:
+//! the image would not be the one asked for. Names outside the registry (`ixlib`, `utm_*`) are
+//! not imgix's to define and are ignored. Pure data; `docs/url-api.md`'s table is rendered from
+//! it ([`reference_table`]) and a test checks both against the registry file.
+
+use super::TransformError;
+
+/// What pixgate does with a registry name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Support {
+    /// Parsed by the transform stage.
+    Implemented,
+    /// Read by the signature stage (`expires`).
+    Signing,
+    /// Refused, and meant to stay so; the reason says why.
+    Never(&'static str),
+    /// Refused until pixgate implements it; says what it is waiting for.
+    Planned(&'static str),
+}
+
+const GENERATIVE: &str = "pixgate does no generative or AI processing";
+const VIDEO: &str = "pixgate renders no video";
+const LICENSE_PLATES: &str = "pixgate does no license-plate detection";
+const RASTERIZE_BYPASS: &str = "pixgate has no vector output to bypass";
+const PDF: &str = "pixgate reads no PDF yet";
+const SVG: &str = "pixgate reads no SVG yet";
+const FACES: &str = "face detection is not implemented yet";
+const WATERMARKS: &str = "watermarks are not implemented yet";
+const BLENDS: &str = "blends are not implemented yet";
+const TEXT: &str = "text is not implemented yet";
+const ANIMATION: &str = "animation options are not implemented yet";
+const RENDERING: &str = "not implemented yet";
+
+use Support::{Implemented, Never, Planned, Signing};
+
+/// Every spelling (name or alias), its registry name and what pixgate does with it, sorted by
+/// spelling for binary search.
+const SPELLINGS: &[(&str, &str, Support)] = &[
+    ("annotation", "pdf-annotation", Planned(PDF)),
+    ("ar", "ar", Implemented),
+    ("auto", "auto", Implemented),
+    ("b", "blend", Planned(BLENDS)),
+    ("ba", "blend-align", Planned(BLENDS)),
+    (
+        "background-removal-semi-transparency",
+        "bg-remove-semi-transparency",
+        Never(GENERATIVE),
+    ),
+    ("background-remove", "bg-remove", Never(GENERATIVE)),
+    ("background-replace", "bg-replace", Never(GENERATIVE)),
+    (
+        "background-replace-negative-prompt",
+        "bg-replace-neg-prompt",
+        Never(GENERATIVE),
+    ),
+    ("balph", "blend-alpha", Planned(BLENDS)),
+    ("bc", "blend-crop", Planned(BLENDS)),
+    ("bf", "blend-fit", Planned(BLENDS)),
+    ("bg", "bg", Implemented),
+    ("bg-remove", "bg-remove", Never(GENERATIVE)),
+    (
+        "bg-remove-fallback",
+        "bg-remove-fallback",
+        Never(GENERATIVE),
+    ),
+    ("bg-remove-fg-type", "bg-remove-fg-type", Never(GENERATIVE)),
+    (
+        "bg-remove-semi-transparency",
+        "bg-remove-semi-transparency",
+        Never(GENERATIVE),
+    ),
+    (
+        "bg-remove-transparency-threshold",
+        "bg-remove-transparency-threshold",
+        Never(GENERATIVE),
+    ),
+    ("bg-replace", "bg-replace", Never(GENERATIVE)),
+    (
+        "bg-replace-fallback",
+        "bg-replace-fallback",
+        Never(GENERATIVE),
+    ),
+    (
+        "bg-replace-neg-prompt",
+        "bg-replace-neg-prompt",
+        Never(GENERATIVE),
+    ),
+    ("bh", "blend-h", Planned(BLENDS)),
+    ("blend", "blend", Planned(BLENDS)),
+    ("blend-align", "blend-align", Planned(BLENDS)),
+    ("blend-alpha", "blend-alpha", Planned(BLENDS)),
+    ("blend-clr", "blend-color", Planned(BLENDS)),
+    ("blend-color", "blend-color", Planned(BLENDS)),
+    ("blend-crop", "blend-crop", Planned(BLENDS)),
+    ("blend-fit", "blend-fit", Planned(BLENDS)),
+    ("blend-h", "blend-h", Planned(BLENDS)),
+    ("blend-mode", "blend-mode", Planned(BLENDS)),
+    ("blend-pad", "blend-pad", Planned(BLENDS)),
+    ("blend-size", "blend-size", Planned(BLENDS)),
+    ("blend-w", "blend-w", Planned(BLENDS)),
+    ("blend-x", "blend-x", Planned(BLENDS)),
+    ("blend-y", "blend-y", Planned(BLENDS)),
+    ("blendalign", "blend-align", Planned(BLENDS)),
+    ("blendalpha", "blend-alpha", Planned(BLENDS)),
+    ("blendclr", "blend-color", Planned(BLENDS)),
+    ("blendcolor", "blend-color", Planned(BLENDS)),
+    ("blendcrop", "blend-crop", Planned(BLENDS)),
+    ("blendfit", "blend-fit", Planned(BLENDS)),
+    ("blendh", "blend-h", Planned(BLENDS)),
+    ("blendmode", "blend-mode", Planned(BLENDS)),
+    ("blendpad", "blend-pad", Planned(BLENDS)),
+    ("blendsize", "blend-size", Planned(BLENDS)),
+    ("blendw", "blend-w", Planned(BLENDS)),
+    ("blendx", "blend-x", Planned(BLENDS)),
+    ("blendy", "blend-y", Planned(BLENDS)),
+    ("blur", "blur", Implemented),
+    ("bm", "blend-mode", Planned(BLENDS)),
+    ("border", "border", Planned(RENDERING)),
+    ("border-bottom", "border-bottom", Planned(RENDERING)),
+    ("border-left", "border-left", Planned(RENDERING)),
+    ("border-radius", "border-radius", Planned(RENDERING)),
+    (
+        "border-radius-inner",
+        "border-radius-inner",
+        Planned(RENDERING),
+    ),
+    ("border-right", "border-right", Planned(RENDERING)),
+    (
+        "border-stroke-color",
+        "border-stroke-color",
+        Planned(RENDERING),
+    ),
+    (
+        "border-stroke-size",
+        "border-stroke-size",
+        Planned(RENDERING),
+    ),
+    ("border-top", "border-top", Planned(RENDERING)),
+    ("bp", "blend-pad", Planned(BLENDS)),
+    ("bri", "bri", Planned(RENDERING)),
+    ("bs", "blend-size", Planned(BLENDS)),
+    ("bw", "blend-w", Planned(BLENDS)),
+    ("bx", "blend-x", Planned(BLENDS)),
+    ("by", "blend-y", Planned(BLENDS)),
+    ("ch", "ch", Planned(RENDERING)),
+    ("chromasub", "chromasub", Planned(RENDERING)),
+    ("colorquant", "colorquant", Planned(RENDERING)),
+    ("colors", "colors", Planned(RENDERING)),
+    ("con", "con", Planned(RENDERING)),
+    ("corner-radius", "corner-radius", Planned(RENDERING)),
+    ("crop", "crop", Implemented),
+    ("cs", "cs", Planned(RENDERING)),
+    ("dl", "dl", Implemented),
+    ("dpi", "dpi", Planned(RENDERING)),
+    ("dpr", "dpr", Implemented),
+    ("duotone", "duotone", Planned(RENDERING)),
+    ("duotone-alpha", "duotone-alpha", Planned(RENDERING)),
+    ("exp", "exp", Planned(RENDERING)),
+    ("expires", "expires", Signing),
+    ("f", "fit", Implemented),
+    ("face-blur", "face-blur", Planned(FACES)),
+    ("face-pixel", "face-pixel", Planned(FACES)),
+    ("face-pixelate", "face-pixel", Planned(FACES)),
+    ("faceindex", "faceindex", Planned(FACES)),
+    ("facepad", "facepad", Planned(FACES)),
+    ("faces", "faces", Planned(FACES)),
+    ("fill", "fill", Planned(RENDERING)),
+    ("fill-color", "fill-color", Planned(RENDERING)),
+    ("fill-gen-fallback", "fill-gen-fallback", Never(GENERATIVE)),
+    (
+        "fill-gen-neg-prompt",
+        "fill-gen-neg-prompt",
+        Never(GENERATIVE),
+    ),
+    ("fill-gen-pos", "fill-gen-pos", Never(GENERATIVE)),
+    ("fill-gen-prompt", "fill-gen-prompt", Never(GENERATIVE)),
+    ("fill-gen-seed", "fill-gen-seed", Never(GENERATIVE)),
+    (
+        "fill-generative-fallback",
+        "fill-gen-fallback",
+        Never(GENERATIVE),
+    ),
+    (
+        "fill-generative-negative-prompt",
+        "fill-gen-neg-prompt",
+        Never(GENERATIVE),
+    ),
+    (
+        "fill-generative-position",
+        "fill-gen-pos",
+        Never(GENERATIVE),
+    ),
+    (
+        "fill-generative-prompt",
+        "fill-gen-prompt",
+        Never(GENERATIVE),
+    ),
+    ("fill-generative-seed", "fill-gen-seed", Never(GENERATIVE)),
+    ("fill-gradient-cs", "fill-gradient-cs", Planned(RENDERING)),
+    (
+        "fill-gradient-linear",
+        "fill-gradient-linear",
+        Planned(RENDERING),
+    ),
+    (
+        "fill-gradient-linear-direction",
+        "fill-gradient-linear-direction",
+        Planned(RENDERING),
+    ),
+    (
+        "fill-gradient-radial",
+        "fill-gradient-radial",
+        Planned(RENDERING),
+    ),
+    (
+        "fill-gradient-radial-radius",
+        "fill-gradient-radial-radius",
+        Planned(RENDERING),
+    ),
+    (
+        "fill-gradient-radial-x",
+        "fill-gradient-radial-x",
+        Planned(RENDERING),
+    ),
+    (
+        "fill-gradient-radial-y",
+        "fill-gradient-radial-y",
+        Planned(RENDERING),
+    ),
+    (
+        "fill-gradient-type",
+        "fill-gradient-type",
+        Planned(RENDERING),
+    ),
+    ("fillcolor", "fill-color", Planned(RENDERING)),
+    ("fit", "fit", Implemented),
+    ("flip", "flip", Implemented),
+    ("fm", "fm", Implemented),
+    ("fp-debug", "fp-debug", Planned(RENDERING)),
+    ("fp-x", "fp-x", Implemented),
+    ("fp-y", "fp-y", Implemented),
+    ("fp-z", "fp-z", Planned(RENDERING)),
+    ("fps", "fps", Planned(ANIMATION)),
+    ("frame", "frame", Planned(ANIMATION)),
+    ("gam", "gam", Planned(RENDERING)),
+    ("grid-colors", "grid-colors", Planned(RENDERING)),
+    ("grid-size", "grid-size", Planned(RENDERING)),
+    ("h", "h", Implemented),
+    ("height", "h", Implemented),
+    ("high", "high", Planned(RENDERING)),
+    ("htn", "htn", Planned(RENDERING)),
+    ("hue", "hue", Planned(RENDERING)),
+    ("interval", "interval", Planned(ANIMATION)),
+    ("inv", "invert", Planned(RENDERING)),
+    ("invert", "invert", Planned(RENDERING)),
+    ("iptc", "iptc", Planned(RENDERING)),
+    ("jpeg-progressive", "jpg-progressive", Planned(RENDERING)),
+    ("jpg-progressive", "jpg-progressive", Planned(RENDERING)),
+    ("license-plate-blur", "lp-blur", Never(LICENSE_PLATES)),
+    ("loop", "loop", Planned(ANIMATION)),
+    ("lossless", "lossless", Implemented),
+    ("lp-blur", "lp-blur", Never(LICENSE_PLATES)),
+    ("m", "mark", Planned(WATERMARKS)),
+    ("ma", "mark-align", Planned(WATERMARKS)),
+    ("malph", "mark-alpha", Planned(WATERMARKS)),
+    ("mark", "mark", Planned(WATERMARKS)),
+    ("mark-align", "mark-align", Planned(WATERMARKS)),
+    ("mark-alpha", "mark-alpha", Planned(WATERMARKS)),
+    ("mark-base", "mark-base", Planned(WATERMARKS)),
+    ("mark-fit", "mark-fit", Planned(WATERMARKS)),
+    ("mark-h", "mark-h", Planned(WATERMARKS)),
+    (
+        "mark-if-min-height",
+        "mark-if-min-height",
+        Planned(WATERMARKS),
+    ),
+    (
+        "mark-if-min-width",
+        "mark-if-min-width",
+        Planned(WATERMARKS),
+    ),
+    ("mark-pad", "mark-pad", Planned(WATERMARKS)),
+    ("mark-rot", "mark-rot", Planned(WATERMARKS)),
+    ("mark-scale", "mark-scale", Planned(WATERMARKS)),
+    ("mark-tile", "mark-tile", Planned(WATERMARKS)),
+    ("mark-w", "mark-w", Planned(WATERMARKS)),
+    ("mark-x", "mark-x", Planned(WATERMARKS)),
+    ("mark-y", "mark-y", Planned(WATERMARKS)),
+    ("markalign", "mark-align", Planned(WATERMARKS)),
+    ("markalpha", "mark-alpha", Planned(WATERMARKS)),
+    ("markbase", "mark-base", Planned(WATERMARKS)),
+    ("markfit", "mark-fit", Planned(WATERMARKS)),
+    ("markh", "mark-h", Planned(WATERMARKS)),
+    ("markpad", "mark-pad", Planned(WATERMARKS)),
+    ("markscale", "mark-scale", Planned(WATERMARKS)),
+    ("marktile", "mark-tile", Planned(WATERMARKS)),
+    ("markw", "mark-w", Planned(WATERMARKS)),
+    ("markx", "mark-x", Planned(WATERMARKS)),
+    ("marky", "mark-y", Planned(WATERMARKS)),
+    ("mask", "mask", Planned(RENDERING)),
+    ("mask-bg", "mask-bg", Planned(RENDERING)),
+    ("maskbg", "mask-bg", Planned(RENDERING)),
+    ("max-h", "max-h", Planned(RENDERING)),
+    ("max-height", "max-h", Planned(RENDERING)),
+    ("max-w", "max-w", Planned(RENDERING)),
+    ("max-width", "max-w", Planned(RENDERING)),
+    ("mb", "mark-base", Planned(WATERMARKS)),
+    ("mf", "mark-fit", Planned(WATERMARKS)),
+    ("mh", "mark-h", Planned(WATERMARKS)),
+    ("min-h", "min-h", Planned(RENDERING)),
+    ("min-height", "min-h", Planned(RENDERING)),
+    ("min-w", "min-w", Planned(RENDERING)),
+    ("min-width", "min-w", Planned(RENDERING)),
+    ("mono", "monochrome", Planned(RENDERING)),
+    ("monochrome", "monochrome", Planned(RENDERING)),
+    ("mp", "mark-pad", Planned(WATERMARKS)),
+    ("ms", "mark-scale", Planned(WATERMARKS)),
+    ("mtile", "mark-tile", Planned(WATERMARKS)),
+    ("mw", "mark-w", Planned(WATERMARKS)),
+    ("mx", "mark-x", Planned(WATERMARKS)),
+    ("my", "mark-y", Planned(WATERMARKS)),
+    ("nr", "nr", Planned(RENDERING)),
+    ("nrs", "nrs", Planned(RENDERING)),
+    (
+        "object-removal-negative-prompt",
+        "object-removal-negative-prompt",
+        Never(GENERATIVE),
+    ),
+    (
+        "object-removal-prompt",
+        "object-removal-prompt",
+        Never(GENERATIVE),
+    ),
+    (
+        "object-removal-rect",
+        "object-removal-rect",
+        Never(GENERATIVE),
+    ),
+    (
+        "object-removal-seed",
+        "object-removal-seed",
+        Never(GENERATIVE),
+    ),
+    ("or", "orient", Planned(RENDERING)),
+    ("orient", "orient", Planned(RENDERING)),
+    ("pad", "pad", Planned(RENDERING)),
+    ("pad-bottom", "pad-bottom", Planned(RENDERING)),
+    ("pad-left", "pad-left", Planned(RENDERING)),
+    ("pad-right", "pad-right", Planned(RENDERING)),
+    ("pad-top", "pad-top", Planned(RENDERING)),
+    ("page", "page", Planned(PDF)),
+    ("palette", "palette", Planned(RENDERING)),
+    ("pdf-annotation", "pdf-annotation", Planned(PDF)),
+    ("prefix", "prefix", Planned(RENDERING)),
+    ("px", "px", Planned(RENDERING)),
+    ("q", "q", Implemented),
+    (
+        "rasterize-bypass",
+        "rasterize-bypass",
+        Never(RASTERIZE_BYPASS),
+    ),
+    ("rect", "rect", Implemented),
+    ("reverse", "reverse", Planned(ANIMATION)),
+    ("rot", "rot", Implemented),
+    ("rot-type", "rot-type", Planned(RENDERING)),
+    ("rott", "rot-type", Planned(RENDERING)),
+    ("rottype", "rot-type", Planned(RENDERING)),
+    ("sat", "sat", Planned(RENDERING)),
+    ("sepia", "sepia", Planned(RENDERING)),
+    ("shad", "shad", Planned(RENDERING)),
+    ("sharp", "sharp", Implemented),
+    ("skip", "skip", Planned(ANIMATION)),
+    ("svg-sanitize", "svg-sanitize", Planned(SVG)),
+    ("t", "txt", Planned(TEXT)),
+    ("ta", "txt-align", Planned(TEXT)),
+    ("tc", "txt-color", Planned(TEXT)),
+    ("tcl", "txt-clip", Planned(TEXT)),
+    ("tf", "txt-font", Planned(TEXT)),
+    ("tl", "txt-line", Planned(TEXT)),
+    ("tp", "txt-pad", Planned(TEXT)),
+    ("transparency", "transparency", Planned(RENDERING)),
+    ("trim", "trim", Planned(RENDERING)),
+    ("trim-alpha", "trim-alpha", Planned(RENDERING)),
+    ("trim-color", "trim-color", Planned(RENDERING)),
+    ("trim-md", "trim-md", Planned(RENDERING)),
+    ("trim-pad", "trim-pad", Planned(RENDERING)),
+    ("trim-sd", "trim-sd", Planned(RENDERING)),
+    ("trim-tol", "trim-tol", Planned(RENDERING)),
+    ("trimcolor", "trim-color", Planned(RENDERING)),
+    ("trimmd", "trim-md", Planned(RENDERING)),
+    ("trimpad", "trim-pad", Planned(RENDERING)),
+    ("trimsd", "trim-sd", Planned(RENDERING)),
+    ("trimtol", "trim-tol", Planned(RENDERING)),
+    ("tsh", "txt-shad", Planned(TEXT)),
+    ("tsz", "txt-size", Planned(TEXT)),
+    ("tt", "txt-track", Planned(TEXT)),
+    ("txt", "txt", Planned(TEXT)),
+    ("txt-align", "txt-align", Planned(TEXT)),
+    ("txt-clip", "txt-clip", Planned(TEXT)),
+    ("txt-clr", "txt-color", Planned(TEXT)),
+    ("txt-color", "txt-color", Planned(TEXT)),
+    ("txt-fit", "txt-fit", Planned(TEXT)),
+    ("txt-font", "txt-font", Planned(TEXT)),
+    ("txt-lead", "txt-lead", Planned(TEXT)),
+    ("txt-line", "txt-line", Planned(TEXT)),
+    ("txt-line-clr", "txt-line-color", Planned(TEXT)),
+    ("txt-line-color", "txt-line-color", Planned(TEXT)),
+    ("txt-pad", "txt-pad", Planned(TEXT)),
+    ("txt-shad", "txt-shad", Planned(TEXT)),
+    ("txt-size", "txt-size", Planned(TEXT)),
+    ("txt-track", "txt-track", Planned(TEXT)),
+    ("txt-width", "txt-width", Planned(TEXT)),
+    ("txt-x", "txt-x", Planned(TEXT)),
+    ("txt-y", "txt-y", Planned(TEXT)),
+    ("txtalign", "txt-align", Planned(TEXT)),
+    ("txtclip", "txt-clip", Planned(TEXT)),
+    ("txtclr", "txt-color", Planned(TEXT)),
+    ("txtcolor", "txt-color", Planned(TEXT)),
+    ("txtfit", "txt-fit", Planned(TEXT)),
+    ("txtfont", "txt-font", Planned(TEXT)),
+    ("txtlead", "txt-lead", Planned(TEXT)),
+    ("txtline", "txt-line", Planned(TEXT)),
+    ("txtlineclr", "txt-line-color", Planned(TEXT)),
+    ("txtlinecolor", "txt-line-color", Planned(TEXT)),
+    ("txtpad", "txt-pad", Planned(TEXT)),
+    ("txtshad", "txt-shad", Planned(TEXT)),
+    ("txtsize", "txt-size", Planned(TEXT)),
+    ("txttrack", "txt-track", Planned(TEXT)),
+    ("txtwidth", "txt-width", Planned(TEXT)),
+    ("txtx", "txt-x", Planned(TEXT)),
+    ("txty", "txt-y", Planned(TEXT)),
+    ("upscale", "upscale", Never(GENERATIVE)),
+    ("upscale-fallback", "upscale-fallback", Never(GENERATIVE)),
+    ("usm", "usm", Planned(RENDERING)),
+    ("usmrad", "usmrad", Planned(RENDERING)),
+    ("vib", "vib", Planned(RENDERING)),
+    ("video-bitrate", "video-bitrate", Never(VIDEO)),
+    ("video-clip-end", "video-clip-end", Never(VIDEO)),
+    ("video-clip-start", "video-clip-start", Never(VIDEO)),
+    ("video-codec", "video-codec", Never(VIDEO)),
+    ("video-thumbnail", "video-thumbnail", Never(VIDEO)),
+    ("w", "w", Implemented),
+    ("width", "w", Implemented),
+];
+
+/// The registry name and its support for a parameter as spelled in a query; `None` outside the
+/// registry.
+pub fn lookup(spelling: &str) -> Option<(&'static str, Support)> {
+    SPELLINGS
+        .binary_search_by(|(s, _, _)| s.cmp(&spelling))
+        .ok()
+        .map(|i| (SPELLINGS[i].1, SPELLINGS[i].2))
+}
+
+/// Refuses a registry parameter pixgate does not implement. `spelling` is the name as written.
+pub fn check_name(spelling: &str) -> Result<(), TransformError> {
+    let reason = match lookup(spelling) {
+        None | Some((_, Implemented | Signing)) => return Ok(()),
+        Some((_, Never(why) | Planned(why))) => why,
+    };
+    Err(TransformError::Unsupported {
+        name: spelling.to_string(),
+        reason: reason.to_string(),
+    })
+}
+
+/// Values imgix defines for an implemented parameter that pixgate does not implement yet,
+/// keyed by the canonical name. A value outside imgix's own set stays a bad value.
+const UNSUPPORTED_VALUES: &[(&str, &[&str])] = &[
+    ("auto", &["enhance", "redeye", "true"]),
+    ("crop", &["faces", "edges"]),
+    ("fit", &["clamp", "facearea", "fillmax"]),
+    (
+        "fm",
+        &[
+            "blurhash", "jp2", "json", "jxr", "mp4", "png32", "png8", "webm",
+        ],
+    ),
+];
+
+/// Refuses a value of an implemented parameter that imgix defines and pixgate does not
+/// implement: one of [`UNSUPPORTED_VALUES`] (a comma list counts if any item is), or a `rot`
+/// other than a quarter turn. `canon` is the canonical name, `spelling` the name as written.
+pub fn check_value(canon: &str, spelling: &str, value: &str) -> Result<(), TransformError> {
+    let unsupported = |what: &str| TransformError::Unsupported {
+        name: spelling.to_string(),
+        reason: format!("`{what}` is not implemented yet"),
+    };
+    if let Some((_, values)) = UNSUPPORTED_VALUES.iter().find(|(name, _)| *name == canon)
+        && let Some(item) = value.split(',').map(str::trim).find(|v| values.contains(v))
+    {
+        return Err(unsupported(item));
+    }
+    // imgix rotates by any angle; pixgate only by quarter turns so far.
+    if canon == "rot"
+        && let Ok(angle) = value.parse::<f64>()
+        && (0.0..360.0).contains(&angle)
+        && angle % 90.0 != 0.0
+    {
+        return Err(unsupported(value));
+    }
+    Ok(())
+}
+
+/// The Markdown table of every registry name: its aliases and what pixgate does with it, one
+/// line each, newline-terminated (`docs/url-api.md` holds a copy a test keeps equal).
+pub fn reference_table() -> String {
+    let mut names: Vec<(&str, Vec<&str>, Support)> = Vec::new();
+    for (spelling, name, support) in SPELLINGS {
+        match names.iter_mut().find(|(n, _, _)| n == name) {
+            Some((_, aliases, _)) if spelling != name => aliases.push(spelling),
+            Some(_) => {}
+            None if spelling == name => names.push((name, Vec::new(), *support)),
+            None => names.push((name, vec![spelling], *support)),
+        }
+    }
+    names.sort_by(|a, b| a.0.cmp(b.0));
+    let mut table = String::from("| parameter | aliases | in pixgate |\n|---|---|---|\n");
+    for (name, aliases, support) in names {
+        let aliases: Vec<String> = aliases.iter().map(|a| format!("`{a}`")).collect();
+        let status = match support {
+            Implemented => "implemented".to_string(),
+            Signing => "implemented (signing)".to_string(),
+            Never(why) => format!("refused: {why}"),
+            Planned(why) => format!("refused for now: {why}"),
+        };
+        table.push_str(&format!(
+            "| `{name}` | {} | {status} |\n",
+            aliases.join(", ")
+        ));
+    }
+    table
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,129 @@
+//! Every name and alias of imgix's parameter registry (`tests/data/imgix-parameters.tsv`, read
+//! here on its own, not through pixgate's table) either does what it says — the answer differs
+//! from the same URL without it — or is refused with `400 unsupported_parameter` naming it.
+//! None is a silent 200 of the unchanged image.
+
+use std::path::Path;
+
+use super::pictures::root;
+use crate::support::roots::{NOW, config};
+use crate::support::server::TestServer;
+
+/// Every spelling in the registry file: (spelling, its registry name).
+fn registry_spellings() -> Vec<(String, String)> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/imgix-parameters.tsv");
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut spellings = Vec::new();
+    for line in text.lines().filter(|l| !l.starts_with('#')).skip(1) {
+        let columns: Vec<&str> = line.split('\t').collect();
+        let name = columns[0];
+        spellings.push((name.to_string(), name.to_string()));
+        for alias in columns[2]
+            .split(',')
+            .filter(|a| !a.is_empty() && *a != name)
+        {
+            spellings.push((alias.to_string(), name.to_string()));
+        }
+    }
+    spellings
+}
+
+/// For each registry name pixgate implements: a query it applies to and a value that must
+/// change the answer (the pixels, the bytes or a header). `expires` is 1000 s after the
+/// server's clock ([`NOW`]), which lowers `max-age` from a year to that.
+fn honoured(name: &str) -> Option<(&'static str, &'static str)> {
+    Some(match name {
+        "w" => ("", "20"),
+        "h" => ("", "10"),
+        "dpr" => ("w=10", "2"),
+        "fit" => ("w=20&h=20", "crop"),
+        "crop" => ("w=20&h=20&fit=crop", "left"),
+        "fp-x" => ("w=20&h=20&fit=crop&crop=focalpoint", "0.1"),
+        "fp-y" => ("w=20&h=5&fit=crop&crop=focalpoint", "0.1"),
+        "ar" => ("w=20&fit=crop", "1:1"),
+        "rect" => ("", "0,0,20,10"),
+        "fm" => ("", "webp"),
+        "auto" => ("fm=jpg", "compress"),
+        "q" => ("fm=jpg", "30"),
+        "lossless" => ("fm=webp", "1"),
+        "bg" => ("w=40&h=40&fit=fill&fm=jpg", "f00"),
+        "rot" => ("", "90"),
+        "flip" => ("", "h"),
+        "blur" => ("", "40"),
+        "sharp" => ("", "60"),
+        "dl" => ("", "a.png"),
+        "expires" => ("", "1765367400"),
+        _ => return None,
+    })
+}
+
+/// What an answer is: status, type, caching, download name and bytes.
+type Answer = (u16, Option<String>, Option<String>, Option<String>, Vec<u8>);
+
+async fn answer(server: &TestServer, query: &str) -> Answer {
+    let reply = server.get(&format!("/small.png?{query}")).await;
+    let header = |name| reply.header(name).map(str::to_string);
+    (
+        reply.status,
+        header("content-type"),
+        header("cache-control"),
+        header("content-disposition"),
+        reply.body.clone(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_registry_name_and_alias_is_honoured_or_refused_by_name() {
+    let root = root();
+    let server = TestServer::start_at(config(vec![root.source("demo")]), NOW).await;
+    assert_eq!(NOW + 1000, 1_765_367_400);
+    let spellings = registry_spellings();
+    assert!(spellings.len() > 280, "{} spellings", spellings.len());
+    let (mut honoured_count, mut refused_count) = (0, 0);
+    for (spelling, name) in &spellings {
+        match honoured(name) {
+            Some((base, value)) => {
+                let joiner = if base.is_empty() { "" } else { "&" };
+                let with = answer(&server, &format!("{base}{joiner}{spelling}={value}")).await;
+                let without = answer(&server, base).await;
+                assert_eq!(with.0, 200, "{spelling}={value}: {}", with.0);
+                assert_ne!(with, without, "{spelling}={value} changed nothing");
+                honoured_count += 1;
+            }
+            None => {
+                let reply = server.get(&format!("/small.png?{spelling}=1")).await;
+                let message = reply.assert_error(400, "unsupported_parameter");
+                assert!(
+                    message.contains(&format!("`{spelling}`")),
+                    "{spelling}: {message}"
+                );
+                refused_count += 1;
+            }
+        }
+    }
+    // 20 names and the aliases of w, h and fit are honoured today; the rest are refused.
+    assert_eq!((honoured_count, refused_count), (23, spellings.len() - 23));
+}
+
+/// Values imgix defines that pixgate does not implement are refused like names, and a URL
+/// whose only parameter is refused is not passed through as the original.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn imgix_values_pixgate_lacks_are_refused_by_name() {
+    let root = root();
+    let server = TestServer::serving(&root).await;
+    for (query, name) in [
+        ("w=10&h=10&fit=facearea", "fit"),
+        ("w=10&h=10&fit=fillmax", "fit"),
+        ("w=10&h=10&fit=crop&crop=faces,top", "crop"),
+        ("w=10&h=10&fit=crop&gravity=edges", "gravity"),
+        ("fm=json", "fm"),
+        ("format=blurhash", "format"),
+        ("auto=format,enhance", "auto"),
+        ("rot=45", "rot"),
+        ("bri=20", "bri"),
+    ] {
+        let reply = server.get(&format!("/small.png?{query}")).await;
+        let message = reply.assert_error(400, "unsupported_parameter");
+        assert!(message.contains(&format!("`{name}`")), "{query}: {message}");
+    }
+}

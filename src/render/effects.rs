@@ -16,15 +16,18 @@ pub fn adjust(image: DynamicImage, blur: Option<u16>, sharpen: Option<u8>) -> Dy
         image = image.fast_blur(f32::from(b) / BLUR_PER_SIGMA);
     }
     if let Some(s) = sharpen {
-        image = unsharp(image, f32::from(s) / 50.0);
+        image = unsharp(image, f32::from(s) / 50.0, SHARPEN_SIGMA);
     }
     image
 }
 
-/// Unsharp mask with a 1 px Gaussian: `out = in + amount × (in − blurred)`; `amount` 0–2.
+/// `sharp` is an unsharp mask of this Gaussian sigma, in px.
+const SHARPEN_SIGMA: f32 = 1.0;
+
+/// Unsharp mask: `out = in + amount × (in − gaussian(in, sigma))`; a negative `amount` softens.
 /// Alpha is left alone.
-fn unsharp(image: DynamicImage, amount: f32) -> DynamicImage {
-    let blurred = image.blur(1.0);
+pub fn unsharp(image: DynamicImage, amount: f32, sigma: f32) -> DynamicImage {
+    let blurred = image.blur(sigma);
     let blurred = blurred.as_bytes();
     match image {
         DynamicImage::ImageLuma8(mut img) => {

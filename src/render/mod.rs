@@ -2,10 +2,12 @@
 //! synchronous; the pipeline runs it on its render workers (long-lived threads behind a bounded
 //! queue), never on an async thread.
 //!
-//! Order of operations: EXIF orientation → `rect` → `rot`/`flip` → fit/crop → resize →
-//! `blur`/`sharp` → `fit=fill` padding → alpha flattening (JPEG) → encode. `w`/`h` therefore
-//! describe the image as the user finally sees it.
+//! Order of operations: EXIF orientation → `rect` → `rot`/`flip` → fit/crop → resize → ICC
+//! profile to sRGB → adjustments (`exp` … `usm`) → `blur`/`sharp` → `fit=fill` padding →
+//! alpha flattening (JPEG) → encode. `w`/`h` therefore describe the image as the user finally
+//! sees it.
 
+mod adjustments;
 mod colour;
 pub mod decode;
 mod effects;
@@ -288,6 +290,7 @@ impl Steps<'_> {
         if let Some(icc) = icc {
             image = colour::to_srgb(image, icc);
         }
+        image = adjustments::apply(image, &self.t.adjust);
         image = effects::adjust(image, self.t.blur, self.t.sharpen);
         let t = self.t;
         if self.plan.canvas != self.plan.resized {

@@ -1,11 +1,13 @@
 //! The transform stage: decoded query pairs become a typed, validated [`Transform`] and its
 //! canonical form, which is what the cache key is made of. Pure: no I/O, no HTTP types.
 
+mod adjustments;
 mod params;
 pub mod registry;
 
 use std::fmt::Write as _;
 
+pub use adjustments::{Adjustments, DEFAULT_UNSHARP_RADIUS, MAX_UNSHARP_RADIUS};
 pub use params::{
     AspectRatio, Background, Crop, Dimension, Fit, Flip, FocalPoint, Gravity, OutputFormat, Rect,
     Rotation,
@@ -80,6 +82,8 @@ pub struct Transform {
     pub blur: Option<u16>,
     /// Sharpen amount, 1–100 (0 is stored as `None`).
     pub sharpen: Option<u8>,
+    /// Colour and tone adjustments, applied after the resize.
+    pub adjust: Adjustments,
 }
 
 impl Transform {
@@ -149,6 +153,7 @@ impl Transform {
         if self.flip != Flip::default() {
             put("flip", &self.flip);
         }
+        self.adjust.write_canonical(&mut put);
         if let Some(b) = self.blur {
             put("blur", &b);
         }
@@ -191,6 +196,18 @@ fn canonical_name(name: &str) -> Option<&'static str> {
         "flip" => "flip",
         "blur" => "blur",
         "sharp" => "sharp",
+        "exp" => "exp",
+        "bri" => "bri",
+        "con" => "con",
+        "gam" => "gam",
+        "high" => "high",
+        "shad" => "shad",
+        "sat" => "sat",
+        "vib" => "vib",
+        "hue" => "hue",
+        "invert" | "inv" => "invert",
+        "usm" => "usm",
+        "usmrad" => "usmrad",
         "dl" => "dl",
         _ => return None,
     })
@@ -215,16 +232,17 @@ pub fn parse(pairs: &[(String, String)]) -> Result<Params, TransformError> {
         seen.push((canon, name, value));
     }
     let mut parsed = Params::default();
-    let mut fp = (None, None);
+    let mut pending = Pending::default();
     for (canon, name, value) in seen {
         registry::check_value(canon, name, value)?;
         let bad = |reason: String| TransformError::BadValue {
             name: name.to_string(),
             reason,
         };
-        apply(&mut parsed, &mut fp, canon, value).map_err(bad)?;
+        apply(&mut parsed, &mut pending, canon, value).map_err(bad)?;
     }
-    finish_focal_point(&mut parsed.transform, fp);
+    finish_focal_point(&mut parsed.transform, pending.focal);
+    parsed.transform.adjust = pending.adjust.finish();
     // `q` equal to the default it would get anyway changes nothing, so it is not in the key.
     let t = &mut parsed.transform;
     if t.quality.is_some_and(|q| q == t.default_quality()) {
@@ -235,8 +253,19 @@ pub fn parse(pairs: &[(String, String)]) -> Result<Params, TransformError> {
 
 type FocalInputs = (Option<f32>, Option<f32>);
 
-fn apply(parsed: &mut Params, fp: &mut FocalInputs, canon: &str, v: &str) -> Result<(), String> {
+/// Parameters that take effect only together with others, gathered before they are judged.
+#[derive(Default)]
+struct Pending {
+    focal: FocalInputs,
+    adjust: adjustments::Given,
+}
+
+fn apply(parsed: &mut Params, pending: &mut Pending, canon: &str, v: &str) -> Result<(), String> {
+    if pending.adjust.apply(canon, v)? {
+        return Ok(());
+    }
     let t = &mut parsed.transform;
+    let fp = &mut pending.focal;
     match canon {
         "w" => t.width = Some(params::dimension(v)?),
         "h" => t.height = Some(params::dimension(v)?),

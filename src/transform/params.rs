@@ -264,7 +264,7 @@ impl fmt::Display for Flip {
 }
 
 /// A finite decimal number. Rejects `inf`, `NaN`, hex and anything with spaces.
-fn number(v: &str) -> Result<f64, String> {
+pub(super) fn number(v: &str) -> Result<f64, String> {
     let ok = !v.is_empty()
         && v.bytes().all(|b| b.is_ascii_digit() || b == b'.')
         && v.bytes().filter(|b| *b == b'.').count() <= 1

@@ -3,6 +3,7 @@
 //! GIFs, AVIF input, colour management, metadata, and the golden suite that compares output
 //! with references made by an independent path.
 
+mod adjustments;
 mod animation;
 mod avif;
 mod background;

@@ -52,6 +52,18 @@ fn honoured(name: &str) -> Option<(&'static str, &'static str)> {
         "blur" => ("", "40"),
         "sharp" => ("", "60"),
         "dl" => ("", "a.png"),
+        "exp" => ("", "40"),
+        "bri" => ("", "30"),
+        "con" => ("", "30"),
+        "gam" => ("", "40"),
+        "high" => ("", "-80"),
+        "shad" => ("", "80"),
+        "sat" => ("", "-100"),
+        "vib" => ("", "60"),
+        "hue" => ("", "90"),
+        "invert" => ("", "1"),
+        "usm" => ("", "80"),
+        "usmrad" => ("usm=60", "10"),
         "expires" => ("", "1765367400"),
         _ => return None,
     })
@@ -101,8 +113,9 @@ async fn every_registry_name_and_alias_is_honoured_or_refused_by_name() {
             }
         }
     }
-    // 20 names and the aliases of w, h and fit are honoured today; the rest are refused.
-    assert_eq!((honoured_count, refused_count), (23, spellings.len() - 23));
+    // 32 names and the aliases of w, h, fit and invert are honoured today; the rest are
+    // refused.
+    assert_eq!((honoured_count, refused_count), (36, spellings.len() - 36));
 }
 
 /// Values imgix defines that pixgate does not implement are refused like names, and a URL
@@ -120,7 +133,7 @@ async fn imgix_values_pixgate_lacks_are_refused_by_name() {
         ("format=blurhash", "format"),
         ("auto=format,enhance", "auto"),
         ("rot=45", "rot"),
-        ("bri=20", "bri"),
+        ("px=20", "px"),
     ] {
         let reply = server.get(&format!("/small.png?{query}")).await;
         let message = reply.assert_error(400, "unsupported_parameter");

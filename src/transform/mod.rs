@@ -5,6 +5,7 @@ mod adjustments;
 mod params;
 pub mod registry;
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 pub use adjustments::{Adjustments, DEFAULT_UNSHARP_RADIUS, MAX_UNSHARP_RADIUS};
@@ -175,8 +176,8 @@ impl Transform {
     }
 }
 
-/// The canonical name of a parameter, with Gumlet's and Cloudflare's aliases folded.
-fn canonical_name(name: &str) -> Option<&'static str> {
+/// The canonical name of a parameter, with imgix's, Gumlet's and Cloudflare's aliases folded.
+pub(crate) fn canonical_name(name: &str) -> Option<&'static str> {
     Some(match name {
         "w" | "width" => "w",
         "h" | "height" => "h",
@@ -217,11 +218,14 @@ fn canonical_name(name: &str) -> Option<&'static str> {
 /// refused ([`registry`]); other unknown names, and the signing parameters (handled by
 /// `signature`), are ignored; a known name given twice, under any alias, is an error.
 pub fn parse(pairs: &[(String, String)]) -> Result<Params, TransformError> {
-    let mut seen: Vec<(&'static str, &str, &str)> = Vec::new();
+    let mut seen: Vec<(&'static str, &str, Cow<'_, str>)> = Vec::new();
     for (name, value) in pairs {
-        let Some(canon) = canonical_name(name) else {
-            registry::check_name(name)?;
-            continue;
+        let (canon, value) = match canonical_name(name) {
+            Some(canon) => (canon, Cow::Borrowed(value.as_str())),
+            None => match registry::base64_variant(name, value)? {
+                Some(decoded) => decoded,
+                None => continue,
+            },
         };
         if let Some((_, first, _)) = seen.iter().find(|(c, _, _)| *c == canon) {
             return Err(TransformError::BadValue {
@@ -234,12 +238,12 @@ pub fn parse(pairs: &[(String, String)]) -> Result<Params, TransformError> {
     let mut parsed = Params::default();
     let mut pending = Pending::default();
     for (canon, name, value) in seen {
-        registry::check_value(canon, name, value)?;
+        registry::check_value(canon, name, &value)?;
         let bad = |reason: String| TransformError::BadValue {
             name: name.to_string(),
             reason,
         };
-        apply(&mut parsed, &mut pending, canon, value).map_err(bad)?;
+        apply(&mut parsed, &mut pending, canon, &value).map_err(bad)?;
     }
     finish_focal_point(&mut parsed.transform, pending.focal);
     parsed.transform.adjust = pending.adjust.finish();

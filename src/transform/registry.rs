@@ -5,7 +5,19 @@
 //! not imgix's to define and are ignored. Pure data; `docs/url-api.md`'s table is rendered from
 //! it ([`reference_table`]) and a test checks both against the registry file.
 
-use super::TransformError;
+use std::borrow::Cow;
+
+use base64::Engine as _;
+use base64::alphabet::URL_SAFE;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+
+use super::{TransformError, canonical_name};
+
+/// imgix's base64 variants: URL-safe, sent without padding (accepted with it).
+const BASE64URL: GeneralPurpose = GeneralPurpose::new(
+    &URL_SAFE,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
 
 /// What pixgate does with a registry name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -452,6 +464,45 @@ pub fn lookup(spelling: &str) -> Option<(&'static str, Support)> {
         .binary_search_by(|(s, _, _)| s.cmp(&spelling))
         .ok()
         .map(|i| (SPELLINGS[i].1, SPELLINGS[i].2))
+}
+
+/// A name the parser does not know, judged against the registry: `<name>64` with a URL-safe
+/// base64 value is imgix's base64 variant of `<name>` (every parameter but `auto` and `ch`),
+/// given back as the canonical name and the decoded value; a registry name pixgate does not
+/// implement, plain or as a variant, is refused naming the spelling; anything else is not
+/// imgix's and `None` (ignored).
+pub fn base64_variant<'v>(
+    spelling: &str,
+    value: &'v str,
+) -> Result<Option<(&'static str, Cow<'v, str>)>, TransformError> {
+    let variant = spelling
+        .strip_suffix("64")
+        .filter(|stem| !matches!(*stem, "auto" | "ch"))
+        .and_then(|stem| Some((stem, lookup(stem)?.1)));
+    let Some((stem, support)) = variant else {
+        check_name(spelling)?;
+        return Ok(None);
+    };
+    let refused = |reason: &str| TransformError::Unsupported {
+        name: spelling.to_string(),
+        reason: reason.to_string(),
+    };
+    let canon = match (support, canonical_name(stem)) {
+        (Implemented, Some(canon)) => canon,
+        // An expiry the signature stage would not read must not pass as if it did.
+        (Signing, _) => return Err(refused("send `expires` unencoded")),
+        (Never(why) | Planned(why), _) => return Err(refused(why)),
+        (Implemented, None) => return Err(refused(RENDERING)),
+    };
+    let decoded = BASE64URL
+        .decode(value)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .ok_or_else(|| TransformError::BadValue {
+            name: spelling.to_string(),
+            reason: "is not URL-safe base64 of UTF-8 text".to_string(),
+        })?;
+    Ok(Some((canon, Cow::Owned(decoded))))
 }
 
 /// Refuses a registry parameter pixgate does not implement. `spelling` is the name as written.

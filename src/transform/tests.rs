@@ -168,6 +168,33 @@ fn imgix_parameters_pixgate_lacks_are_refused_by_name() {
     }
 }
 
+/// imgix's base64 variants: `<name>64` carries the value URL-safe base64 encoded, for every
+/// parameter but `auto` and `ch`.
+#[test]
+fn base64_variants_read_as_their_names() {
+    assert_canonical(&[
+        ("w64=MzAw", "w=300"),
+        ("width64=MzAw&bg64=ZjAw", "w=300&bg=ffff0000"),
+        ("auto64=Zm9ybWF0", ""),
+    ]);
+    let named = parsed("dl64=Y2F0IMOpLnBuZw").unwrap();
+    assert_eq!(named.download_name.as_deref(), Some("cat é.png"));
+    let cases = [
+        ("w64=MzAw&w=10", "w", true),
+        ("w64=!!", "w64", true),
+        ("w64=MjA&width=20", "width", true),
+        ("mark64=abc", "mark64", false),
+        ("px64=MjA", "px64", false),
+        ("expires64=MTc2NTM2NzQwMA", "expires64", false),
+    ];
+    for (query, name, bad_value) in cases {
+        let err = parsed(query).expect_err(query);
+        assert_eq!(err.name(), name, "{query}");
+        let is_bad_value = matches!(err, TransformError::BadValue { .. });
+        assert_eq!(is_bad_value, bad_value, "{query}: {err}");
+    }
+}
+
 #[test]
 fn unknown_and_signing_parameters_are_ignored() {
     let r = parsed("ixlib=js-3.8.0&w=400&s=abc&expires=1&signature=x&method=get&foo=bar").unwrap();

@@ -140,3 +140,27 @@ async fn imgix_values_pixgate_lacks_are_refused_by_name() {
         assert!(message.contains(&format!("`{name}`")), "{query}: {message}");
     }
 }
+
+/// imgix's base64 variants (`<name>64`, URL-safe, unpadded) are the same request as the plain
+/// name, and a variant of a name pixgate lacks is refused naming the variant.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn base64_variants_are_their_names_or_refused_by_name() {
+    let root = root();
+    let server = TestServer::serving(&root).await;
+    let plain = server.get("/small.png?w=20&bri=20").await;
+    plain.assert_status(200);
+    // MjA is "20".
+    let encoded = server.get("/small.png?w64=MjA&bri64=MjA").await;
+    assert_eq!(encoded.header("x-cache"), Some("HIT"));
+    assert_eq!(encoded.body, plain.body);
+    let message = server
+        .get("/small.png?px64=MjA")
+        .await
+        .assert_error(400, "unsupported_parameter");
+    assert!(message.contains("`px64`"), "{message}");
+    let message = server
+        .get("/small.png?w64=*")
+        .await
+        .assert_error(400, "bad_parameter");
+    assert!(message.contains("`w64`"), "{message}");
+}

@@ -4,7 +4,7 @@
 use image::{DynamicImage, GenericImageView, GrayImage, Rgba, RgbaImage, imageops};
 
 use super::geometry::Window;
-use crate::transform::Background;
+use crate::transform::Colour;
 
 /// imgix's blur scale runs to 2000; a Gaussian sigma of blur/20 px gives a comparable look
 /// (blur=100 softens, blur=2000 leaves only colour fields).
@@ -61,7 +61,7 @@ pub fn pad(
     image: DynamicImage,
     canvas: (u32, u32),
     offset: (u32, u32),
-    fill: Background,
+    fill: Colour,
 ) -> DynamicImage {
     let colour = Rgba([fill.r, fill.g, fill.b, fill.a]);
     let mut out = RgbaImage::from_pixel(canvas.0, canvas.1, colour);
@@ -79,7 +79,7 @@ pub fn pad(
 }
 
 /// Composites onto an opaque `bg` (its alpha is ignored: JPEG has no transparency).
-pub fn flatten(image: DynamicImage, bg: Background) -> DynamicImage {
+pub fn flatten(image: DynamicImage, bg: Colour) -> DynamicImage {
     let rgba = image.to_rgba8();
     let mut rgb = image::RgbImage::new(rgba.width(), rgba.height());
     for (dst, src) in rgb.pixels_mut().zip(rgba.pixels()) {

@@ -26,7 +26,7 @@ pub use decode::SourceFormat;
 pub use decode::av1_child::{Av1Decoding, child_main as av1_child_main};
 pub use encode::EncodeOptions;
 
-use crate::transform::{Background, Crop, OutputFormat, Rect, Rotation, Transform};
+use crate::transform::{Colour, Crop, OutputFormat, Rect, Rotation, Transform};
 use geometry::{Plan, Window};
 
 /// Render-time limits from `[limits]`, and where AV1 is decoded.
@@ -295,19 +295,14 @@ impl Steps<'_> {
         let t = self.t;
         if self.plan.canvas != self.plan.resized {
             let fill = t.background.unwrap_or(if self.format.has_alpha() {
-                Background {
-                    r: 0,
-                    g: 0,
-                    b: 0,
-                    a: 0,
-                }
+                Colour::TRANSPARENT
             } else {
-                Background::WHITE
+                Colour::WHITE
             });
             image = effects::pad(image, self.plan.canvas, self.plan.offset, fill);
         }
         if !self.format.has_alpha() && image.color().has_alpha() {
-            image = effects::flatten(image, t.background.unwrap_or(Background::WHITE));
+            image = effects::flatten(image, t.background.unwrap_or(Colour::WHITE));
         }
         Ok(image)
     }

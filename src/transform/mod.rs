@@ -2,6 +2,7 @@
 //! canonical form, which is what the cache key is made of. Pure: no I/O, no HTTP types.
 
 mod adjustments;
+pub mod colour;
 mod params;
 pub mod registry;
 
@@ -9,9 +10,9 @@ use std::borrow::Cow;
 use std::fmt::Write as _;
 
 pub use adjustments::{Adjustments, DEFAULT_UNSHARP_RADIUS, MAX_UNSHARP_RADIUS};
+pub use colour::Colour;
 pub use params::{
-    AspectRatio, Background, Crop, Dimension, Fit, Flip, FocalPoint, Gravity, OutputFormat, Rect,
-    Rotation,
+    AspectRatio, Crop, Dimension, Fit, Flip, FocalPoint, Gravity, OutputFormat, Rect, Rotation,
 };
 
 /// Lossy quality when neither `q` nor `auto=compress` says otherwise (contract §3).
@@ -76,7 +77,7 @@ pub struct Transform {
     pub quality: Option<u8>,
     pub auto_compress: bool,
     pub lossless: bool,
-    pub background: Option<Background>,
+    pub background: Option<Colour>,
     pub rotation: Rotation,
     pub flip: Flip,
     /// imgix blur scale, 1–2000 (0 is stored as `None`).
@@ -291,7 +292,7 @@ fn apply(parsed: &mut Params, pending: &mut Pending, canon: &str, v: &str) -> Re
         }
         "q" => t.quality = Some(params::int_in(v, 1, 100)? as u8),
         "lossless" => t.lossless = params::flag(v)?,
-        "bg" => t.background = Some(params::background(v)?),
+        "bg" => t.background = Some(colour::parse(v)?),
         "rot" => t.rotation = params::rotation(v)?,
         "flip" => t.flip = params::flip(v)?,
         "blur" => t.blur = Some(params::int_in(v, 0, 2000)? as u16).filter(|b| *b > 0),

@@ -196,34 +196,6 @@ impl fmt::Display for OutputFormat {
     }
 }
 
-/// Straight (not premultiplied) sRGB colour with alpha.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Background {
-    pub r: u8,
-    pub g: u8,
-    pub b: u8,
-    pub a: u8,
-}
-
-impl Background {
-    pub const WHITE: Background = Background {
-        r: 255,
-        g: 255,
-        b: 255,
-        a: 255,
-    };
-}
-
-impl fmt::Display for Background {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{:02x}{:02x}{:02x}{:02x}",
-            self.a, self.r, self.g, self.b
-        )
-    }
-}
-
 /// Clockwise rotation applied after EXIF orientation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Rotation {
@@ -448,25 +420,6 @@ pub fn flag(v: &str) -> Result<bool, String> {
         "0" | "false" => Ok(false),
         _ => Err("must be 0 or 1".into()),
     }
-}
-
-/// `RGB`, `ARGB`, `RRGGBB` or `AARRGGBB`, with or without a leading `#`.
-pub fn background(v: &str) -> Result<Background, String> {
-    let hex = v.strip_prefix('#').unwrap_or(v);
-    let bad = || format!("`{v}` is not a hex colour RGB, ARGB, RRGGBB or AARRGGBB");
-    if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(bad());
-    }
-    let digit = |i: usize| u8::from_str_radix(&hex[i..=i], 16).unwrap_or(0);
-    let pair = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).unwrap_or(0);
-    let (a, r, g, b) = match hex.len() {
-        3 => (255, digit(0) * 17, digit(1) * 17, digit(2) * 17),
-        4 => (digit(0) * 17, digit(1) * 17, digit(2) * 17, digit(3) * 17),
-        6 => (255, pair(0), pair(2), pair(4)),
-        8 => (pair(0), pair(2), pair(4), pair(6)),
-        _ => return Err(bad()),
-    };
-    Ok(Background { r, g, b, a })
 }
 
 pub fn rotation(v: &str) -> Result<Rotation, String> {

@@ -521,6 +521,7 @@ pub fn check_name(spelling: &str) -> Result<(), TransformError> {
 /// keyed by the canonical name. A value outside imgix's own set stays a bad value.
 const UNSUPPORTED_VALUES: &[(&str, &[&str])] = &[
     ("auto", &["enhance", "redeye", "true"]),
+    ("bg", &super::colour::UNPUBLISHED_KEYWORDS),
     ("crop", &["faces", "edges"]),
     ("fit", &["clamp", "facearea", "fillmax"]),
     (

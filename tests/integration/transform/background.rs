@@ -1,4 +1,4 @@
-//! Alpha and `bg` (contract §3): `fit=fill` pads with `bg` in every hex form, PNG keeps the
+//! Alpha and `bg` (contract §3): `fit=fill` pads with `bg` in every hex form and keyword, PNG keeps the
 //! padding's alpha exactly, JPEG flattens transparency onto white or `bg`, and a downscale
 //! premultiplies so transparent pixels leave no dark fringe.
 
@@ -128,4 +128,29 @@ async fn jpeg_output_flattens_alpha_onto_white_or_bg() {
         corner[0] < 40 && corner[1] < 40 && corner[2] > 210,
         "corner {corner:?}"
     );
+}
+
+/// imgix's colour keywords are colours like their hex spellings (one cache entry); its two
+/// brand keywords, whose values it does not publish, are refused rather than guessed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn colour_keywords_are_their_hex_values() {
+    let root = root();
+    let server = TestServer::serving(&root).await;
+    let hex = server
+        .get("/rb.png?w=40&h=40&fit=fill&fm=png&bg=ff0000")
+        .await;
+    let named = server.get("/rb.png?w=40&h=40&fit=fill&fm=png&bg=Red").await;
+    assert_eq!(named.header("x-cache"), Some("HIT"));
+    assert_eq!(named.body, hex.body);
+    let padded = named.image("png");
+    assert_eq!(
+        padded.get_pixel(20, 1).0,
+        [255, 0, 0, 255],
+        "the padding is red"
+    );
+    let message = server
+        .get("/rb.png?w=40&h=40&fit=fill&bg=imgixorange")
+        .await
+        .assert_error(400, "unsupported_parameter");
+    assert!(message.contains("`bg`"), "{message}");
 }

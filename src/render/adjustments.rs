@@ -130,7 +130,7 @@ fn colour(rgb: &mut [u8], a: &Adjustments) {
 }
 
 /// Rec. 709 luma of gamma-encoded RGB in [0, 1].
-fn luma([r, g, b]: [f32; 3]) -> f32 {
+pub(super) fn luma([r, g, b]: [f32; 3]) -> f32 {
     0.2126 * r + 0.7152 * g + 0.0722 * b
 }
 

@@ -3,8 +3,8 @@
 //! queue), never on an async thread.
 //!
 //! Order of operations: EXIF orientation → `rect` → `rot`/`flip` → fit/crop → resize → ICC
-//! profile to sRGB → adjustments (`exp` … `usm`) → `blur`/`sharp` → `fit=fill` padding →
-//! alpha flattening (JPEG) → encode. `w`/`h` therefore describe the image as the user finally
+//! profile to sRGB → adjustments (`exp` … `usm`) → `monochrome`/`duotone`/`sepia` →
+//! `blur`/`sharp` → `htn` → `px` → `fit=fill` padding → alpha flattening (JPEG) → encode. `w`/`h` therefore describe the image as the user finally
 //! sees it.
 
 mod adjustments;
@@ -17,6 +17,7 @@ pub mod geometry;
 pub mod libjpeg;
 /// The Lanczos3 resize; public so the benches can time the stage alone.
 pub mod resize;
+mod stylize;
 
 use std::time::{Duration, Instant};
 
@@ -291,7 +292,9 @@ impl Steps<'_> {
             image = colour::to_srgb(image, icc);
         }
         image = adjustments::apply(image, &self.t.adjust);
+        image = stylize::colour_effects(image, &self.t.stylize);
         image = effects::adjust(image, self.t.blur, self.t.sharpen);
+        image = stylize::texture_effects(image, &self.t.stylize);
         let t = self.t;
         if self.plan.canvas != self.plan.resized {
             let fill = t.background.unwrap_or(if self.format.has_alpha() {

@@ -135,7 +135,7 @@ fn nonzero(v: i16) -> Option<i8> {
 }
 
 /// A whole number, optionally signed, clamped into `min..=max` (imgix's suggested range).
-fn clamped_int(v: &str, min: i16, max: i16) -> Result<i16, String> {
+pub(super) fn clamped_int(v: &str, min: i16, max: i16) -> Result<i16, String> {
     let digits = v.strip_prefix('-').unwrap_or(v);
     let ok = !digits.is_empty() && digits.len() <= 9 && digits.bytes().all(|b| b.is_ascii_digit());
     let n: i64 = ok

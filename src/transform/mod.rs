@@ -5,6 +5,7 @@ mod adjustments;
 pub mod colour;
 mod params;
 pub mod registry;
+mod stylize;
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -14,6 +15,7 @@ pub use colour::Colour;
 pub use params::{
     AspectRatio, Crop, Dimension, Fit, Flip, FocalPoint, Gravity, OutputFormat, Rect, Rotation,
 };
+pub use stylize::Stylize;
 
 /// Lossy quality when neither `q` nor `auto=compress` says otherwise (contract §3).
 pub const DEFAULT_QUALITY: u8 = 75;
@@ -86,6 +88,8 @@ pub struct Transform {
     pub sharpen: Option<u8>,
     /// Colour and tone adjustments, applied after the resize.
     pub adjust: Adjustments,
+    /// Stylize effects: colour ones before `blur`/`sharp`, halftone and pixelation after.
+    pub stylize: Stylize,
 }
 
 impl Transform {
@@ -156,6 +160,7 @@ impl Transform {
             put("flip", &self.flip);
         }
         self.adjust.write_canonical(&mut put);
+        self.stylize.write_canonical(&mut put);
         if let Some(b) = self.blur {
             put("blur", &b);
         }
@@ -210,6 +215,12 @@ pub(crate) fn canonical_name(name: &str) -> Option<&'static str> {
         "invert" | "inv" => "invert",
         "usm" => "usm",
         "usmrad" => "usmrad",
+        "monochrome" | "mono" => "monochrome",
+        "duotone" => "duotone",
+        "duotone-alpha" => "duotone-alpha",
+        "sepia" => "sepia",
+        "htn" => "htn",
+        "px" => "px",
         "dl" => "dl",
         _ => return None,
     })
@@ -248,6 +259,7 @@ pub fn parse(pairs: &[(String, String)]) -> Result<Params, TransformError> {
     }
     finish_focal_point(&mut parsed.transform, pending.focal);
     parsed.transform.adjust = pending.adjust.finish();
+    parsed.transform.stylize = pending.stylize.finish();
     // `q` equal to the default it would get anyway changes nothing, so it is not in the key.
     let t = &mut parsed.transform;
     if t.quality.is_some_and(|q| q == t.default_quality()) {
@@ -263,10 +275,11 @@ type FocalInputs = (Option<f32>, Option<f32>);
 struct Pending {
     focal: FocalInputs,
     adjust: adjustments::Given,
+    stylize: stylize::Given,
 }
 
 fn apply(parsed: &mut Params, pending: &mut Pending, canon: &str, v: &str) -> Result<(), String> {
-    if pending.adjust.apply(canon, v)? {
+    if pending.adjust.apply(canon, v)? || pending.stylize.apply(canon, v)? {
         return Ok(());
     }
     let t = &mut parsed.transform;

@@ -148,9 +148,9 @@ fn bad_values_name_the_parameter_as_written() {
 #[test]
 fn imgix_parameters_pixgate_lacks_are_refused_by_name() {
     let cases = [
-        ("w=300&px=20", "px"),
+        ("w=300&pad=20", "pad"),
         ("mark=logo.png", "mark"),
-        ("mono=fff", "mono"),
+        ("trimcolor=fff", "trimcolor"),
         ("w=10&fit=facearea", "fit"),
         ("f=fillmax", "f"),
         ("auto=format,enhance", "auto"),
@@ -184,7 +184,7 @@ fn base64_variants_read_as_their_names() {
         ("w64=!!", "w64", true),
         ("w64=MjA&width=20", "width", true),
         ("mark64=abc", "mark64", false),
-        ("px64=MjA", "px64", false),
+        ("pad64=MjA", "pad64", false),
         ("expires64=MTc2NTM2NzQwMA", "expires64", false),
     ];
     for (query, name, bad_value) in cases {

@@ -20,3 +20,4 @@ mod orientation;
 mod pictures;
 mod registry;
 mod sizing;
+mod stylize;

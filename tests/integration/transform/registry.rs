@@ -64,6 +64,12 @@ fn honoured(name: &str) -> Option<(&'static str, &'static str)> {
         "invert" => ("", "1"),
         "usm" => ("", "80"),
         "usmrad" => ("usm=60", "10"),
+        "monochrome" => ("", "f00"),
+        "duotone" => ("", "000080,ffff00"),
+        "duotone-alpha" => ("duotone=000080,ffff00", "40"),
+        "sepia" => ("", "80"),
+        "htn" => ("", "50"),
+        "px" => ("", "5"),
         "expires" => ("", "1765367400"),
         _ => return None,
     })
@@ -113,9 +119,9 @@ async fn every_registry_name_and_alias_is_honoured_or_refused_by_name() {
             }
         }
     }
-    // 32 names and the aliases of w, h, fit and invert are honoured today; the rest are
-    // refused.
-    assert_eq!((honoured_count, refused_count), (36, spellings.len() - 36));
+    // 38 names and the aliases of w, h, fit, invert and monochrome are honoured today; the
+    // rest are refused.
+    assert_eq!((honoured_count, refused_count), (43, spellings.len() - 43));
 }
 
 /// Values imgix defines that pixgate does not implement are refused like names, and a URL
@@ -133,7 +139,7 @@ async fn imgix_values_pixgate_lacks_are_refused_by_name() {
         ("format=blurhash", "format"),
         ("auto=format,enhance", "auto"),
         ("rot=45", "rot"),
-        ("px=20", "px"),
+        ("pad=20", "pad"),
     ] {
         let reply = server.get(&format!("/small.png?{query}")).await;
         let message = reply.assert_error(400, "unsupported_parameter");
@@ -154,10 +160,10 @@ async fn base64_variants_are_their_names_or_refused_by_name() {
     assert_eq!(encoded.header("x-cache"), Some("HIT"));
     assert_eq!(encoded.body, plain.body);
     let message = server
-        .get("/small.png?px64=MjA")
+        .get("/small.png?pad64=MjA")
         .await
         .assert_error(400, "unsupported_parameter");
-    assert!(message.contains("`px64`"), "{message}");
+    assert!(message.contains("`pad64`"), "{message}");
     let message = server
         .get("/small.png?w64=*")
         .await

@@ -1,7 +1,7 @@
 //! Fit and crop arithmetic: from the logical source size and a `Transform` to the window of
 //! the source that is kept, the size it is resized to, and the canvas it lands on. Pure math.
 
-use crate::transform::{Crop, Dimension, Fit, Transform};
+use crate::transform::{Crop, Dimension, Fit, Sides, Transform};
 
 /// A rectangle in logical source pixels (after orientation, `rect` and rotation).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -24,6 +24,10 @@ pub struct Plan {
     pub canvas: (u32, u32),
     /// Top-left of the resized image on the canvas.
     pub offset: (u32, u32),
+    /// Padding and border around the canvas, in output pixels: top, right, bottom, left.
+    pub frame: Sides,
+    /// The output size: the canvas and the frame.
+    pub outer: (u32, u32),
 }
 
 /// Why a transform cannot be planned: a 400 naming the parameter.
@@ -44,19 +48,40 @@ pub fn plan(source: (u32, u32), t: &Transform, max_dimension: u32) -> Result<Pla
         width: sw,
         height: sh,
     };
+    let frame = frame_pixels(t);
+    let (frame_x, frame_y) = (
+        frame[1].saturating_add(frame[3]),
+        frame[0].saturating_add(frame[2]),
+    );
+    // A box holds the frame too: the image is fitted into what the frame leaves of it.
     let (bw, bh) = target_box(t, sw, sh);
-    let plan = match (bw, bh) {
+    let (bw, bh) = (inside_frame(bw, frame_x, t)?, inside_frame(bh, frame_y, t)?);
+    let mut plan = match (bw, bh) {
         (None, None) => same_size(full),
         (Some(w), None) => proportional(full, w / sw, t.fit),
         (None, Some(h)) => proportional(full, h / sh, t.fit),
         (Some(w), Some(h)) => boxed(full, w, h, t),
     };
-    // Name the side the caller set when both overflow: `h=9000` alone is about `h`.
-    let mut sides = [(plan.canvas.0, "w"), (plan.canvas.1, "h")];
+    plan.frame = frame;
+    plan.outer = (
+        plan.canvas.0.saturating_add(frame_x),
+        plan.canvas.1.saturating_add(frame_y),
+    );
+    // Name the side the caller set when both overflow: `h=9000` alone is about `h`; and the
+    // frame when the image alone would fit.
+    let mut sides = [
+        (plan.outer.0, plan.canvas.0, "w"),
+        (plan.outer.1, plan.canvas.1, "h"),
+    ];
     if t.width.is_none() {
         sides.reverse();
     }
-    for (side, name) in sides {
+    for (side, image, name) in sides {
+        let name = if image <= max_dimension {
+            frame_name(t)
+        } else {
+            name
+        };
         if side > max_dimension {
             return Err(GeometryError {
                 name,
@@ -67,6 +92,48 @@ pub fn plan(source: (u32, u32), t: &Transform, max_dimension: u32) -> Result<Pla
         }
     }
     Ok(plan)
+}
+
+/// Padding and border per side in output pixels (`dpr` applied).
+fn frame_pixels(t: &Transform) -> Sides {
+    let dpr = f64::from(t.dpr.unwrap_or(1.0));
+    let border = t.frame.border.map_or([0; 4], |(sides, _)| sides);
+    let mut out = [0; 4];
+    for (i, side) in out.iter_mut().enumerate() {
+        let css = f64::from(t.frame.pad[i]) + f64::from(border[i]);
+        *side = (css * dpr).round().min(f64::from(u32::MAX)) as u32;
+    }
+    out
+}
+
+/// A side of the box less the frame across it; the frame must leave at least a pixel.
+fn inside_frame(
+    side: Option<f64>,
+    frame: u32,
+    t: &Transform,
+) -> Result<Option<f64>, GeometryError> {
+    let Some(side) = side else {
+        return Ok(None);
+    };
+    let inner = side - f64::from(frame);
+    if inner < 1.0 {
+        return Err(GeometryError {
+            name: frame_name(t),
+            reason: format!(
+                "the padding and border ({frame} px) leave no room in the {side:.0} px box"
+            ),
+        });
+    }
+    Ok(Some(inner))
+}
+
+/// The parameter to name when the frame is what does not fit.
+pub fn frame_name(t: &Transform) -> &'static str {
+    if t.frame.pad == [0; 4] {
+        "border"
+    } else {
+        "pad"
+    }
 }
 
 /// The requested box in output pixels, `dpr` applied, `ar` filling in a missing side.
@@ -106,6 +173,8 @@ fn same_size(full: Window) -> Plan {
         resized: size,
         canvas: size,
         offset: (0, 0),
+        frame: [0; 4],
+        outer: size,
     }
 }
 
@@ -121,6 +190,8 @@ fn proportional(full: Window, scale: f64, fit: Fit) -> Plan {
         resized: size,
         canvas: size,
         offset: (0, 0),
+        frame: [0; 4],
+        outer: size,
     }
 }
 
@@ -138,6 +209,8 @@ fn boxed(full: Window, w: f64, h: f64, t: &Transform) -> Plan {
                 resized: size,
                 canvas: size,
                 offset: (0, 0),
+                frame: [0; 4],
+                outer: size,
             }
         }
         Fit::Crop => cropped(full, (w, h), cover, t.crop),
@@ -160,6 +233,8 @@ fn boxed(full: Window, w: f64, h: f64, t: &Transform) -> Plan {
                 resized,
                 canvas,
                 offset,
+                frame: [0; 4],
+                outer: canvas,
             }
         }
     }
@@ -191,6 +266,8 @@ fn cropped(full: Window, out: (f64, f64), scale: f64, crop: Crop) -> Plan {
         resized: size,
         canvas: size,
         offset: (0, 0),
+        frame: [0; 4],
+        outer: size,
     }
 }
 

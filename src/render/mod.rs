@@ -4,7 +4,8 @@
 //!
 //! Order of operations: EXIF orientation → `rect` → `rot`/`flip` → fit/crop → resize → ICC
 //! profile to sRGB → adjustments (`exp` … `usm`) → `monochrome`/`duotone`/`sepia` →
-//! `blur`/`sharp` → `htn` → `px` → `fit=fill` padding → alpha flattening (JPEG) → encode. `w`/`h` therefore describe the image as the user finally
+//! `blur`/`sharp` → `htn` → `px` → `fit=fill` padding → `pad` → `border` → alpha flattening
+//! (JPEG) → encode. `w`/`h` therefore describe the image as the user finally
 //! sees it.
 
 mod adjustments;
@@ -13,6 +14,7 @@ pub mod decode;
 mod effects;
 /// Encoders per output format; public so the benches can time the stage alone.
 pub mod encode;
+mod frame;
 pub mod geometry;
 pub mod libjpeg;
 /// The Lanczos3 resize; public so the benches can time the stage alone.
@@ -141,13 +143,21 @@ pub fn render(
     })?;
     // Each side is capped above; the area is capped too, by the same budget as a source's:
     // `w=8192&ar=1:10000` would otherwise ask for 42 MP from a thumbnail.
-    let area = u64::from(plan.canvas.0) * u64::from(plan.canvas.1);
+    let area = u64::from(plan.outer.0) * u64::from(plan.outer.1);
     if area > limits.max_source_pixels {
+        let image_area = u64::from(plan.canvas.0) * u64::from(plan.canvas.1);
+        let name = if image_area <= limits.max_source_pixels {
+            geometry::frame_name(t)
+        } else if t.width.is_some() {
+            "w"
+        } else {
+            "h"
+        };
         return Err(RenderError::Parameter {
-            name: if t.width.is_some() { "w" } else { "h" },
+            name,
             reason: format!(
                 "the output would be {}x{} = {area} pixels, above the limit of {}",
-                plan.canvas.0, plan.canvas.1, limits.max_source_pixels
+                plan.outer.0, plan.outer.1, limits.max_source_pixels
             ),
         });
     }
@@ -296,13 +306,17 @@ impl Steps<'_> {
         image = effects::adjust(image, self.t.blur, self.t.sharpen);
         image = stylize::texture_effects(image, &self.t.stylize);
         let t = self.t;
+        // Padding, `fit=fill`'s and the frame's: `bg`, else see-through where the format can.
+        let fill = t.background.unwrap_or(if self.format.has_alpha() {
+            Colour::TRANSPARENT
+        } else {
+            Colour::WHITE
+        });
         if self.plan.canvas != self.plan.resized {
-            let fill = t.background.unwrap_or(if self.format.has_alpha() {
-                Colour::TRANSPARENT
-            } else {
-                Colour::WHITE
-            });
             image = effects::pad(image, self.plan.canvas, self.plan.offset, fill);
+        }
+        if !t.frame.is_none() {
+            image = frame::draw(image, &self.plan, &t.frame, t.dpr.unwrap_or(1.0), fill);
         }
         if !self.format.has_alpha() && image.color().has_alpha() {
             image = effects::flatten(image, t.background.unwrap_or(Colour::WHITE));

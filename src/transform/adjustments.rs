@@ -136,14 +136,18 @@ fn nonzero(v: i16) -> Option<i8> {
 
 /// A whole number, optionally signed, clamped into `min..=max` (imgix's suggested range).
 pub(super) fn clamped_int(v: &str, min: i16, max: i16) -> Result<i16, String> {
-    let digits = v.strip_prefix('-').unwrap_or(v);
-    let ok = !digits.is_empty() && digits.len() <= 9 && digits.bytes().all(|b| b.is_ascii_digit());
-    let n: i64 = ok
-        .then(|| v.parse().ok())
-        .flatten()
-        .ok_or_else(|| format!("`{v}` is not a whole number"))?;
+    let n = whole_number(v)?;
     // In range after the clamp, so the conversion cannot fail.
     Ok(i16::try_from(n.clamp(i64::from(min), i64::from(max))).unwrap_or(0))
+}
+
+/// A whole number, optionally signed, of at most nine digits.
+pub(super) fn whole_number(v: &str) -> Result<i64, String> {
+    let digits = v.strip_prefix('-').unwrap_or(v);
+    let ok = !digits.is_empty() && digits.len() <= 9 && digits.bytes().all(|b| b.is_ascii_digit());
+    ok.then(|| v.parse().ok())
+        .flatten()
+        .ok_or_else(|| format!("`{v}` is not a whole number"))
 }
 
 /// A non-negative decimal clamped to at most `max`, kept to what prints back the same.

@@ -3,6 +3,7 @@
 
 mod adjustments;
 pub mod colour;
+mod frame;
 mod params;
 pub mod registry;
 mod stylize;
@@ -12,6 +13,7 @@ use std::fmt::Write as _;
 
 pub use adjustments::{Adjustments, DEFAULT_UNSHARP_RADIUS, MAX_UNSHARP_RADIUS};
 pub use colour::Colour;
+pub use frame::{Corners, Frame, Sides};
 pub use params::{
     AspectRatio, Crop, Dimension, Fit, Flip, FocalPoint, Gravity, OutputFormat, Rect, Rotation,
 };
@@ -90,6 +92,8 @@ pub struct Transform {
     pub adjust: Adjustments,
     /// Stylize effects: colour ones before `blur`/`sharp`, halftone and pixelation after.
     pub stylize: Stylize,
+    /// Padding and border around the finished image.
+    pub frame: Frame,
 }
 
 impl Transform {
@@ -161,6 +165,7 @@ impl Transform {
         }
         self.adjust.write_canonical(&mut put);
         self.stylize.write_canonical(&mut put);
+        self.frame.write_canonical(&mut put);
         if let Some(b) = self.blur {
             put("blur", &b);
         }
@@ -221,6 +226,18 @@ pub(crate) fn canonical_name(name: &str) -> Option<&'static str> {
         "sepia" => "sepia",
         "htn" => "htn",
         "px" => "px",
+        "pad" => "pad",
+        "pad-top" => "pad-top",
+        "pad-right" => "pad-right",
+        "pad-bottom" => "pad-bottom",
+        "pad-left" => "pad-left",
+        "border" => "border",
+        "border-top" => "border-top",
+        "border-right" => "border-right",
+        "border-bottom" => "border-bottom",
+        "border-left" => "border-left",
+        "border-radius" => "border-radius",
+        "border-radius-inner" => "border-radius-inner",
         "dl" => "dl",
         _ => return None,
     })
@@ -260,6 +277,7 @@ pub fn parse(pairs: &[(String, String)]) -> Result<Params, TransformError> {
     finish_focal_point(&mut parsed.transform, pending.focal);
     parsed.transform.adjust = pending.adjust.finish();
     parsed.transform.stylize = pending.stylize.finish();
+    parsed.transform.frame = pending.frame.finish();
     // `q` equal to the default it would get anyway changes nothing, so it is not in the key.
     let t = &mut parsed.transform;
     if t.quality.is_some_and(|q| q == t.default_quality()) {
@@ -276,10 +294,14 @@ struct Pending {
     focal: FocalInputs,
     adjust: adjustments::Given,
     stylize: stylize::Given,
+    frame: frame::Given,
 }
 
 fn apply(parsed: &mut Params, pending: &mut Pending, canon: &str, v: &str) -> Result<(), String> {
-    if pending.adjust.apply(canon, v)? || pending.stylize.apply(canon, v)? {
+    if pending.adjust.apply(canon, v)?
+        || pending.stylize.apply(canon, v)?
+        || pending.frame.apply(canon, v)?
+    {
         return Ok(());
     }
     let t = &mut parsed.transform;

@@ -122,3 +122,38 @@ fn outputs_beyond_the_limit_name_the_side() {
     let err = plan((1000, 500), &t(None, Some(9000), Fit::Clip), 8192).unwrap_err();
     assert_eq!(err.name, "h");
 }
+
+#[test]
+fn a_box_holds_the_frame_and_the_frame_is_named_when_it_does_not_fit() {
+    use crate::transform::Frame;
+    let framed = |w: Option<u32>, h: Option<u32>, pad: u32, dpr: Option<f32>| Transform {
+        width: w.map(Pixels),
+        height: h.map(Pixels),
+        fit: Fit::Crop,
+        dpr,
+        frame: Frame {
+            pad: [pad; 4],
+            ..Frame::default()
+        },
+        ..Transform::default()
+    };
+    let p = plan((1000, 500), &framed(Some(300), Some(200), 10, None), 8192).unwrap();
+    assert_eq!(
+        (p.canvas, p.outer, p.frame),
+        ((280, 180), (300, 200), [10; 4])
+    );
+    let p = plan((1000, 500), &framed(Some(300), None, 10, Some(2.0)), 8192).unwrap();
+    assert_eq!(
+        (p.canvas, p.outer),
+        ((560, 280), (600, 320)),
+        "dpr scales the frame"
+    );
+    let p = plan((1000, 500), &framed(None, None, 10, None), 8192).unwrap();
+    assert_eq!(p.outer, (1020, 520), "unsized: the frame adds to the image");
+    let err = plan((1000, 500), &framed(Some(300), Some(200), 100, None), 8192).unwrap_err();
+    assert_eq!(err.name, "pad");
+    let err = plan((1000, 500), &framed(None, None, 4000, None), 8192).unwrap_err();
+    assert_eq!(err.name, "pad");
+    let err = plan((1000, 500), &framed(Some(9000), None, 1, None), 8192).unwrap_err();
+    assert_eq!(err.name, "w");
+}

@@ -13,6 +13,7 @@ mod cropping;
 mod download;
 mod effects;
 mod encoding;
+mod frame;
 mod golden;
 mod metadata;
 mod negotiation;

@@ -70,6 +70,12 @@ fn honoured(name: &str) -> Option<(&'static str, &'static str)> {
         "sepia" => ("", "80"),
         "htn" => ("", "50"),
         "px" => ("", "5"),
+        "pad" => ("", "20"),
+        "pad-top" | "pad-right" | "pad-bottom" | "pad-left" => ("", "5"),
+        "border" => ("", "4,red"),
+        "border-top" | "border-right" | "border-bottom" | "border-left" => ("border=4,red", "9"),
+        "border-radius" => ("border=4,red", "8"),
+        "border-radius-inner" => ("border=4,red", "6"),
         "expires" => ("", "1765367400"),
         _ => return None,
     })
@@ -119,9 +125,9 @@ async fn every_registry_name_and_alias_is_honoured_or_refused_by_name() {
             }
         }
     }
-    // 38 names and the aliases of w, h, fit, invert and monochrome are honoured today; the
+    // 50 names and the aliases of w, h, fit, invert and monochrome are honoured today; the
     // rest are refused.
-    assert_eq!((honoured_count, refused_count), (43, spellings.len() - 43));
+    assert_eq!((honoured_count, refused_count), (55, spellings.len() - 55));
 }
 
 /// Values imgix defines that pixgate does not implement are refused like names, and a URL
@@ -139,7 +145,7 @@ async fn imgix_values_pixgate_lacks_are_refused_by_name() {
         ("format=blurhash", "format"),
         ("auto=format,enhance", "auto"),
         ("rot=45", "rot"),
-        ("pad=20", "pad"),
+        ("trim=auto", "trim"),
     ] {
         let reply = server.get(&format!("/small.png?{query}")).await;
         let message = reply.assert_error(400, "unsupported_parameter");
@@ -160,10 +166,10 @@ async fn base64_variants_are_their_names_or_refused_by_name() {
     assert_eq!(encoded.header("x-cache"), Some("HIT"));
     assert_eq!(encoded.body, plain.body);
     let message = server
-        .get("/small.png?pad64=MjA")
+        .get("/small.png?trim64=YXV0bw")
         .await
         .assert_error(400, "unsupported_parameter");
-    assert!(message.contains("`pad64`"), "{message}");
+    assert!(message.contains("`trim64`"), "{message}");
     let message = server
         .get("/small.png?w64=*")
         .await

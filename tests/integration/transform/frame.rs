@@ -1,0 +1,76 @@
+//! Padding and borders through the server (`pad`, `pad-<side>`, `border`, `border-<side>`,
+//! `border-radius`, `border-radius-inner`): an unsized image grows by its frame, a box holds
+//! it, `bg` colours the padding, and a frame that cannot fit is a 400 naming it.
+
+use super::pictures::root;
+use crate::support::images::dimensions;
+use crate::support::server::TestServer;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pad_grows_an_unsized_image_and_a_box_holds_it() {
+    let root = root();
+    let server = TestServer::serving(&root).await;
+    // rb.png is 200×100, red | blue.
+    let grown = server
+        .get("/rb.png?pad=20&bg=00ff00&fm=png")
+        .await
+        .image("png");
+    assert_eq!(grown.dimensions(), (240, 140));
+    assert_eq!(grown.get_pixel(5, 70).0, [0, 255, 0, 255], "padding in bg");
+    assert_eq!(
+        grown.get_pixel(30, 70).0,
+        [255, 0, 0, 255],
+        "the image, unscaled"
+    );
+    let see_through = server.get("/rb.png?pad=20&fm=png").await.image("png");
+    assert_eq!(
+        see_through.get_pixel(5, 70)[3],
+        0,
+        "no bg: transparent in PNG"
+    );
+    let white = server.get("/rb.png?pad=20&fm=jpg").await;
+    assert_eq!(dimensions(&white.body), (240, 140));
+
+    let boxed = server
+        .get("/rb.png?w=100&h=100&fit=crop&pad=10&fm=png")
+        .await;
+    assert_eq!(
+        dimensions(&boxed.body),
+        (100, 100),
+        "the box holds image and padding"
+    );
+    let sided = server.get("/rb.png?pad-left=30&pad-top=5&fm=png").await;
+    assert_eq!(dimensions(&sided.body), (230, 105));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_border_frames_the_padding_and_rounds_its_corners() {
+    let root = root();
+    let server = TestServer::serving(&root).await;
+    let framed = server
+        .get("/rb.png?border=6,yellow&pad=4&border-radius=12&fm=png")
+        .await
+        .image("png");
+    assert_eq!(framed.dimensions(), (220, 120));
+    assert_eq!(framed.get_pixel(2, 60).0, [255, 255, 0, 255], "border");
+    assert_eq!(framed.get_pixel(8, 60)[3], 0, "padding, see-through");
+    assert_eq!(framed.get_pixel(0, 0)[3], 0, "a rounded corner");
+    assert_eq!(framed.get_pixel(20, 60).0, [255, 0, 0, 255], "the image");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn frames_that_cannot_fit_are_400_naming_them() {
+    let root = root();
+    let server = TestServer::serving(&root).await;
+    for (query, name) in [
+        ("w=50&h=50&fit=crop&pad=30", "pad"),
+        ("w=50&h=50&fit=crop&border=30,red", "border"),
+        ("pad=9000", "pad"),
+    ] {
+        let message = server
+            .get(&format!("/rb.png?{query}"))
+            .await
+            .assert_error(400, "bad_parameter");
+        assert!(message.contains(&format!("`{name}`")), "{query}: {message}");
+    }
+}

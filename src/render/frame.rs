@@ -48,12 +48,13 @@ pub fn draw(
     }
 }
 
+/// A rectangle of output pixels.
 #[derive(Debug, Clone, Copy)]
-struct Rect {
-    x: u32,
-    y: u32,
-    width: u32,
-    height: u32,
+pub(super) struct Rect {
+    pub x: u32,
+    pub y: u32,
+    pub width: u32,
+    pub height: u32,
 }
 
 fn rgba(c: Colour) -> Rgba<u8> {
@@ -98,7 +99,7 @@ fn round_inner(image: &mut RgbaImage, inner: Rect, radii: Corners, colour: Rgba<
 /// Calls `f(x, y, share outside the rounding)` for every pixel of `r`'s corner squares that
 /// lies at least partly outside its corner's quarter circle (top-left, top-right,
 /// bottom-right, bottom-left radii; each at most half the shorter side).
-fn for_each_corner_pixel(r: Rect, radii: Corners, mut f: impl FnMut(u32, u32, f32)) {
+pub(super) fn for_each_corner_pixel(r: Rect, radii: Corners, mut f: impl FnMut(u32, u32, f32)) {
     let limit = r.width.min(r.height) / 2;
     for (corner, radius) in radii.into_iter().enumerate() {
         let radius = radius.min(limit);

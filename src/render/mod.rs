@@ -4,8 +4,8 @@
 //!
 //! Order of operations: EXIF orientation → `rect` → `rot`/`flip` → fit/crop → resize → ICC
 //! profile to sRGB → adjustments (`exp` … `usm`) → `monochrome`/`duotone`/`sepia` →
-//! `blur`/`sharp` → `htn` → `px` → `fit=fill` padding → `pad` → `border` → alpha flattening
-//! (JPEG) → encode. `w`/`h` therefore describe the image as the user finally
+//! `blur`/`sharp` → `htn` → `px` → `fit=fill` padding → `mask` → `pad` → `border` → alpha
+//! flattening (JPEG) → encode. `w`/`h` therefore describe the image as the user finally
 //! sees it.
 
 mod adjustments;
@@ -17,6 +17,7 @@ pub mod encode;
 mod frame;
 pub mod geometry;
 pub mod libjpeg;
+mod mask;
 /// The Lanczos3 resize; public so the benches can time the stage alone.
 pub mod resize;
 mod stylize;
@@ -314,6 +315,9 @@ impl Steps<'_> {
         });
         if self.plan.canvas != self.plan.resized {
             image = effects::pad(image, self.plan.canvas, self.plan.offset, fill);
+        }
+        if let Some(mask) = &t.mask {
+            image = mask::apply(image, mask, t.dpr.unwrap_or(1.0));
         }
         if !t.frame.is_none() {
             image = frame::draw(image, &self.plan, &t.frame, t.dpr.unwrap_or(1.0), fill);

@@ -108,8 +108,8 @@ impl Given {
         match canon {
             "pad" => self.pad = Some(non_negative(v)?),
             "border" => self.border = Some(border(v)?),
-            "border-radius" => self.radius = Some(corners(v)?),
-            "border-radius-inner" => self.radius_inner = Some(corners(v)?),
+            "border-radius" => self.radius = Some(parse_corners(v)?),
+            "border-radius-inner" => self.radius_inner = Some(parse_corners(v)?),
             _ => return Ok(false),
         }
         Ok(true)
@@ -160,7 +160,7 @@ fn border(v: &str) -> Result<(u32, Colour), String> {
 
 /// One radius for every corner, or four (top-left, top-right, bottom-right, bottom-left);
 /// strictly non-negative.
-fn corners(v: &str) -> Result<Corners, String> {
+pub(super) fn parse_corners(v: &str) -> Result<Corners, String> {
     let parse = |s: &str| {
         s.parse::<u32>()
             .ok()

@@ -4,6 +4,7 @@
 mod adjustments;
 pub mod colour;
 mod frame;
+mod mask;
 mod params;
 pub mod registry;
 mod stylize;
@@ -14,6 +15,7 @@ use std::fmt::Write as _;
 pub use adjustments::{Adjustments, DEFAULT_UNSHARP_RADIUS, MAX_UNSHARP_RADIUS};
 pub use colour::Colour;
 pub use frame::{Corners, Frame, Sides};
+pub use mask::{Mask, Shape as MaskShape};
 pub use params::{
     AspectRatio, Crop, Dimension, Fit, Flip, FocalPoint, Gravity, OutputFormat, Rect, Rotation,
 };
@@ -92,6 +94,8 @@ pub struct Transform {
     pub adjust: Adjustments,
     /// Stylize effects: colour ones before `blur`/`sharp`, halftone and pixelation after.
     pub stylize: Stylize,
+    /// A shape the image is cut to, before the frame.
+    pub mask: Option<Mask>,
     /// Padding and border around the finished image.
     pub frame: Frame,
 }
@@ -165,6 +169,9 @@ impl Transform {
         }
         self.adjust.write_canonical(&mut put);
         self.stylize.write_canonical(&mut put);
+        if let Some(mask) = &self.mask {
+            mask.write_canonical(&mut put);
+        }
         self.frame.write_canonical(&mut put);
         if let Some(b) = self.blur {
             put("blur", &b);
@@ -238,6 +245,9 @@ pub(crate) fn canonical_name(name: &str) -> Option<&'static str> {
         "border-left" => "border-left",
         "border-radius" => "border-radius",
         "border-radius-inner" => "border-radius-inner",
+        "mask" => "mask",
+        "corner-radius" => "corner-radius",
+        "mask-bg" | "maskbg" => "mask-bg",
         "dl" => "dl",
         _ => return None,
     })
@@ -278,6 +288,7 @@ pub fn parse(pairs: &[(String, String)]) -> Result<Params, TransformError> {
     parsed.transform.adjust = pending.adjust.finish();
     parsed.transform.stylize = pending.stylize.finish();
     parsed.transform.frame = pending.frame.finish();
+    parsed.transform.mask = pending.mask.finish();
     // `q` equal to the default it would get anyway changes nothing, so it is not in the key.
     let t = &mut parsed.transform;
     if t.quality.is_some_and(|q| q == t.default_quality()) {
@@ -295,12 +306,14 @@ struct Pending {
     adjust: adjustments::Given,
     stylize: stylize::Given,
     frame: frame::Given,
+    mask: mask::Given,
 }
 
 fn apply(parsed: &mut Params, pending: &mut Pending, canon: &str, v: &str) -> Result<(), String> {
     if pending.adjust.apply(canon, v)?
         || pending.stylize.apply(canon, v)?
         || pending.frame.apply(canon, v)?
+        || pending.mask.apply(canon, v)?
     {
         return Ok(());
     }

@@ -84,6 +84,26 @@ fn frames_have_one_canonical_form() {
 }
 
 #[test]
+fn masks_have_one_canonical_form_and_their_parts_need_them() {
+    let cases = [
+        ("mask=ellipse", "mask=ellipse"),
+        (
+            "mask=corners&corner-radius=4,4,4,4",
+            "mask=corners&corner-radius=4",
+        ),
+        (
+            "mask=corners&corner-radius=1,2,3,4&maskbg=red",
+            "mask=corners&corner-radius=1,2,3,4&mask-bg=ffff0000",
+        ),
+        ("mask=ellipse&corner-radius=9", "mask=ellipse"),
+        ("corner-radius=9&mask-bg=red", ""),
+    ];
+    assert_canonical(&cases);
+    let err = parsed("mask=/brand/shape.png").unwrap_err();
+    assert!(matches!(err, TransformError::Unsupported { .. }), "{err}");
+}
+
+#[test]
 fn defaults_are_dropped_from_the_canonical_form() {
     let q = "w=100&dpr=1&fit=clip&crop=center&rot=0&blur=0&sharp=0&lossless=0&q=75";
     assert_eq!(parsed(q).unwrap().transform.canonical(), "w=100");

@@ -1,4 +1,4 @@
-//! Padding and borders through the server (`pad`, `pad-<side>`, `border`, `border-<side>`,
+//! Masks, padding and borders through the server (`mask`, `pad`, `pad-<side>`, `border`, `border-<side>`,
 //! `border-radius`, `border-radius-inner`): an unsized image grows by its frame, a box holds
 //! it, `bg` colours the padding, and a frame that cannot fit is a 400 naming it.
 
@@ -73,4 +73,40 @@ async fn frames_that_cannot_fit_are_400_naming_them() {
             .assert_error(400, "bad_parameter");
         assert!(message.contains(&format!("`{name}`")), "{query}: {message}");
     }
+}
+
+/// `mask=ellipse` leaves the corners transparent where the format has alpha and white (or
+/// `mask-bg`) where it has not; an image mask is refused for now.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn masks_cut_the_image_to_their_shape() {
+    let root = root();
+    let server = TestServer::serving(&root).await;
+    let png = server.get("/rb.png?mask=ellipse&fm=png").await.image("png");
+    assert_eq!(png.dimensions(), (200, 100));
+    assert_eq!(png.get_pixel(0, 0)[3], 0, "a corner is cut away");
+    assert_eq!(
+        png.get_pixel(50, 50).0,
+        [255, 0, 0, 255],
+        "the middle stays"
+    );
+    let jpeg = server
+        .get("/rb.png?mask=ellipse&fm=png&mask-bg=00ff00")
+        .await
+        .image("png");
+    assert_eq!(
+        jpeg.get_pixel(0, 0).0,
+        [0, 255, 0, 255],
+        "mask-bg fills the cut"
+    );
+    let corners = server
+        .get("/rb.png?mask=corners&corner-radius=20&fm=png")
+        .await
+        .image("png");
+    assert_eq!(corners.get_pixel(1, 1)[3], 0);
+    assert_eq!(corners.get_pixel(30, 2).0, [255, 0, 0, 255]);
+    let message = server
+        .get("/rb.png?mask=https://example.com/shape.png")
+        .await
+        .assert_error(400, "unsupported_parameter");
+    assert!(message.contains("`mask`"), "{message}");
 }

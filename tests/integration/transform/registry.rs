@@ -76,6 +76,9 @@ fn honoured(name: &str) -> Option<(&'static str, &'static str)> {
         "border-top" | "border-right" | "border-bottom" | "border-left" => ("border=4,red", "9"),
         "border-radius" => ("border=4,red", "8"),
         "border-radius-inner" => ("border=4,red", "6"),
+        "mask" => ("", "ellipse"),
+        "corner-radius" => ("mask=corners", "12"),
+        "mask-bg" => ("mask=ellipse", "f00"),
         "expires" => ("", "1765367400"),
         _ => return None,
     })
@@ -125,9 +128,9 @@ async fn every_registry_name_and_alias_is_honoured_or_refused_by_name() {
             }
         }
     }
-    // 50 names and the aliases of w, h, fit, invert and monochrome are honoured today; the
-    // rest are refused.
-    assert_eq!((honoured_count, refused_count), (55, spellings.len() - 55));
+    // 53 names and the aliases of w, h, fit, invert, monochrome and mask-bg are honoured
+    // today; the rest are refused.
+    assert_eq!((honoured_count, refused_count), (59, spellings.len() - 59));
 }
 
 /// Values imgix defines that pixgate does not implement are refused like names, and a URL

@@ -2,7 +2,7 @@
 //! synchronous; the pipeline runs it on its render workers (long-lived threads behind a bounded
 //! queue), never on an async thread.
 //!
-//! Order of operations: EXIF orientation → `rect` → `rot`/`flip` → fit/crop → resize → ICC
+//! Order of operations: EXIF orientation → `trim` → `rect` → `rot`/`flip` → fit/crop → resize → ICC
 //! profile to sRGB → adjustments (`exp` … `usm`) → `monochrome`/`duotone`/`sepia` →
 //! `blur`/`sharp` → `htn` → `px` → `fit=fill` padding → `mask` → `pad` → `border` → alpha
 //! flattening (JPEG) → encode. `w`/`h` therefore describe the image as the user finally
@@ -21,6 +21,7 @@ mod mask;
 /// The Lanczos3 resize; public so the benches can time the stage alone.
 pub mod resize;
 mod stylize;
+mod trim;
 
 use std::time::{Duration, Instant};
 
@@ -123,13 +124,25 @@ pub fn render(
 ) -> Result<Rendered, RenderError> {
     let started = Instant::now();
     let header = decode::header(source, limits.max_source_pixels)?;
+    let max_alloc = limits.max_source_pixels.saturating_mul(8);
+    // `trim` must see the pixels before anything can be planned: decode at full size now, and
+    // the trimmed part stands in for the source from here on.
+    let (trimmed, predecoded) = match &t.trim {
+        Some(trim) => {
+            limits.check_deadline()?;
+            let decoded = decode::decode(source, &header, 1, max_alloc, &limits.av1)?;
+            (Some(trim::find(&decoded.image, trim)), Some(decoded))
+        }
+        None => (None, None),
+    };
+    let upright = trimmed.map_or(header.upright, |r| (r.width, r.height));
     let cropped = match t.rect {
-        Some(rect) => clamp_rect(rect, header.upright)?,
+        Some(rect) => clamp_rect(rect, upright)?,
         None => Rect {
             x: 0,
             y: 0,
-            width: header.upright.0,
-            height: header.upright.1,
+            width: upright.0,
+            height: upright.1,
         },
     };
     let logical = match t.rotation {
@@ -169,7 +182,9 @@ pub fn render(
     let steps = Steps {
         t,
         plan,
-        upright: header.upright,
+        original: header.upright,
+        trimmed,
+        upright,
         cropped,
         logical,
         format,
@@ -178,7 +193,6 @@ pub fn render(
         quality: t.effective_quality(),
         lossless: t.lossless,
     };
-    let max_alloc = limits.max_source_pixels.saturating_mul(8);
     if format == OutputFormat::Gif && header.format == SourceFormat::Gif {
         let animation = decode::animation::scan(source, limits.max_animation_frames)?;
         if animation.frames > 1 {
@@ -188,13 +202,16 @@ pub fn render(
         }
     }
     limits.check_deadline()?;
-    let decoded = decode::decode(
-        source,
-        &header,
-        shrink_on_load(&steps.plan),
-        max_alloc,
-        &limits.av1,
-    )?;
+    let decoded = match predecoded {
+        Some(decoded) => decoded,
+        None => decode::decode(
+            source,
+            &header,
+            shrink_on_load(&steps.plan),
+            max_alloc,
+            &limits.av1,
+        )?,
+    };
     let decoded_at = Instant::now();
     limits.check_deadline()?;
     let arranged = steps.arrange(decoded.image);
@@ -272,6 +289,11 @@ fn animate(
 struct Steps<'a> {
     t: &'a Transform,
     plan: Plan,
+    /// The source's upright size, before `trim`.
+    original: (u32, u32),
+    /// What `trim` keeps, in the source's upright pixels.
+    trimmed: Option<Rect>,
+    /// The size the rest works from: the trimmed part's, or the source's.
     upright: (u32, u32),
     cropped: Rect,
     logical: (u32, u32),
@@ -279,8 +301,12 @@ struct Steps<'a> {
 }
 
 impl Steps<'_> {
-    /// `rect`, `rot` and `flip`.
+    /// `trim`, `rect`, `rot` and `flip`.
     fn arrange(&self, image: DynamicImage) -> DynamicImage {
+        let image = match self.trimmed {
+            Some(keep) => crop_scaled(image, self.original, keep),
+            None => image,
+        };
         arrange(image, self.upright, self.cropped, self.t)
     }
 
@@ -383,13 +409,7 @@ fn arrange(
     t: &Transform,
 ) -> DynamicImage {
     if (rect.width, rect.height) != upright {
-        let kx = f64::from(image.width()) / f64::from(upright.0);
-        let ky = f64::from(image.height()) / f64::from(upright.1);
-        let x = (f64::from(rect.x) * kx).floor() as u32;
-        let y = (f64::from(rect.y) * ky).floor() as u32;
-        let w = ((f64::from(rect.width) * kx).round() as u32).clamp(1, image.width() - x);
-        let h = ((f64::from(rect.height) * ky).round() as u32).clamp(1, image.height() - y);
-        image = image.crop_imm(x, y, w, h);
+        image = crop_scaled(image, upright, rect);
     }
     image = match t.rotation {
         Rotation::None => image,
@@ -404,6 +424,18 @@ fn arrange(
         image = image.flipv();
     }
     image
+}
+
+/// Crops `rect` (in pixels of an image `full` in size) from `image`, which may be smaller
+/// than `full` after shrink-on-load.
+fn crop_scaled(image: DynamicImage, full: (u32, u32), rect: Rect) -> DynamicImage {
+    let kx = f64::from(image.width()) / f64::from(full.0);
+    let ky = f64::from(image.height()) / f64::from(full.1);
+    let x = ((f64::from(rect.x) * kx).floor() as u32).min(image.width() - 1);
+    let y = ((f64::from(rect.y) * ky).floor() as u32).min(image.height() - 1);
+    let w = ((f64::from(rect.width) * kx).round() as u32).clamp(1, image.width() - x);
+    let h = ((f64::from(rect.height) * ky).round() as u32).clamp(1, image.height() - y);
+    image.crop_imm(x, y, w, h)
 }
 
 /// Maps the plan's window from logical source pixels onto the decoded image, and lets

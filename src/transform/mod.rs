@@ -8,6 +8,7 @@ mod mask;
 mod params;
 pub mod registry;
 mod stylize;
+mod trim;
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -20,6 +21,7 @@ pub use params::{
     AspectRatio, Crop, Dimension, Fit, Flip, FocalPoint, Gravity, OutputFormat, Rect, Rotation,
 };
 pub use stylize::Stylize;
+pub use trim::{Trim, TrimMode};
 
 /// Lossy quality when neither `q` nor `auto=compress` says otherwise (contract §3).
 pub const DEFAULT_QUALITY: u8 = 75;
@@ -70,6 +72,8 @@ impl Params {
 /// stored as `None`/default values so equal transforms compare equal.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Transform {
+    /// A uniform border cut from the source before anything else.
+    pub trim: Option<Trim>,
     pub width: Option<Dimension>,
     pub height: Option<Dimension>,
     /// Device pixel ratio in [1, 5]; `None` means 1.
@@ -133,6 +137,9 @@ impl Transform {
             }
             let _ = write!(out, "{k}={v}");
         };
+        if let Some(trim) = &self.trim {
+            trim.write_canonical(&mut put);
+        }
         if let Some(r) = &self.rect {
             put("rect", r);
         }
@@ -248,6 +255,13 @@ pub(crate) fn canonical_name(name: &str) -> Option<&'static str> {
         "mask" => "mask",
         "corner-radius" => "corner-radius",
         "mask-bg" | "maskbg" => "mask-bg",
+        "trim" => "trim",
+        "trim-color" | "trimcolor" => "trim-color",
+        "trim-tol" | "trimtol" => "trim-tol",
+        "trim-md" | "trimmd" => "trim-md",
+        "trim-sd" | "trimsd" => "trim-sd",
+        "trim-alpha" => "trim-alpha",
+        "trim-pad" | "trimpad" => "trim-pad",
         "dl" => "dl",
         _ => return None,
     })
@@ -289,6 +303,7 @@ pub fn parse(pairs: &[(String, String)]) -> Result<Params, TransformError> {
     parsed.transform.stylize = pending.stylize.finish();
     parsed.transform.frame = pending.frame.finish();
     parsed.transform.mask = pending.mask.finish();
+    parsed.transform.trim = pending.trim.finish();
     // `q` equal to the default it would get anyway changes nothing, so it is not in the key.
     let t = &mut parsed.transform;
     if t.quality.is_some_and(|q| q == t.default_quality()) {
@@ -307,6 +322,7 @@ struct Pending {
     stylize: stylize::Given,
     frame: frame::Given,
     mask: mask::Given,
+    trim: trim::Given,
 }
 
 fn apply(parsed: &mut Params, pending: &mut Pending, canon: &str, v: &str) -> Result<(), String> {
@@ -314,6 +330,7 @@ fn apply(parsed: &mut Params, pending: &mut Pending, canon: &str, v: &str) -> Re
         || pending.stylize.apply(canon, v)?
         || pending.frame.apply(canon, v)?
         || pending.mask.apply(canon, v)?
+        || pending.trim.apply(canon, v)?
     {
         return Ok(());
     }

@@ -64,8 +64,8 @@ fn implemented_means_the_parser_knows_it() {
 #[test]
 fn registry_names_pixgate_lacks_are_refused_by_name_and_others_pass() {
     for spelling in [
-        "trim",
-        "trimcolor",
+        "blend",
+        "txtclr",
         "mark",
         "bg-remove",
         "video-codec",

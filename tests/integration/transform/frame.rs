@@ -1,4 +1,4 @@
-//! Masks, padding and borders through the server (`mask`, `pad`, `pad-<side>`, `border`, `border-<side>`,
+//! Trim, masks, padding and borders through the server (`trim`, `mask`, `pad`, `pad-<side>`, `border`, `border-<side>`,
 //! `border-radius`, `border-radius-inner`): an unsized image grows by its frame, a box holds
 //! it, `bg` colours the padding, and a frame that cannot fit is a 400 naming it.
 
@@ -109,4 +109,27 @@ async fn masks_cut_the_image_to_their_shape() {
         .await
         .assert_error(400, "unsupported_parameter");
     assert!(message.contains("`mask`"), "{message}");
+}
+
+/// `trim` cuts a uniform border from the source first, so `w` describes the trimmed image.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trim_cuts_the_border_before_the_resize() {
+    let root = root();
+    let server = TestServer::serving(&root).await;
+    // corner.png: a red 32×16 block in the top-left of a white 64×32.
+    let red = server
+        .get("/corner.png?trim=color&trim-color=fff&fm=png")
+        .await
+        .image("png");
+    assert_eq!(red.dimensions(), (32, 16));
+    assert!(red.pixels().all(|p| p.0 == [255, 0, 0, 255]));
+    let sized = server
+        .get("/corner.png?trim=color&trimcolor=white&w=16&fm=png")
+        .await;
+    assert_eq!(dimensions(&sized.body), (16, 8), "w is the trimmed image's");
+    // half-clear.png: transparent | red, 64×32.
+    let alpha = server
+        .get("/half-clear.png?trim=alpha&trim-pad=2&fm=png")
+        .await;
+    assert_eq!(dimensions(&alpha.body), (34, 32));
 }

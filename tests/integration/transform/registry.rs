@@ -28,58 +28,67 @@ fn registry_spellings() -> Vec<(String, String)> {
     spellings
 }
 
-/// For each registry name pixgate implements: a query it applies to and a value that must
-/// change the answer (the pixels, the bytes or a header). `expires` is 1000 s after the
+/// For each registry name pixgate implements: a picture, a query it applies to and a value
+/// that must change the answer (the pixels, the bytes or a header). `expires` is 1000 s after the
 /// server's clock ([`NOW`]), which lowers `max-age` from a year to that.
-fn honoured(name: &str) -> Option<(&'static str, &'static str)> {
+fn honoured(name: &str) -> Option<(&'static str, &'static str, &'static str)> {
     Some(match name {
-        "w" => ("", "20"),
-        "h" => ("", "10"),
-        "dpr" => ("w=10", "2"),
-        "fit" => ("w=20&h=20", "crop"),
-        "crop" => ("w=20&h=20&fit=crop", "left"),
-        "fp-x" => ("w=20&h=20&fit=crop&crop=focalpoint", "0.1"),
-        "fp-y" => ("w=20&h=5&fit=crop&crop=focalpoint", "0.1"),
-        "ar" => ("w=20&fit=crop", "1:1"),
-        "rect" => ("", "0,0,20,10"),
-        "fm" => ("", "webp"),
-        "auto" => ("fm=jpg", "compress"),
-        "q" => ("fm=jpg", "30"),
-        "lossless" => ("fm=webp", "1"),
-        "bg" => ("w=40&h=40&fit=fill&fm=jpg", "f00"),
-        "rot" => ("", "90"),
-        "flip" => ("", "h"),
-        "blur" => ("", "40"),
-        "sharp" => ("", "60"),
-        "dl" => ("", "a.png"),
-        "exp" => ("", "40"),
-        "bri" => ("", "30"),
-        "con" => ("", "30"),
-        "gam" => ("", "40"),
-        "high" => ("", "-80"),
-        "shad" => ("", "80"),
-        "sat" => ("", "-100"),
-        "vib" => ("", "60"),
-        "hue" => ("", "90"),
-        "invert" => ("", "1"),
-        "usm" => ("", "80"),
-        "usmrad" => ("usm=60", "10"),
-        "monochrome" => ("", "f00"),
-        "duotone" => ("", "000080,ffff00"),
-        "duotone-alpha" => ("duotone=000080,ffff00", "40"),
-        "sepia" => ("", "80"),
-        "htn" => ("", "50"),
-        "px" => ("", "5"),
-        "pad" => ("", "20"),
-        "pad-top" | "pad-right" | "pad-bottom" | "pad-left" => ("", "5"),
-        "border" => ("", "4,red"),
-        "border-top" | "border-right" | "border-bottom" | "border-left" => ("border=4,red", "9"),
-        "border-radius" => ("border=4,red", "8"),
-        "border-radius-inner" => ("border=4,red", "6"),
-        "mask" => ("", "ellipse"),
-        "corner-radius" => ("mask=corners", "12"),
-        "mask-bg" => ("mask=ellipse", "f00"),
-        "expires" => ("", "1765367400"),
+        "w" => ("small.png", "", "20"),
+        "h" => ("small.png", "", "10"),
+        "dpr" => ("small.png", "w=10", "2"),
+        "fit" => ("small.png", "w=20&h=20", "crop"),
+        "crop" => ("small.png", "w=20&h=20&fit=crop", "left"),
+        "fp-x" => ("small.png", "w=20&h=20&fit=crop&crop=focalpoint", "0.1"),
+        "fp-y" => ("small.png", "w=20&h=5&fit=crop&crop=focalpoint", "0.1"),
+        "ar" => ("small.png", "w=20&fit=crop", "1:1"),
+        "rect" => ("small.png", "", "0,0,20,10"),
+        "fm" => ("small.png", "", "webp"),
+        "auto" => ("small.png", "fm=jpg", "compress"),
+        "q" => ("small.png", "fm=jpg", "30"),
+        "lossless" => ("small.png", "fm=webp", "1"),
+        "bg" => ("small.png", "w=40&h=40&fit=fill&fm=jpg", "f00"),
+        "rot" => ("small.png", "", "90"),
+        "flip" => ("small.png", "", "h"),
+        "blur" => ("small.png", "", "40"),
+        "sharp" => ("small.png", "", "60"),
+        "dl" => ("small.png", "", "a.png"),
+        "exp" => ("small.png", "", "40"),
+        "bri" => ("small.png", "", "30"),
+        "con" => ("small.png", "", "30"),
+        "gam" => ("small.png", "", "40"),
+        "high" => ("small.png", "", "-80"),
+        "shad" => ("small.png", "", "80"),
+        "sat" => ("small.png", "", "-100"),
+        "vib" => ("small.png", "", "60"),
+        "hue" => ("small.png", "", "90"),
+        "invert" => ("small.png", "", "1"),
+        "usm" => ("small.png", "", "80"),
+        "usmrad" => ("small.png", "usm=60", "10"),
+        "monochrome" => ("small.png", "", "f00"),
+        "duotone" => ("small.png", "", "000080,ffff00"),
+        "duotone-alpha" => ("small.png", "duotone=000080,ffff00", "40"),
+        "sepia" => ("small.png", "", "80"),
+        "htn" => ("small.png", "", "50"),
+        "px" => ("small.png", "", "5"),
+        "pad" => ("small.png", "", "20"),
+        "pad-top" | "pad-right" | "pad-bottom" | "pad-left" => ("small.png", "", "5"),
+        "border" => ("small.png", "", "4,red"),
+        "border-top" | "border-right" | "border-bottom" | "border-left" => {
+            ("small.png", "border=4,red", "9")
+        }
+        "border-radius" => ("small.png", "border=4,red", "8"),
+        "border-radius-inner" => ("small.png", "border=4,red", "6"),
+        "mask" => ("small.png", "", "ellipse"),
+        "corner-radius" => ("small.png", "mask=corners", "12"),
+        "mask-bg" => ("small.png", "mask=ellipse", "f00"),
+        "expires" => ("small.png", "", "1765367400"),
+        "trim" => ("corner.png", "trim-color=fff", "color"),
+        "trim-color" => ("corner.png", "trim=color", "fff"),
+        "trim-tol" => ("corner.png", "trim=color&trim-color=f0f0f0", "20"),
+        "trim-md" => ("rb.png", "trim=auto", "255"),
+        "trim-sd" => ("corner.png", "trim=auto&trim-md=130", "150"),
+        "trim-alpha" => ("half-clear.png", "trim=alpha", "255"),
+        "trim-pad" => ("half-clear.png", "trim=alpha", "4"),
         _ => return None,
     })
 }
@@ -87,8 +96,8 @@ fn honoured(name: &str) -> Option<(&'static str, &'static str)> {
 /// What an answer is: status, type, caching, download name and bytes.
 type Answer = (u16, Option<String>, Option<String>, Option<String>, Vec<u8>);
 
-async fn answer(server: &TestServer, query: &str) -> Answer {
-    let reply = server.get(&format!("/small.png?{query}")).await;
+async fn answer(server: &TestServer, path: &str, query: &str) -> Answer {
+    let reply = server.get(&format!("/{path}?{query}")).await;
     let header = |name| reply.header(name).map(str::to_string);
     (
         reply.status,
@@ -109,10 +118,11 @@ async fn every_registry_name_and_alias_is_honoured_or_refused_by_name() {
     let (mut honoured_count, mut refused_count) = (0, 0);
     for (spelling, name) in &spellings {
         match honoured(name) {
-            Some((base, value)) => {
+            Some((path, base, value)) => {
                 let joiner = if base.is_empty() { "" } else { "&" };
-                let with = answer(&server, &format!("{base}{joiner}{spelling}={value}")).await;
-                let without = answer(&server, base).await;
+                let query = format!("{base}{joiner}{spelling}={value}");
+                let with = answer(&server, path, &query).await;
+                let without = answer(&server, path, base).await;
                 assert_eq!(with.0, 200, "{spelling}={value}: {}", with.0);
                 assert_ne!(with, without, "{spelling}={value} changed nothing");
                 honoured_count += 1;
@@ -128,9 +138,9 @@ async fn every_registry_name_and_alias_is_honoured_or_refused_by_name() {
             }
         }
     }
-    // 53 names and the aliases of w, h, fit, invert, monochrome and mask-bg are honoured
-    // today; the rest are refused.
-    assert_eq!((honoured_count, refused_count), (59, spellings.len() - 59));
+    // 60 names and the aliases of w, h, fit, invert, monochrome, mask-bg and five of trim's
+    // are honoured today; the rest are refused.
+    assert_eq!((honoured_count, refused_count), (71, spellings.len() - 71));
 }
 
 /// Values imgix defines that pixgate does not implement are refused like names, and a URL
@@ -148,7 +158,7 @@ async fn imgix_values_pixgate_lacks_are_refused_by_name() {
         ("format=blurhash", "format"),
         ("auto=format,enhance", "auto"),
         ("rot=45", "rot"),
-        ("trim=auto", "trim"),
+        ("blend=red", "blend"),
     ] {
         let reply = server.get(&format!("/small.png?{query}")).await;
         let message = reply.assert_error(400, "unsupported_parameter");
@@ -169,10 +179,10 @@ async fn base64_variants_are_their_names_or_refused_by_name() {
     assert_eq!(encoded.header("x-cache"), Some("HIT"));
     assert_eq!(encoded.body, plain.body);
     let message = server
-        .get("/small.png?trim64=YXV0bw")
+        .get("/small.png?blend64=cmVk")
         .await
         .assert_error(400, "unsupported_parameter");
-    assert!(message.contains("`trim64`"), "{message}");
+    assert!(message.contains("`blend64`"), "{message}");
     let message = server
         .get("/small.png?w64=*")
         .await

@@ -147,7 +147,7 @@ fn rotate_hue(c: [f32; 3], degrees: f32) -> [f32; 3] {
     [r, g, b]
 }
 
-fn srgb_to_linear(v: f32) -> f32 {
+pub(super) fn srgb_to_linear(v: f32) -> f32 {
     if v <= 0.04045 {
         v / 12.92
     } else {
@@ -155,7 +155,7 @@ fn srgb_to_linear(v: f32) -> f32 {
     }
 }
 
-fn linear_to_srgb(v: f32) -> f32 {
+pub(super) fn linear_to_srgb(v: f32) -> f32 {
     if v <= 0.003_130_8 {
         v * 12.92
     } else {

@@ -181,7 +181,7 @@ fn same_size(full: Window) -> Plan {
 /// One side given: every mode keeps the aspect ratio; `max`/`min` never enlarge.
 fn proportional(full: Window, scale: f64, fit: Fit) -> Plan {
     let scale = match fit {
-        Fit::Max | Fit::Min => scale.min(1.0),
+        Fit::Max | Fit::Min | Fit::FillMax => scale.min(1.0),
         _ => scale,
     };
     let size = (px(full.width * scale), px(full.height * scale));
@@ -220,7 +220,12 @@ fn boxed(full: Window, w: f64, h: f64, t: &Transform) -> Plan {
             cropped(full, (w * shrink, h * shrink), 1.0, t.crop)
         }
         Fit::Min => cropped(full, (w, h), cover, t.crop),
-        Fit::Fill => {
+        Fit::Fill | Fit::FillMax => {
+            let inside = if t.fit == Fit::FillMax {
+                inside.min(1.0)
+            } else {
+                inside
+            };
             let resized = (px(sw * inside), px(sh * inside));
             let canvas = (px(w), px(h));
             let (hg, vg) = alignment(t.crop);

@@ -14,6 +14,7 @@ pub mod decode;
 mod effects;
 /// Encoders per output format; public so the benches can time the stage alone.
 pub mod encode;
+mod fill;
 mod frame;
 pub mod geometry;
 pub mod libjpeg;
@@ -340,7 +341,10 @@ impl Steps<'_> {
             Colour::WHITE
         });
         if self.plan.canvas != self.plan.resized {
-            image = effects::pad(image, self.plan.canvas, self.plan.offset, fill);
+            image = match &t.fill {
+                Some(paint) => fill::paint(image, &self.plan, paint, t.dpr.unwrap_or(1.0)),
+                None => effects::pad(image, self.plan.canvas, self.plan.offset, fill),
+            };
         }
         if let Some(mask) = &t.mask {
             image = mask::apply(image, mask, t.dpr.unwrap_or(1.0));

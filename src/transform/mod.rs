@@ -3,6 +3,7 @@
 
 mod adjustments;
 pub mod colour;
+mod fill;
 mod frame;
 mod mask;
 mod params;
@@ -15,6 +16,7 @@ use std::fmt::Write as _;
 
 pub use adjustments::{Adjustments, DEFAULT_UNSHARP_RADIUS, MAX_UNSHARP_RADIUS};
 pub use colour::Colour;
+pub use fill::{Edge, Fill, GradientSpace, Length};
 pub use frame::{Corners, Frame, Sides};
 pub use mask::{Mask, Shape as MaskShape};
 pub use params::{
@@ -88,6 +90,8 @@ pub struct Transform {
     pub auto_compress: bool,
     pub lossless: bool,
     pub background: Option<Colour>,
+    /// What paints the padding of `fit=fill`/`fillmax` instead of `bg`.
+    pub fill: Option<Fill>,
     pub rotation: Rotation,
     pub flip: Flip,
     /// imgix blur scale, 1–2000 (0 is stored as `None`).
@@ -167,6 +171,9 @@ impl Transform {
         }
         if let Some(bg) = &self.background {
             put("bg", bg);
+        }
+        if let Some(fill) = &self.fill {
+            fill.write_canonical(&mut put);
         }
         if self.rotation != Rotation::default() {
             put("rot", &self.rotation);
@@ -262,6 +269,16 @@ pub(crate) fn canonical_name(name: &str) -> Option<&'static str> {
         "trim-sd" | "trimsd" => "trim-sd",
         "trim-alpha" => "trim-alpha",
         "trim-pad" | "trimpad" => "trim-pad",
+        "fill" => "fill",
+        "fill-color" | "fillcolor" => "fill-color",
+        "fill-gradient-type" => "fill-gradient-type",
+        "fill-gradient-cs" => "fill-gradient-cs",
+        "fill-gradient-linear" => "fill-gradient-linear",
+        "fill-gradient-linear-direction" => "fill-gradient-linear-direction",
+        "fill-gradient-radial" => "fill-gradient-radial",
+        "fill-gradient-radial-radius" => "fill-gradient-radial-radius",
+        "fill-gradient-radial-x" => "fill-gradient-radial-x",
+        "fill-gradient-radial-y" => "fill-gradient-radial-y",
         "dl" => "dl",
         _ => return None,
     })
@@ -304,6 +321,15 @@ pub fn parse(pairs: &[(String, String)]) -> Result<Params, TransformError> {
     parsed.transform.frame = pending.frame.finish();
     parsed.transform.mask = pending.mask.finish();
     parsed.transform.trim = pending.trim.finish();
+    let fills = matches!(parsed.transform.fit, Fit::Fill | Fit::FillMax);
+    parsed.transform.fill =
+        pending
+            .fill
+            .finish(fills)
+            .map_err(|(name, reason)| TransformError::BadValue {
+                name: name.to_string(),
+                reason,
+            })?;
     // `q` equal to the default it would get anyway changes nothing, so it is not in the key.
     let t = &mut parsed.transform;
     if t.quality.is_some_and(|q| q == t.default_quality()) {
@@ -323,6 +349,7 @@ struct Pending {
     frame: frame::Given,
     mask: mask::Given,
     trim: trim::Given,
+    fill: fill::Given,
 }
 
 fn apply(parsed: &mut Params, pending: &mut Pending, canon: &str, v: &str) -> Result<(), String> {
@@ -331,6 +358,7 @@ fn apply(parsed: &mut Params, pending: &mut Pending, canon: &str, v: &str) -> Re
         || pending.frame.apply(canon, v)?
         || pending.mask.apply(canon, v)?
         || pending.trim.apply(canon, v)?
+        || pending.fill.apply(canon, v)?
     {
         return Ok(());
     }

@@ -28,6 +28,8 @@ pub enum Fit {
     Max,
     Crop,
     Fill,
+    /// `fill` that never enlarges the image.
+    FillMax,
     Scale,
     Min,
 }
@@ -39,6 +41,7 @@ impl fmt::Display for Fit {
             Fit::Max => "max",
             Fit::Crop => "crop",
             Fit::Fill => "fill",
+            Fit::FillMax => "fillmax",
             Fit::Scale => "scale",
             Fit::Min => "min",
         })
@@ -308,6 +311,7 @@ pub fn fit(v: &str) -> Result<Fit, String> {
         "max" | "scale-down" => Fit::Max,
         "crop" | "cover" => Fit::Crop,
         "fill" | "pad" => Fit::Fill,
+        "fillmax" => Fit::FillMax,
         "scale" | "stretch" | "squeeze" => Fit::Scale,
         "min" => Fit::Min,
         _ => {

@@ -174,8 +174,8 @@ const SPELLINGS: &[(&str, &str, Support)] = &[
     ("faceindex", "faceindex", Planned(FACES)),
     ("facepad", "facepad", Planned(FACES)),
     ("faces", "faces", Planned(FACES)),
-    ("fill", "fill", Planned(RENDERING)),
-    ("fill-color", "fill-color", Planned(RENDERING)),
+    ("fill", "fill", Implemented),
+    ("fill-color", "fill-color", Implemented),
     ("fill-gen-fallback", "fill-gen-fallback", Never(GENERATIVE)),
     (
         "fill-gen-neg-prompt",
@@ -206,43 +206,31 @@ const SPELLINGS: &[(&str, &str, Support)] = &[
         Never(GENERATIVE),
     ),
     ("fill-generative-seed", "fill-gen-seed", Never(GENERATIVE)),
-    ("fill-gradient-cs", "fill-gradient-cs", Planned(RENDERING)),
-    (
-        "fill-gradient-linear",
-        "fill-gradient-linear",
-        Planned(RENDERING),
-    ),
+    ("fill-gradient-cs", "fill-gradient-cs", Implemented),
+    ("fill-gradient-linear", "fill-gradient-linear", Implemented),
     (
         "fill-gradient-linear-direction",
         "fill-gradient-linear-direction",
-        Planned(RENDERING),
+        Implemented,
     ),
-    (
-        "fill-gradient-radial",
-        "fill-gradient-radial",
-        Planned(RENDERING),
-    ),
+    ("fill-gradient-radial", "fill-gradient-radial", Implemented),
     (
         "fill-gradient-radial-radius",
         "fill-gradient-radial-radius",
-        Planned(RENDERING),
+        Implemented,
     ),
     (
         "fill-gradient-radial-x",
         "fill-gradient-radial-x",
-        Planned(RENDERING),
+        Implemented,
     ),
     (
         "fill-gradient-radial-y",
         "fill-gradient-radial-y",
-        Planned(RENDERING),
+        Implemented,
     ),
-    (
-        "fill-gradient-type",
-        "fill-gradient-type",
-        Planned(RENDERING),
-    ),
-    ("fillcolor", "fill-color", Planned(RENDERING)),
+    ("fill-gradient-type", "fill-gradient-type", Implemented),
+    ("fillcolor", "fill-color", Implemented),
     ("fit", "fit", Implemented),
     ("flip", "flip", Implemented),
     ("fm", "fm", Implemented),
@@ -515,31 +503,41 @@ pub fn check_name(spelling: &str) -> Result<(), TransformError> {
 
 /// Values imgix defines for an implemented parameter that pixgate does not implement yet,
 /// keyed by the canonical name. A value outside imgix's own set stays a bad value.
-const UNSUPPORTED_VALUES: &[(&str, &[&str])] = &[
-    ("auto", &["enhance", "redeye", "true"]),
-    ("bg", &super::colour::UNPUBLISHED_KEYWORDS),
-    ("crop", &["faces", "edges"]),
-    ("fit", &["clamp", "facearea", "fillmax"]),
+const UNSUPPORTED_VALUES: &[(&str, &[&str], &str)] = &[
+    ("auto", &["enhance", "redeye", "true"], NOT_YET),
+    ("bg", &super::colour::UNPUBLISHED_KEYWORDS, NOT_YET),
+    ("crop", &["faces", "edges"], NOT_YET),
+    ("fill", &["gen", "generative"], GENERATIVE),
+    ("fill-gradient-cs", &["hsl", "lch"], NOT_YET),
+    ("fit", &["clamp", "facearea"], NOT_YET),
     (
         "fm",
         &[
             "blurhash", "jp2", "json", "jxr", "mp4", "png32", "png8", "webm",
         ],
+        NOT_YET,
     ),
 ];
+
+/// Why a value of [`UNSUPPORTED_VALUES`] is refused, when it is only a matter of time.
+const NOT_YET: &str = "is not implemented yet";
 
 /// Refuses a value of an implemented parameter that imgix defines and pixgate does not
 /// implement: one of [`UNSUPPORTED_VALUES`] (a comma list counts if any item is), or a `rot`
 /// other than a quarter turn. `canon` is the canonical name, `spelling` the name as written.
 pub fn check_value(canon: &str, spelling: &str, value: &str) -> Result<(), TransformError> {
-    let unsupported = |what: &str| TransformError::Unsupported {
+    let unsupported = |what: &str, why: &str| TransformError::Unsupported {
         name: spelling.to_string(),
-        reason: format!("`{what}` is not implemented yet"),
+        reason: if why == NOT_YET {
+            format!("`{what}` {why}")
+        } else {
+            format!("`{what}`: {why}")
+        },
     };
-    if let Some((_, values)) = UNSUPPORTED_VALUES.iter().find(|(name, _)| *name == canon)
+    if let Some((_, values, why)) = UNSUPPORTED_VALUES.iter().find(|(name, ..)| *name == canon)
         && let Some(item) = value.split(',').map(str::trim).find(|v| values.contains(v))
     {
-        return Err(unsupported(item));
+        return Err(unsupported(item, why));
     }
     // imgix masks with an image too (a URL or path); pixgate has the two shapes so far.
     if canon == "mask" && !matches!(value, "ellipse" | "corners") {
@@ -554,7 +552,7 @@ pub fn check_value(canon: &str, spelling: &str, value: &str) -> Result<(), Trans
         && (0.0..360.0).contains(&angle)
         && angle % 90.0 != 0.0
     {
-        return Err(unsupported(value));
+        return Err(unsupported(value, NOT_YET));
     }
     Ok(())
 }

@@ -104,6 +104,34 @@ fn masks_have_one_canonical_form_and_their_parts_need_them() {
 }
 
 #[test]
+fn fills_count_only_where_the_fit_pads_and_gradients_need_colours() {
+    let cases = [
+        ("fill=blur", ""),
+        (
+            "fill=blur&fit=fill&w=10&h=10",
+            "w=10&h=10&fit=fill&fill=blur",
+        ),
+        (
+            "fit=fillmax&w=10&h=10&fill=solid",
+            "w=10&h=10&fit=fillmax&fill=solid&fill-color=ffffffff",
+        ),
+        (
+            "fit=fill&w=9&h=9&fill=solid&fillcolor=red",
+            "w=9&h=9&fit=fill&fill=solid&fill-color=ffff0000",
+        ),
+        (
+            "fit=fill&w=9&h=9&fill=gradient&fill-gradient-linear=000,fff&fill-gradient-cs=oklab",
+            "w=9&h=9&fit=fill&fill=gradient&fill-gradient-linear=ff000000,ffffffff&fill-gradient-linear-direction=top,bottom&fill-gradient-cs=oklab",
+        ),
+    ];
+    assert_canonical(&cases);
+    let err = parsed("fit=fill&w=9&h=9&fill=gradient").unwrap_err();
+    assert_eq!(err.name(), "fill-gradient-linear");
+    let err = parsed("fit=fill&w=9&h=9&fill=gradient&fill-gradient-type=radial").unwrap_err();
+    assert_eq!(err.name(), "fill-gradient-radial");
+}
+
+#[test]
 fn defaults_are_dropped_from_the_canonical_form() {
     let q = "w=100&dpr=1&fit=clip&crop=center&rot=0&blur=0&sharp=0&lossless=0&q=75";
     assert_eq!(parsed(q).unwrap().transform.canonical(), "w=100");
@@ -200,7 +228,7 @@ fn imgix_parameters_pixgate_lacks_are_refused_by_name() {
         ("mark=logo.png", "mark"),
         ("txtclr=fff", "txtclr"),
         ("w=10&fit=facearea", "fit"),
-        ("f=fillmax", "f"),
+        ("f=facearea", "f"),
         ("auto=format,enhance", "auto"),
         ("fm=json", "fm"),
         ("rot=45", "rot"),

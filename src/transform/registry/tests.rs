@@ -94,7 +94,8 @@ fn registry_names_pixgate_lacks_are_refused_by_name_and_others_pass() {
 fn imgix_values_pixgate_lacks_are_refused_and_the_rest_left_to_the_parser() {
     let refused = [
         ("fit", "fit", "facearea"),
-        ("fit", "mode", "fillmax"),
+        ("fill", "fill", "gen"),
+        ("fill-gradient-cs", "fill-gradient-cs", "lch"),
         ("crop", "crop", "faces,top"),
         ("crop", "gravity", "edges"),
         ("fm", "format", "json"),
@@ -114,6 +115,7 @@ fn imgix_values_pixgate_lacks_are_refused_and_the_rest_left_to_the_parser() {
     }
     let left = [
         ("fit", "crop"),
+        ("fit", "fillmax"),
         ("fm", "webp"),
         ("fm", "nonsense"),
         ("auto", "format,compress"),

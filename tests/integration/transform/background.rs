@@ -154,3 +154,54 @@ async fn colour_keywords_are_their_hex_values() {
         .assert_error(400, "unsupported_parameter");
     assert!(message.contains("`bg`"), "{message}");
 }
+
+/// `fill` paints the padding of `fit=fill` (and `fillmax`, which never enlarges): a colour, a
+/// blurred copy of the image, or a gradient from its first colour to its second.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fill_paints_the_padding_and_fillmax_never_enlarges() {
+    let root = root();
+    let server = TestServer::serving(&root).await;
+    // rb.png: 200×100, red | blue: a 100×100 box pads 25 px above and below.
+    let box_ = "w=100&h=100&fit=fill&fm=png";
+    let solid = server
+        .get(&format!("/rb.png?{box_}&fill=solid&fill-color=lime"))
+        .await;
+    assert_eq!(solid.image("png").get_pixel(50, 5).0, [0, 255, 0, 255]);
+    let blur = server
+        .get(&format!("/rb.png?{box_}&fill=blur"))
+        .await
+        .image("png");
+    let (left, right) = (blur.get_pixel(5, 5).0, blur.get_pixel(95, 5).0);
+    assert!(
+        left[0] > left[2] && right[2] > right[0],
+        "blurred red | blue: {left:?} {right:?}"
+    );
+    let gradient = server
+        .get(&format!(
+            "/rb.png?{box_}&fill=gradient&fill-gradient-linear=000,fff"
+        ))
+        .await
+        .image("png");
+    assert_eq!(
+        gradient.get_pixel(50, 0).0,
+        [0, 0, 0, 255],
+        "top: the first colour"
+    );
+    assert_eq!(
+        gradient.get_pixel(50, 99).0,
+        [255, 255, 255, 255],
+        "bottom: the second"
+    );
+    // fillmax in a box larger than the image: the image keeps its size, centred.
+    let kept = server
+        .get("/rb.png?w=400&h=400&fit=fillmax&fill=solid&fill-color=000&fm=png")
+        .await
+        .image("png");
+    assert_eq!(kept.dimensions(), (400, 400));
+    assert_eq!(
+        kept.get_pixel(100, 200).0,
+        [255, 0, 0, 255],
+        "the image starts at x=100"
+    );
+    assert_eq!(kept.get_pixel(99, 200).0, [0, 0, 0, 255]);
+}

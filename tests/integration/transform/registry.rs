@@ -89,9 +89,25 @@ fn honoured(name: &str) -> Option<(&'static str, &'static str, &'static str)> {
         "trim-sd" => ("corner.png", "trim=auto&trim-md=130", "150"),
         "trim-alpha" => ("half-clear.png", "trim=alpha", "255"),
         "trim-pad" => ("half-clear.png", "trim=alpha", "4"),
+        "fill" => ("rb.png", "w=100&h=100&fit=fill", "blur"),
+        "fill-color" => ("rb.png", "w=100&h=100&fit=fill&fill=solid", "0f0"),
+        "fill-gradient-type" => ("rb.png", RADIAL_AND_LINEAR, "radial"),
+        "fill-gradient-cs" => ("rb.png", LINEAR, "oklab"),
+        "fill-gradient-linear" => ("rb.png", "w=100&h=100&fit=fill&fill=gradient", "000,fff"),
+        "fill-gradient-linear-direction" => ("rb.png", LINEAR, "left,right"),
+        "fill-gradient-radial" => ("rb.png", RADIAL_WITHOUT_COLOURS, "000,fff"),
+        "fill-gradient-radial-radius" => ("rb.png", RADIAL, "0.1,0.9"),
+        "fill-gradient-radial-x" | "fill-gradient-radial-y" => ("rb.png", RADIAL, "0.1"),
         _ => return None,
     })
 }
+
+const LINEAR: &str = "w=100&h=100&fit=fill&fill=gradient&fill-gradient-linear=000,fff";
+const RADIAL_WITHOUT_COLOURS: &str = "w=100&h=100&fit=fill&fill=gradient&fill-gradient-type=radial";
+const RADIAL: &str =
+    "w=100&h=100&fit=fill&fill=gradient&fill-gradient-type=radial&fill-gradient-radial=000,fff";
+const RADIAL_AND_LINEAR: &str =
+    "w=100&h=100&fit=fill&fill=gradient&fill-gradient-linear=000,fff&fill-gradient-radial=000,fff";
 
 /// What an answer is: status, type, caching, download name and bytes.
 type Answer = (u16, Option<String>, Option<String>, Option<String>, Vec<u8>);
@@ -138,9 +154,9 @@ async fn every_registry_name_and_alias_is_honoured_or_refused_by_name() {
             }
         }
     }
-    // 60 names and the aliases of w, h, fit, invert, monochrome, mask-bg and five of trim's
-    // are honoured today; the rest are refused.
-    assert_eq!((honoured_count, refused_count), (71, spellings.len() - 71));
+    // 70 names and the aliases of w, h, fit, invert, monochrome, mask-bg, five of trim's and
+    // fill-color are honoured today; the rest are refused.
+    assert_eq!((honoured_count, refused_count), (82, spellings.len() - 82));
 }
 
 /// Values imgix defines that pixgate does not implement are refused like names, and a URL
@@ -151,7 +167,7 @@ async fn imgix_values_pixgate_lacks_are_refused_by_name() {
     let server = TestServer::serving(&root).await;
     for (query, name) in [
         ("w=10&h=10&fit=facearea", "fit"),
-        ("w=10&h=10&fit=fillmax", "fit"),
+        ("w=10&h=10&fit=fill&fill=gen", "fill"),
         ("w=10&h=10&fit=crop&crop=faces,top", "crop"),
         ("w=10&h=10&fit=crop&gravity=edges", "gravity"),
         ("fm=json", "fm"),

@@ -219,6 +219,29 @@ fn check_pixels(w: u32, h: u32, max_pixels: u64) -> Result<(), RenderError> {
     Ok(())
 }
 
+impl Header {
+    /// The header as if the file's orientation were EXIF `code` (imgix's `orient`): the stored
+    /// pixels stay, the upright size follows the new orientation.
+    pub fn reoriented(&self, code: u8) -> Header {
+        let stored = if swaps_axes(self.orientation) {
+            (self.upright.1, self.upright.0)
+        } else {
+            self.upright
+        };
+        let orientation = Orientation::from_exif(code).unwrap_or(Orientation::NoTransforms);
+        let upright = if swaps_axes(orientation) {
+            (stored.1, stored.0)
+        } else {
+            stored
+        };
+        Header {
+            upright,
+            orientation,
+            ..*self
+        }
+    }
+}
+
 fn swaps_axes(o: Orientation) -> bool {
     matches!(
         o,

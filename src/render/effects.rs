@@ -56,6 +56,32 @@ fn sharpen_channels(pixels: &mut [u8], blurred: &[u8], channels: usize, amount: 
     }
 }
 
+/// `fp-debug`: a red cross, one pixel wide across the whole image, through `at` (output
+/// pixels; a point outside the image draws only the lines that cross it).
+pub fn cross(image: DynamicImage, at: (f64, f64)) -> DynamicImage {
+    let had_alpha = image.color().has_alpha();
+    let mut rgba = image.into_rgba8();
+    let (w, h) = rgba.dimensions();
+    let red = Rgba([255, 0, 0, 255]);
+    let (x, y) = (at.0.floor(), at.1.floor());
+    if (0.0..f64::from(w)).contains(&x) {
+        for row in 0..h {
+            rgba.put_pixel(x as u32, row, red);
+        }
+    }
+    if (0.0..f64::from(h)).contains(&y) {
+        for column in 0..w {
+            rgba.put_pixel(column, y as u32, red);
+        }
+    }
+    let image = DynamicImage::ImageRgba8(rgba);
+    if had_alpha {
+        image
+    } else {
+        DynamicImage::ImageRgb8(image.into_rgb8())
+    }
+}
+
 /// Places `image` at `offset` on a `canvas` filled with `fill`.
 pub fn pad(
     image: DynamicImage,
@@ -90,9 +116,18 @@ pub fn flatten(image: DynamicImage, bg: Colour) -> DynamicImage {
     DynamicImage::ImageRgb8(rgb)
 }
 
-/// Slides `window` along the axis where it has room and returns the position whose
-/// luminance histogram has the highest Shannon entropy: the busiest part of the picture.
-pub fn busiest_window(image: &DynamicImage, window: Window) -> Window {
+/// How busy a part of the picture is.
+#[derive(Debug, Clone, Copy)]
+pub enum Busyness {
+    /// The Shannon entropy of its luminance histogram (`crop=entropy`).
+    Entropy,
+    /// Its mean edge strength: absolute luminance differences to the right and below
+    /// (`crop=edges`).
+    Detail,
+}
+
+/// Slides `window` along the axis where it has room and returns the busiest position.
+pub fn busiest_window(image: &DynamicImage, window: Window, busyness: Busyness) -> Window {
     const STEPS: u32 = 16;
     let grey = image.to_luma8();
     let spare_x = f64::from(grey.width()) - window.width;
@@ -116,12 +151,32 @@ pub fn busiest_window(image: &DynamicImage, window: Window) -> Window {
             },
             ..window
         };
-        let score = entropy(&grey, &candidate);
+        let score = match busyness {
+            Busyness::Entropy => entropy(&grey, &candidate),
+            Busyness::Detail => detail(&grey, &candidate),
+        };
         if score > best.0 {
             best = (score, candidate);
         }
     }
     best.1
+}
+
+fn detail(grey: &GrayImage, w: &Window) -> f64 {
+    let (x0, y0) = (w.x as u32, w.y as u32);
+    let x1 = (x0 + w.width as u32).min(grey.width());
+    let y1 = (y0 + w.height as u32).min(grey.height());
+    let (mut sum, mut n) = (0u64, 0u64);
+    for y in y0..y1.saturating_sub(1) {
+        for x in x0..x1.saturating_sub(1) {
+            let here = i32::from(grey.get_pixel(x, y)[0]);
+            let right = i32::from(grey.get_pixel(x + 1, y)[0]);
+            let below = i32::from(grey.get_pixel(x, y + 1)[0]);
+            sum += ((here - right).unsigned_abs() + (here - below).unsigned_abs()) as u64;
+            n += 1;
+        }
+    }
+    if n == 0 { 0.0 } else { sum as f64 / n as f64 }
 }
 
 fn entropy(grey: &GrayImage, w: &Window) -> f64 {

@@ -54,7 +54,7 @@ pub fn plan(source: (u32, u32), t: &Transform, max_dimension: u32) -> Result<Pla
         frame[0].saturating_add(frame[2]),
     );
     // A box holds the frame too: the image is fitted into what the frame leaves of it.
-    let (bw, bh) = target_box(t, sw, sh);
+    let (bw, bh) = bounded(t, target_box(t, sw, sh), sw, sh);
     let (bw, bh) = (inside_frame(bw, frame_x, t)?, inside_frame(bh, frame_y, t)?);
     let mut plan = match (bw, bh) {
         (None, None) => same_size(full),
@@ -92,6 +92,49 @@ pub fn plan(source: (u32, u32), t: &Transform, max_dimension: u32) -> Result<Pla
         }
     }
     Ok(plan)
+}
+
+/// `fit=crop`'s box within `max-w`/`max-h` and then at least `min-w`/`min-h`, its shape kept;
+/// a side not given is the one the source's shape implies, and without a box the source's own
+/// size is bounded.
+fn bounded(
+    t: &Transform,
+    (bw, bh): (Option<f64>, Option<f64>),
+    sw: f64,
+    sh: f64,
+) -> (Option<f64>, Option<f64>) {
+    let b = &t.bounds;
+    if t.fit != Fit::Crop || b.is_none() {
+        return (bw, bh);
+    }
+    let (w, h) = match (bw, bh) {
+        (Some(w), Some(h)) => (w, h),
+        (Some(w), None) => (w, w * sh / sw),
+        (None, Some(h)) => (h * sw / sh, h),
+        (None, None) => (sw, sh),
+    };
+    let dpr = f64::from(t.dpr.unwrap_or(1.0));
+    let limit = |v: Option<u32>| v.map(|v| f64::from(v) * dpr);
+    let mut k: f64 = 1.0;
+    for (max, side) in [(limit(b.max_width), w), (limit(b.max_height), h)] {
+        if let Some(max) = max {
+            k = k.min(max / side);
+        }
+    }
+    let mut grow: f64 = 1.0;
+    for (min, side) in [(limit(b.min_width), w), (limit(b.min_height), h)] {
+        if let Some(min) = min {
+            grow = grow.max(min / (side * k));
+        }
+    }
+    let k = k * grow;
+    if k == 1.0 {
+        return (bw, bh);
+    }
+    match (bw, bh) {
+        (None, None) => (Some(w * k), Some(h * k)),
+        _ => (bw.map(|v| v * k), bh.map(|v| v * k)),
+    }
 }
 
 /// Padding and border per side in output pixels (`dpr` applied).
@@ -248,8 +291,13 @@ fn boxed(full: Window, w: f64, h: f64, t: &Transform) -> Plan {
 /// Covers the box at `scale` and cuts the overflow where `crop` says.
 fn cropped(full: Window, out: (f64, f64), scale: f64, crop: Crop) -> Plan {
     let size = (px(out.0), px(out.1));
-    let width = (f64::from(size.0) / scale).min(full.width);
-    let height = (f64::from(size.1) / scale).min(full.height);
+    // `fp-z` narrows the window around the focal point: that much closer.
+    let zoom = match crop {
+        Crop::FocalPoint(fp) => f64::from(fp.zoom),
+        _ => 1.0,
+    };
+    let width = (f64::from(size.0) / scale / zoom).min(full.width);
+    let height = (f64::from(size.1) / scale / zoom).min(full.height);
     let (spare_x, spare_y) = (full.width - width, full.height - height);
     let (x, y) = match crop {
         Crop::FocalPoint(fp) => (
@@ -285,7 +333,7 @@ fn alignment(crop: Crop) -> (f64, f64) {
             vertical,
         } => (f64::from(horizontal.share()), f64::from(vertical.share())),
         Crop::FocalPoint(fp) => (f64::from(fp.x), f64::from(fp.y)),
-        Crop::Entropy => (0.5, 0.5),
+        Crop::Entropy | Crop::Detail => (0.5, 0.5),
     }
 }
 

@@ -125,6 +125,10 @@ pub fn render(
 ) -> Result<Rendered, RenderError> {
     let started = Instant::now();
     let header = decode::header(source, limits.max_source_pixels)?;
+    let header = match t.orientation {
+        Some(code) => header.reoriented(code),
+        None => header,
+    };
     let max_alloc = limits.max_source_pixels.saturating_mul(8);
     // `trim` must see the pixels before anything can be planned: decode at full size now, and
     // the trimmed part stands in for the source from here on.
@@ -263,7 +267,10 @@ fn animate(
         let frame = frame?;
         let decoded_at = Instant::now();
         stages.decode += decoded_at - decode_started;
-        let arranged = steps.arrange(DynamicImage::ImageRgba8(frame.image));
+        let mut image = DynamicImage::ImageRgba8(frame.image);
+        // GIFs carry no orientation of their own; this is `orient`'s, when asked.
+        image.apply_orientation(header.orientation);
+        let arranged = steps.arrange(image);
         let window = *window.get_or_insert_with(|| steps.window(&arranged));
         frames.push((steps.finish(arranged, window, None)?, frame.delay));
         decode_started = Instant::now();
@@ -333,6 +340,17 @@ impl Steps<'_> {
         image = stylize::colour_effects(image, &self.t.stylize);
         image = effects::adjust(image, self.t.blur, self.t.sharpen);
         image = stylize::texture_effects(image, &self.t.stylize);
+        if let Crop::FocalPoint(fp) = self.t.crop
+            && fp.debug
+        {
+            // Where the focal point landed: its logical position through the window's scale.
+            let (w, size) = (&self.plan.window, self.plan.resized);
+            let x =
+                (f64::from(fp.x) * f64::from(self.logical.0) - w.x) * f64::from(size.0) / w.width;
+            let y =
+                (f64::from(fp.y) * f64::from(self.logical.1) - w.y) * f64::from(size.1) / w.height;
+            image = effects::cross(image, (x, y));
+        }
         let t = self.t;
         // Padding, `fit=fill`'s and the frame's: `bg`, else see-through where the format can.
         let fill = t.background.unwrap_or(if self.format.has_alpha() {
@@ -448,16 +466,17 @@ fn scaled_window(plan: &Plan, logical: (u32, u32), image: &DynamicImage, crop: C
     let kx = f64::from(image.width()) / f64::from(logical.0);
     let ky = f64::from(image.height()) / f64::from(logical.1);
     let w = &plan.window;
-    let mut window = Window {
+    let window = Window {
         x: w.x * kx,
         y: w.y * ky,
         width: (w.width * kx).min(f64::from(image.width())),
         height: (w.height * ky).min(f64::from(image.height())),
     };
-    if crop == Crop::Entropy {
-        window = effects::busiest_window(image, window);
+    match crop {
+        Crop::Entropy => effects::busiest_window(image, window, effects::Busyness::Entropy),
+        Crop::Detail => effects::busiest_window(image, window, effects::Busyness::Detail),
+        Crop::Edges { .. } | Crop::FocalPoint(_) => window,
     }
-    window
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ mod frame;
 mod mask;
 mod params;
 pub mod registry;
+mod sizing;
 mod stylize;
 mod trim;
 
@@ -22,6 +23,7 @@ pub use mask::{Mask, Shape as MaskShape};
 pub use params::{
     AspectRatio, Crop, Dimension, Fit, Flip, FocalPoint, Gravity, OutputFormat, Rect, Rotation,
 };
+pub use sizing::Bounds;
 pub use stylize::Stylize;
 pub use trim::{Trim, TrimMode};
 
@@ -81,6 +83,8 @@ pub struct Transform {
     /// Device pixel ratio in [1, 5]; `None` means 1.
     pub dpr: Option<f32>,
     pub fit: Fit,
+    /// `max-w` … `min-h`: bounds on the box of `fit=crop`.
+    pub bounds: Bounds,
     pub crop: Crop,
     pub aspect: Option<AspectRatio>,
     pub rect: Option<Rect>,
@@ -92,6 +96,8 @@ pub struct Transform {
     pub background: Option<Colour>,
     /// What paints the padding of `fit=fill`/`fillmax` instead of `bg`.
     pub fill: Option<Fill>,
+    /// `orient`: the EXIF orientation code (1–8) used instead of the file's.
+    pub orientation: Option<u8>,
     pub rotation: Rotation,
     pub flip: Flip,
     /// imgix blur scale, 1–2000 (0 is stored as `None`).
@@ -162,11 +168,18 @@ impl Transform {
         if self.fit != Fit::default() {
             put("fit", &self.fit);
         }
+        self.bounds.write_canonical(&mut put);
         if self.crop != Crop::default() {
             put("crop", &self.crop);
             if let Crop::FocalPoint(fp) = &self.crop {
                 put("fp-x", &fp.x);
                 put("fp-y", &fp.y);
+                if fp.zoom != 1.0 {
+                    put("fp-z", &fp.zoom);
+                }
+                if fp.debug {
+                    put("fp-debug", &1);
+                }
             }
         }
         if let Some(bg) = &self.background {
@@ -174,6 +187,9 @@ impl Transform {
         }
         if let Some(fill) = &self.fill {
             fill.write_canonical(&mut put);
+        }
+        if let Some(code) = self.orientation {
+            put("orient", &code);
         }
         if self.rotation != Rotation::default() {
             put("rot", &self.rotation);
@@ -279,6 +295,14 @@ pub(crate) fn canonical_name(name: &str) -> Option<&'static str> {
         "fill-gradient-radial-radius" => "fill-gradient-radial-radius",
         "fill-gradient-radial-x" => "fill-gradient-radial-x",
         "fill-gradient-radial-y" => "fill-gradient-radial-y",
+        "max-w" | "max-width" => "max-w",
+        "max-h" | "max-height" => "max-h",
+        "min-w" | "min-width" => "min-w",
+        "min-h" | "min-height" => "min-h",
+        "fp-z" => "fp-z",
+        "fp-debug" => "fp-debug",
+        "orient" | "or" => "orient",
+        "rot-type" | "rottype" | "rott" => "rot-type",
         "dl" => "dl",
         _ => return None,
     })
@@ -315,7 +339,13 @@ pub fn parse(pairs: &[(String, String)]) -> Result<Params, TransformError> {
         };
         apply(&mut parsed, &mut pending, canon, &value).map_err(bad)?;
     }
-    finish_focal_point(&mut parsed.transform, pending.focal);
+    finish_focal_point(&mut parsed.transform, pending.focal, &pending.sizing);
+    let t = &mut parsed.transform;
+    t.orientation = pending.sizing.orientation;
+    // The bounds are for `fit=crop`'s box, as in imgix; elsewhere they change nothing.
+    if t.fit == Fit::Crop {
+        t.bounds = pending.sizing.bounds;
+    }
     parsed.transform.adjust = pending.adjust.finish();
     parsed.transform.stylize = pending.stylize.finish();
     parsed.transform.frame = pending.frame.finish();
@@ -350,6 +380,7 @@ struct Pending {
     mask: mask::Given,
     trim: trim::Given,
     fill: fill::Given,
+    sizing: sizing::Given,
 }
 
 fn apply(parsed: &mut Params, pending: &mut Pending, canon: &str, v: &str) -> Result<(), String> {
@@ -359,6 +390,7 @@ fn apply(parsed: &mut Params, pending: &mut Pending, canon: &str, v: &str) -> Re
         || pending.mask.apply(canon, v)?
         || pending.trim.apply(canon, v)?
         || pending.fill.apply(canon, v)?
+        || pending.sizing.apply(canon, v)?
     {
         return Ok(());
     }
@@ -396,12 +428,14 @@ fn apply(parsed: &mut Params, pending: &mut Pending, canon: &str, v: &str) -> Re
     Ok(())
 }
 
-/// `fp-x`/`fp-y` default to the centre. Without `crop=focalpoint` they change nothing (as
-/// in imgix), so they stay out of the transform and out of the cache key.
-fn finish_focal_point(t: &mut Transform, fp: FocalInputs) {
+/// `fp-x`/`fp-y` default to the centre, `fp-z` to 1. Without `crop=focalpoint` they and
+/// `fp-debug` change nothing (as in imgix), so they stay out of the transform and the key.
+fn finish_focal_point(t: &mut Transform, fp: FocalInputs, sizing: &sizing::Given) {
     if let Crop::FocalPoint(point) = &mut t.crop {
         point.x = fp.0.unwrap_or(0.5);
         point.y = fp.1.unwrap_or(0.5);
+        point.zoom = sizing.zoom.unwrap_or(1.0);
+        point.debug = sizing.debug;
     }
 }
 

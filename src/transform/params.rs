@@ -71,6 +71,19 @@ impl Gravity {
 pub struct FocalPoint {
     pub x: f32,
     pub y: f32,
+    /// `fp-z`, 1–100: the crop window shrinks by this around the point.
+    pub zoom: f32,
+    /// `fp-debug`: a cross marks the point on the output.
+    pub debug: bool,
+}
+
+impl FocalPoint {
+    pub const CENTRE: FocalPoint = FocalPoint {
+        x: 0.5,
+        y: 0.5,
+        zoom: 1.0,
+        debug: false,
+    };
 }
 
 /// Which part survives `fit=crop`/`fit=min`.
@@ -82,6 +95,8 @@ pub enum Crop {
     },
     FocalPoint(FocalPoint),
     Entropy,
+    /// `crop=edges`: the window with the most detail (edge strength).
+    Detail,
 }
 
 impl Default for Crop {
@@ -118,6 +133,7 @@ impl fmt::Display for Crop {
             }
             Crop::FocalPoint(_) => f.write_str("focalpoint"),
             Crop::Entropy => f.write_str("entropy"),
+            Crop::Detail => f.write_str("edges"),
         }
     }
 }
@@ -325,9 +341,10 @@ pub fn fit(v: &str) -> Result<Fit, String> {
 pub fn crop(v: &str) -> Result<Crop, String> {
     match v {
         "focalpoint" => {
-            return Ok(Crop::FocalPoint(FocalPoint { x: 0.5, y: 0.5 }));
+            return Ok(Crop::FocalPoint(FocalPoint::CENTRE));
         }
         "entropy" => return Ok(Crop::Entropy),
+        "edges" => return Ok(Crop::Detail),
         _ => {}
     }
     let bad = || {

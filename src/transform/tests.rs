@@ -132,6 +132,51 @@ fn fills_count_only_where_the_fit_pads_and_gradients_need_colours() {
 }
 
 #[test]
+fn sizing_extras_count_where_imgix_says_they_do() {
+    let cases = [
+        ("orient=90", "orient=6"),
+        ("or=0", "orient=1"),
+        ("rot=90&rot-type=pivot", "rot=90"),
+        ("rott=straighten", ""),
+        (
+            "max-w=50&fit=crop&w=100&h=100",
+            "w=100&h=100&fit=crop&max-w=50",
+        ),
+        (
+            "max-width=50&min-height=9&fit=crop",
+            "fit=crop&max-w=50&min-h=9",
+        ),
+        ("max-w=50&w=100", "w=100"),
+        (
+            "crop=focalpoint&fp-z=2&fp-debug=1",
+            "crop=focalpoint&fp-x=0.5&fp-y=0.5&fp-z=2&fp-debug=1",
+        ),
+        (
+            "crop=focalpoint&fp-z=1",
+            "crop=focalpoint&fp-x=0.5&fp-y=0.5",
+        ),
+        ("fp-z=3&fp-debug=1", ""),
+        ("crop=edges", "crop=edges"),
+    ];
+    assert_canonical(&cases);
+    for (query, name) in [
+        ("max-w=0", "max-w"),
+        ("min-h=9000", "min-h"),
+        ("fp-z=0.5", "fp-z"),
+        ("fp-z=101", "fp-z"),
+        ("orient=45", "orient"),
+        ("rot-type=spin", "rot-type"),
+    ] {
+        let err = parsed(query).unwrap_err();
+        assert!(
+            matches!(err, TransformError::BadValue { .. }),
+            "{query}: {err}"
+        );
+        assert_eq!(err.name(), name);
+    }
+}
+
+#[test]
 fn defaults_are_dropped_from_the_canonical_form() {
     let q = "w=100&dpr=1&fit=clip&crop=center&rot=0&blur=0&sharp=0&lossless=0&q=75";
     assert_eq!(parsed(q).unwrap().transform.canonical(), "w=100");

@@ -98,9 +98,15 @@ fn crop_gravity_moves_the_window() {
     assert_eq!(window(edge(Gravity::Start, Gravity::Center)).x, 0.0);
     assert_eq!(window(edge(Gravity::Center, Gravity::Center)).x, 250.0);
     assert_eq!(window(edge(Gravity::End, Gravity::Center)).x, 500.0);
-    let fp = window(Crop::FocalPoint(FocalPoint { x: 0.9, y: 0.5 }));
+    let fp = window(Crop::FocalPoint(FocalPoint {
+        x: 0.9,
+        ..FocalPoint::CENTRE
+    }));
     assert_eq!((fp.x, fp.width), (500.0, 500.0));
-    let fp = window(Crop::FocalPoint(FocalPoint { x: 0.4, y: 0.5 }));
+    let fp = window(Crop::FocalPoint(FocalPoint {
+        x: 0.4,
+        ..FocalPoint::CENTRE
+    }));
     assert!((fp.x - 150.0).abs() < 1e-3, "{}", fp.x);
 }
 
@@ -156,4 +162,39 @@ fn a_box_holds_the_frame_and_the_frame_is_named_when_it_does_not_fit() {
     assert_eq!(err.name, "pad");
     let err = plan((1000, 500), &framed(Some(9000), None, 1, None), 8192).unwrap_err();
     assert_eq!(err.name, "w");
+}
+
+#[test]
+fn crop_bounds_scale_the_box_and_focal_zoom_narrows_the_window() {
+    use crate::transform::Bounds;
+    let crop = |w, h, bounds| Transform {
+        width: Some(Pixels(w)),
+        height: Some(Pixels(h)),
+        fit: Fit::Crop,
+        bounds,
+        ..Transform::default()
+    };
+    let max = Bounds {
+        max_width: Some(100),
+        ..Bounds::default()
+    };
+    assert_eq!(sizes(&crop(400, 200, max)), ((100, 50), (100, 50)));
+    let min = Bounds {
+        min_height: Some(100),
+        ..Bounds::default()
+    };
+    assert_eq!(sizes(&crop(40, 20, min)), ((200, 100), (200, 100)));
+    let zoomed = Transform {
+        width: Some(Pixels(100)),
+        height: Some(Pixels(100)),
+        fit: Fit::Crop,
+        crop: Crop::FocalPoint(FocalPoint {
+            zoom: 2.0,
+            ..FocalPoint::CENTRE
+        }),
+        ..Transform::default()
+    };
+    let p = plan((1000, 500), &zoomed, 8192).unwrap();
+    assert_eq!((p.window.width, p.window.height), (250.0, 250.0));
+    assert_eq!((p.window.x, p.window.y), (375.0, 125.0));
 }

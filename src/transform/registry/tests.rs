@@ -97,7 +97,7 @@ fn imgix_values_pixgate_lacks_are_refused_and_the_rest_left_to_the_parser() {
         ("fill", "fill", "gen"),
         ("fill-gradient-cs", "fill-gradient-cs", "lch"),
         ("crop", "crop", "faces,top"),
-        ("crop", "gravity", "edges"),
+        ("crop", "gravity", "faces"),
         ("fm", "format", "json"),
         ("fm", "fm", "blurhash"),
         ("auto", "auto", "format,enhance"),

@@ -1,5 +1,5 @@
 //! What a crop keeps (contract §3): edge gravity, `crop=focalpoint` with `fp-x`/`fp-y`,
-//! `crop=entropy`, `ar` shaping the box, `rect` cutting the source first, and `fit=min`.
+//! `crop=entropy` and `crop=edges`, `ar` shaping the box, `rect` cutting the source first, and `fit=min`.
 
 use image::RgbaImage;
 
@@ -75,7 +75,7 @@ async fn focalpoint_crop_centres_the_window_on_fp_x_and_fp_y() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn entropy_crop_keeps_the_detailed_region() {
+async fn entropy_and_edges_crops_keep_the_detailed_region() {
     let root = root();
     let server = TestServer::serving(&root).await;
     // Flat green beside grey noise. A noise pixel (v,v,v) is never within 40 of pure green,
@@ -94,15 +94,17 @@ async fn entropy_crop_keeps_the_detailed_region() {
             greenish(&centred) > 0.95,
             "{base}: the centre is flat, the test image is wrong"
         );
-        let target = format!("{base}&crop=entropy");
-        let out = server.get(&target).await.image("png");
-        assert_eq!(out.dimensions(), (100, 100), "{target}");
-        let share = greenish(&out);
-        assert!(
-            share < 0.05,
-            "{target}: {:.0}% of the output is the flat part; wanted {busy}, the noise",
-            share * 100.0
-        );
+        for mode in ["entropy", "edges"] {
+            let target = format!("{base}&crop={mode}");
+            let out = server.get(&target).await.image("png");
+            assert_eq!(out.dimensions(), (100, 100), "{target}");
+            let share = greenish(&out);
+            assert!(
+                share < 0.05,
+                "{target}: {:.0}% of the output is the flat part; wanted {busy}, the noise",
+                share * 100.0
+            );
+        }
     }
 }
 

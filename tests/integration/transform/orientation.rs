@@ -1,8 +1,9 @@
 //! Orientation (contract §3): `rot` turns clockwise and `flip` mirrors after it, and both (and
-//! `rect`) apply to the image as EXIF says it stands, also through JPEG shrink-on-load.
+//! `rect`) apply to the image as EXIF says it stands, also through JPEG shrink-on-load; `orient`
+//! replaces what EXIF says.
 
-use super::pictures::{Corner, JPEG_FLAT, WHITE, red_quadrant, root};
-use crate::support::images::{RED, assert_pixel, mean_abs_diff};
+use super::pictures::{Corner, JPEG_FLAT, RESAMPLED, WHITE, red_quadrant, root};
+use crate::support::images::{BLUE, RED, assert_pixel, mean_abs_diff};
 use crate::support::server::TestServer;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -118,4 +119,25 @@ async fn exif_rotated_jpeg_comes_out_upright() {
     // the same picture land near 2-4, a wrong rotation or mirror near 30 or more.
     let diff = mean_abs_diff(&rotated, &upright);
     assert!(diff < 12.0, "mean absolute difference {diff:.1}");
+}
+
+/// `orient` replaces the file's EXIF orientation: an EXIF code (1 shows the stored pixels as
+/// they are) or a clockwise quarter turn of the stored pixels.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn orient_replaces_the_files_orientation() {
+    let root = root();
+    let server = TestServer::serving(&root).await;
+    // rb.png: 200×100, red | blue; turned a quarter clockwise, red is on top.
+    let turned = server.get("/rb.png?orient=90&fm=png").await.image("png");
+    assert_eq!(turned.dimensions(), (100, 200));
+    assert_pixel(&turned, (50, 20), RED, RESAMPLED, "red on top");
+    assert_pixel(&turned, (50, 180), BLUE, RESAMPLED, "blue below");
+    let same = server.get("/rb.png?or=6&fm=png").await;
+    assert_eq!(same.image("png"), turned, "90 is EXIF 6");
+    // orient6.jpg is stored 500×800 with EXIF 6; orient=1 shows it as stored.
+    let stored = server
+        .get("/orient6.jpg?orient=1&w=100")
+        .await
+        .image("jpeg");
+    assert_eq!(stored.dimensions(), (100, 160));
 }

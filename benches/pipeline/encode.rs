@@ -57,11 +57,11 @@ pub fn per_format(c: &mut Criterion) {
     };
     let lossy = EncodeOptions {
         quality: QUALITY,
-        lossless: false,
+        ..EncodeOptions::default()
     };
     let lossless = EncodeOptions {
         lossless: true,
-        ..lossy
+        ..lossy.clone()
     };
     for &(format, with_alpha, peer_name) in FORMATS {
         let images: &[(&str, &DynamicImage)] = if with_alpha {
@@ -78,12 +78,12 @@ pub fn per_format(c: &mut Criterion) {
                 if std::mem::take(&mut first) {
                     print_sizes(&name, image, format);
                 }
-                b.iter(|| encode(black_box(image), format, lossy))
+                b.iter(|| encode(black_box(image), format, &lossy))
             });
             if format == OutputFormat::Webp {
                 // Like for like with the lossless peer: libwebp's lossless mode.
                 group.bench_function("pixgate lossless", |b| {
-                    b.iter(|| encode(black_box(image), format, lossless))
+                    b.iter(|| encode(black_box(image), format, &lossless))
                 });
             }
             group.bench_function(peer_name, |b| b.iter(|| peer(black_box(image), format)));
@@ -98,8 +98,9 @@ fn print_sizes(name: &str, image: &DynamicImage, format: OutputFormat) {
         let options = EncodeOptions {
             quality: QUALITY,
             lossless,
+            ..EncodeOptions::default()
         };
-        match encode(image, format, options) {
+        match encode(image, format, &options) {
             Ok(bytes) => format!("{} B", bytes.len()),
             Err(e) => format!("failed ({e})"),
         }

@@ -10,6 +10,8 @@ mod av1;
 pub mod av1_child;
 mod avif;
 mod jpeg;
+
+pub use jpeg::iptc_segments;
 mod yuv;
 
 use std::io::Cursor;

@@ -82,6 +82,31 @@ pub fn cross(image: DynamicImage, at: (f64, f64)) -> DynamicImage {
     }
 }
 
+/// NeuQuant's sampling factor: 10 is the `gif` crate's balance of speed and quality.
+const QUANTIZER_SPEED: i32 = 10;
+
+/// `colorquant`: at most `colours` (2–256) distinct colours, chosen by NeuQuant over the
+/// image's pixels (alpha included) and each pixel mapped to the nearest.
+pub fn quantize(image: DynamicImage, colours: u16) -> DynamicImage {
+    let had_alpha = image.color().has_alpha();
+    let mut rgba = image.into_rgba8();
+    let quantizer =
+        color_quant::NeuQuant::new(QUANTIZER_SPEED, usize::from(colours), rgba.as_raw());
+    let palette = quantizer.color_map_rgba();
+    for p in rgba.pixels_mut() {
+        let i = quantizer.index_of(&p.0) * 4;
+        if let Some(entry) = palette.get(i..i + 4) {
+            p.0.copy_from_slice(entry);
+        }
+    }
+    let image = DynamicImage::ImageRgba8(rgba);
+    if had_alpha {
+        image
+    } else {
+        DynamicImage::ImageRgb8(image.into_rgb8())
+    }
+}
+
 /// Places `image` at `offset` on a `canvas` filled with `fill`.
 pub fn pad(
     image: DynamicImage,

@@ -9,17 +9,23 @@ use image::codecs::avif::AvifEncoder;
 use image::codecs::gif::{GifEncoder, Repeat};
 use image::codecs::png::{CompressionType, FilterType, PngEncoder};
 use image::{Delay, DynamicImage, ImageEncoder};
-use mozjpeg::{ColorSpace, Compress};
+use mozjpeg::{ColorSpace, Compress, Marker, PixelDensity, PixelDensityUnit};
 
 use super::RenderError;
-use crate::transform::OutputFormat;
+use crate::transform::{Chroma, OutputFormat};
 
 /// Encoder settings that matter for the bytes.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Default)]
 pub struct EncodeOptions {
     /// 1–100.
     pub quality: u8,
     pub lossless: bool,
+    /// JPEG's chroma subsampling; `None`: 4:2:0 below quality 90, 4:4:4 from 90.
+    pub chroma: Option<Chroma>,
+    /// Pixels per inch, written into JPEG (JFIF) and PNG (`pHYs`).
+    pub dpi: Option<u32>,
+    /// IPTC (APP13) payloads to write into a JPEG.
+    pub iptc: Vec<Vec<u8>>,
 }
 
 /// rav1e speed 1 (slowest, smallest) to 10: 8 keeps AVIF encodes interactive.
@@ -29,11 +35,11 @@ const AVIF_SPEED: u8 = 8;
 pub fn encode(
     image: &DynamicImage,
     format: OutputFormat,
-    options: EncodeOptions,
+    options: &EncodeOptions,
 ) -> Result<Vec<u8>, RenderError> {
     match format {
-        OutputFormat::Jpeg => jpeg(image, options.quality, false),
-        OutputFormat::Pjpeg => jpeg(image, options.quality, true),
+        OutputFormat::Jpeg => jpeg(image, options, false),
+        OutputFormat::Pjpeg => jpeg(image, options, true),
         OutputFormat::Png => {
             let mut out = Vec::new();
             let encoder = PngEncoder::new_with_quality(
@@ -42,7 +48,10 @@ pub fn encode(
                 FilterType::Adaptive,
             );
             write_with(encoder, image)?;
-            Ok(out)
+            Ok(match options.dpi {
+                Some(dpi) => with_png_density(out, dpi),
+                None => out,
+            })
         }
         OutputFormat::Webp => webp(image, options),
         OutputFormat::Avif => {
@@ -113,7 +122,37 @@ fn rgb_or_rgba(image: &DynamicImage) -> Cow<'_, DynamicImage> {
     }
 }
 
-fn jpeg(image: &DynamicImage, quality: u8, progressive: bool) -> Result<Vec<u8>, RenderError> {
+/// A `pHYs` chunk (pixels per metre, both ways) right after the PNG's `IHDR`.
+fn with_png_density(png: Vec<u8>, dpi: u32) -> Vec<u8> {
+    /// The signature (8 bytes) and `IHDR` (length, type, 13 bytes, CRC).
+    const AFTER_IHDR: usize = 8 + 4 + 4 + 13 + 4;
+    if png.len() < AFTER_IHDR {
+        return png;
+    }
+    let per_metre = (f64::from(dpi) / 0.0254).round() as u32;
+    let mut data = Vec::with_capacity(9);
+    data.extend_from_slice(&per_metre.to_be_bytes());
+    data.extend_from_slice(&per_metre.to_be_bytes());
+    data.push(1);
+    let mut chunk = Vec::with_capacity(21);
+    chunk.extend_from_slice(&9u32.to_be_bytes());
+    chunk.extend_from_slice(b"pHYs");
+    chunk.extend_from_slice(&data);
+    let crc = crc32fast::hash(&chunk[4..]);
+    chunk.extend_from_slice(&crc.to_be_bytes());
+    let mut out = Vec::with_capacity(png.len() + chunk.len());
+    out.extend_from_slice(&png[..AFTER_IHDR]);
+    out.extend_from_slice(&chunk);
+    out.extend_from_slice(&png[AFTER_IHDR..]);
+    out
+}
+
+fn jpeg(
+    image: &DynamicImage,
+    options: &EncodeOptions,
+    progressive: bool,
+) -> Result<Vec<u8>, RenderError> {
+    let quality = options.quality;
     let (space, pixels) = match image {
         DynamicImage::ImageLuma8(img) => (ColorSpace::JCS_GRAYSCALE, img.as_raw().as_slice()),
         DynamicImage::ImageRgb8(img) => (ColorSpace::JCS_RGB, img.as_raw().as_slice()),
@@ -136,11 +175,28 @@ fn jpeg(image: &DynamicImage, quality: u8, progressive: bool) -> Result<Vec<u8>,
         }
         if space == ColorSpace::JCS_RGB {
             // 4:2:0 halves chroma, invisible on photos at normal quality; at q ≥ 90 the user
-            // asked for fidelity, so keep full chroma.
-            let chroma = if quality >= 90 { (1, 1) } else { (2, 2) };
+            // asked for fidelity, so keep full chroma. `chromasub` decides when given.
+            let chroma = match options.chroma {
+                Some(Chroma::Full) => (1, 1),
+                Some(Chroma::Half) => (2, 1),
+                Some(Chroma::Quarter) => (2, 2),
+                None if quality >= 90 => (1, 1),
+                None => (2, 2),
+            };
             c.set_chroma_sampling_pixel_sizes(chroma, chroma);
         }
+        if let Some(dpi) = options.dpi {
+            let dpi = u16::try_from(dpi).unwrap_or(u16::MAX);
+            c.set_pixel_density(PixelDensity {
+                unit: PixelDensityUnit::Inches,
+                x: dpi,
+                y: dpi,
+            });
+        }
         let mut started = c.start_compress(Vec::new())?;
+        for payload in &options.iptc {
+            started.write_marker(Marker::APP(13), payload);
+        }
         started.write_scanlines(pixels)?;
         started.finish()
     };
@@ -150,7 +206,7 @@ fn jpeg(image: &DynamicImage, quality: u8, progressive: bool) -> Result<Vec<u8>,
     }
 }
 
-fn webp(image: &DynamicImage, options: EncodeOptions) -> Result<Vec<u8>, RenderError> {
+fn webp(image: &DynamicImage, options: &EncodeOptions) -> Result<Vec<u8>, RenderError> {
     let image = rgb_or_rgba(image);
     let image = image.as_ref();
     let encoder = webp::Encoder::from_image(image).map_err(failed)?;

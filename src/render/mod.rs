@@ -184,6 +184,12 @@ pub fn render(
         .format
         .or(negotiated)
         .unwrap_or_else(|| default_output(header.format, header.has_alpha));
+    // `jpg-progressive` for a JPEG format that was not given explicitly.
+    let format = match (format, t.output.progressive) {
+        (OutputFormat::Jpeg, Some(true)) => OutputFormat::Pjpeg,
+        (OutputFormat::Pjpeg, Some(false)) => OutputFormat::Jpeg,
+        (format, _) => format,
+    };
     let steps = Steps {
         t,
         plan,
@@ -194,9 +200,18 @@ pub fn render(
         logical,
         format,
     };
+    let jpeg_to_jpeg = header.format == SourceFormat::Jpeg
+        && matches!(format, OutputFormat::Jpeg | OutputFormat::Pjpeg);
     let options = EncodeOptions {
         quality: t.effective_quality(),
         lossless: t.lossless,
+        chroma: t.output.chroma,
+        dpi: t.output.dpi,
+        iptc: if t.output.keep_iptc && jpeg_to_jpeg {
+            decode::iptc_segments(source)
+        } else {
+            Vec::new()
+        },
     };
     if format == OutputFormat::Gif && header.format == SourceFormat::Gif {
         let animation = decode::animation::scan(source, limits.max_animation_frames)?;
@@ -224,7 +239,7 @@ pub fn render(
     let image = steps.finish(arranged, window, decoded.icc.as_deref())?;
     let resized_at = Instant::now();
     limits.check_deadline()?;
-    let bytes = encode::encode(&image, format, options)?;
+    let bytes = encode::encode(&image, format, &options)?;
     Ok(Rendered {
         bytes,
         format,
@@ -372,6 +387,9 @@ impl Steps<'_> {
         }
         if !self.format.has_alpha() && image.color().has_alpha() {
             image = effects::flatten(image, t.background.unwrap_or(Colour::WHITE));
+        }
+        if let Some(colours) = t.output.colours {
+            image = effects::quantize(image, colours);
         }
         Ok(image)
     }

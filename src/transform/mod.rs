@@ -6,6 +6,7 @@ pub mod colour;
 mod fill;
 mod frame;
 mod mask;
+mod output;
 mod params;
 pub mod registry;
 mod sizing;
@@ -20,6 +21,7 @@ pub use colour::Colour;
 pub use fill::{Edge, Fill, GradientSpace, Length};
 pub use frame::{Corners, Frame, Sides};
 pub use mask::{Mask, Shape as MaskShape};
+pub use output::{Chroma, Output};
 pub use params::{
     AspectRatio, Crop, Dimension, Fit, Flip, FocalPoint, Gravity, OutputFormat, Rect, Rotation,
 };
@@ -93,6 +95,8 @@ pub struct Transform {
     pub quality: Option<u8>,
     pub auto_compress: bool,
     pub lossless: bool,
+    /// How the encoder writes the output: chroma, progressive JPEG, DPI, colours, IPTC.
+    pub output: Output,
     pub background: Option<Colour>,
     /// What paints the padding of `fit=fill`/`fillmax` instead of `bg`.
     pub fill: Option<Fill>,
@@ -221,6 +225,7 @@ impl Transform {
         if self.lossless {
             put("lossless", &1);
         }
+        self.output.write_canonical(&mut put);
     }
 }
 
@@ -303,6 +308,12 @@ pub(crate) fn canonical_name(name: &str) -> Option<&'static str> {
         "fp-debug" => "fp-debug",
         "orient" | "or" => "orient",
         "rot-type" | "rottype" | "rott" => "rot-type",
+        "chromasub" => "chromasub",
+        "jpg-progressive" | "jpeg-progressive" => "jpg-progressive",
+        "dpi" => "dpi",
+        "colorquant" => "colorquant",
+        "cs" => "cs",
+        "iptc" => "iptc",
         "dl" => "dl",
         _ => return None,
     })
@@ -342,6 +353,7 @@ pub fn parse(pairs: &[(String, String)]) -> Result<Params, TransformError> {
     finish_focal_point(&mut parsed.transform, pending.focal, &pending.sizing);
     let t = &mut parsed.transform;
     t.orientation = pending.sizing.orientation;
+    t.format = t.output.settle(t.format);
     // The bounds are for `fit=crop`'s box, as in imgix; elsewhere they change nothing.
     if t.fit == Fit::Crop {
         t.bounds = pending.sizing.bounds;
@@ -391,6 +403,7 @@ fn apply(parsed: &mut Params, pending: &mut Pending, canon: &str, v: &str) -> Re
         || pending.trim.apply(canon, v)?
         || pending.fill.apply(canon, v)?
         || pending.sizing.apply(canon, v)?
+        || parsed.transform.output.apply(canon, v)?
     {
         return Ok(());
     }

@@ -176,6 +176,61 @@ fn sizing_extras_count_where_imgix_says_they_do() {
     }
 }
 
+/// The output options: JPEG-only ones fold into or drop out with an explicit format, clamp to
+/// imgix's ranges, and `cs`/`iptc` values that confirm what pixgate does anyway add nothing.
+#[test]
+fn output_options_fit_the_format_they_are_for() {
+    let cases = [
+        ("chromasub=444", "chromasub=444"),
+        ("fm=jpg&chromasub=422", "fm=jpg&chromasub=422"),
+        ("fm=png&chromasub=444", "fm=png"),
+        ("jpg-progressive=1", "jpg-progressive=1"),
+        ("jpeg-progressive=false", "jpg-progressive=0"),
+        ("fm=jpg&jpg-progressive=1", "fm=pjpg"),
+        ("fm=pjpg&jpg-progressive=0", "fm=jpg"),
+        ("fm=pjpg&jpg-progressive=1", "fm=pjpg"),
+        ("fm=webp&jpg-progressive=1", "fm=webp"),
+        ("dpi=300", "dpi=300"),
+        ("dpi=0", ""),
+        ("dpi=-1", ""),
+        ("dpi=99999", "dpi=65535"),
+        ("fm=png&dpi=72", "fm=png&dpi=72"),
+        ("fm=webp&dpi=72", "fm=webp"),
+        ("colorquant=16", "colorquant=16"),
+        ("colorquant=1", "colorquant=2"),
+        ("colorquant=4096", "colorquant=256"),
+        ("cs=srgb", ""),
+        ("cs=strip", ""),
+        ("iptc=block", ""),
+        ("iptc=allow", "iptc=allow"),
+        ("fm=avif&iptc=allow", "fm=avif"),
+    ];
+    assert_canonical(&cases);
+    for (query, name) in [
+        ("chromasub=411", "chromasub"),
+        ("jpg-progressive=maybe", "jpg-progressive"),
+        ("dpi=7.5", "dpi"),
+        ("colorquant=many", "colorquant"),
+        ("iptc=keep", "iptc"),
+        ("cs=cmyk", "cs"),
+    ] {
+        let err = parsed(query).unwrap_err();
+        assert!(
+            matches!(err, TransformError::BadValue { .. }),
+            "{query}: {err}"
+        );
+        assert_eq!(err.name(), name);
+    }
+    for value in ["origin", "tinysrgb", "adobergb1998"] {
+        let err = parsed(&format!("cs={value}")).unwrap_err();
+        assert!(
+            matches!(err, TransformError::Unsupported { .. }),
+            "cs={value}: {err}"
+        );
+        assert_eq!(err.name(), "cs");
+    }
+}
+
 #[test]
 fn defaults_are_dropped_from_the_canonical_form() {
     let q = "w=100&dpr=1&fit=clip&crop=center&rot=0&blur=0&sharp=0&lossless=0&q=75";
@@ -391,6 +446,12 @@ fn known_pair() -> impl Strategy<Value = (String, String)> {
             .prop_map(|(w, c)| ("border".to_string(), format!("{w},{c}"))),
         (0u32..20, 0u32..20)
             .prop_map(|(a, b)| ("border-radius".to_string(), format!("{a},{b},{a},{b}"))),
+        prop::sample::select(vec!["444", "422", "420"])
+            .prop_map(|c| ("chromasub".to_string(), c.to_string())),
+        prop::sample::select(vec!["jpg-progressive", "jpeg-progressive"])
+            .prop_map(|n| (n.to_string(), "true".to_string())),
+        (0u32..70_000).prop_map(|d| ("dpi".to_string(), d.to_string())),
+        (0u32..300).prop_map(|n| ("colorquant".to_string(), n.to_string())),
     ]
 }
 

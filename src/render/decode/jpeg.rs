@@ -58,6 +58,29 @@ fn frame_size(bytes: &[u8]) -> Option<(u32, u32)> {
     }
 }
 
+/// The IPTC (APP13) segments' payloads, in file order, for `iptc=allow`: found by walking the
+/// marker segments up to the first scan; none if the walk breaks off.
+pub fn iptc_segments(bytes: &[u8]) -> Vec<Vec<u8>> {
+    const APP13: u8 = 0xED;
+    const SOS: u8 = 0xDA;
+    let mut found = Vec::new();
+    let mut at = 2;
+    while let Some(segment) = bytes.get(at..at + 4) {
+        if segment[0] != 0xFF || segment[1] == SOS {
+            break;
+        }
+        let length = usize::from(u16::from_be_bytes([segment[2], segment[3]]));
+        let Some(payload) = bytes.get(at + 4..at + 2 + length.max(2)) else {
+            break;
+        };
+        if segment[1] == APP13 {
+            found.push(payload.to_vec());
+        }
+        at += 2 + length;
+    }
+    found
+}
+
 /// Decoded pixels and the ICC profile still to apply (CMYK is converted here, so it has
 /// none left).
 pub fn decode(bytes: &[u8], shrink: u32) -> Result<(DynamicImage, Option<Vec<u8>>), RenderError> {

@@ -197,6 +197,22 @@ pub fn jpeg_frame_markers(bytes: &[u8]) -> Vec<u8> {
         .collect()
 }
 
+/// `(H, V)` sampling factors of each component (Y, Cb, Cr) in a JPEG's start-of-frame header.
+pub fn jpeg_sampling_factors(bytes: &[u8]) -> Vec<(u8, u8)> {
+    let (_, _, frame) = jpeg_segments(bytes)
+        .into_iter()
+        .find(|&(_, marker, _)| is_jpeg_frame(marker))
+        .expect("a JPEG frame header");
+    // P (1), Y (2), X (2), Nf (1), then Nf × (C, H<<4 | V, Tq).
+    let count = usize::from(frame[5]);
+    (0..count)
+        .map(|i| {
+            let hv = frame[6 + 3 * i + 1];
+            (hv >> 4, hv & 0x0F)
+        })
+        .collect()
+}
+
 /// Every channel (alpha included) within `tolerance` of `want`.
 pub fn near(got: [u8; 4], want: [u8; 4], tolerance: u8) -> bool {
     got.iter()

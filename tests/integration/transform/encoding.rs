@@ -3,7 +3,7 @@
 //! the best AVIF, and JPEG's chroma sampling follows `q`.
 
 use crate::support::images::{
-    decode, dimensions, is_jpeg_frame, jpeg_frame_markers, jpeg_segments, mean_abs_diff,
+    decode, dimensions, jpeg_frame_markers, jpeg_sampling_factors, mean_abs_diff,
 };
 use crate::support::server::TestServer;
 
@@ -215,22 +215,6 @@ async fn q_bounds_1_and_100_are_accepted_and_ordered() {
     // gradient; q=1 is blocky by several levels on average.
     assert!(diffs[1] < 2.0, "q=100 mean difference {:.2}", diffs[1]);
     assert!(diffs[0] > diffs[1] + 1.0, "q=1 {diffs:?}");
-}
-
-/// `(H, V)` sampling factors of each component (Y, Cb, Cr) in a JPEG's start-of-frame header.
-fn jpeg_sampling_factors(bytes: &[u8]) -> Vec<(u8, u8)> {
-    let (_, _, frame) = jpeg_segments(bytes)
-        .into_iter()
-        .find(|&(_, marker, _)| is_jpeg_frame(marker))
-        .expect("a JPEG frame header");
-    // P (1), Y (2), X (2), Nf (1), then Nf × (C, H<<4 | V, Tq).
-    let count = usize::from(frame[5]);
-    (0..count)
-        .map(|i| {
-            let hv = frame[6 + 3 * i + 1];
-            (hv >> 4, hv & 0x0F)
-        })
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

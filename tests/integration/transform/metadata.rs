@@ -1,5 +1,6 @@
-//! Metadata (contract §3): derivatives carry no EXIF, XMP, ICC, IPTC or comments
-//! while passthrough keeps every byte; EXIF orientation is applied before it goes.
+//! Metadata (contract §3): derivatives carry no EXIF, XMP, ICC, IPTC or comments unless
+//! `iptc=allow` keeps a JPEG's IPTC, while passthrough keeps every byte; EXIF orientation is
+//! applied before it goes.
 
 use crate::support::images::{
     decode, exif_orientation, fourccs, jpeg_segments, png_chunk, png_chunks,
@@ -52,6 +53,44 @@ async fn derivatives_of_a_jpeg_carry_no_metadata() {
             fourccs(&chunks)
         );
     }
+}
+
+/// imgix's `iptc=allow` keeps a JPEG's IPTC (captions, credits) in a JPEG derivative, and
+/// nothing else; `iptc=block` is the default.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn iptc_allow_keeps_only_the_iptc_of_a_jpeg() {
+    let root = Root::new();
+    let source = loaded_jpeg();
+    root.put("loaded.jpg", &source);
+    let server = TestServer::serving(&root).await;
+    let iptc = |bytes: &[u8]| -> Vec<Vec<u8>> {
+        jpeg_segments(bytes)
+            .into_iter()
+            .filter(|&(_, marker, _)| marker == 0xED)
+            .map(|(_, _, payload)| payload.to_vec())
+            .collect()
+    };
+    let wanted = iptc(&source);
+    assert_eq!(wanted.len(), 1);
+
+    for query in ["w=100&iptc=allow", "w=100&fm=pjpg&iptc=allow"] {
+        let reply = server.get(&format!("/loaded.jpg?{query}")).await;
+        reply.assert_image("jpeg");
+        assert_eq!(iptc(&reply.body), wanted, "{query}");
+        let markers = jpeg_markers(&reply.body);
+        for marker in [0xE1, 0xE2, 0xFE] {
+            assert!(!markers.contains(&marker), "{query}: {markers:02X?}");
+        }
+    }
+    // Other formats have no IPTC to keep it in: `fm=png` drops the option from the request.
+    let reply = server.get("/loaded.jpg?w=100&fm=png&iptc=allow").await;
+    reply.assert_image("png");
+    assert_no_png_metadata(&reply.body, "iptc=allow");
+    let blocked = server.get("/loaded.jpg?w=100&iptc=block").await;
+    assert!(iptc(&blocked.body).is_empty());
+    let bad = server.get("/loaded.jpg?w=100&iptc=keep").await;
+    let message = bad.assert_error(400, "bad_parameter");
+    assert!(message.contains("`iptc`"), "{message}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

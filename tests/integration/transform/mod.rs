@@ -18,6 +18,7 @@ mod golden;
 mod metadata;
 mod negotiation;
 mod orientation;
+mod output;
 mod pictures;
 mod registry;
 mod sizing;

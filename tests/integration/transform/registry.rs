@@ -104,13 +104,20 @@ fn honoured(name: &str) -> Option<(&'static str, &'static str, &'static str)> {
         "fp-debug" => ("rb.png", "w=50&h=50&fit=crop&crop=focalpoint", "1"),
         "orient" => ("rb.png", "", "90"),
         "rot-type" => ("rb.png", "rot=90", "pivot"),
+        "chromasub" => ("rb.png", "fm=jpg&q=50", "444"),
+        "jpg-progressive" => ("rb.png", "fm=jpg", "1"),
+        "dpi" => ("rb.png", "", "300"),
+        "colorquant" => ("noise.png", "", "8"),
+        "cs" => ("rb.png", "", "srgb"),
+        "iptc" => ("photo.jpg", "w=50", "block"),
         _ => return None,
     })
 }
 
-/// Honoured names that change nothing pixgate can render today: `rot-type` tells pivot from
-/// straighten for angles other than quarter turns, which `rot` refuses for now.
-const ACCEPTED_NO_OPS: [&str; 1] = ["rot-type"];
+/// Honoured names walked with a value that changes nothing: `rot-type` tells pivot from
+/// straighten for angles other than quarter turns, which `rot` refuses for now; `cs=srgb` and
+/// `iptc=block` ask for what pixgate does anyway (`iptc=allow` is shown in `metadata`).
+const ACCEPTED_NO_OPS: [&str; 3] = ["rot-type", "cs", "iptc"];
 
 const LINEAR: &str = "w=100&h=100&fit=fill&fill=gradient&fill-gradient-linear=000,fff";
 const RADIAL_WITHOUT_COLOURS: &str = "w=100&h=100&fit=fill&fill=gradient&fill-gradient-type=radial";
@@ -171,10 +178,13 @@ async fn every_registry_name_and_alias_is_honoured_or_refused_by_name() {
             }
         }
     }
-    // 78 names and the aliases of w, h, fit, invert, monochrome, mask-bg, five of trim's,
-    // fill-color, the four bounds, orient and rot-type are honoured today; the rest are
-    // refused.
-    assert_eq!((honoured_count, refused_count), (97, spellings.len() - 97));
+    // 84 names and the aliases of w, h, fit, invert, monochrome, mask-bg, five of trim's,
+    // fill-color, the four bounds, orient, rot-type and jpg-progressive are honoured today;
+    // the rest are refused.
+    assert_eq!(
+        (honoured_count, refused_count),
+        (104, spellings.len() - 104)
+    );
 }
 
 /// Values imgix defines that pixgate does not implement are refused like names, and a URL

@@ -82,7 +82,13 @@ impl Site {
     /// under a private prefix. A key that is not valid is judged by the source alone (it is
     /// refused after the signature check).
     pub fn read_needs_signature(&self, key: &Result<StorageKey, KeyError>) -> bool {
-        self.config.secure || key.as_ref().is_ok_and(|k| self.is_private(k))
+        key.as_ref()
+            .map_or(self.config.secure, |k| self.reads_are_signed(k))
+    }
+
+    /// Whether every read of `key` is signed: the source is secure or the key is private.
+    pub fn reads_are_signed(&self, key: &StorageKey) -> bool {
+        self.config.secure || self.is_private(key)
     }
 
     /// `Cache-Control: max-age` of a successful read: the source's TTL, or the time the URL

@@ -244,6 +244,87 @@ impl Header {
     }
 }
 
+/// What `fm=json` reports of the stored pixels beyond the header, read without decoding them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Traits {
+    /// Bits per sample.
+    pub depth: Option<u8>,
+    /// `RGB`, `Gray` or `CMYK`.
+    pub colour_model: Option<&'static str>,
+    /// Dots per inch the container states (JFIF, PNG `pHYs`).
+    pub dpi: Option<(f64, f64)>,
+    pub progressive: Option<bool>,
+    pub icc: Option<Vec<u8>>,
+}
+
+/// The [`Traits`] of a file whose header was read as `header`. What cannot be read is left
+/// out rather than guessed.
+pub fn traits(bytes: &[u8], header: &Header) -> Traits {
+    guarded(|| Ok(read_traits(bytes, header))).unwrap_or_default()
+}
+
+fn read_traits(bytes: &[u8], header: &Header) -> Traits {
+    match header.format {
+        SourceFormat::Jpeg => {
+            let frame = jpeg::frame(bytes);
+            Traits {
+                depth: frame.map(|f| f.precision),
+                colour_model: frame.and_then(|f| match f.components {
+                    1 => Some("Gray"),
+                    3 => Some("RGB"),
+                    4 => Some("CMYK"),
+                    _ => None,
+                }),
+                dpi: frame.and_then(|f| f.dpi),
+                progressive: frame.map(|f| f.progressive),
+                icc: jpeg::icc_chunks(bytes),
+            }
+        }
+        SourceFormat::Avif => Traits {
+            colour_model: Some("RGB"),
+            icc: avif::info(bytes).ok().and_then(|info| info.icc),
+            ..Traits::default()
+        },
+        format => {
+            let Ok(mut decoder) = generic_decoder(bytes, format, None) else {
+                return Traits::default();
+            };
+            let colour = decoder.color_type();
+            let depth = colour.bits_per_pixel() / u16::from(colour.channel_count());
+            Traits {
+                depth: u8::try_from(depth).ok(),
+                colour_model: Some(if colour.has_color() { "RGB" } else { "Gray" }),
+                dpi: if format == SourceFormat::Png {
+                    png_dpi(bytes)
+                } else {
+                    None
+                },
+                progressive: None,
+                icc: decoder.icc_profile().ok().flatten(),
+            }
+        }
+    }
+}
+
+/// The `pHYs` chunk's density in dots per inch, when its unit is the metre.
+fn png_dpi(bytes: &[u8]) -> Option<(f64, f64)> {
+    let mut at = 8;
+    while let Some(head) = bytes.get(at..at + 8) {
+        let length = u32::from_be_bytes(head[..4].try_into().ok()?) as usize;
+        match &head[4..8] {
+            b"pHYs" => {
+                let data = bytes.get(at + 8..at + 17)?;
+                let x = u32::from_be_bytes(data[..4].try_into().ok()?);
+                let y = u32::from_be_bytes(data[4..8].try_into().ok()?);
+                return (data[8] == 1).then(|| (f64::from(x) * 0.0254, f64::from(y) * 0.0254));
+            }
+            b"IDAT" | b"IEND" => return None,
+            _ => at = at.checked_add(12 + length)?,
+        }
+    }
+    None
+}
+
 fn swaps_axes(o: Orientation) -> bool {
     matches!(
         o,

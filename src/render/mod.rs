@@ -10,6 +10,7 @@
 
 mod adjustments;
 mod colour;
+mod data;
 pub mod decode;
 mod effects;
 /// Encoders per output format; public so the benches can time the stage alone.
@@ -32,7 +33,7 @@ pub use decode::SourceFormat;
 pub use decode::av1_child::{Av1Decoding, child_main as av1_child_main};
 pub use encode::EncodeOptions;
 
-use crate::transform::{Colour, Crop, OutputFormat, Rect, Rotation, Transform};
+use crate::transform::{Colour, Crop, Data, OutputFormat, Rect, Rotation, Transform};
 use geometry::{Plan, Window};
 
 /// Render-time limits from `[limits]`, and where AV1 is decoded.
@@ -72,11 +73,11 @@ impl Limits {
     }
 }
 
-/// An encoded derivative.
+/// An encoded derivative (or a data output's text).
 #[derive(Debug, Clone)]
 pub struct Rendered {
     pub bytes: Vec<u8>,
-    pub format: OutputFormat,
+    pub content_type: &'static str,
     pub width: u32,
     pub height: u32,
     /// Where the time went.
@@ -123,6 +124,11 @@ pub fn render(
     negotiated: Option<OutputFormat>,
     limits: &Limits,
 ) -> Result<Rendered, RenderError> {
+    if t.data == Some(Data::Metadata) {
+        // The pipeline calls `describe` itself, with the source's rule for locations; here
+        // the location stays hidden.
+        return describe(source, false, limits);
+    }
     let started = Instant::now();
     let header = decode::header(source, limits.max_source_pixels)?;
     let header = match t.orientation {
@@ -190,6 +196,12 @@ pub fn render(
         (OutputFormat::Pjpeg, Some(false)) => OutputFormat::Jpeg,
         (format, _) => format,
     };
+    // A data output reads opaque pixels: flattened onto `bg` (white by default) as for JPEG.
+    let format = if t.data.is_some() {
+        OutputFormat::Jpeg
+    } else {
+        format
+    };
     let steps = Steps {
         t,
         plan,
@@ -239,16 +251,41 @@ pub fn render(
     let image = steps.finish(arranged, window, decoded.icc.as_deref())?;
     let resized_at = Instant::now();
     limits.check_deadline()?;
-    let bytes = encode::encode(&image, format, &options)?;
+    let (bytes, content_type) = match &t.data {
+        Some(Data::Blurhash) => data::blurhash(&image).into_parts(),
+        Some(Data::Palette(p)) => data::palette(&image, p).into_parts(),
+        _ => (encode::encode(&image, format, &options)?, format.mime()),
+    };
     Ok(Rendered {
         bytes,
-        format,
+        content_type,
         width: image.width(),
         height: image.height(),
         stages: Stages {
             decode: decoded_at - started,
             resize: resized_at - decoded_at,
             encode: resized_at.elapsed(),
+        },
+    })
+}
+
+/// `fm=json`: the original's metadata, `GPS` only with `reveal_location`. Reads headers and
+/// metadata segments, no pixels.
+pub fn describe(
+    source: &[u8],
+    reveal_location: bool,
+    limits: &Limits,
+) -> Result<Rendered, RenderError> {
+    let started = Instant::now();
+    let answer = data::metadata(source, reveal_location, limits)?;
+    Ok(Rendered {
+        bytes: answer.bytes,
+        content_type: answer.content_type,
+        width: 0,
+        height: 0,
+        stages: Stages {
+            decode: started.elapsed(),
+            ..Stages::default()
         },
     })
 }
@@ -301,7 +338,7 @@ fn animate(
     stages.encode = encode_started.elapsed();
     Ok(Rendered {
         bytes,
-        format: OutputFormat::Gif,
+        content_type: OutputFormat::Gif.mime(),
         width,
         height,
         stages,

@@ -3,6 +3,7 @@
 
 mod adjustments;
 pub mod colour;
+mod data;
 mod fill;
 mod frame;
 mod mask;
@@ -18,6 +19,7 @@ use std::fmt::Write as _;
 
 pub use adjustments::{Adjustments, DEFAULT_UNSHARP_RADIUS, MAX_UNSHARP_RADIUS};
 pub use colour::Colour;
+pub use data::{Data, Palette, PaletteStyle};
 pub use fill::{Edge, Fill, GradientSpace, Length};
 pub use frame::{Corners, Frame, Sides};
 pub use mask::{Mask, Shape as MaskShape};
@@ -116,6 +118,8 @@ pub struct Transform {
     pub mask: Option<Mask>,
     /// Padding and border around the finished image.
     pub frame: Frame,
+    /// A data output (`fm=json`, `fm=blurhash`, `palette`) instead of an image.
+    pub data: Option<Data>,
 }
 
 impl Transform {
@@ -226,6 +230,9 @@ impl Transform {
             put("lossless", &1);
         }
         self.output.write_canonical(&mut put);
+        if let Some(data) = &self.data {
+            data.write_canonical(&mut put);
+        }
     }
 }
 
@@ -314,6 +321,9 @@ pub(crate) fn canonical_name(name: &str) -> Option<&'static str> {
         "colorquant" => "colorquant",
         "cs" => "cs",
         "iptc" => "iptc",
+        "palette" => "palette",
+        "colors" => "colors",
+        "prefix" => "prefix",
         "dl" => "dl",
         _ => return None,
     })
@@ -377,7 +387,26 @@ pub fn parse(pairs: &[(String, String)]) -> Result<Params, TransformError> {
     if t.quality.is_some_and(|q| q == t.default_quality()) {
         t.quality = None;
     }
+    settle_data(&mut parsed, pending.data.finish());
     Ok(parsed)
+}
+
+/// A data output answers with text, so what only the encoder reads leaves the key, and no
+/// format is negotiated. `fm=json` describes the original: nothing else changes it.
+fn settle_data(parsed: &mut Params, data: Option<Data>) {
+    let Some(data) = data else { return };
+    parsed.auto_format = false;
+    let t = &mut parsed.transform;
+    if data == Data::Metadata {
+        *t = Transform::default();
+    } else {
+        t.format = None;
+        t.quality = None;
+        t.auto_compress = false;
+        t.lossless = false;
+        t.output = Output::default();
+    }
+    t.data = Some(data);
 }
 
 type FocalInputs = (Option<f32>, Option<f32>);
@@ -393,6 +422,7 @@ struct Pending {
     trim: trim::Given,
     fill: fill::Given,
     sizing: sizing::Given,
+    data: data::Given,
 }
 
 fn apply(parsed: &mut Params, pending: &mut Pending, canon: &str, v: &str) -> Result<(), String> {
@@ -404,6 +434,7 @@ fn apply(parsed: &mut Params, pending: &mut Pending, canon: &str, v: &str) -> Re
         || pending.fill.apply(canon, v)?
         || pending.sizing.apply(canon, v)?
         || parsed.transform.output.apply(canon, v)?
+        || pending.data.apply(canon, v)?
     {
         return Ok(());
     }

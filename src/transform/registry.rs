@@ -155,7 +155,7 @@ const SPELLINGS: &[(&str, &str, Support)] = &[
     ("ch", "ch", Planned(RENDERING)),
     ("chromasub", "chromasub", Implemented),
     ("colorquant", "colorquant", Implemented),
-    ("colors", "colors", Planned(RENDERING)),
+    ("colors", "colors", Implemented),
     ("con", "con", Implemented),
     ("corner-radius", "corner-radius", Implemented),
     ("crop", "crop", Implemented),
@@ -347,9 +347,9 @@ const SPELLINGS: &[(&str, &str, Support)] = &[
     ("pad-right", "pad-right", Implemented),
     ("pad-top", "pad-top", Implemented),
     ("page", "page", Planned(PDF)),
-    ("palette", "palette", Planned(RENDERING)),
+    ("palette", "palette", Implemented),
     ("pdf-annotation", "pdf-annotation", Planned(PDF)),
-    ("prefix", "prefix", Planned(RENDERING)),
+    ("prefix", "prefix", Implemented),
     ("px", "px", Implemented),
     ("q", "q", Implemented),
     (
@@ -513,9 +513,7 @@ const UNSUPPORTED_VALUES: &[(&str, &[&str], &str)] = &[
     ("fit", &["clamp", "facearea"], NOT_YET),
     (
         "fm",
-        &[
-            "blurhash", "jp2", "json", "jxr", "mp4", "png32", "png8", "webm",
-        ],
+        &["jp2", "jxr", "mp4", "png32", "png8", "webm"],
         NOT_YET,
     ),
 ];

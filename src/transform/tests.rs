@@ -231,6 +231,56 @@ fn output_options_fit_the_format_they_are_for() {
     }
 }
 
+/// Data outputs: `palette` wins over `fm`, `colors`/`prefix` count only with it, and what only
+/// an encoder reads leaves the key; `fm=json` describes the original, so nothing else counts.
+#[test]
+fn data_outputs_keep_only_what_changes_their_text() {
+    let cases = [
+        ("fm=json", "fm=json"),
+        ("w=100&sat=-100&q=20&fm=json", "fm=json"),
+        ("fm=blurhash", "fm=blurhash"),
+        (
+            "w=40&h=30&fit=crop&fm=blurhash&q=30&chromasub=444",
+            "w=40&h=30&fit=crop&fm=blurhash",
+        ),
+        ("palette=json", "palette=json"),
+        ("palette=json&colors=6", "palette=json"),
+        ("palette=json&colors=40", "palette=json&colors=16"),
+        ("palette=json&colors=-3", "palette=json&colors=0"),
+        ("palette=json&prefix=swatch", "palette=json"),
+        ("palette=css&prefix=swatch", "palette=css&prefix=swatch"),
+        ("palette=css&prefix=image", "palette=css"),
+        ("fm=png&palette=css", "palette=css"),
+        ("fm=json&palette=json", "palette=json"),
+        ("colors=3", ""),
+        ("prefix=swatch&w=10", "w=10"),
+    ];
+    assert_canonical(&cases);
+    for query in [
+        "fm=json",
+        "auto=format&palette=json",
+        "fm=blurhash&auto=format",
+    ] {
+        let params = parsed(query).unwrap();
+        assert!(!params.auto_format, "{query}: nothing to negotiate");
+        assert!(!params.is_passthrough(), "{query}");
+    }
+    for (query, name) in [
+        ("palette=xml", "palette"),
+        ("palette=css&prefix=a%7Bb", "prefix"),
+        ("palette=css&prefix=1abc", "prefix"),
+        ("palette=css&prefix=", "prefix"),
+        ("palette=json&colors=six", "colors"),
+    ] {
+        let err = parsed(query).unwrap_err();
+        assert!(
+            matches!(err, TransformError::BadValue { .. }),
+            "{query}: {err}"
+        );
+        assert_eq!(err.name(), name);
+    }
+}
+
 #[test]
 fn defaults_are_dropped_from_the_canonical_form() {
     let q = "w=100&dpr=1&fit=clip&crop=center&rot=0&blur=0&sharp=0&lossless=0&q=75";
@@ -330,7 +380,7 @@ fn imgix_parameters_pixgate_lacks_are_refused_by_name() {
         ("w=10&fit=facearea", "fit"),
         ("f=facearea", "f"),
         ("auto=format,enhance", "auto"),
-        ("fm=json", "fm"),
+        ("fm=jxr", "fm"),
         ("rot=45", "rot"),
     ];
     for (query, name) in cases {
@@ -452,6 +502,13 @@ fn known_pair() -> impl Strategy<Value = (String, String)> {
             .prop_map(|n| (n.to_string(), "true".to_string())),
         (0u32..70_000).prop_map(|d| ("dpi".to_string(), d.to_string())),
         (0u32..300).prop_map(|n| ("colorquant".to_string(), n.to_string())),
+        prop::sample::select(vec!["json", "css"])
+            .prop_map(|p| ("palette".to_string(), p.to_string())),
+        (0u32..40).prop_map(|n| ("colors".to_string(), n.to_string())),
+        prop::sample::select(vec!["image", "swatch", "a-b_c"])
+            .prop_map(|p| ("prefix".to_string(), p.to_string())),
+        prop::sample::select(vec!["json", "blurhash"])
+            .prop_map(|f| ("fm".to_string(), f.to_string())),
     ]
 }
 

@@ -22,7 +22,7 @@ use crate::config::Config;
 use crate::render::{self, Limits, RenderError};
 use crate::signature::{self, Access, SignatureError};
 use crate::source::{KeyError, OpenedFile, Original, SourceError, StorageKey, Store, Version};
-use crate::transform::{OutputFormat, Params, Transform};
+use crate::transform::{Data, OutputFormat, Params, Transform};
 
 /// What a read gives: a derivative from the cache or fresh from a worker, or the stored file
 /// itself (passthrough).
@@ -189,9 +189,13 @@ impl Pipeline {
             ..self.render_limits.clone()
         };
         let (bytes, t) = (original.bytes.clone(), t.clone());
+        // Where a photo was taken is shown only to those who could read the file signed
+        // anyway; the answer is fixed per source and key, which the cache key holds.
+        let reveal_location = site.reads_are_signed(key);
         // The worker stays taken while the CPU works, also past a waiter that gave up.
-        let task = self.render_pool.run(slot, move || {
-            render::render(&bytes, &t, negotiated, &limits)
+        let task = self.render_pool.run(slot, move || match t.data {
+            Some(Data::Metadata) => render::describe(&bytes, reveal_location, &limits),
+            _ => render::render(&bytes, &t, negotiated, &limits),
         });
         let rendered = tokio::time::timeout_at(deadline.into(), task)
             .await
@@ -202,7 +206,7 @@ impl Pipeline {
         self.timings.record(Stage::Decode, stages.decode);
         self.timings.record(Stage::Resize, stages.resize);
         self.timings.record(Stage::Encode, stages.encode);
-        let content_type = rendered.format.mime();
+        let content_type = rendered.content_type;
         let modified = original.version.modified;
         Ok(Derivative::new(rendered.bytes, content_type, modified))
     }

@@ -58,27 +58,95 @@ fn frame_size(bytes: &[u8]) -> Option<(u32, u32)> {
     }
 }
 
-/// The IPTC (APP13) segments' payloads, in file order, for `iptc=allow`: found by walking the
-/// marker segments up to the first scan; none if the walk breaks off.
-pub fn iptc_segments(bytes: &[u8]) -> Vec<Vec<u8>> {
-    const APP13: u8 = 0xED;
+/// The marker segments before the first scan, as (marker, payload); the walk stops where the
+/// bytes stop being segments.
+pub fn segments(bytes: &[u8]) -> impl Iterator<Item = (u8, &[u8])> {
     const SOS: u8 = 0xDA;
-    let mut found = Vec::new();
     let mut at = 2;
-    while let Some(segment) = bytes.get(at..at + 4) {
+    std::iter::from_fn(move || {
+        let segment = bytes.get(at..at + 4)?;
         if segment[0] != 0xFF || segment[1] == SOS {
-            break;
+            return None;
         }
         let length = usize::from(u16::from_be_bytes([segment[2], segment[3]]));
-        let Some(payload) = bytes.get(at + 4..at + 2 + length.max(2)) else {
-            break;
-        };
-        if segment[1] == APP13 {
-            found.push(payload.to_vec());
-        }
+        let payload = bytes.get(at + 4..at + 2 + length.max(2))?;
         at += 2 + length;
+        Some((segment[1], payload))
+    })
+}
+
+/// The IPTC (APP13) segments' payloads, in file order, for `iptc=allow` and `fm=json`.
+pub fn iptc_segments(bytes: &[u8]) -> Vec<Vec<u8>> {
+    const APP13: u8 = 0xED;
+    segments(bytes)
+        .filter(|(marker, _)| *marker == APP13)
+        .map(|(_, payload)| payload.to_vec())
+        .collect()
+}
+
+/// What the frame header and JFIF segment say, for `fm=json`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Frame {
+    /// Bits per sample.
+    pub precision: u8,
+    pub components: u8,
+    pub progressive: bool,
+    /// JFIF density in dots per inch, when it gives one.
+    pub dpi: Option<(f64, f64)>,
+}
+
+/// The frame header's precision and components, and the JFIF density; `None` when there is
+/// no frame header before the first scan.
+pub fn frame(bytes: &[u8]) -> Option<Frame> {
+    let mut dpi = None;
+    for (marker, payload) in segments(bytes) {
+        if marker == 0xE0
+            && let Some(jfif) = payload.strip_prefix(b"JFIF\0")
+            && let [_, _, unit, x1, x0, y1, y0, ..] = *jfif
+        {
+            let (x, y) = (
+                f64::from(u16::from_be_bytes([x1, x0])),
+                f64::from(u16::from_be_bytes([y1, y0])),
+            );
+            dpi = match unit {
+                1 => Some((x, y)),
+                2 => Some((x * 2.54, y * 2.54)),
+                _ => None,
+            };
+        }
+        // SOF0–SOF15 but DHT (C4), JPG (C8) and DAC (CC); SOF2, 6, 10 and 14 are progressive.
+        if (0xC0..=0xCF).contains(&marker) && !matches!(marker, 0xC4 | 0xC8 | 0xCC) {
+            let &[precision, _, _, _, _, components, ..] = payload else {
+                return None;
+            };
+            return Some(Frame {
+                precision,
+                components,
+                progressive: matches!(marker, 0xC2 | 0xC6 | 0xCA | 0xCE),
+                dpi,
+            });
+        }
     }
-    found
+    None
+}
+
+/// The ICC profile from the APP2 chunks, joined in their sequence order.
+pub fn icc_chunks(bytes: &[u8]) -> Option<Vec<u8>> {
+    let mut chunks: Vec<(u8, &[u8])> = segments(bytes)
+        .filter(|(marker, _)| *marker == 0xE2)
+        .filter_map(|(_, p)| p.strip_prefix(b"ICC_PROFILE\0"))
+        .filter_map(|p| Some((*p.first()?, p.get(2..)?)))
+        .collect();
+    if chunks.is_empty() {
+        return None;
+    }
+    chunks.sort_by_key(|(seq, _)| *seq);
+    Some(
+        chunks
+            .into_iter()
+            .flat_map(|(_, data)| data.iter().copied())
+            .collect(),
+    )
 }
 
 /// Decoded pixels and the ICC profile still to apply (CMYK is converted here, so it has

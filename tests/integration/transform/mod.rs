@@ -10,6 +10,7 @@ mod background;
 mod bad_values;
 mod colour;
 mod cropping;
+mod data;
 mod download;
 mod effects;
 mod encoding;

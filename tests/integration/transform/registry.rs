@@ -110,6 +110,9 @@ fn honoured(name: &str) -> Option<(&'static str, &'static str, &'static str)> {
         "colorquant" => ("noise.png", "", "8"),
         "cs" => ("rb.png", "", "srgb"),
         "iptc" => ("photo.jpg", "w=50", "block"),
+        "palette" => ("rb.png", "", "json"),
+        "colors" => ("rb.png", "palette=css", "1"),
+        "prefix" => ("rb.png", "palette=css", "swatch"),
         _ => return None,
     })
 }
@@ -178,12 +181,12 @@ async fn every_registry_name_and_alias_is_honoured_or_refused_by_name() {
             }
         }
     }
-    // 84 names and the aliases of w, h, fit, invert, monochrome, mask-bg, five of trim's,
+    // 87 names and the aliases of w, h, fit, invert, monochrome, mask-bg, five of trim's,
     // fill-color, the four bounds, orient, rot-type and jpg-progressive are honoured today;
     // the rest are refused.
     assert_eq!(
         (honoured_count, refused_count),
-        (104, spellings.len() - 104)
+        (107, spellings.len() - 107)
     );
 }
 
@@ -198,8 +201,8 @@ async fn imgix_values_pixgate_lacks_are_refused_by_name() {
         ("w=10&h=10&fit=fill&fill=gen", "fill"),
         ("w=10&h=10&fit=crop&crop=faces,top", "crop"),
         ("w=10&h=10&fit=crop&gravity=faces", "gravity"),
-        ("fm=json", "fm"),
-        ("format=blurhash", "format"),
+        ("fm=png8", "fm"),
+        ("format=jp2", "format"),
         ("auto=format,enhance", "auto"),
         ("rot=45", "rot"),
         ("blend=red", "blend"),

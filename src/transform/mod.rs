@@ -6,6 +6,7 @@ pub mod colour;
 mod data;
 mod fill;
 mod frame;
+mod hints;
 mod mask;
 mod output;
 mod params;
@@ -22,6 +23,7 @@ pub use colour::Colour;
 pub use data::{Data, Palette, PaletteStyle};
 pub use fill::{Edge, Fill, GradientSpace, Length};
 pub use frame::{Corners, Frame, Sides};
+pub use hints::{ClientHints, DPR_STEP, Hinted, WIDTH_STEP};
 pub use mask::{Mask, Shape as MaskShape};
 pub use output::{Chroma, Output};
 pub use params::{
@@ -67,6 +69,8 @@ pub struct Params {
     pub auto_format: bool,
     /// `dl`: serve as an attachment with this file name. Does not change the bytes.
     pub download_name: Option<String>,
+    /// `ch`: the request headers that may replace `w`, `dpr` and the quality.
+    pub client_hints: ClientHints,
 }
 
 impl Params {
@@ -321,6 +325,7 @@ pub(crate) fn canonical_name(name: &str) -> Option<&'static str> {
         "colorquant" => "colorquant",
         "cs" => "cs",
         "iptc" => "iptc",
+        "ch" => "ch",
         "palette" => "palette",
         "colors" => "colors",
         "prefix" => "prefix",
@@ -467,6 +472,7 @@ fn apply(parsed: &mut Params, pending: &mut Pending, canon: &str, v: &str) -> Re
         "blur" => t.blur = Some(params::int_in(v, 0, 2000)? as u16).filter(|b| *b > 0),
         "sharp" => t.sharpen = Some(params::int_in(v, 0, 100)? as u8).filter(|s| *s > 0),
         "dl" => parsed.download_name = Some(params::file_name(v)?),
+        "ch" => parsed.client_hints = hints::ClientHints::parse(v)?,
         _ => {}
     }
     Ok(())

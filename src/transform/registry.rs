@@ -152,7 +152,7 @@ const SPELLINGS: &[(&str, &str, Support)] = &[
     ("bw", "blend-w", Planned(BLENDS)),
     ("bx", "blend-x", Planned(BLENDS)),
     ("by", "blend-y", Planned(BLENDS)),
-    ("ch", "ch", Planned(RENDERING)),
+    ("ch", "ch", Implemented),
     ("chromasub", "chromasub", Implemented),
     ("colorquant", "colorquant", Implemented),
     ("colors", "colors", Implemented),

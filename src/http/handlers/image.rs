@@ -10,7 +10,7 @@ use crate::app::{AppState, Error, RequestError, Target};
 use crate::http::body::Response;
 use crate::http::respond::{self, Delivery};
 use crate::signature;
-use crate::transform::{self, OutputFormat, Params};
+use crate::transform::{self, Hinted, OutputFormat, Params};
 
 /// GET or HEAD of a storage path: a passthrough of the stored bytes or a rendered derivative.
 pub async fn serve(app: &AppState, located: Located, request: &Parts) -> Result<Response, Error> {
@@ -26,11 +26,16 @@ pub async fn serve(app: &AppState, located: Located, request: &Parts) -> Result<
         .pipeline
         .verify(site, target, signature::Method::Get, &key, now)?;
     let key = key?;
-    let params = transform::parse(&pairs)?;
+    let mut params = transform::parse(&pairs)?;
+    if params.client_hints.any() {
+        let max_width = app.config.limits.max_output_dimension;
+        params.apply_hints(hinted(headers), max_width);
+    }
     let negotiated = negotiate(&params, headers);
     let delivery = Delivery {
         max_age: site.max_age(access.expires_at, now),
         vary_accept: params.auto_format && params.transform.format.is_none(),
+        client_hints: params.client_hints,
         download_name: params.download_name.clone(),
         head: request.method == Method::HEAD,
     };
@@ -55,6 +60,30 @@ fn decode_query(raw: Option<&str>) -> Result<Vec<(String, String)>, Error> {
         return Err(RequestError::BadQuery.into());
     }
     serde_urlencoded::from_str(raw).map_err(|_| RequestError::BadQuery.into())
+}
+
+/// The client hint headers, each under its current (`Sec-CH-`) or legacy name. A value that
+/// cannot be read counts as absent: a browser's header never turns an image into an error.
+fn hinted(headers: &HeaderMap) -> Hinted {
+    let text = |names: [&str; 2]| {
+        names
+            .iter()
+            .find_map(|n| headers.get(*n).and_then(|v| v.to_str().ok()))
+            .map(str::trim)
+    };
+    Hinted {
+        width: text(["sec-ch-width", "width"])
+            .and_then(|v| v.parse::<f64>().ok())
+            .filter(|w| w.is_finite() && *w >= 1.0)
+            .map(|w| w.ceil().min(f64::from(u32::MAX)) as u32),
+        dpr: text(["sec-ch-dpr", "dpr"])
+            .and_then(|v| v.parse::<f32>().ok())
+            .filter(|d| d.is_finite() && *d > 0.0),
+        save_data: headers
+            .get("save-data")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("on")),
+    }
 }
 
 /// `auto=format` without an explicit `fm`: AVIF, then WebP, when `Accept` names them with a

@@ -17,6 +17,7 @@ use super::body::{Body, Response};
 use crate::app::{Derivative, Output};
 use crate::cache::Lookup;
 use crate::source::{Content, OpenedFile};
+use crate::transform::ClientHints;
 use validators::{RangeAnswer, Validators, byte_range, is_fresh};
 
 /// How a successful read is delivered, decided by the handler from the site and the query.
@@ -26,6 +27,8 @@ pub struct Delivery {
     pub max_age: u64,
     /// The format was negotiated from `Accept`.
     pub vary_accept: bool,
+    /// The client hints `ch` let replace URL parameters: each is in `Vary` and `Accept-CH`.
+    pub client_hints: ClientHints,
     /// `dl`: `Content-Disposition: attachment` with this name.
     pub download_name: Option<String>,
     /// `HEAD`: headers only.
@@ -33,6 +36,53 @@ pub struct Delivery {
 }
 
 const X_CACHE: HeaderName = HeaderName::from_static("x-cache");
+const ACCEPT_CH: HeaderName = HeaderName::from_static("accept-ch");
+
+/// `Vary`: `Accept` when the format was negotiated, and each client hint header that may
+/// change the answer, under both its names.
+fn vary(delivery: &Delivery) -> Option<HeaderValue> {
+    let hints = delivery.client_hints;
+    // The common cases without building a list (this runs on every hit).
+    if !hints.any() {
+        return delivery
+            .vary_accept
+            .then(|| HeaderValue::from_static("Accept"));
+    }
+    let names = [
+        (delivery.vary_accept, "Accept"),
+        (hints.width, "Sec-CH-Width, Width"),
+        (hints.dpr, "Sec-CH-DPR, DPR"),
+        (hints.save_data, "Save-Data"),
+    ];
+    let list: Vec<&str> = names
+        .iter()
+        .filter(|(on, _)| *on)
+        .map(|(_, n)| *n)
+        .collect();
+    (!list.is_empty())
+        .then(|| HeaderValue::from_str(&list.join(", ")).ok())
+        .flatten()
+}
+
+/// `Accept-CH`: the hints this URL reads, so a browser that honours it on images sends them.
+fn accept_ch(hints: ClientHints) -> Option<HeaderValue> {
+    if !hints.any() {
+        return None;
+    }
+    let names = [
+        (hints.width, "Sec-CH-Width"),
+        (hints.dpr, "Sec-CH-DPR"),
+        (hints.save_data, "Save-Data"),
+    ];
+    let list: Vec<&str> = names
+        .iter()
+        .filter(|(on, _)| *on)
+        .map(|(_, n)| *n)
+        .collect();
+    (!list.is_empty())
+        .then(|| HeaderValue::from_str(&list.join(", ")).ok())
+        .flatten()
+}
 
 /// The answer to a read.
 pub async fn read(
@@ -210,8 +260,11 @@ fn headers(
         h.insert(header::LAST_MODIFIED, date);
     }
     h.insert(header::CACHE_CONTROL, cache_control(delivery.max_age));
-    if delivery.vary_accept {
-        h.insert(header::VARY, HeaderValue::from_static("Accept"));
+    if let Some(vary) = vary(delivery) {
+        h.insert(header::VARY, vary);
+    }
+    if let Some(accept_ch) = accept_ch(delivery.client_hints) {
+        h.insert(ACCEPT_CH, accept_ch);
     }
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,

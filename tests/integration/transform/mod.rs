@@ -16,6 +16,7 @@ mod effects;
 mod encoding;
 mod frame;
 mod golden;
+mod hints;
 mod metadata;
 mod negotiation;
 mod orientation;

@@ -80,7 +80,7 @@ pub fn plan(source: (u32, u32), t: &Transform, max_dimension: u32) -> Result<Pla
         let name = if image <= max_dimension {
             frame_name(t)
         } else {
-            name
+            size_name(t, source, name)
         };
         if side > max_dimension {
             return Err(GeometryError {
@@ -103,9 +103,34 @@ fn bounded(
     sw: f64,
     sh: f64,
 ) -> (Option<f64>, Option<f64>) {
+    let Some(b) = bounds(t, (bw, bh), sw, sh).filter(|b| b.scale != 1.0) else {
+        return (bw, bh);
+    };
+    match (bw, bh) {
+        (None, None) => (Some(b.width * b.scale), Some(b.height * b.scale)),
+        _ => (bw.map(|v| v * b.scale), bh.map(|v| v * b.scale)),
+    }
+}
+
+/// What the bounds do to a box: the box they apply to, its scale, and the minimum that
+/// enlarged it, if one did.
+struct Bounded {
+    width: f64,
+    height: f64,
+    scale: f64,
+    grown_by: Option<&'static str>,
+}
+
+/// `None` when no bounds apply (they are for `fit=crop` only).
+fn bounds(
+    t: &Transform,
+    (bw, bh): (Option<f64>, Option<f64>),
+    sw: f64,
+    sh: f64,
+) -> Option<Bounded> {
     let b = &t.bounds;
     if t.fit != Fit::Crop || b.is_none() {
-        return (bw, bh);
+        return None;
     }
     let (w, h) = match (bw, bh) {
         (Some(w), Some(h)) => (w, h),
@@ -121,20 +146,33 @@ fn bounded(
             k = k.min(max / side);
         }
     }
-    let mut grow: f64 = 1.0;
-    for (min, side) in [(limit(b.min_width), w), (limit(b.min_height), h)] {
-        if let Some(min) = min {
-            grow = grow.max(min / (side * k));
+    let (mut grow, mut grown_by): (f64, Option<&'static str>) = (1.0, None);
+    for (min, side, name) in [
+        (limit(b.min_width), w, "min-w"),
+        (limit(b.min_height), h, "min-h"),
+    ] {
+        if let Some(min) = min
+            && min / (side * k) > grow
+        {
+            grow = min / (side * k);
+            grown_by = Some(name);
         }
     }
-    let k = k * grow;
-    if k == 1.0 {
-        return (bw, bh);
-    }
-    match (bw, bh) {
-        (None, None) => (Some(w * k), Some(h * k)),
-        _ => (bw.map(|v| v * k), bh.map(|v| v * k)),
-    }
+    Some(Bounded {
+        width: w,
+        height: h,
+        scale: k * grow,
+        grown_by,
+    })
+}
+
+/// The parameter to name when the image itself (not its frame) is too large for the limits:
+/// `min-w`/`min-h` when one of them enlarged `fit=crop`'s box, else `side` (`w` or `h`).
+pub fn size_name(t: &Transform, source: (u32, u32), side: &'static str) -> &'static str {
+    let (sw, sh) = (f64::from(source.0.max(1)), f64::from(source.1.max(1)));
+    bounds(t, target_box(t, sw, sh), sw, sh)
+        .and_then(|b| b.grown_by)
+        .unwrap_or(side)
 }
 
 /// Padding and border per side in output pixels (`dpr` applied).

@@ -173,10 +173,8 @@ pub fn render(
         let image_area = u64::from(plan.canvas.0) * u64::from(plan.canvas.1);
         let name = if image_area <= limits.max_source_pixels {
             geometry::frame_name(t)
-        } else if t.width.is_some() {
-            "w"
         } else {
-            "h"
+            geometry::size_name(t, logical, if t.width.is_some() { "w" } else { "h" })
         };
         return Err(RenderError::Parameter {
             name,

@@ -184,6 +184,37 @@ fn crop_bounds_scale_the_box_and_focal_zoom_narrows_the_window() {
         ..Bounds::default()
     };
     assert_eq!(sizes(&crop(40, 20, min)), ((200, 100), (200, 100)));
+    // A minimum that pushes the box past the limit is what the refusal names.
+    for ((w, h), bounds, name) in [
+        (
+            (10, 20),
+            Bounds {
+                min_width: Some(8000),
+                ..Bounds::default()
+            },
+            "min-w",
+        ),
+        (
+            (20, 10),
+            Bounds {
+                min_height: Some(8000),
+                ..Bounds::default()
+            },
+            "min-h",
+        ),
+        (
+            (10, 9000),
+            Bounds {
+                min_width: Some(10),
+                ..Bounds::default()
+            },
+            "h",
+        ),
+    ] {
+        let boxed = crop(w, h, bounds);
+        let err = plan((1000, 500), &boxed, 8192).unwrap_err();
+        assert_eq!(err.name, name, "{bounds:?}");
+    }
     let zoomed = Transform {
         width: Some(Pixels(100)),
         height: Some(Pixels(100)),

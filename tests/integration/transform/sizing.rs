@@ -106,3 +106,37 @@ async fn decimal_dpr_multiplies_the_box() {
         assert_eq!(out.dimensions(), size, "{target}");
     }
 }
+
+/// imgix's `min-w`/`min-h` (with `fit=crop`) enlarge the box: one that would push the output
+/// past `limits.max_output_dimension` or `max_source_pixels` is a `400` naming it, decided
+/// from the header alone (the truncated file below is never decoded: decoding it is a `422`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn minimum_sizes_past_the_limits_are_refused_by_name_before_decoding() {
+    let root = root();
+    let photo = crate::support::roots::fixture("cups-800x500.jpg");
+    root.put("truncated.jpg", &photo[..photo.len() / 2]);
+    let server = TestServer::serving(&root).await;
+    for (query, name) in [
+        ("w=10&h=20&fit=crop&min-w=8000", "min-w"),
+        ("w=20&h=10&fit=crop&min-h=8000", "min-h"),
+        ("w=10&h=10&fit=crop&min-w=8192", "min-w"),
+        ("w=9000", "w"),
+        ("pad=5000", "pad"),
+    ] {
+        let message = server
+            .get(&format!("/truncated.jpg?{query}"))
+            .await
+            .assert_error(400, "bad_parameter");
+        assert!(message.contains(&format!("`{name}`")), "{query}: {message}");
+    }
+    // The same bounds within the limits render; `fp-z` narrows the window, never the output.
+    server
+        .get("/truncated.jpg?w=100&h=100&fit=crop&min-w=200")
+        .await
+        .assert_error(422, "undecodable");
+    let zoomed = server
+        .get("/rb.png?w=50&h=50&fit=crop&crop=focalpoint&fp-z=100")
+        .await
+        .image("png");
+    assert_eq!(zoomed.dimensions(), (50, 50));
+}

@@ -13,7 +13,7 @@ const BLUR_PER_SIGMA: f32 = 20.0;
 pub fn adjust(image: DynamicImage, blur: Option<u16>, sharpen: Option<u8>) -> DynamicImage {
     let mut image = image;
     if let Some(b) = blur {
-        image = image.fast_blur(f32::from(b) / BLUR_PER_SIGMA);
+        image = super::blur::gaussian(image, f32::from(b) / BLUR_PER_SIGMA);
     }
     if let Some(s) = sharpen {
         image = unsharp(image, f32::from(s) / 50.0, SHARPEN_SIGMA);

@@ -82,7 +82,7 @@ fn blurred_cover(image: &DynamicImage, (w, h): (u32, u32)) -> RgbaImage {
     let enlarged = image.resize_exact(cover.0, cover.1, imageops::FilterType::Triangle);
     let (x, y) = ((cover.0 - w) / 2, (cover.1 - h) / 2);
     let cropped = enlarged.crop_imm(x, y, w, h);
-    cropped.fast_blur(w.max(h) as f32 * BLUR_SHARE).into_rgba8()
+    super::blur::gaussian(cropped, w.max(h) as f32 * BLUR_SHARE).into_rgba8()
 }
 
 /// The colour `t` of the way from the first colour to the second, in `space`.

@@ -9,6 +9,7 @@
 //! sees it.
 
 mod adjustments;
+mod blur;
 mod colour;
 mod data;
 pub mod decode;

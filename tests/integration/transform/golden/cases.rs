@@ -23,6 +23,8 @@ pub enum Tolerance {
     /// SSIM on luma (and on alpha, when compared) at least `ssim`; no channel's mean further
     /// than `shift` (0–255) from the reference's.
     Close { ssim: f64, shift: f64 },
+    /// Every channel of every pixel within this many levels (0–255): rounding only.
+    Levels(u8),
 }
 
 pub struct Case {

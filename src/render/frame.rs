@@ -1,7 +1,8 @@
 //! The frame around the finished image: padding (in `bg`, transparent or white by default),
 //! then the border in its colour, with rounded outer corners (`border-radius`, transparent
 //! outside) and rounded inner corners (`border-radius-inner`, the border's colour filling
-//! them). Edges of the rounding are anti-aliased by sampling each pixel 4×4 times.
+//! them), then the stroke, a square ring around all of it. Edges of the rounding are
+//! anti-aliased by sampling each pixel 4×4 times.
 
 use image::{DynamicImage, Rgba, RgbaImage, imageops};
 
@@ -21,8 +22,13 @@ pub fn draw(
     pad_fill: Colour,
 ) -> DynamicImage {
     let scale = |v: u32| (v as f32 * dpr).round() as u32;
-    let [top, _, _, left] = plan.frame;
-    let (width, height) = plan.outer;
+    // The plan's frame includes the stroke: the rest is drawn inside it.
+    let stroke = frame.stroke.map_or(0, |(width, _)| scale(width));
+    let [top, _, _, left] = plan.frame.map(|side| side.saturating_sub(stroke));
+    let (width, height) = (
+        plan.outer.0.saturating_sub(2 * stroke),
+        plan.outer.1.saturating_sub(2 * stroke),
+    );
     let (border, colour) = match frame.border {
         Some((sides, colour)) => (sides.map(scale), colour),
         None => ([0; 4], pad_fill),
@@ -40,6 +46,11 @@ pub fn draw(
     if frame.border.is_some() {
         round_inner(&mut out, inner, frame.radius_inner.map(scale), rgba(colour));
         round_outer(&mut out, frame.radius.map(scale));
+    }
+    if let Some((_, colour)) = frame.stroke {
+        let mut ringed = RgbaImage::from_pixel(plan.outer.0, plan.outer.1, rgba(colour));
+        imageops::replace(&mut ringed, &out, i64::from(stroke), i64::from(stroke));
+        out = ringed;
     }
     if out.pixels().all(|p| p[3] == 255) {
         DynamicImage::ImageRgb8(DynamicImage::ImageRgba8(out).into_rgb8())

@@ -179,10 +179,13 @@ pub fn size_name(t: &Transform, source: (u32, u32), side: &'static str) -> &'sta
 fn frame_pixels(t: &Transform) -> Sides {
     let dpr = f64::from(t.dpr.unwrap_or(1.0));
     let border = t.frame.border.map_or([0; 4], |(sides, _)| sides);
+    let px = |css: f64| (css * dpr).round().min(f64::from(u32::MAX)) as u32;
+    // The stroke is scaled on its own, as the renderer draws it.
+    let stroke = px(f64::from(t.frame.stroke.map_or(0, |(width, _)| width)));
     let mut out = [0; 4];
     for (i, side) in out.iter_mut().enumerate() {
         let css = f64::from(t.frame.pad[i]) + f64::from(border[i]);
-        *side = (css * dpr).round().min(f64::from(u32::MAX)) as u32;
+        *side = px(css).saturating_add(stroke);
     }
     out
 }
@@ -210,10 +213,12 @@ fn inside_frame(
 
 /// The parameter to name when the frame is what does not fit.
 pub fn frame_name(t: &Transform) -> &'static str {
-    if t.frame.pad == [0; 4] {
+    if t.frame.pad != [0; 4] {
+        "pad"
+    } else if t.frame.border.is_some() {
         "border"
     } else {
-        "pad"
+        "border-stroke-size"
     }
 }
 

@@ -1,5 +1,6 @@
 //! imgix's padding and border (`pad`, `pad-top` …, `border`, `border-top` …, `border-radius`,
-//! `border-radius-inner`): the frame drawn around the finished image. Sizes are in CSS pixels
+//! `border-radius-inner`, `border-stroke-size`/`-color`): the frame drawn around the finished
+//! image. Sizes are in CSS pixels
 //! (the renderer multiplies them by `dpr`); each side and corner is stored resolved, so every
 //! spelling of one frame has one canonical form.
 
@@ -12,7 +13,7 @@ pub type Corners = [u32; 4];
 
 const SIDE_NAMES: [&str; 4] = ["top", "right", "bottom", "left"];
 
-/// The frame around the image: padding inside, then the border.
+/// The frame around the image: padding inside, then the border, then the stroke.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Frame {
     /// `pad` and `pad-<side>`: filled with `bg` (transparent where the format has alpha, else
@@ -24,7 +25,18 @@ pub struct Frame {
     pub radius: Corners,
     /// `border-radius-inner`: the corners where the image meets the border.
     pub radius_inner: Corners,
+    /// `border-stroke-size` and `border-stroke-color`: a ring of that width and colour around
+    /// everything else (transparent white by default, as in imgix).
+    pub stroke: Option<(u32, Colour)>,
 }
+
+/// `border-stroke-color`'s default: imgix's `0FFF`.
+pub const STROKE_DEFAULT: Colour = Colour {
+    r: 255,
+    g: 255,
+    b: 255,
+    a: 0,
+};
 
 /// The inputs as given: sides override the all-round value whatever the order.
 #[derive(Debug, Default)]
@@ -35,6 +47,8 @@ pub struct Given {
     border_sides: [Option<u32>; 4],
     radius: Option<Corners>,
     radius_inner: Option<Corners>,
+    stroke_size: Option<u32>,
+    stroke_colour: Option<Colour>,
 }
 
 impl Frame {
@@ -42,14 +56,25 @@ impl Frame {
         *self == Frame::default()
     }
 
-    /// Left + right and top + bottom, padding and border together.
+    /// Left + right and top + bottom: padding, border and stroke together.
     pub fn extent(&self) -> (u32, u32) {
-        let border = self.border.map_or([0; 4], |(sides, _)| sides);
-        let side = |i: usize| self.pad[i].saturating_add(border[i]);
+        let sides = self.sides();
+        let side = |i: usize| sides[i];
         (
             side(3).saturating_add(side(1)),
             side(0).saturating_add(side(2)),
         )
+    }
+
+    /// Each side's padding, border and stroke together, in CSS pixels.
+    pub fn sides(&self) -> Sides {
+        let border = self.border.map_or([0; 4], |(sides, _)| sides);
+        let stroke = self.stroke.map_or(0, |(width, _)| width);
+        let mut out = [0; 4];
+        for (i, side) in out.iter_mut().enumerate() {
+            *side = self.pad[i].saturating_add(border[i]).saturating_add(stroke);
+        }
+        out
     }
 
     /// Appends the canonical `k=v` pairs through `put`: an all-round value when the sides
@@ -64,6 +89,12 @@ impl Frame {
                 if side > 0 {
                     put(&format!("pad-{name}"), &side);
                 }
+            }
+        }
+        if let Some((width, colour)) = self.stroke {
+            put("border-stroke-size", &width);
+            if colour != STROKE_DEFAULT {
+                put("border-stroke-color", &colour);
             }
         }
         let Some((widths, colour)) = self.border else {
@@ -110,6 +141,8 @@ impl Given {
             "border" => self.border = Some(border(v)?),
             "border-radius" => self.radius = Some(parse_corners(v)?),
             "border-radius-inner" => self.radius_inner = Some(parse_corners(v)?),
+            "border-stroke-size" => self.stroke_size = Some(non_negative(v)?.min(MAX_BORDER)),
+            "border-stroke-color" => self.stroke_colour = Some(colour::parse(v)?),
             _ => return Ok(false),
         }
         Ok(true)
@@ -127,11 +160,17 @@ impl Given {
             (widths != [0; 4]).then_some((widths, colour))
         });
         let corners = |c: Option<Corners>| c.filter(|_| border.is_some()).unwrap_or([0; 4]);
+        // The colour alone draws nothing, as in imgix.
+        let stroke = self
+            .stroke_size
+            .filter(|size| *size > 0)
+            .map(|size| (size, self.stroke_colour.unwrap_or(STROKE_DEFAULT)));
         Frame {
             pad,
             border,
             radius: corners(self.radius),
             radius_inner: corners(self.radius_inner),
+            stroke,
         }
     }
 }
@@ -216,6 +255,22 @@ mod tests {
         ])
         .unwrap();
         assert!(f.is_none());
+    }
+
+    #[test]
+    fn the_stroke_rings_everything_and_its_colour_alone_is_nothing() {
+        let f = given(&[("border-stroke-size", "3"), ("pad", "2")]).unwrap();
+        assert_eq!(f.stroke, Some((3, STROKE_DEFAULT)));
+        assert_eq!(f.extent(), (10, 10));
+        let f = given(&[
+            ("border-stroke-color", "red"),
+            ("border-stroke-size", "500"),
+        ])
+        .unwrap();
+        assert_eq!(f.stroke.map(|s| s.0), Some(100));
+        assert!(given(&[("border-stroke-color", "red")]).unwrap().is_none());
+        assert!(given(&[("border-stroke-size", "0")]).unwrap().is_none());
+        assert!(given(&[("border-stroke-color", "nope")]).is_err());
     }
 
     #[test]

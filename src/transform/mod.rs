@@ -325,6 +325,8 @@ pub(crate) fn canonical_name(name: &str) -> Option<&'static str> {
         "colorquant" => "colorquant",
         "cs" => "cs",
         "iptc" => "iptc",
+        "border-stroke-size" => "border-stroke-size",
+        "border-stroke-color" => "border-stroke-color",
         "ch" => "ch",
         "palette" => "palette",
         "colors" => "colors",

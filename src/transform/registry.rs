@@ -135,16 +135,8 @@ const SPELLINGS: &[(&str, &str, Support)] = &[
     ("border-radius", "border-radius", Implemented),
     ("border-radius-inner", "border-radius-inner", Implemented),
     ("border-right", "border-right", Implemented),
-    (
-        "border-stroke-color",
-        "border-stroke-color",
-        Planned(RENDERING),
-    ),
-    (
-        "border-stroke-size",
-        "border-stroke-size",
-        Planned(RENDERING),
-    ),
+    ("border-stroke-color", "border-stroke-color", Implemented),
+    ("border-stroke-size", "border-stroke-size", Implemented),
     ("border-top", "border-top", Implemented),
     ("bp", "blend-pad", Planned(BLENDS)),
     ("bri", "bri", Implemented),

@@ -58,6 +58,55 @@ async fn a_border_frames_the_padding_and_rounds_its_corners() {
     assert_eq!(framed.get_pixel(20, 60).0, [255, 0, 0, 255], "the image");
 }
 
+/// `border-stroke-size` rings everything else in `border-stroke-color` (imgix's default is
+/// transparent white); the colour alone draws nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stroke_rings_the_border() {
+    let root = root();
+    let server = TestServer::serving(&root).await;
+    let stroked = server
+        .get("/rb.png?border=6,yellow&border-radius=12&border-stroke-size=3&border-stroke-color=00f&fm=png")
+        .await
+        .image("png");
+    assert_eq!(stroked.dimensions(), (218, 118));
+    for (x, y) in [(0, 0), (1, 60), (217, 117), (100, 2)] {
+        assert_eq!(
+            stroked.get_pixel(x, y).0,
+            [0, 0, 255, 255],
+            "stroke at {x},{y}"
+        );
+    }
+    assert_eq!(
+        stroked.get_pixel(3, 3)[3],
+        0,
+        "the border's rounded corner, inside the stroke"
+    );
+    assert_eq!(stroked.get_pixel(5, 60).0, [255, 255, 0, 255], "border");
+    assert_eq!(stroked.get_pixel(20, 60).0, [255, 0, 0, 255], "the image");
+    // The default colour is transparent white: a transparent ring in PNG, white in JPEG.
+    let clear = server
+        .get("/rb.png?border-stroke-size=4&fm=png")
+        .await
+        .image("png");
+    assert_eq!(clear.dimensions(), (208, 108));
+    assert_eq!(clear.get_pixel(1, 1)[3], 0);
+    let jpeg = server
+        .get("/rb.png?border-stroke-size=4&fm=jpg")
+        .await
+        .image("jpeg");
+    assert!(
+        jpeg.get_pixel(1, 50).0[..3].iter().all(|c| *c > 240),
+        "white in JPEG"
+    );
+    let alone = server.get("/rb.png?border-stroke-color=red&fm=png").await;
+    assert_eq!(alone.body, server.get("/rb.png?fm=png").await.body);
+    let message = server
+        .get("/rb.png?w=50&h=50&fit=crop&border-stroke-size=30")
+        .await
+        .assert_error(400, "bad_parameter");
+    assert!(message.contains("`border-stroke-size`"), "{message}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn frames_that_cannot_fit_are_400_naming_them() {
     let root = root();

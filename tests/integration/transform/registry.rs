@@ -78,6 +78,8 @@ fn honoured(name: &str) -> Option<(&'static str, &'static str, &'static str)> {
         }
         "border-radius" => ("small.png", "border=4,red", "8"),
         "border-radius-inner" => ("small.png", "border=4,red", "6"),
+        "border-stroke-size" => ("small.png", "", "3"),
+        "border-stroke-color" => ("small.png", "border-stroke-size=3", "red"),
         "mask" => ("small.png", "", "ellipse"),
         "corner-radius" => ("small.png", "mask=corners", "12"),
         "mask-bg" => ("small.png", "mask=ellipse", "f00"),
@@ -189,12 +191,12 @@ async fn every_registry_name_and_alias_is_honoured_or_refused_by_name() {
             }
         }
     }
-    // 88 names and the aliases of w, h, fit, invert, monochrome, mask-bg, five of trim's,
+    // 90 names and the aliases of w, h, fit, invert, monochrome, mask-bg, five of trim's,
     // fill-color, the four bounds, orient, rot-type and jpg-progressive are honoured today;
     // the rest are refused.
     assert_eq!(
         (honoured_count, refused_count),
-        (108, spellings.len() - 108)
+        (110, spellings.len() - 110)
     );
 }
 

@@ -375,27 +375,35 @@ pub fn parse(pairs: &[(String, String)]) -> Result<Params, TransformError> {
     if t.fit == Fit::Crop {
         t.bounds = pending.sizing.bounds;
     }
-    parsed.transform.adjust = pending.adjust.finish();
-    parsed.transform.stylize = pending.stylize.finish();
-    parsed.transform.frame = pending.frame.finish();
-    parsed.transform.mask = pending.mask.finish();
-    parsed.transform.trim = pending.trim.finish();
-    let fills = matches!(parsed.transform.fit, Fit::Fill | Fit::FillMax);
-    parsed.transform.fill =
-        pending
-            .fill
-            .finish(fills)
-            .map_err(|(name, reason)| TransformError::BadValue {
-                name: name.to_string(),
-                reason,
-            })?;
     // `q` equal to the default it would get anyway changes nothing, so it is not in the key.
-    let t = &mut parsed.transform;
     if t.quality.is_some_and(|q| q == t.default_quality()) {
         t.quality = None;
     }
-    settle_data(&mut parsed, pending.data.finish());
+    // Most URLs name none of the groups below: their defaults are already in place.
+    if pending.grouped {
+        finish_groups(&mut parsed, pending)?;
+    }
     Ok(parsed)
+}
+
+/// The parameters that take effect together, judged once the whole query is read.
+fn finish_groups(parsed: &mut Params, pending: Pending) -> Result<(), TransformError> {
+    let t = &mut parsed.transform;
+    t.adjust = pending.adjust.finish();
+    t.stylize = pending.stylize.finish();
+    t.frame = pending.frame.finish();
+    t.mask = pending.mask.finish();
+    t.trim = pending.trim.finish();
+    let fills = matches!(t.fit, Fit::Fill | Fit::FillMax);
+    t.fill = pending
+        .fill
+        .finish(fills)
+        .map_err(|(name, reason)| TransformError::BadValue {
+            name: name.to_string(),
+            reason,
+        })?;
+    settle_data(parsed, pending.data.finish());
+    Ok(())
 }
 
 /// A data output answers with text, so what only the encoder reads leaves the key, and no
@@ -430,21 +438,12 @@ struct Pending {
     fill: fill::Given,
     sizing: sizing::Given,
     data: data::Given,
+    /// Whether any parameter of the groups above was given.
+    grouped: bool,
 }
 
+/// One parameter: the common ones directly, the rest through their groups.
 fn apply(parsed: &mut Params, pending: &mut Pending, canon: &str, v: &str) -> Result<(), String> {
-    if pending.adjust.apply(canon, v)?
-        || pending.stylize.apply(canon, v)?
-        || pending.frame.apply(canon, v)?
-        || pending.mask.apply(canon, v)?
-        || pending.trim.apply(canon, v)?
-        || pending.fill.apply(canon, v)?
-        || pending.sizing.apply(canon, v)?
-        || parsed.transform.output.apply(canon, v)?
-        || pending.data.apply(canon, v)?
-    {
-        return Ok(());
-    }
     let t = &mut parsed.transform;
     let fp = &mut pending.focal;
     match canon {
@@ -457,6 +456,7 @@ fn apply(parsed: &mut Params, pending: &mut Pending, canon: &str, v: &str) -> Re
         "fp-y" => fp.1 = Some(params::unit_interval(v)?),
         "ar" => t.aspect = Some(params::aspect(v)?),
         "rect" => t.rect = Some(params::rect(v)?),
+        "fm" if matches!(v, "json" | "blurhash") => apply_grouped(parsed, pending, canon, v)?,
         "fm" => match params::format(v)? {
             Some(f) => t.format = Some(f),
             None => parsed.auto_format = true,
@@ -475,8 +475,28 @@ fn apply(parsed: &mut Params, pending: &mut Pending, canon: &str, v: &str) -> Re
         "sharp" => t.sharpen = Some(params::int_in(v, 0, 100)? as u8).filter(|s| *s > 0),
         "dl" => parsed.download_name = Some(params::file_name(v)?),
         "ch" => parsed.client_hints = hints::ClientHints::parse(v)?,
-        _ => {}
+        _ => apply_grouped(parsed, pending, canon, v)?,
     }
+    Ok(())
+}
+
+/// A parameter of one of the groups judged together at the end.
+fn apply_grouped(
+    parsed: &mut Params,
+    pending: &mut Pending,
+    canon: &str,
+    v: &str,
+) -> Result<(), String> {
+    pending.grouped = true;
+    let _taken = pending.adjust.apply(canon, v)?
+        || pending.stylize.apply(canon, v)?
+        || pending.frame.apply(canon, v)?
+        || pending.mask.apply(canon, v)?
+        || pending.trim.apply(canon, v)?
+        || pending.fill.apply(canon, v)?
+        || pending.sizing.apply(canon, v)?
+        || parsed.transform.output.apply(canon, v)?
+        || pending.data.apply(canon, v)?;
     Ok(())
 }
 

@@ -525,10 +525,16 @@ pub fn check_value(canon: &str, spelling: &str, value: &str) -> Result<(), Trans
             format!("`{what}`: {why}")
         },
     };
-    if let Some((_, values, why)) = UNSUPPORTED_VALUES.iter().find(|(name, ..)| *name == canon)
-        && let Some(item) = value.split(',').map(str::trim).find(|v| values.contains(v))
-    {
-        return Err(unsupported(item, why));
+    if let Some((_, values, why)) = UNSUPPORTED_VALUES.iter().find(|(name, ..)| *name == canon) {
+        // Most values are one item: no need to split them (this runs on every request).
+        let item = if value.contains(',') {
+            value.split(',').map(str::trim).find(|v| values.contains(v))
+        } else {
+            Some(value.trim()).filter(|v| values.contains(v))
+        };
+        if let Some(item) = item {
+            return Err(unsupported(item, why));
+        }
     }
     // imgix masks with an image too (a URL or path); pixgate has the two shapes so far.
     if canon == "mask" && !matches!(value, "ellipse" | "corners") {

@@ -20,6 +20,7 @@ mod fill;
 mod frame;
 pub mod geometry;
 pub mod libjpeg;
+mod mark;
 mod mask;
 /// The Lanczos3 resize; public so the benches can time the stage alone.
 pub mod resize;
@@ -28,7 +29,7 @@ mod trim;
 
 use std::time::{Duration, Instant};
 
-use image::DynamicImage;
+use image::{DynamicImage, RgbaImage};
 
 pub use decode::SourceFormat;
 pub use decode::av1_child::{Av1Decoding, child_main as av1_child_main};
@@ -116,14 +117,31 @@ pub enum RenderError {
     Internal(String),
 }
 
+/// Other files a render draws from, loaded by the caller: the watermark's bytes for `mark`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Layers<'a> {
+    pub mark: Option<&'a [u8]>,
+}
+
 /// Renders `source` (the original's bytes). `negotiated` is the format chosen from `Accept`
 /// for `auto=format`; an explicit `fm` wins over it, and without either the source's format
-/// is kept where pixgate can write it.
+/// is kept where pixgate can write it. A transform with a `mark` needs [`render_with`].
 pub fn render(
     source: &[u8],
     t: &Transform,
     negotiated: Option<OutputFormat>,
     limits: &Limits,
+) -> Result<Rendered, RenderError> {
+    render_with(source, t, negotiated, limits, Layers::default())
+}
+
+/// [`render`] with the files `t` draws from besides `source`.
+pub fn render_with(
+    source: &[u8],
+    t: &Transform,
+    negotiated: Option<OutputFormat>,
+    limits: &Limits,
+    layers: Layers<'_>,
 ) -> Result<Rendered, RenderError> {
     if t.data == Some(Data::Metadata) {
         // The pipeline calls `describe` itself, with the source's rule for locations; here
@@ -201,6 +219,15 @@ pub fn render(
     } else {
         format
     };
+    let mark = match (&t.mark, layers.mark) {
+        (None, _) => None,
+        (Some(_), Some(bytes)) => Some(mark::decode_mark(bytes, limits)?),
+        (Some(_), None) => {
+            return Err(RenderError::Internal(
+                "a transform with `mark` was rendered without the mark's bytes".into(),
+            ));
+        }
+    };
     let steps = Steps {
         t,
         plan,
@@ -210,6 +237,7 @@ pub fn render(
         cropped,
         logical,
         format,
+        mark,
     };
     let jpeg_to_jpeg = header.format == SourceFormat::Jpeg
         && matches!(format, OutputFormat::Jpeg | OutputFormat::Pjpeg);
@@ -357,6 +385,8 @@ struct Steps<'a> {
     cropped: Rect,
     logical: (u32, u32),
     format: OutputFormat,
+    /// The watermark's decoded pixels, for `mark`.
+    mark: Option<RgbaImage>,
 }
 
 impl Steps<'_> {
@@ -414,6 +444,9 @@ impl Steps<'_> {
                 Some(paint) => fill::paint(image, &self.plan, paint, t.dpr.unwrap_or(1.0)),
                 None => effects::pad(image, self.plan.canvas, self.plan.offset, fill),
             };
+        }
+        if let (Some(mark), Some(pixels)) = (&t.mark, &self.mark) {
+            image = mark::draw(image, pixels, mark, t.dpr.unwrap_or(1.0))?;
         }
         if let Some(mask) = &t.mask {
             image = mask::apply(image, mask, t.dpr.unwrap_or(1.0));

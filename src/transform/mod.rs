@@ -7,6 +7,7 @@ mod data;
 mod fill;
 mod frame;
 mod hints;
+mod mark;
 mod mask;
 mod output;
 mod params;
@@ -24,6 +25,7 @@ pub use data::{Data, Palette, PaletteStyle};
 pub use fill::{Edge, Fill, GradientSpace, Length};
 pub use frame::{Corners, Frame, Sides};
 pub use hints::{ClientHints, DPR_STEP, Hinted, WIDTH_STEP};
+pub use mark::{Align as MarkAlign, Mark, MarkFit};
 pub use mask::{Mask, Shape as MaskShape};
 pub use output::{Chroma, Output};
 pub use params::{
@@ -118,6 +120,8 @@ pub struct Transform {
     pub adjust: Adjustments,
     /// Stylize effects: colour ones before `blur`/`sharp`, halftone and pixelation after.
     pub stylize: Stylize,
+    /// A watermark drawn over the image, before the mask and the frame.
+    pub mark: Option<Mark>,
     /// A shape the image is cut to, before the frame.
     pub mask: Option<Mask>,
     /// Padding and border around the finished image.
@@ -211,6 +215,9 @@ impl Transform {
         }
         self.adjust.write_canonical(&mut put);
         self.stylize.write_canonical(&mut put);
+        if let Some(mark) = &self.mark {
+            mark.write_canonical(&mut put);
+        }
         if let Some(mask) = &self.mask {
             mask.write_canonical(&mut put);
         }
@@ -328,6 +335,18 @@ pub(crate) fn canonical_name(name: &str) -> Option<&'static str> {
         "border-stroke-size" => "border-stroke-size",
         "border-stroke-color" => "border-stroke-color",
         "ch" => "ch",
+        "mark" | "m" => "mark",
+        "mark-align" | "ma" | "markalign" => "mark-align",
+        "mark-alpha" | "markalpha" | "malph" => "mark-alpha",
+        "mark-fit" | "mf" | "markfit" => "mark-fit",
+        "mark-h" | "mh" | "markh" => "mark-h",
+        "mark-w" | "mw" | "markw" => "mark-w",
+        "mark-if-min-height" => "mark-if-min-height",
+        "mark-if-min-width" => "mark-if-min-width",
+        "mark-pad" | "mp" | "markpad" => "mark-pad",
+        "mark-scale" | "ms" | "markscale" => "mark-scale",
+        "mark-x" | "mx" | "markx" => "mark-x",
+        "mark-y" | "my" | "marky" => "mark-y",
         "palette" => "palette",
         "colors" => "colors",
         "prefix" => "prefix",
@@ -394,6 +413,7 @@ fn finish_groups(parsed: &mut Params, pending: Pending) -> Result<(), TransformE
     t.frame = pending.frame.finish();
     t.mask = pending.mask.finish();
     t.trim = pending.trim.finish();
+    t.mark = pending.mark.finish();
     let fills = matches!(t.fit, Fit::Fill | Fit::FillMax);
     t.fill = pending
         .fill
@@ -438,6 +458,7 @@ struct Pending {
     fill: fill::Given,
     sizing: sizing::Given,
     data: data::Given,
+    mark: mark::Given,
     /// Whether any parameter of the groups above was given.
     grouped: bool,
 }
@@ -496,7 +517,8 @@ fn apply_grouped(
         || pending.fill.apply(canon, v)?
         || pending.sizing.apply(canon, v)?
         || parsed.transform.output.apply(canon, v)?
-        || pending.data.apply(canon, v)?;
+        || pending.data.apply(canon, v)?
+        || pending.mark.apply(canon, v)?;
     Ok(())
 }
 

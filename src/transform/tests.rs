@@ -375,7 +375,7 @@ fn bad_values_name_the_parameter_as_written() {
 fn imgix_parameters_pixgate_lacks_are_refused_by_name() {
     let cases = [
         ("w=300&blend=red", "blend"),
-        ("mark=logo.png", "mark"),
+        ("mark=logo.png&mark-tile=grid", "mark-tile"),
         ("txtclr=fff", "txtclr"),
         ("w=10&fit=facearea", "fit"),
         ("f=facearea", "f"),
@@ -409,7 +409,8 @@ fn base64_variants_read_as_their_names() {
         ("w64=MzAw&w=10", "w", true),
         ("w64=!!", "w64", true),
         ("w64=MjA&width=20", "width", true),
-        ("mark64=abc", "mark64", false),
+        ("mark64=abc", "mark64", true),
+        ("mark-rot64=NDU", "mark-rot64", false),
         ("blend64=cmVk", "blend64", false),
         ("expires64=MTc2NTM2NzQwMA", "expires64", false),
     ];

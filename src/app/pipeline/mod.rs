@@ -22,7 +22,7 @@ use crate::config::Config;
 use crate::render::{self, Limits, RenderError};
 use crate::signature::{self, Access, SignatureError};
 use crate::source::{KeyError, OpenedFile, Original, SourceError, StorageKey, Store, Version};
-use crate::transform::{Data, OutputFormat, Params, Transform};
+use crate::transform::{Data, Mark, OutputFormat, Params, Transform, TransformError};
 
 /// What a read gives: a derivative from the cache or fresh from a worker, or the stored file
 /// itself (passthrough).
@@ -119,8 +119,13 @@ impl Pipeline {
         }
         let version = self.within(site.store.version(key)).await?;
         let t = &params.transform;
-        let cache_key = keys::derivative(site, key, &version, t, negotiated);
-        let miss = || self.render(site, key, &version, t, negotiated);
+        let mark = match &t.mark {
+            Some(mark) => Some(self.mark(site, key, mark).await?),
+            None => None,
+        };
+        let mark_version = mark.as_ref().map(|(_, v)| v);
+        let cache_key = keys::derivative(site, key, &version, t, negotiated, mark_version);
+        let miss = || self.render(site, key, &version, t, negotiated, mark.as_ref());
         let (derivative, lookup) = self.derivatives.get_or_load(&cache_key, miss).await?;
         Ok(Output::Derivative(derivative, lookup))
     }
@@ -163,6 +168,37 @@ impl Pipeline {
         }
     }
 
+    /// The watermark's key and current version: a file of the same source, as public as the
+    /// image it marks (a private mark would otherwise show through a public URL). Its version
+    /// goes into the cache key, so replacing the file re-renders what carries it.
+    async fn mark(
+        &self,
+        site: &Site,
+        key: &StorageKey,
+        mark: &Mark,
+    ) -> Result<(StorageKey, Version), Error> {
+        let refused = |reason: String| TransformError::BadValue {
+            name: "mark".into(),
+            reason,
+        };
+        let mark_key = StorageKey::from_decoded(&mark.path)
+            .map_err(|e| refused(format!("`{}`: {e}", mark.path)))?;
+        if site.reads_are_signed(&mark_key) && !site.reads_are_signed(key) {
+            return Err(refused(format!(
+                "`{}` is private; a private mark can only be drawn on a private image",
+                mark.path
+            ))
+            .into());
+        }
+        match self.within(site.store.version(&mark_key)).await {
+            Ok(version) => Ok((mark_key, version)),
+            Err(SourceError::NotFound) => {
+                Err(refused(format!("there is no file at `{}`", mark.path)).into())
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// A derivative cache miss: wait for a render worker (or be refused at once when the
     /// queue is full), fetch the original through the originals cache, render it on that
     /// worker's thread, and give up waiting at `render_timeout`; the render itself stops at its
@@ -174,6 +210,7 @@ impl Pipeline {
         version: &Version,
         t: &Transform,
         negotiated: Option<OutputFormat>,
+        mark: Option<&(StorageKey, Version)>,
     ) -> Result<Derivative, Error> {
         let slot = self
             .render_pool
@@ -183,6 +220,15 @@ impl Pipeline {
         // Read inside the slot: memory held by originals is then bounded by the workers, not
         // by the queue.
         let original = self.original(site, key, version).await?;
+        let mark_bytes = match mark {
+            Some((mark_key, mark_version)) => Some(
+                self.original(site, mark_key, mark_version)
+                    .await?
+                    .bytes
+                    .clone(),
+            ),
+            None => None,
+        };
         let deadline = Instant::now() + self.render_timeout;
         let limits = Limits {
             deadline: Some(deadline),
@@ -195,7 +241,12 @@ impl Pipeline {
         // The worker stays taken while the CPU works, also past a waiter that gave up.
         let task = self.render_pool.run(slot, move || match t.data {
             Some(Data::Metadata) => render::describe(&bytes, reveal_location, &limits),
-            _ => render::render(&bytes, &t, negotiated, &limits),
+            _ => {
+                let layers = render::Layers {
+                    mark: mark_bytes.as_deref(),
+                };
+                render::render_with(&bytes, &t, negotiated, &limits, layers)
+            }
         });
         let rendered = tokio::time::timeout_at(deadline.into(), task)
             .await

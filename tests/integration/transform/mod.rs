@@ -17,6 +17,7 @@ mod encoding;
 mod frame;
 mod golden;
 mod hints;
+mod mark;
 mod metadata;
 mod negotiation;
 mod orientation;

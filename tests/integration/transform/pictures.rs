@@ -55,6 +55,8 @@ pub fn root() -> Root {
         .put("edge.png", &halves_png(128, 8, BLACK, WHITE))
         .put("step.png", &halves_png(64, 8, DARK_GREY, LIGHT_GREY))
         .put("half-clear.png", &halves_png(64, 32, CLEAR, RED))
+        // A watermark for `mark`: 8×4 green.
+        .put("logo.png", &png(&RgbaImage::from_pixel(8, 4, Rgba(GREEN))))
         .put("noise.png", &png(&noise(48, 32, false)))
         .put("noise-alpha.png", &png(&noise(48, 32, true)))
         .put("stripes.png", &png(&alpha_stripes()))

@@ -78,6 +78,16 @@ fn honoured(name: &str) -> Option<(&'static str, &'static str, &'static str)> {
         }
         "border-radius" => ("small.png", "border=4,red", "8"),
         "border-radius-inner" => ("small.png", "border=4,red", "6"),
+        "mark" => ("rb.png", "", "/logo.png"),
+        "mark-align" => ("rb.png", "mark=/logo.png", "top,left"),
+        "mark-alpha" => ("rb.png", "mark=/logo.png", "40"),
+        "mark-fit" => ("rb.png", "mark=/logo.png&mark-w=20&mark-h=20", "scale"),
+        "mark-w" => ("rb.png", "mark=/logo.png", "30"),
+        "mark-h" => ("rb.png", "mark=/logo.png", "30"),
+        "mark-if-min-width" | "mark-if-min-height" => ("rb.png", "mark=/logo.png", "500"),
+        "mark-pad" => ("rb.png", "mark=/logo.png", "20"),
+        "mark-scale" => ("rb.png", "mark=/logo.png", "50"),
+        "mark-x" | "mark-y" => ("rb.png", "mark=/logo.png", "12"),
         "border-stroke-size" => ("small.png", "", "3"),
         "border-stroke-color" => ("small.png", "border-stroke-size=3", "red"),
         "mask" => ("small.png", "", "ellipse"),
@@ -191,12 +201,12 @@ async fn every_registry_name_and_alias_is_honoured_or_refused_by_name() {
             }
         }
     }
-    // 90 names and the aliases of w, h, fit, invert, monochrome, mask-bg, five of trim's,
-    // fill-color, the four bounds, orient, rot-type and jpg-progressive are honoured today;
+    // 102 names and the aliases of w, h, fit, invert, monochrome, mask-bg, five of trim's,
+    // fill-color, the four bounds, orient, rot-type, jpg-progressive and mark-* are honoured;
     // the rest are refused.
     assert_eq!(
         (honoured_count, refused_count),
-        (110, spellings.len() - 110)
+        (141, spellings.len() - 141)
     );
 }
 

@@ -1,0 +1,152 @@
+//! The watermark: another image, sized by `mark-w`/`mark-h` (with `mark-fit`) or
+//! `mark-scale`, faded by `mark-alpha` and laid over the rendered image where `mark-align`
+//! (or `mark-x`/`mark-y`) puts it, `mark-pad` from the edges. Sizes in px are multiplied by
+//! `dpr`, like every other size.
+
+use image::{DynamicImage, RgbaImage, imageops};
+
+use super::geometry::Window;
+use super::{Limits, RenderError, decode, resize};
+use crate::transform::{Dimension, Mark, MarkAlign, MarkFit};
+
+/// The mark's pixels, decoded once per render (every frame of an animation reuses them).
+pub fn decode_mark(bytes: &[u8], limits: &Limits) -> Result<RgbaImage, RenderError> {
+    let named = |e: RenderError| RenderError::Parameter {
+        name: "mark",
+        reason: format!("the mark: {e}"),
+    };
+    let header = decode::header(bytes, limits.max_source_pixels).map_err(named)?;
+    let max_alloc = limits.max_source_pixels.saturating_mul(8);
+    let decoded = decode::decode(bytes, &header, 1, max_alloc, &limits.av1).map_err(named)?;
+    Ok(decoded.image.into_rgba8())
+}
+
+/// `base` with `mark` (its decoded pixels `pixels`) drawn over it.
+pub fn draw(
+    base: DynamicImage,
+    pixels: &RgbaImage,
+    mark: &Mark,
+    dpr: f32,
+) -> Result<DynamicImage, RenderError> {
+    let (bw, bh) = (base.width(), base.height());
+    let px = |v: u32| (v as f32 * dpr).round() as u32;
+    let too_small =
+        mark.min_width.is_some_and(|w| bw < px(w)) || mark.min_height.is_some_and(|h| bh < px(h));
+    if too_small || pixels.width() == 0 || pixels.height() == 0 {
+        return Ok(base);
+    }
+    let sized = size(pixels, mark, (bw, bh), dpr)?;
+    let mut sized = sized;
+    if mark.alpha < 100 {
+        let share = f32::from(mark.alpha) / 100.0;
+        for p in sized.pixels_mut() {
+            p[3] = (f32::from(p[3]) * share).round() as u8;
+        }
+    }
+    let (mw, mh) = sized.dimensions();
+    let place = |given: Option<u32>, align: MarkAlign, base: u32, size: u32| -> i64 {
+        match given {
+            Some(at) => i64::from(px(at)),
+            None => {
+                let pad = i64::from(px(mark.pad));
+                let room = i64::from(base) - i64::from(size);
+                match align {
+                    MarkAlign::Start => pad,
+                    MarkAlign::Middle => room / 2,
+                    MarkAlign::End => room - pad,
+                }
+            }
+        }
+    };
+    let x = place(mark.x, mark.horizontal, bw, mw);
+    let y = place(mark.y, mark.vertical, bh, mh);
+    let opaque = !base.color().has_alpha();
+    let mut canvas = base.into_rgba8();
+    imageops::overlay(&mut canvas, &sized, x, y);
+    Ok(if opaque {
+        DynamicImage::ImageRgb8(DynamicImage::ImageRgba8(canvas).into_rgb8())
+    } else {
+        DynamicImage::ImageRgba8(canvas)
+    })
+}
+
+/// The mark at its drawn size: `mark-scale` of the base's width, else the `mark-w`/`mark-h`
+/// box met by `mark-fit`, else its own size (× `dpr`).
+fn size(
+    pixels: &RgbaImage,
+    mark: &Mark,
+    (bw, bh): (u32, u32),
+    dpr: f32,
+) -> Result<RgbaImage, RenderError> {
+    let (nw, nh) = (f64::from(pixels.width()), f64::from(pixels.height()));
+    let side = |d: Dimension, base: u32| match d {
+        Dimension::Pixels(p) => f64::from(p) * f64::from(dpr),
+        Dimension::Fraction(f) => f64::from(f) * f64::from(base),
+    };
+    let whole = Window {
+        x: 0.0,
+        y: 0.0,
+        width: nw,
+        height: nh,
+    };
+    let (window, out, canvas) = if let Some(scale) = mark.scale {
+        let w = f64::from(bw) * f64::from(scale) / 100.0;
+        (whole, (w, w * nh / nw), None)
+    } else {
+        match (
+            mark.width.map(|w| side(w, bw)),
+            mark.height.map(|h| side(h, bh)),
+        ) {
+            (None, None) => (whole, (nw * f64::from(dpr), nh * f64::from(dpr)), None),
+            (Some(w), None) => (whole, (w, w * nh / nw), None),
+            (None, Some(h)) => (whole, (h * nw / nh, h), None),
+            (Some(w), Some(h)) => fitted(whole, (w, h), mark.fit),
+        }
+    };
+    let round = |v: f64| (v.round().max(1.0).min(f64::from(u32::MAX))) as u32;
+    let size = (round(out.0), round(out.1));
+    let resized =
+        resize::resize(DynamicImage::ImageRgba8(pixels.clone()), window, size)?.into_rgba8();
+    Ok(match canvas {
+        // `fill`: the fitted mark centred on a see-through box.
+        Some((cw, ch)) => {
+            let mut boxed = RgbaImage::new(round(cw), round(ch));
+            let x = (i64::from(boxed.width()) - i64::from(size.0)) / 2;
+            let y = (i64::from(boxed.height()) - i64::from(size.1)) / 2;
+            imageops::replace(&mut boxed, &resized, x, y);
+            boxed
+        }
+        None => resized,
+    })
+}
+
+/// A `w`×`h` box met by `fit`: the part of the mark kept, its drawn size, and for `fill` the
+/// box it is centred in.
+fn fitted(
+    whole: Window,
+    (w, h): (f64, f64),
+    fit: MarkFit,
+) -> (Window, (f64, f64), Option<(f64, f64)>) {
+    let (nw, nh) = (whole.width, whole.height);
+    let inside = (w / nw).min(h / nh);
+    match fit {
+        MarkFit::Clip => (whole, (nw * inside, nh * inside), None),
+        MarkFit::Max => {
+            let k = inside.min(1.0);
+            (whole, (nw * k, nh * k), None)
+        }
+        MarkFit::Scale => (whole, (w, h), None),
+        MarkFit::Fill => (whole, (nw * inside, nh * inside), Some((w, h))),
+        MarkFit::Crop => {
+            let cover = (w / nw).max(h / nh);
+            let (cw, ch) = (w / cover, h / cover);
+            let window = Window {
+                x: (nw - cw) / 2.0,
+                y: (nh - ch) / 2.0,
+                width: cw,
+                height: ch,
+            };
+            (window, (w, h), None)
+        }
+    }
+}

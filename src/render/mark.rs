@@ -1,7 +1,8 @@
 //! The watermark: another image, sized by `mark-w`/`mark-h` (with `mark-fit`) or
-//! `mark-scale`, faded by `mark-alpha` and laid over the rendered image where `mark-align`
-//! (or `mark-x`/`mark-y`) puts it, `mark-pad` from the edges. Sizes in px are multiplied by
-//! `dpr`, like every other size.
+//! `mark-scale`, faded by `mark-alpha`, turned by `mark-rot`, and laid over the rendered image
+//! where `mark-align` (or `mark-x`/`mark-y`) puts it, `mark-pad` from the edges, or repeated
+//! over all of it (`mark-tile=grid`). Sizes in px are multiplied by `dpr`, like every other
+//! size.
 
 use image::{DynamicImage, RgbaImage, imageops};
 
@@ -43,6 +44,9 @@ pub fn draw(
             p[3] = (f32::from(p[3]) * share).round() as u8;
         }
     }
+    if let Some(degrees) = mark.rotation {
+        sized = rotate(&sized, degrees);
+    }
     let (mw, mh) = sized.dimensions();
     let place = |given: Option<u32>, align: MarkAlign, base: u32, size: u32| -> i64 {
         match given {
@@ -58,11 +62,22 @@ pub fn draw(
             }
         }
     };
-    let x = place(mark.x, mark.horizontal, bw, mw);
-    let y = place(mark.y, mark.vertical, bh, mh);
     let opaque = !base.color().has_alpha();
     let mut canvas = base.into_rgba8();
-    imageops::overlay(&mut canvas, &sized, x, y);
+    if mark.tiled {
+        // A grid from the top-left corner, `mark-pad` around and between the copies.
+        let pad = px(mark.pad);
+        let (step_x, step_y) = ((mw + pad).max(1) as usize, (mh + pad).max(1) as usize);
+        for y in (pad..bh).step_by(step_y) {
+            for x in (pad..bw).step_by(step_x) {
+                imageops::overlay(&mut canvas, &sized, i64::from(x), i64::from(y));
+            }
+        }
+    } else {
+        let x = place(mark.x, mark.horizontal, bw, mw);
+        let y = place(mark.y, mark.vertical, bh, mh);
+        imageops::overlay(&mut canvas, &sized, x, y);
+    }
     Ok(if opaque {
         DynamicImage::ImageRgb8(DynamicImage::ImageRgba8(canvas).into_rgb8())
     } else {
@@ -118,6 +133,61 @@ fn size(
         }
         None => resized,
     })
+}
+
+/// `image` turned `degrees` clockwise about its centre, on a see-through canvas just large
+/// enough, sampled bilinearly with alpha weighting (no dark fringes).
+fn rotate(image: &RgbaImage, degrees: f32) -> RgbaImage {
+    let (w, h) = (image.width() as f32, image.height() as f32);
+    let (sin, cos) = degrees.to_radians().sin_cos();
+    // The slack keeps a quarter turn's float error from adding a column.
+    let side = |v: f32| ((v - 1e-3).ceil().max(1.0)) as u32;
+    let (ow, oh) = (
+        side(w * cos.abs() + h * sin.abs()),
+        side(w * sin.abs() + h * cos.abs()),
+    );
+    let (cx, cy) = (ow as f32 / 2.0, oh as f32 / 2.0);
+    RgbaImage::from_fn(ow, oh, |x, y| {
+        let (dx, dy) = (x as f32 + 0.5 - cx, y as f32 + 0.5 - cy);
+        // The inverse turn, back into the source's pixel-centre coordinates.
+        let sx = dx * cos + dy * sin + w / 2.0 - 0.5;
+        let sy = -dx * sin + dy * cos + h / 2.0 - 0.5;
+        bilinear(image, sx, sy)
+    })
+}
+
+/// The source sampled at (x, y) between pixel centres; outside it is transparent.
+fn bilinear(image: &RgbaImage, x: f32, y: f32) -> image::Rgba<u8> {
+    let (x0, y0) = (x.floor(), y.floor());
+    let (fx, fy) = (x - x0, y - y0);
+    let mut sum = [0f32; 4];
+    for (ox, oy, weight) in [
+        (0, 0, (1.0 - fx) * (1.0 - fy)),
+        (1, 0, fx * (1.0 - fy)),
+        (0, 1, (1.0 - fx) * fy),
+        (1, 1, fx * fy),
+    ] {
+        let (px, py) = (x0 as i64 + ox, y0 as i64 + oy);
+        if px < 0 || py < 0 || px >= i64::from(image.width()) || py >= i64::from(image.height()) {
+            continue;
+        }
+        let p = image.get_pixel(px as u32, py as u32).0;
+        let alpha = f32::from(p[3]) * weight;
+        for c in 0..3 {
+            sum[c] += f32::from(p[c]) * alpha;
+        }
+        sum[3] += alpha;
+    }
+    if sum[3] <= 0.0 {
+        return image::Rgba([0, 0, 0, 0]);
+    }
+    let colour = |c: usize| (sum[c] / sum[3]).round().clamp(0.0, 255.0) as u8;
+    image::Rgba([
+        colour(0),
+        colour(1),
+        colour(2),
+        sum[3].round().clamp(0.0, 255.0) as u8,
+    ])
 }
 
 /// A `w`×`h` box met by `fit`: the part of the mark kept, its drawn size, and for `fill` the

@@ -31,6 +31,10 @@ pub struct Mark {
     /// `mark-if-min-width`/`-height`: drawn only on a base image at least this large.
     pub min_width: Option<u32>,
     pub min_height: Option<u32>,
+    /// `mark-tile=grid`: the mark repeated over the whole image.
+    pub tiled: bool,
+    /// `mark-rot`: clockwise degrees in (0, 360), after sizing.
+    pub rotation: Option<f32>,
 }
 
 /// Where on an axis: the start (top/left), the middle, or the end (bottom/right).
@@ -102,6 +106,12 @@ impl Mark {
         if let Some(h) = self.min_height {
             put("mark-if-min-height", &h);
         }
+        if self.tiled {
+            put("mark-tile", &"grid");
+        }
+        if let Some(r) = self.rotation {
+            put("mark-rot", &r);
+        }
     }
 }
 
@@ -120,6 +130,8 @@ pub(super) struct Given {
     y: Option<u32>,
     min_width: Option<u32>,
     min_height: Option<u32>,
+    tiled: bool,
+    rotation: Option<f32>,
 }
 
 impl Given {
@@ -156,6 +168,22 @@ impl Given {
             "mark-y" => self.y = Some(strict_whole(v)?),
             "mark-if-min-width" => self.min_width = Some(strict_whole(v)?),
             "mark-if-min-height" => self.min_height = Some(strict_whole(v)?),
+            "mark-tile" => {
+                if v != "grid" {
+                    return Err(format!("`{v}` is not grid"));
+                }
+                self.tiled = true;
+            }
+            "mark-rot" => {
+                // imgix's suggested range is 0–359: other angles are taken round the circle.
+                let degrees: f64 = v
+                    .parse()
+                    .ok()
+                    .filter(|d: &f64| d.is_finite())
+                    .ok_or_else(|| format!("`{v}` is not a number of degrees"))?;
+                let turned = degrees.rem_euclid(360.0) as f32;
+                self.rotation = Some(turned).filter(|r| *r != 0.0);
+            }
             _ => return Ok(false),
         }
         Ok(true)
@@ -177,6 +205,8 @@ impl Given {
             y: self.y,
             min_width: self.min_width.filter(|w| *w > 0),
             min_height: self.min_height.filter(|h| *h > 0),
+            tiled: self.tiled,
+            rotation: self.rotation,
         })
     }
 }
@@ -298,6 +328,8 @@ mod tests {
             ("mark-w", "9000"),
             ("mark-fit", "cover"),
             ("mark-y", "-1"),
+            ("mark-tile", "random"),
+            ("mark-rot", "left"),
         ] {
             assert!(mark(&[bad]).is_err(), "{bad:?}");
         }

@@ -347,6 +347,8 @@ pub(crate) fn canonical_name(name: &str) -> Option<&'static str> {
         "mark-scale" | "ms" | "markscale" => "mark-scale",
         "mark-x" | "mx" | "markx" => "mark-x",
         "mark-y" | "my" | "marky" => "mark-y",
+        "mark-tile" | "mtile" | "marktile" => "mark-tile",
+        "mark-rot" => "mark-rot",
         "palette" => "palette",
         "colors" => "colors",
         "prefix" => "prefix",

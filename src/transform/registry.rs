@@ -39,7 +39,8 @@ const RASTERIZE_BYPASS: &str = "pixgate has no vector output to bypass";
 const PDF: &str = "pixgate reads no PDF yet";
 const SVG: &str = "pixgate reads no SVG yet";
 const FACES: &str = "face detection is not implemented yet";
-const MARK_EXTRAS: &str = "tiled, rotated and re-based watermarks are not implemented yet";
+const MARK_EXTRAS: &str =
+    "a mark from another base URL is not implemented yet (give a path in the same source)";
 const BLENDS: &str = "blends are not implemented yet";
 const TEXT: &str = "text is not implemented yet";
 const ANIMATION: &str = "animation options are not implemented yet";
@@ -262,9 +263,9 @@ const SPELLINGS: &[(&str, &str, Support)] = &[
     ("mark-if-min-height", "mark-if-min-height", Implemented),
     ("mark-if-min-width", "mark-if-min-width", Implemented),
     ("mark-pad", "mark-pad", Implemented),
-    ("mark-rot", "mark-rot", Planned(MARK_EXTRAS)),
+    ("mark-rot", "mark-rot", Implemented),
     ("mark-scale", "mark-scale", Implemented),
-    ("mark-tile", "mark-tile", Planned(MARK_EXTRAS)),
+    ("mark-tile", "mark-tile", Implemented),
     ("mark-w", "mark-w", Implemented),
     ("mark-x", "mark-x", Implemented),
     ("mark-y", "mark-y", Implemented),
@@ -275,7 +276,7 @@ const SPELLINGS: &[(&str, &str, Support)] = &[
     ("markh", "mark-h", Implemented),
     ("markpad", "mark-pad", Implemented),
     ("markscale", "mark-scale", Implemented),
-    ("marktile", "mark-tile", Planned(MARK_EXTRAS)),
+    ("marktile", "mark-tile", Implemented),
     ("markw", "mark-w", Implemented),
     ("markx", "mark-x", Implemented),
     ("marky", "mark-y", Implemented),
@@ -297,7 +298,7 @@ const SPELLINGS: &[(&str, &str, Support)] = &[
     ("monochrome", "monochrome", Implemented),
     ("mp", "mark-pad", Implemented),
     ("ms", "mark-scale", Implemented),
-    ("mtile", "mark-tile", Planned(MARK_EXTRAS)),
+    ("mtile", "mark-tile", Implemented),
     ("mw", "mark-w", Implemented),
     ("mx", "mark-x", Implemented),
     ("my", "mark-y", Implemented),

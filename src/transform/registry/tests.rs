@@ -66,7 +66,7 @@ fn registry_names_pixgate_lacks_are_refused_by_name_and_others_pass() {
     for spelling in [
         "blend",
         "txtclr",
-        "mark-tile",
+        "mark-base",
         "bg-remove",
         "video-codec",
         "fps",

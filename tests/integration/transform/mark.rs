@@ -198,13 +198,62 @@ async fn marks_from_elsewhere_are_refused_by_name_and_never_fetched() {
         .await
         .image("png");
     assert_eq!(found(&signed, GREEN).1, 200);
-    // Tiles, rotation and another base are not there yet: refused, not ignored.
-    for name in ["mark-tile=grid", "mark-rot=45", "mark-base=/base.png"] {
-        server
-            .get(&format!("/base.png?mark=/logo.png&{name}"))
-            .await
-            .assert_error(400, "unsupported_parameter");
+    // Another base URL is not there yet: refused, not ignored.
+    server
+        .get("/base.png?mark=/logo.png&mark-base=/base.png")
+        .await
+        .assert_error(400, "unsupported_parameter");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mark_tiles_and_turns() {
+    let (_root, server) = server().await;
+    // A grid from the top-left: 20×10 copies every 25 px across and 15 px down.
+    let tiled = server
+        .get("/base.png?mark=/logo.png&mark-tile=grid&fm=png")
+        .await
+        .image("png");
+    for (x, y, green) in [
+        (5, 5, true),
+        (24, 14, true),
+        (27, 5, false),
+        (30, 5, true),
+        (5, 17, false),
+        (5, 20, true),
+        (185, 85, true),
+        (2, 2, false),
+    ] {
+        assert_eq!(tiled.get_pixel(x, y).0 == GREEN, green, "({x}, {y})");
     }
+    // A quarter turn stands the logo up, still aligned bottom-right.
+    let turned = server
+        .get("/base.png?mark=/logo.png&mark-rot=90&fm=png")
+        .await
+        .image("png");
+    assert_eq!(found(&turned, GREEN), ((185, 75, 10, 20), 200));
+    // 45°: a diamond about 21 px across, see-through around it (the grey shows).
+    let diagonal = server
+        .get("/base.png?mark=/logo.png&mark-rot=45&mark-align=top,left&mark-pad=0&fm=png")
+        .await
+        .image("png");
+    let touched = |p: &Rgba<u8>| p.0 != GREY;
+    let (xs, ys): (Vec<u32>, Vec<u32>) = diagonal
+        .enumerate_pixels()
+        .filter(|(_, _, p)| touched(p))
+        .map(|(x, y, _)| (x, y))
+        .unzip();
+    let span = |v: &[u32]| v.iter().max().unwrap() - v.iter().min().unwrap() + 1;
+    assert!((21..=23).contains(&span(&xs)) && (21..=23).contains(&span(&ys)));
+    assert_eq!(
+        diagonal.get_pixel(0, 0).0,
+        GREY,
+        "a corner of the box stays clear"
+    );
+    assert_eq!(
+        diagonal.get_pixel(11, 11).0,
+        GREEN,
+        "the middle is the logo"
+    );
 }
 
 fn url_encode(s: &str) -> String {

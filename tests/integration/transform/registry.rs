@@ -88,6 +88,8 @@ fn honoured(name: &str) -> Option<(&'static str, &'static str, &'static str)> {
         "mark-pad" => ("rb.png", "mark=/logo.png", "20"),
         "mark-scale" => ("rb.png", "mark=/logo.png", "50"),
         "mark-x" | "mark-y" => ("rb.png", "mark=/logo.png", "12"),
+        "mark-tile" => ("rb.png", "mark=/logo.png", "grid"),
+        "mark-rot" => ("rb.png", "mark=/logo.png", "90"),
         "border-stroke-size" => ("small.png", "", "3"),
         "border-stroke-color" => ("small.png", "border-stroke-size=3", "red"),
         "mask" => ("small.png", "", "ellipse"),
@@ -201,12 +203,12 @@ async fn every_registry_name_and_alias_is_honoured_or_refused_by_name() {
             }
         }
     }
-    // 102 names and the aliases of w, h, fit, invert, monochrome, mask-bg, five of trim's,
+    // 104 names and the aliases of w, h, fit, invert, monochrome, mask-bg, five of trim's,
     // fill-color, the four bounds, orient, rot-type, jpg-progressive and mark-* are honoured;
     // the rest are refused.
     assert_eq!(
         (honoured_count, refused_count),
-        (141, spellings.len() - 141)
+        (145, spellings.len() - 145)
     );
 }
 

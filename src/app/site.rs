@@ -10,6 +10,7 @@ use std::time::Duration;
 use crate::config::{Root, SourceConfig};
 use crate::signature::Policy;
 use crate::source::{KeyError, StorageKey, Store};
+use crate::transform::{self, Data, Mark, Params, TransformError};
 use crate::upload::Uploads;
 
 /// A configured source with its store and, unless it is an HTTP origin, its uploads.
@@ -20,6 +21,8 @@ pub struct Site {
     /// Shared by every site whose root resolves to the same folder, since its file store can
     /// be opened only once.
     pub uploads: Option<Arc<Uploads>>,
+    /// `watermark`: drawn on every unsigned image.
+    watermark: Option<Mark>,
 }
 
 impl Site {
@@ -52,10 +55,16 @@ impl Site {
                     .clone(),
             ),
         };
+        // Checked when the config was loaded: it parses.
+        let watermark = config
+            .watermark
+            .as_deref()
+            .and_then(|query| transform::watermark(query).ok());
         Ok(Site {
             config,
             store,
             uploads,
+            watermark,
         })
     }
 
@@ -84,6 +93,27 @@ impl Site {
     pub fn read_needs_signature(&self, key: &Result<StorageKey, KeyError>) -> bool {
         key.as_ref()
             .map_or(self.config.secure, |k| self.reads_are_signed(k))
+    }
+
+    /// The source's watermark on an unsigned request: drawn over every image, passthrough
+    /// included (which then renders), and no parameter removes it. A URL's own `mark` cannot
+    /// take its place unsigned; `fm=json` describes the original and carries none.
+    pub fn brand(&self, params: &mut Params, signed: bool) -> Result<(), TransformError> {
+        let Some(mark) = self.watermark.as_ref().filter(|_| !signed) else {
+            return Ok(());
+        };
+        if params.transform.mark.is_some() {
+            return Err(TransformError::BadValue {
+                name: "mark".into(),
+                reason: "this source draws its own watermark on unsigned requests; sign the URL \
+                         to draw another"
+                    .into(),
+            });
+        }
+        if params.transform.data != Some(Data::Metadata) {
+            params.transform.mark = Some(mark.clone());
+        }
+        Ok(())
     }
 
     /// Whether every read of `key` is signed: the source is secure or the key is private.

@@ -439,4 +439,12 @@ pub(super) const SOURCE_KEYS: &[Key<RawSource>] = &[
         about: "Remote roots: how long an original's version is trusted before asking again.",
         legacy: None,
     },
+    Key {
+        section: "sources",
+        name: "watermark",
+        access: Access::Text(|s| &mut s.watermark),
+        default: KeyDefault::Value(""),
+        about: "Mark parameters (`mark=/logo.png&mark-alpha=40`) drawn on every unsigned image.",
+        legacy: None,
+    },
 ];

@@ -184,6 +184,9 @@ pub struct SourceConfig {
     /// Remote roots: how long a known version of an original is used before the origin is asked
     /// again (`If-None-Match`). Default 60 s; zero asks every time.
     pub revalidate_after: Duration,
+    /// A watermark drawn on every unsigned derivative (and instead of every unsigned
+    /// passthrough): mark parameters as a query string, checked at load.
+    pub watermark: Option<String>,
 }
 
 impl Default for ServerConfig {
@@ -265,6 +268,7 @@ impl SourceConfig {
             max_ttl: None,
             clock_skew: Duration::ZERO,
             revalidate_after: root::DEFAULT_REVALIDATE_AFTER,
+            watermark: None,
         }
     }
 }

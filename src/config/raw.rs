@@ -96,6 +96,7 @@ pub(super) struct RawSource {
     pub allowed_networks: Vec<String>,
     pub max_redirects: Option<i64>,
     pub revalidate_after: Option<RawDuration>,
+    pub watermark: Option<String>,
 }
 
 /// A size as written: TOML integers are bytes, strings carry a unit (`"512MiB"`).

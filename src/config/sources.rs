@@ -111,7 +111,36 @@ fn source(
         raw.revalidate_after.as_ref(),
         defaults.revalidate_after,
     );
+    config.watermark = watermark(problems, &format!("{at}.watermark"), raw, &config);
     Checked { config, prefix_ok }
+}
+
+/// The enforced watermark's query, checked as a URL's mark would be; empty is none. It must
+/// be something an unsigned request may see, on a source that answers unsigned requests.
+fn watermark(
+    problems: &mut Problems,
+    key: &str,
+    raw: &RawSource,
+    config: &SourceConfig,
+) -> Option<String> {
+    let query = raw.watermark.as_deref().filter(|q| !q.is_empty())?;
+    let problem = match crate::transform::watermark(query) {
+        Err(message) => message,
+        Ok(_) if config.secure => {
+            "a secure source answers signed requests only, which are never watermarked".into()
+        }
+        Ok(mark) => match config.private_prefixes.iter().find(|p| {
+            format!("{}/", mark.path).starts_with(&format!("{}/", p.trim_end_matches('/')))
+        }) {
+            Some(prefix) => format!(
+                "`{}` is under the private prefix `{prefix}`: unsigned requests may not read it",
+                mark.path
+            ),
+            None => return Some(query.to_string()),
+        },
+    };
+    problems.push(key.to_string(), problem);
+    None
 }
 
 fn name(problems: &mut Problems, at: &str, raw: Option<&str>, earlier: &[Checked]) -> String {

@@ -10,11 +10,16 @@ use super::geometry::Window;
 use super::{Limits, RenderError, decode, resize};
 use crate::transform::{Dimension, Mark, MarkAlign, MarkFit};
 
-/// The mark's pixels, decoded once per render (every frame of an animation reuses them).
-pub fn decode_mark(bytes: &[u8], limits: &Limits) -> Result<RgbaImage, RenderError> {
+/// A layer's pixels (the mark's, a blended image's), decoded once per render (every frame
+/// of an animation reuses them). Its errors name the parameter.
+pub fn decode_layer(
+    bytes: &[u8],
+    name: &'static str,
+    limits: &Limits,
+) -> Result<RgbaImage, RenderError> {
     let named = |e: RenderError| RenderError::Parameter {
-        name: "mark",
-        reason: format!("the mark: {e}"),
+        name,
+        reason: format!("the {name}: {e}"),
     };
     let header = decode::header(bytes, limits.max_source_pixels).map_err(named)?;
     let max_alloc = limits.max_source_pixels.saturating_mul(8);
@@ -36,8 +41,14 @@ pub fn draw(
     if too_small || pixels.width() == 0 || pixels.height() == 0 {
         return Ok(base);
     }
-    let sized = size(pixels, mark, (bw, bh), dpr)?;
-    let mut sized = sized;
+    let sizing = Sizing {
+        scale: mark.scale,
+        width: mark.width,
+        height: mark.height,
+        fit: mark.fit,
+        gravity: (MarkAlign::Middle, MarkAlign::Middle),
+    };
+    let mut sized = size(pixels, &sizing, (bw, bh), dpr)?;
     if mark.alpha < 100 {
         let share = f32::from(mark.alpha) / 100.0;
         for p in sized.pixels_mut() {
@@ -85,11 +96,22 @@ pub fn draw(
     })
 }
 
-/// The mark at its drawn size: `mark-scale` of the base's width, else the `mark-w`/`mark-h`
-/// box met by `mark-fit`, else its own size (× `dpr`).
-fn size(
+/// How a layer (a mark, a blended image) is sized against the image it goes on.
+pub(super) struct Sizing {
+    /// Its width as a percentage of the image's.
+    pub scale: Option<u8>,
+    pub width: Option<Dimension>,
+    pub height: Option<Dimension>,
+    pub fit: MarkFit,
+    /// What `crop` keeps: (vertical, horizontal).
+    pub gravity: (MarkAlign, MarkAlign),
+}
+
+/// A layer at its drawn size: `scale` of the base's width, else the `width`×`height` box met
+/// by `fit`, else its own size (× `dpr`).
+pub(super) fn size(
     pixels: &RgbaImage,
-    mark: &Mark,
+    mark: &Sizing,
     (bw, bh): (u32, u32),
     dpr: f32,
 ) -> Result<RgbaImage, RenderError> {
@@ -115,7 +137,7 @@ fn size(
             (None, None) => (whole, (nw * f64::from(dpr), nh * f64::from(dpr)), None),
             (Some(w), None) => (whole, (w, w * nh / nw), None),
             (None, Some(h)) => (whole, (h * nw / nh, h), None),
-            (Some(w), Some(h)) => fitted(whole, (w, h), mark.fit),
+            (Some(w), Some(h)) => fitted(whole, (w, h), mark.fit, mark.gravity),
         }
     };
     let round = |v: f64| (v.round().max(1.0).min(f64::from(u32::MAX))) as u32;
@@ -196,6 +218,7 @@ fn fitted(
     whole: Window,
     (w, h): (f64, f64),
     fit: MarkFit,
+    gravity: (MarkAlign, MarkAlign),
 ) -> (Window, (f64, f64), Option<(f64, f64)>) {
     let (nw, nh) = (whole.width, whole.height);
     let inside = (w / nw).min(h / nh);
@@ -210,9 +233,14 @@ fn fitted(
         MarkFit::Crop => {
             let cover = (w / nw).max(h / nh);
             let (cw, ch) = (w / cover, h / cover);
+            let share = |a: MarkAlign| match a {
+                MarkAlign::Start => 0.0,
+                MarkAlign::Middle => 0.5,
+                MarkAlign::End => 1.0,
+            };
             let window = Window {
-                x: (nw - cw) / 2.0,
-                y: (nh - ch) / 2.0,
+                x: (nw - cw) * share(gravity.1),
+                y: (nh - ch) * share(gravity.0),
                 width: cw,
                 height: ch,
             };

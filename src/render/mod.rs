@@ -9,6 +9,7 @@
 //! sees it.
 
 mod adjustments;
+mod blend;
 mod blur;
 mod colour;
 mod data;
@@ -117,10 +118,12 @@ pub enum RenderError {
     Internal(String),
 }
 
-/// Other files a render draws from, loaded by the caller: the watermark's bytes for `mark`.
+/// Other files a render draws from, loaded by the caller: the watermark's bytes for `mark`,
+/// the blended image's for an image `blend`.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Layers<'a> {
     pub mark: Option<&'a [u8]>,
+    pub blend: Option<&'a [u8]>,
 }
 
 /// Renders `source` (the original's bytes). `negotiated` is the format chosen from `Accept`
@@ -219,14 +222,17 @@ pub fn render_with(
     } else {
         format
     };
+    let missing =
+        |what: &str| RenderError::Internal(format!("rendered without the {what}'s bytes"));
     let mark = match (&t.mark, layers.mark) {
         (None, _) => None,
-        (Some(_), Some(bytes)) => Some(mark::decode_mark(bytes, limits)?),
-        (Some(_), None) => {
-            return Err(RenderError::Internal(
-                "a transform with `mark` was rendered without the mark's bytes".into(),
-            ));
-        }
+        (Some(_), Some(bytes)) => Some(mark::decode_layer(bytes, "mark", limits)?),
+        (Some(_), None) => return Err(missing("mark")),
+    };
+    let blend = match (t.blend.as_ref().and_then(|b| b.image()), layers.blend) {
+        (None, _) => None,
+        (Some(_), Some(bytes)) => Some(mark::decode_layer(bytes, "blend", limits)?),
+        (Some(_), None) => return Err(missing("blend")),
     };
     let steps = Steps {
         t,
@@ -238,6 +244,7 @@ pub fn render_with(
         logical,
         format,
         mark,
+        blend,
     };
     let jpeg_to_jpeg = header.format == SourceFormat::Jpeg
         && matches!(format, OutputFormat::Jpeg | OutputFormat::Pjpeg);
@@ -387,6 +394,8 @@ struct Steps<'a> {
     format: OutputFormat,
     /// The watermark's decoded pixels, for `mark`.
     mark: Option<RgbaImage>,
+    /// The blended image's decoded pixels, for an image `blend`.
+    blend: Option<RgbaImage>,
 }
 
 impl Steps<'_> {
@@ -444,6 +453,9 @@ impl Steps<'_> {
                 Some(paint) => fill::paint(image, &self.plan, paint, t.dpr.unwrap_or(1.0)),
                 None => effects::pad(image, self.plan.canvas, self.plan.offset, fill),
             };
+        }
+        if let Some(blend) = &t.blend {
+            image = blend::apply(image, blend, self.blend.as_ref(), t.dpr.unwrap_or(1.0))?;
         }
         if let (Some(mark), Some(pixels)) = (&t.mark, &self.mark) {
             image = mark::draw(image, pixels, mark, t.dpr.unwrap_or(1.0))?;

@@ -110,6 +110,9 @@ pub enum SignatureError {
 pub struct Access {
     /// The URL's expiry in unix seconds, if it has one (for `Cache-Control: max-age`).
     pub expires_at: Option<u64>,
+    /// The URL carries a valid signature (always, where one is required). A source's enforced
+    /// watermark spares signed requests.
+    pub signed: bool,
 }
 
 /// Checks a request against a source's signing policy.
@@ -136,9 +139,16 @@ pub fn verify(
 ) -> Result<Access, SignatureError> {
     let raw_query = raw_query.unwrap_or("");
     let pairs = query::control_pairs(raw_query);
-    if signature_required {
+    // Where none is required, a signature present is still checked (only then: it costs a
+    // hash), so that a signed request can be told from an unsigned one; a wrong one is not
+    // refused, the request just counts as unsigned.
+    let signed = if signature_required {
         check_signature(raw_path, raw_query, &pairs, policy)?;
-    }
+        true
+    } else {
+        pairs.iter().any(|pair| pair.control.scheme().is_some())
+            && check_signature(raw_path, raw_query, &pairs, policy).is_ok()
+    };
     let controls = query::parse_controls(&pairs)?;
     let skew = policy.clock_skew.as_secs();
     if let Some(expires_at) = controls.expires_at
@@ -160,6 +170,7 @@ pub fn verify(
     }
     Ok(Access {
         expires_at: controls.expires_at,
+        signed,
     })
 }
 

@@ -211,9 +211,29 @@ impl Given {
     }
 }
 
+/// A source's enforced watermark from its config value: a query of mark parameters
+/// (`mark=/brand/logo.png&mark-alpha=40&mark-scale=20`), the same names and values as in URLs
+/// and nothing else.
+pub fn watermark(query: &str) -> Result<Mark, String> {
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(query).map_err(|_| "is not a query string".to_string())?;
+    for (name, _) in &pairs {
+        if !super::canonical_name(name).is_some_and(|c| c.starts_with("mark")) {
+            return Err(format!(
+                "`{name}` is not a watermark parameter (mark, mark-*)"
+            ));
+        }
+    }
+    let params = super::parse(&pairs).map_err(|e| e.to_string())?;
+    params
+        .transform
+        .mark
+        .ok_or_else(|| "names no `mark` (the image to draw)".to_string())
+}
+
 /// A path in the same source. URLs are refused: pixgate never fetches an address a URL names
 /// for a watermark.
-fn path(v: &str) -> Result<String, String> {
+pub(super) fn path(v: &str) -> Result<String, String> {
     let lower = v.to_ascii_lowercase();
     if lower.starts_with("http://") || lower.starts_with("https://") || v.starts_with("//") {
         return Err(
@@ -230,7 +250,7 @@ fn path(v: &str) -> Result<String, String> {
 }
 
 /// `mark-w`/`mark-h`: 2–8192 px, or a share in (0, 1] of the base image (1 is all of it).
-fn mark_dimension(v: &str) -> Result<Dimension, String> {
+pub(super) fn mark_dimension(v: &str) -> Result<Dimension, String> {
     let n: f64 = v
         .parse()
         .ok()
@@ -252,8 +272,14 @@ fn strict_whole(v: &str) -> Result<u32, String> {
         .map_err(|_| format!("`{v}` is not a whole number of pixels"))
 }
 
-/// Comma list of a vertical and a horizontal word, either order, each at most once.
+/// Comma list of a vertical and a horizontal word, either order, each at most once; an axis
+/// not named is the end (bottom, right), as for marks.
 fn align(v: &str) -> Result<(Align, Align), String> {
+    align_or(v, (Align::End, Align::End))
+}
+
+/// [`align`] with `default` for an axis not named.
+pub(super) fn align_or(v: &str, default: (Align, Align)) -> Result<(Align, Align), String> {
     let (mut vertical, mut horizontal) = (None, None);
     for word in v.split(',').map(str::trim) {
         let (slot, value) = match word {
@@ -274,8 +300,8 @@ fn align(v: &str) -> Result<(Align, Align), String> {
         }
     }
     Ok((
-        vertical.unwrap_or(Align::End),
-        horizontal.unwrap_or(Align::End),
+        vertical.unwrap_or(default.0),
+        horizontal.unwrap_or(default.1),
     ))
 }
 

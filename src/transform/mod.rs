@@ -2,6 +2,7 @@
 //! canonical form, which is what the cache key is made of. Pure: no I/O, no HTTP types.
 
 mod adjustments;
+mod blend;
 pub mod colour;
 mod data;
 mod fill;
@@ -20,12 +21,13 @@ use std::borrow::Cow;
 use std::fmt::Write as _;
 
 pub use adjustments::{Adjustments, DEFAULT_UNSHARP_RADIUS, MAX_UNSHARP_RADIUS};
+pub use blend::{Blend, Layer as BlendLayer, Mode as BlendMode};
 pub use colour::Colour;
 pub use data::{Data, Palette, PaletteStyle};
 pub use fill::{Edge, Fill, GradientSpace, Length};
 pub use frame::{Corners, Frame, Sides};
 pub use hints::{ClientHints, DPR_STEP, Hinted, WIDTH_STEP};
-pub use mark::{Align as MarkAlign, Mark, MarkFit};
+pub use mark::{Align as MarkAlign, Mark, MarkFit, watermark};
 pub use mask::{Mask, Shape as MaskShape};
 pub use output::{Chroma, Output};
 pub use params::{
@@ -120,6 +122,8 @@ pub struct Transform {
     pub adjust: Adjustments,
     /// Stylize effects: colour ones before `blur`/`sharp`, halftone and pixelation after.
     pub stylize: Stylize,
+    /// A colour or image mixed into the image, before the watermark.
+    pub blend: Option<Blend>,
     /// A watermark drawn over the image, before the mask and the frame.
     pub mark: Option<Mark>,
     /// A shape the image is cut to, before the frame.
@@ -215,6 +219,9 @@ impl Transform {
         }
         self.adjust.write_canonical(&mut put);
         self.stylize.write_canonical(&mut put);
+        if let Some(blend) = &self.blend {
+            blend.write_canonical(&mut put);
+        }
         if let Some(mark) = &self.mark {
             mark.write_canonical(&mut put);
         }
@@ -335,6 +342,19 @@ pub(crate) fn canonical_name(name: &str) -> Option<&'static str> {
         "border-stroke-size" => "border-stroke-size",
         "border-stroke-color" => "border-stroke-color",
         "ch" => "ch",
+        "blend" | "b" => "blend",
+        "blend-align" | "blendalign" | "ba" => "blend-align",
+        "blend-alpha" | "blendalpha" | "balph" => "blend-alpha",
+        "blend-color" | "blendcolor" | "blend-clr" | "blendclr" => "blend-color",
+        "blend-crop" | "blendcrop" | "bc" => "blend-crop",
+        "blend-fit" | "blendfit" | "bf" => "blend-fit",
+        "blend-h" | "blendh" | "bh" => "blend-h",
+        "blend-mode" | "blendmode" | "bm" => "blend-mode",
+        "blend-pad" | "blendpad" | "bp" => "blend-pad",
+        "blend-size" | "blendsize" | "bs" => "blend-size",
+        "blend-w" | "blendw" | "bw" => "blend-w",
+        "blend-x" | "blendx" | "bx" => "blend-x",
+        "blend-y" | "blendy" | "by" => "blend-y",
         "mark" | "m" => "mark",
         "mark-align" | "ma" | "markalign" => "mark-align",
         "mark-alpha" | "markalpha" | "malph" => "mark-alpha",
@@ -416,6 +436,13 @@ fn finish_groups(parsed: &mut Params, pending: Pending) -> Result<(), TransformE
     t.mask = pending.mask.finish();
     t.trim = pending.trim.finish();
     t.mark = pending.mark.finish();
+    t.blend = pending
+        .blend
+        .finish()
+        .map_err(|(name, reason)| TransformError::BadValue {
+            name: name.to_string(),
+            reason,
+        })?;
     let fills = matches!(t.fit, Fit::Fill | Fit::FillMax);
     t.fill = pending
         .fill
@@ -461,6 +488,7 @@ struct Pending {
     sizing: sizing::Given,
     data: data::Given,
     mark: mark::Given,
+    blend: blend::Given,
     /// Whether any parameter of the groups above was given.
     grouped: bool,
 }
@@ -520,7 +548,8 @@ fn apply_grouped(
         || pending.sizing.apply(canon, v)?
         || parsed.transform.output.apply(canon, v)?
         || pending.data.apply(canon, v)?
-        || pending.mark.apply(canon, v)?;
+        || pending.mark.apply(canon, v)?
+        || pending.blend.apply(canon, v)?;
     Ok(())
 }
 

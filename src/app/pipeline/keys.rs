@@ -1,7 +1,7 @@
 //! The pipeline's cache keys: exactly what changes the bytes. A derivative is keyed by source,
 //! storage key and the file's version, canonical transform, negotiated format (one of three
-//! buckets: avif, webp, or `-` for the default) and the watermark's version when it has one;
-//! an original by the first three. Never the
+//! buckets: avif, webp, or `-` for the default) and the versions of the other files it draws
+//! (the watermark, a blended image); an original by the first three. Never the
 //! signature, the expiry or unknown parameters. Every key of one stored file starts with the
 //! same prefix, in every version, so replacing the file can drop them all.
 
@@ -20,7 +20,7 @@ pub fn derivative(
     version: &Version,
     t: &Transform,
     negotiated: Option<OutputFormat>,
-    mark: Option<&Version>,
+    layers: &[Option<(&str, &Version)>],
 ) -> String {
     let mut out = original(site, key, version);
     out.push('\n');
@@ -32,9 +32,9 @@ pub fn derivative(
         }
         None => out.push('-'),
     }
-    if let Some(mark) = mark {
-        out.push_str("\nmark ");
-        mark.write_tag(&mut out);
+    for (name, version) in layers.iter().flatten() {
+        let _ = write!(out, "\n{name} ");
+        version.write_tag(&mut out);
     }
     out
 }

@@ -22,7 +22,13 @@ use crate::config::Config;
 use crate::render::{self, Limits, RenderError};
 use crate::signature::{self, Access, SignatureError};
 use crate::source::{KeyError, OpenedFile, Original, SourceError, StorageKey, Store, Version};
-use crate::transform::{Data, Mark, OutputFormat, Params, Transform, TransformError};
+use crate::transform::{Data, OutputFormat, Params, Transform, TransformError};
+
+/// The other files a derivative draws from: each one's key and version.
+struct Layers {
+    mark: Option<(StorageKey, Version)>,
+    blend: Option<(StorageKey, Version)>,
+}
 
 /// What a read gives: a derivative from the cache or fresh from a worker, or the stored file
 /// itself (passthrough).
@@ -119,13 +125,20 @@ impl Pipeline {
         }
         let version = self.within(site.store.version(key)).await?;
         let t = &params.transform;
-        let mark = match &t.mark {
-            Some(mark) => Some(self.mark(site, key, mark).await?),
-            None => None,
+        let layers = Layers {
+            mark: match &t.mark {
+                Some(mark) => Some(self.layer(site, key, "mark", &mark.path).await?),
+                None => None,
+            },
+            blend: match t.blend.as_ref().and_then(|b| b.image()) {
+                Some(path) => Some(self.layer(site, key, "blend", path).await?),
+                None => None,
+            },
         };
-        let mark_version = mark.as_ref().map(|(_, v)| v);
-        let cache_key = keys::derivative(site, key, &version, t, negotiated, mark_version);
-        let miss = || self.render(site, key, &version, t, negotiated, mark.as_ref());
+        let versions = [("mark", &layers.mark), ("blend", &layers.blend)]
+            .map(|(name, layer)| layer.as_ref().map(|(_, version)| (name, version)));
+        let cache_key = keys::derivative(site, key, &version, t, negotiated, &versions);
+        let miss = || self.render(site, key, &version, t, negotiated, &layers);
         let (derivative, lookup) = self.derivatives.get_or_load(&cache_key, miss).await?;
         Ok(Output::Derivative(derivative, lookup))
     }
@@ -168,32 +181,33 @@ impl Pipeline {
         }
     }
 
-    /// The watermark's key and current version: a file of the same source, as public as the
-    /// image it marks (a private mark would otherwise show through a public URL). Its version
-    /// goes into the cache key, so replacing the file re-renders what carries it.
-    async fn mark(
+    /// A layer's key and current version (`name` is its parameter, `mark` or `blend`): a file
+    /// of the same source, as public as the image it goes on (a private file would otherwise
+    /// show through a public URL). Its version goes into the cache key, so replacing the file
+    /// re-renders what carries it.
+    async fn layer(
         &self,
         site: &Site,
         key: &StorageKey,
-        mark: &Mark,
+        name: &str,
+        path: &str,
     ) -> Result<(StorageKey, Version), Error> {
         let refused = |reason: String| TransformError::BadValue {
-            name: "mark".into(),
+            name: name.into(),
             reason,
         };
-        let mark_key = StorageKey::from_decoded(&mark.path)
-            .map_err(|e| refused(format!("`{}`: {e}", mark.path)))?;
-        if site.reads_are_signed(&mark_key) && !site.reads_are_signed(key) {
+        let layer_key =
+            StorageKey::from_decoded(path).map_err(|e| refused(format!("`{path}`: {e}")))?;
+        if site.reads_are_signed(&layer_key) && !site.reads_are_signed(key) {
             return Err(refused(format!(
-                "`{}` is private; a private mark can only be drawn on a private image",
-                mark.path
+                "`{path}` is private; a private file can only be drawn on a private image"
             ))
             .into());
         }
-        match self.within(site.store.version(&mark_key)).await {
-            Ok(version) => Ok((mark_key, version)),
+        match self.within(site.store.version(&layer_key)).await {
+            Ok(version) => Ok((layer_key, version)),
             Err(SourceError::NotFound) => {
-                Err(refused(format!("there is no file at `{}`", mark.path)).into())
+                Err(refused(format!("there is no file at `{path}`")).into())
             }
             Err(e) => Err(e.into()),
         }
@@ -210,7 +224,7 @@ impl Pipeline {
         version: &Version,
         t: &Transform,
         negotiated: Option<OutputFormat>,
-        mark: Option<&(StorageKey, Version)>,
+        layers: &Layers,
     ) -> Result<Derivative, Error> {
         let slot = self
             .render_pool
@@ -220,15 +234,18 @@ impl Pipeline {
         // Read inside the slot: memory held by originals is then bounded by the workers, not
         // by the queue.
         let original = self.original(site, key, version).await?;
-        let mark_bytes = match mark {
-            Some((mark_key, mark_version)) => Some(
-                self.original(site, mark_key, mark_version)
-                    .await?
-                    .bytes
-                    .clone(),
-            ),
-            None => None,
-        };
+        let mut layer_bytes = [None, None];
+        for (slot, layer) in layer_bytes.iter_mut().zip([&layers.mark, &layers.blend]) {
+            if let Some((layer_key, layer_version)) = layer {
+                *slot = Some(
+                    self.original(site, layer_key, layer_version)
+                        .await?
+                        .bytes
+                        .clone(),
+                );
+            }
+        }
+        let [mark_bytes, blend_bytes] = layer_bytes;
         let deadline = Instant::now() + self.render_timeout;
         let limits = Limits {
             deadline: Some(deadline),
@@ -244,6 +261,7 @@ impl Pipeline {
             _ => {
                 let layers = render::Layers {
                     mark: mark_bytes.as_deref(),
+                    blend: blend_bytes.as_deref(),
                 };
                 render::render_with(&bytes, &t, negotiated, &limits, layers)
             }

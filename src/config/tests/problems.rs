@@ -72,6 +72,26 @@ fn bad_section_values_are_reported_under_their_key() {
 }
 
 #[test]
+fn bad_watermarks_are_reported_under_their_key() {
+    let private = "md5_tokens = [\"t\"]\nprivate_prefixes = [\"private/\"]";
+    let secure = "md5_tokens = [\"t\"]\nsecure = true";
+    let cases = [
+        "watermark = \"mark-alpha=40\"".to_string(),
+        "watermark = \"mark=/logo.png&w=100\"".to_string(),
+        "watermark = \"mark=/logo.png&mark-align=up\"".to_string(),
+        "watermark = \"mark=https://elsewhere.test/logo.png\"".to_string(),
+        format!("watermark = \"mark=/private/logo.png\"\n{private}"),
+        format!("watermark = \"mark=/logo.png\"\n{secure}"),
+    ];
+    assert_single_problem(cases.map(|body| {
+        (
+            "sources[0].watermark",
+            format!("[[sources]]\nname = \"a\"\nroot = \"fixtures\"\n{body}\n"),
+        )
+    }));
+}
+
+#[test]
 fn missing_or_bad_source_name_and_root_are_reported() {
     let cases = [
         ("sources[0].name", "root = \"fixtures\""),

@@ -26,6 +26,7 @@ fn sample<R>(key: &Key<R>) -> &'static str {
         ("sources", "access_key_id", _) => "AKID2",
         ("sources", "secret_access_key", _) => "other",
         ("sources", "staging_dir", _) => "staging",
+        ("sources", "watermark", _) => "mark=/logo.png",
         ("sources", "allowed_networks", _) => "10.0.0.0/8,fd00::/8",
         (_, _, Access::Address(_)) => "127.0.0.1:7",
         (_, _, Access::Integer(_)) => "7",

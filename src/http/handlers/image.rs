@@ -27,6 +27,7 @@ pub async fn serve(app: &AppState, located: Located, request: &Parts) -> Result<
         .verify(site, target, signature::Method::Get, &key, now)?;
     let key = key?;
     let mut params = transform::parse(&pairs)?;
+    site.brand(&mut params, access.signed)?;
     if params.client_hints.any() {
         let max_width = app.config.limits.max_output_dimension;
         params.apply_hints(hinted(headers), max_width);

@@ -84,7 +84,8 @@ fn hmac_known_answer_signs_and_verifies_padded_or_not() {
         assert_eq!(
             result,
             Ok(Access {
-                expires_at: Some(expiry)
+                expires_at: Some(expiry),
+                signed: true,
             }),
             "{url_query}"
         );
@@ -230,5 +231,29 @@ fn any_secret_verifies_and_retired_ones_do_not() {
             expected,
             "{query}"
         );
+    }
+}
+
+/// Where no signature is required, one that is present is still checked, only to tell signed
+/// requests apart: a valid one counts, a wrong one is not refused but does not count.
+#[test]
+fn an_optional_signature_is_checked_but_never_refused() {
+    let secrets = Secrets::demo();
+    let signed_query = sign(Scheme::Md5, TOKEN, PATH, "w=100");
+    let wrong = signed_query.replace("&s=", "&s=0");
+    for (query, signed) in [
+        (signed_query.as_str(), true),
+        (wrong.as_str(), false),
+        ("w=100", false),
+    ] {
+        let access = verify(
+            PATH,
+            Some(query),
+            Method::Get,
+            false,
+            &secrets.policy(),
+            NOW,
+        );
+        assert_eq!(access.map(|a| a.signed), Ok(signed), "{query}");
     }
 }

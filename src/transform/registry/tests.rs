@@ -64,7 +64,7 @@ fn implemented_means_the_parser_knows_it() {
 #[test]
 fn registry_names_pixgate_lacks_are_refused_by_name_and_others_pass() {
     for spelling in [
-        "blend",
+        "txt",
         "txtclr",
         "mark-base",
         "bg-remove",

@@ -264,3 +264,61 @@ fn url_encode(s: &str) -> String {
         })
         .collect()
 }
+
+/// A source's `watermark`: every unsigned image carries it (passthrough included, which then
+/// renders), a signed one does not, and no parameter removes it or puts another in its place.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_source_watermark_brands_unsigned_images_only() {
+    let root = Root::new();
+    root.put(
+        "base.png",
+        &png(&RgbaImage::from_pixel(200, 100, Rgba(GREY))),
+    )
+    .put(
+        "logo.png",
+        &png(&RgbaImage::from_pixel(20, 10, Rgba(GREEN))),
+    );
+    let mut source = root.source("demo");
+    source.md5_tokens = vec![TOKEN.into()];
+    source.watermark = Some("mark=/logo.png&mark-align=top,left".into());
+    let server = TestServer::start_at(config(vec![source]), NOW).await;
+    for query in [
+        "fm=png",
+        "w=200&fm=png",
+        "mark-alpha=1&fm=png",
+        "mark-if-min-width=5000&fm=png",
+        "mark-x=150&fm=png",
+    ] {
+        let out = server.get(&format!("/base.png?{query}")).await.image("png");
+        assert_eq!(found(&out, GREEN), ((5, 5, 20, 10), 200), "{query}");
+    }
+    // Passthrough of the original would show it unbranded: it is rendered instead.
+    let passthrough = server.get("/base.png").await.image("png");
+    assert_eq!(found(&passthrough, GREEN).1, 200);
+    // Signed: the image as asked.
+    let signed = server
+        .get(&md5_url(TOKEN, "/base.png", "fm=png"))
+        .await
+        .image("png");
+    assert_eq!(found(&signed, GREEN).1, 0);
+    let signed_passthrough = server.get(&md5_url(TOKEN, "/base.png", "")).await;
+    assert_eq!(signed_passthrough.body, root_file(&root, "base.png"));
+    // A wrong signature is not refused (none is required) but does not count.
+    let forged = server
+        .get("/base.png?fm=png&s=00000000000000000000000000000000")
+        .await;
+    assert_eq!(found(&forged.image("png"), GREEN).1, 200);
+    // Another mark cannot replace it unsigned.
+    let message = server
+        .get("/base.png?mark=/base.png")
+        .await
+        .assert_error(400, "bad_parameter");
+    assert!(
+        message.contains("`mark`") && message.contains("watermark"),
+        "{message}"
+    );
+}
+
+fn root_file(root: &Root, key: &str) -> Vec<u8> {
+    std::fs::read(root.path().join(key)).unwrap()
+}

@@ -8,6 +8,7 @@ mod animation;
 mod avif;
 mod background;
 mod bad_values;
+mod blend;
 mod colour;
 mod cropping;
 mod data;

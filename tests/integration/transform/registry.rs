@@ -78,6 +78,17 @@ fn honoured(name: &str) -> Option<(&'static str, &'static str, &'static str)> {
         }
         "border-radius" => ("small.png", "border=4,red", "8"),
         "border-radius-inner" => ("small.png", "border=4,red", "6"),
+        // On the gradient: overlay (the default mode) leaves pure 0 and 255 as they are.
+        "blend" => ("small.png", "", "0f0"),
+        "blend-color" => ("small.png", "", "0f0"),
+        "blend-mode" => ("small.png", "blend=808080", "multiply"),
+        "blend-alpha" => ("small.png", "blend=0f0", "40"),
+        "blend-align" => ("rb.png", BLEND_IMAGE, "bottom,right"),
+        "blend-x" | "blend-y" | "blend-pad" => ("rb.png", BLEND_IMAGE, "12"),
+        "blend-w" | "blend-h" => ("rb.png", BLEND_IMAGE, "30"),
+        "blend-size" => ("rb.png", BLEND_IMAGE, "inherit"),
+        "blend-fit" => ("rb.png", BLEND_BOX, "scale"),
+        "blend-crop" => ("rb.png", BLEND_CROP, "top,left"),
         "mark" => ("rb.png", "", "/logo.png"),
         "mark-align" => ("rb.png", "mark=/logo.png", "top,left"),
         "mark-alpha" => ("rb.png", "mark=/logo.png", "40"),
@@ -137,6 +148,11 @@ fn honoured(name: &str) -> Option<(&'static str, &'static str, &'static str)> {
 /// straighten for angles other than quarter turns, which `rot` refuses for now; `cs=srgb` and
 /// `iptc=block` ask for what pixgate does anyway (`iptc=allow` is shown in `metadata`).
 const ACCEPTED_NO_OPS: [&str; 3] = ["rot-type", "cs", "iptc"];
+
+/// An image blended in: the 40×20 gradient, so its size, place and crop show.
+const BLEND_IMAGE: &str = "blend=/small.png&blend-mode=normal";
+const BLEND_BOX: &str = "blend=/small.png&blend-mode=normal&blend-w=20&blend-h=20";
+const BLEND_CROP: &str = "blend=/small.png&blend-mode=normal&blend-w=20&blend-h=20&blend-fit=crop";
 
 const LINEAR: &str = "w=100&h=100&fit=fill&fill=gradient&fill-gradient-linear=000,fff";
 const RADIAL_WITHOUT_COLOURS: &str = "w=100&h=100&fit=fill&fill=gradient&fill-gradient-type=radial";
@@ -203,12 +219,12 @@ async fn every_registry_name_and_alias_is_honoured_or_refused_by_name() {
             }
         }
     }
-    // 104 names and the aliases of w, h, fit, invert, monochrome, mask-bg, five of trim's,
-    // fill-color, the four bounds, orient, rot-type, jpg-progressive and mark-* are honoured;
-    // the rest are refused.
+    // 117 names and the aliases of w, h, fit, invert, monochrome, mask-bg, five of trim's,
+    // fill-color, the four bounds, orient, rot-type, jpg-progressive, mark-* and blend-* are
+    // honoured; the rest are refused.
     assert_eq!(
         (honoured_count, refused_count),
-        (145, spellings.len() - 145)
+        (184, spellings.len() - 184)
     );
 }
 
@@ -227,7 +243,7 @@ async fn imgix_values_pixgate_lacks_are_refused_by_name() {
         ("format=jp2", "format"),
         ("auto=format,enhance", "auto"),
         ("rot=45", "rot"),
-        ("blend=red", "blend"),
+        ("txt=hi", "txt"),
     ] {
         let reply = server.get(&format!("/small.png?{query}")).await;
         let message = reply.assert_error(400, "unsupported_parameter");
@@ -248,10 +264,10 @@ async fn base64_variants_are_their_names_or_refused_by_name() {
     assert_eq!(encoded.header("x-cache"), Some("HIT"));
     assert_eq!(encoded.body, plain.body);
     let message = server
-        .get("/small.png?blend64=cmVk")
+        .get("/small.png?txt64=aGk")
         .await
         .assert_error(400, "unsupported_parameter");
-    assert!(message.contains("`blend64`"), "{message}");
+    assert!(message.contains("`txt64`"), "{message}");
     let message = server
         .get("/small.png?w64=*")
         .await

@@ -25,19 +25,21 @@ mod mark;
 mod mask;
 /// The Lanczos3 resize; public so the benches can time the stage alone.
 pub mod resize;
+mod steps;
 mod stylize;
 mod trim;
 
 use std::time::{Duration, Instant};
 
-use image::{DynamicImage, RgbaImage};
+use image::DynamicImage;
 
 pub use decode::SourceFormat;
 pub use decode::av1_child::{Av1Decoding, child_main as av1_child_main};
 pub use encode::EncodeOptions;
 
-use crate::transform::{Colour, Crop, Data, OutputFormat, Rect, Rotation, Transform};
-use geometry::{Plan, Window};
+use crate::transform::{Data, OutputFormat, Rect, Rotation, Transform};
+use geometry::Plan;
+use steps::Steps;
 
 /// Render-time limits from `[limits]`, and where AV1 is decoded.
 #[derive(Debug, Clone)]
@@ -379,103 +381,6 @@ fn animate(
     })
 }
 
-/// Everything from decoded pixels to pixels ready to encode, for one image or frame.
-struct Steps<'a> {
-    t: &'a Transform,
-    plan: Plan,
-    /// The source's upright size, before `trim`.
-    original: (u32, u32),
-    /// What `trim` keeps, in the source's upright pixels.
-    trimmed: Option<Rect>,
-    /// The size the rest works from: the trimmed part's, or the source's.
-    upright: (u32, u32),
-    cropped: Rect,
-    logical: (u32, u32),
-    format: OutputFormat,
-    /// The watermark's decoded pixels, for `mark`.
-    mark: Option<RgbaImage>,
-    /// The blended image's decoded pixels, for an image `blend`.
-    blend: Option<RgbaImage>,
-}
-
-impl Steps<'_> {
-    /// `trim`, `rect`, `rot` and `flip`.
-    fn arrange(&self, image: DynamicImage) -> DynamicImage {
-        let image = match self.trimmed {
-            Some(keep) => crop_scaled(image, self.original, keep),
-            None => image,
-        };
-        arrange(image, self.upright, self.cropped, self.t)
-    }
-
-    /// The part of the arranged image that the resize reads.
-    fn window(&self, arranged: &DynamicImage) -> Window {
-        scaled_window(&self.plan, self.logical, arranged, self.t.crop)
-    }
-
-    /// Resize, colour conversion to sRGB, effects, padding and alpha flattening.
-    fn finish(
-        &self,
-        arranged: DynamicImage,
-        window: Window,
-        icc: Option<&[u8]>,
-    ) -> Result<DynamicImage, RenderError> {
-        let mut image = resize::resize(arranged, window, self.plan.resized)?;
-        // After the resize, so the conversion costs output pixels, not source pixels; the
-        // resize itself works on gamma-encoded values either way.
-        if let Some(icc) = icc {
-            image = colour::to_srgb(image, icc);
-        }
-        image = adjustments::apply(image, &self.t.adjust);
-        image = stylize::colour_effects(image, &self.t.stylize);
-        image = effects::adjust(image, self.t.blur, self.t.sharpen);
-        image = stylize::texture_effects(image, &self.t.stylize);
-        if let Crop::FocalPoint(fp) = self.t.crop
-            && fp.debug
-        {
-            // Where the focal point landed: its logical position through the window's scale.
-            let (w, size) = (&self.plan.window, self.plan.resized);
-            let x =
-                (f64::from(fp.x) * f64::from(self.logical.0) - w.x) * f64::from(size.0) / w.width;
-            let y =
-                (f64::from(fp.y) * f64::from(self.logical.1) - w.y) * f64::from(size.1) / w.height;
-            image = effects::cross(image, (x, y));
-        }
-        let t = self.t;
-        // Padding, `fit=fill`'s and the frame's: `bg`, else see-through where the format can.
-        let fill = t.background.unwrap_or(if self.format.has_alpha() {
-            Colour::TRANSPARENT
-        } else {
-            Colour::WHITE
-        });
-        if self.plan.canvas != self.plan.resized {
-            image = match &t.fill {
-                Some(paint) => fill::paint(image, &self.plan, paint, t.dpr.unwrap_or(1.0)),
-                None => effects::pad(image, self.plan.canvas, self.plan.offset, fill),
-            };
-        }
-        if let Some(blend) = &t.blend {
-            image = blend::apply(image, blend, self.blend.as_ref(), t.dpr.unwrap_or(1.0))?;
-        }
-        if let (Some(mark), Some(pixels)) = (&t.mark, &self.mark) {
-            image = mark::draw(image, pixels, mark, t.dpr.unwrap_or(1.0))?;
-        }
-        if let Some(mask) = &t.mask {
-            image = mask::apply(image, mask, t.dpr.unwrap_or(1.0));
-        }
-        if !t.frame.is_none() {
-            image = frame::draw(image, &self.plan, &t.frame, t.dpr.unwrap_or(1.0), fill);
-        }
-        if !self.format.has_alpha() && image.color().has_alpha() {
-            image = effects::flatten(image, t.background.unwrap_or(Colour::WHITE));
-        }
-        if let Some(colours) = t.output.colours {
-            image = effects::quantize(image, colours);
-        }
-        Ok(image)
-    }
-}
-
 /// The source's own format where pixgate writes it; otherwise PNG for images with alpha
 /// and JPEG for the rest.
 fn default_output(source: SourceFormat, has_alpha: bool) -> OutputFormat {
@@ -519,63 +424,6 @@ fn clamp_rect(rect: Rect, (w, h): (u32, u32)) -> Result<Rect, RenderError> {
         width: rect.width.min(w - rect.x),
         height: rect.height.min(h - rect.y),
     })
-}
-
-/// Applies `rect`, `rot` and `flip` to the decoded image, whose scale relative to the
-/// upright source may be below 1 after shrink-on-load.
-fn arrange(
-    mut image: DynamicImage,
-    upright: (u32, u32),
-    rect: Rect,
-    t: &Transform,
-) -> DynamicImage {
-    if (rect.width, rect.height) != upright {
-        image = crop_scaled(image, upright, rect);
-    }
-    image = match t.rotation {
-        Rotation::None => image,
-        Rotation::Quarter => image.rotate90(),
-        Rotation::Half => image.rotate180(),
-        Rotation::ThreeQuarters => image.rotate270(),
-    };
-    if t.flip.horizontal {
-        image = image.fliph();
-    }
-    if t.flip.vertical {
-        image = image.flipv();
-    }
-    image
-}
-
-/// Crops `rect` (in pixels of an image `full` in size) from `image`, which may be smaller
-/// than `full` after shrink-on-load.
-fn crop_scaled(image: DynamicImage, full: (u32, u32), rect: Rect) -> DynamicImage {
-    let kx = f64::from(image.width()) / f64::from(full.0);
-    let ky = f64::from(image.height()) / f64::from(full.1);
-    let x = ((f64::from(rect.x) * kx).floor() as u32).min(image.width() - 1);
-    let y = ((f64::from(rect.y) * ky).floor() as u32).min(image.height() - 1);
-    let w = ((f64::from(rect.width) * kx).round() as u32).clamp(1, image.width() - x);
-    let h = ((f64::from(rect.height) * ky).round() as u32).clamp(1, image.height() - y);
-    image.crop_imm(x, y, w, h)
-}
-
-/// Maps the plan's window from logical source pixels onto the decoded image, and lets
-/// `crop=entropy` choose its position from the pixels.
-fn scaled_window(plan: &Plan, logical: (u32, u32), image: &DynamicImage, crop: Crop) -> Window {
-    let kx = f64::from(image.width()) / f64::from(logical.0);
-    let ky = f64::from(image.height()) / f64::from(logical.1);
-    let w = &plan.window;
-    let window = Window {
-        x: w.x * kx,
-        y: w.y * ky,
-        width: (w.width * kx).min(f64::from(image.width())),
-        height: (w.height * ky).min(f64::from(image.height())),
-    };
-    match crop {
-        Crop::Entropy => effects::busiest_window(image, window, effects::Busyness::Entropy),
-        Crop::Detail => effects::busiest_window(image, window, effects::Busyness::Detail),
-        Crop::Edges { .. } | Crop::FocalPoint(_) => window,
-    }
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
 use super::*;
-use crate::transform::{Dimension, Fit};
+use crate::transform::{Crop, Dimension, Fit};
 use image::{ImageFormat, Rgb, RgbImage, Rgba, RgbaImage};
 
 const LIMITS: Limits = Limits {

@@ -111,7 +111,7 @@ impl Site {
             });
         }
         if params.transform.data != Some(Data::Metadata) {
-            params.transform.mark = Some(mark.clone());
+            params.transform.mark = Some(Box::new(mark.clone()));
         }
         Ok(())
     }

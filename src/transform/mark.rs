@@ -228,6 +228,7 @@ pub fn watermark(query: &str) -> Result<Mark, String> {
     params
         .transform
         .mark
+        .map(|mark| *mark)
         .ok_or_else(|| "names no `mark` (the image to draw)".to_string())
 }
 

@@ -112,7 +112,7 @@ pub struct Transform {
     pub output: Output,
     pub background: Option<Colour>,
     /// What paints the padding of `fit=fill`/`fillmax` instead of `bg`.
-    pub fill: Option<Fill>,
+    pub fill: Option<Box<Fill>>,
     /// `orient`: the EXIF orientation code (1–8) used instead of the file's.
     pub orientation: Option<u8>,
     pub rotation: Rotation,
@@ -126,9 +126,9 @@ pub struct Transform {
     /// Stylize effects: colour ones before `blur`/`sharp`, halftone and pixelation after.
     pub stylize: Stylize,
     /// A colour or image mixed into the image, before the watermark.
-    pub blend: Option<Blend>,
+    pub blend: Option<Box<Blend>>,
     /// A watermark drawn over the image, before the mask and the frame.
-    pub mark: Option<Mark>,
+    pub mark: Option<Box<Mark>>,
     /// A shape the image is cut to, before the frame.
     pub mask: Option<Mask>,
     /// Padding and border around the finished image.

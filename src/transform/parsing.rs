@@ -67,14 +67,15 @@ fn finish_groups(parsed: &mut Params, pending: Pending) -> Result<(), TransformE
     t.frame = pending.frame.finish();
     t.mask = pending.mask.finish();
     t.trim = pending.trim.finish();
-    t.mark = pending.mark.finish();
+    t.mark = pending.mark.finish().map(Box::new);
     t.blend = pending
         .blend
         .finish()
         .map_err(|(name, reason)| TransformError::BadValue {
             name: name.to_string(),
             reason,
-        })?;
+        })?
+        .map(Box::new);
     let fills = matches!(t.fit, Fit::Fill | Fit::FillMax);
     t.fill = pending
         .fill
@@ -82,7 +83,8 @@ fn finish_groups(parsed: &mut Params, pending: Pending) -> Result<(), TransformE
         .map_err(|(name, reason)| TransformError::BadValue {
             name: name.to_string(),
             reason,
-        })?;
+        })?
+        .map(Box::new);
     settle_data(parsed, pending.data.finish());
     Ok(())
 }

@@ -40,27 +40,30 @@ pub fn parse(pairs: &[(String, String)]) -> Result<Params, TransformError> {
         };
         apply(&mut parsed, &mut pending, canon, &value).map_err(bad)?;
     }
-    finish_focal_point(&mut parsed.transform, pending.focal, &pending.sizing);
+    let sizing = pending.groups.as_ref().map(|g| &g.sizing);
+    finish_focal_point(&mut parsed.transform, pending.focal, sizing);
     let t = &mut parsed.transform;
-    t.orientation = pending.sizing.orientation;
+    t.orientation = sizing.and_then(|s| s.orientation);
     t.format = t.output.settle(t.format);
     // The bounds are for `fit=crop`'s box, as in imgix; elsewhere they change nothing.
-    if t.fit == Fit::Crop {
-        t.bounds = pending.sizing.bounds;
+    if t.fit == Fit::Crop
+        && let Some(sizing) = sizing
+    {
+        t.bounds = sizing.bounds;
     }
     // `q` equal to the default it would get anyway changes nothing, so it is not in the key.
     if t.quality.is_some_and(|q| q == t.default_quality()) {
         t.quality = None;
     }
-    // Most URLs name none of the groups below: their defaults are already in place.
-    if pending.grouped {
-        finish_groups(&mut parsed, pending)?;
+    // Most URLs name none of the groups: their defaults are already in place.
+    if let Some(groups) = pending.groups {
+        finish_groups(&mut parsed, *groups)?;
     }
     Ok(parsed)
 }
 
 /// The parameters that take effect together, judged once the whole query is read.
-fn finish_groups(parsed: &mut Params, pending: Pending) -> Result<(), TransformError> {
+fn finish_groups(parsed: &mut Params, pending: Groups) -> Result<(), TransformError> {
     let t = &mut parsed.transform;
     t.adjust = pending.adjust.finish();
     t.stylize = pending.stylize.finish();
@@ -113,6 +116,13 @@ type FocalInputs = (Option<f32>, Option<f32>);
 #[derive(Default)]
 struct Pending {
     focal: FocalInputs,
+    /// Made on the first grouped parameter: most URLs name none, and skip building them.
+    groups: Option<Box<Groups>>,
+}
+
+/// Every group's parameters as given.
+#[derive(Default)]
+struct Groups {
     adjust: adjustments::Given,
     stylize: stylize::Given,
     frame: frame::Given,
@@ -123,8 +133,6 @@ struct Pending {
     data: data::Given,
     mark: mark::Given,
     blend: blend::Given,
-    /// Whether any parameter of the groups above was given.
-    grouped: bool,
 }
 
 /// One parameter: the common ones directly, the rest through their groups.
@@ -172,28 +180,28 @@ fn apply_grouped(
     canon: &str,
     v: &str,
 ) -> Result<(), String> {
-    pending.grouped = true;
-    let _taken = pending.adjust.apply(canon, v)?
-        || pending.stylize.apply(canon, v)?
-        || pending.frame.apply(canon, v)?
-        || pending.mask.apply(canon, v)?
-        || pending.trim.apply(canon, v)?
-        || pending.fill.apply(canon, v)?
-        || pending.sizing.apply(canon, v)?
+    let g = pending.groups.get_or_insert_with(Box::default);
+    let _taken = g.adjust.apply(canon, v)?
+        || g.stylize.apply(canon, v)?
+        || g.frame.apply(canon, v)?
+        || g.mask.apply(canon, v)?
+        || g.trim.apply(canon, v)?
+        || g.fill.apply(canon, v)?
+        || g.sizing.apply(canon, v)?
         || parsed.transform.output.apply(canon, v)?
-        || pending.data.apply(canon, v)?
-        || pending.mark.apply(canon, v)?
-        || pending.blend.apply(canon, v)?;
+        || g.data.apply(canon, v)?
+        || g.mark.apply(canon, v)?
+        || g.blend.apply(canon, v)?;
     Ok(())
 }
 
 /// `fp-x`/`fp-y` default to the centre, `fp-z` to 1. Without `crop=focalpoint` they and
 /// `fp-debug` change nothing (as in imgix), so they stay out of the transform and the key.
-fn finish_focal_point(t: &mut Transform, fp: FocalInputs, sizing: &sizing::Given) {
+fn finish_focal_point(t: &mut Transform, fp: FocalInputs, sizing: Option<&sizing::Given>) {
     if let Crop::FocalPoint(point) = &mut t.crop {
         point.x = fp.0.unwrap_or(0.5);
         point.y = fp.1.unwrap_or(0.5);
-        point.zoom = sizing.zoom.unwrap_or(1.0);
-        point.debug = sizing.debug;
+        point.zoom = sizing.and_then(|s| s.zoom).unwrap_or(1.0);
+        point.debug = sizing.is_some_and(|s| s.debug);
     }
 }

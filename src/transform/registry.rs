@@ -524,7 +524,7 @@ pub fn check_value(canon: &str, spelling: &str, value: &str) -> Result<(), Trans
         let item = if value.contains(',') {
             value.split(',').map(str::trim).find(|v| values.contains(v))
         } else {
-            Some(value.trim()).filter(|v| values.contains(v))
+            Some(value).filter(|v| values.contains(v))
         };
         if let Some(item) = item {
             return Err(unsupported(item, why));

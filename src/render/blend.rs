@@ -7,8 +7,8 @@
 use image::{DynamicImage, RgbaImage};
 
 use super::RenderError;
-use super::mark::{Sizing, size};
-use crate::transform::{Blend, BlendLayer, BlendMode, MarkAlign};
+use super::mark::{Sizing, as_base, place, size};
+use crate::transform::{Blend, BlendLayer, BlendMode};
 
 /// `base` with `blend` mixed in; `pixels` are the decoded image layer, when it is one.
 pub fn apply(
@@ -49,17 +49,9 @@ pub fn apply(
             };
             let layer = size(pixels, &sizing, (bw, bh), dpr)?;
             let (lw, lh) = layer.dimensions();
-            let place = |given: Option<u32>, align: MarkAlign, base: u32, size: u32| -> i64 {
-                let pad = i64::from(px(blend.pad));
-                match (given, align) {
-                    (Some(at), _) => i64::from(px(at)),
-                    (None, MarkAlign::Start) => pad,
-                    (None, MarkAlign::Middle) => (i64::from(base) - i64::from(size)) / 2,
-                    (None, MarkAlign::End) => i64::from(base) - i64::from(size) - pad,
-                }
-            };
-            let x0 = place(blend.x, blend.align.1, bw, lw);
-            let y0 = place(blend.y, blend.align.0, bh, lh);
+            let pad = px(blend.pad);
+            let x0 = place(blend.x.map(px), blend.align.1, pad, bw, lw);
+            let y0 = place(blend.y.map(px), blend.align.0, pad, bh, lh);
             for (x, y, l) in layer.enumerate_pixels() {
                 let (x, y) = (x0 + i64::from(x), y0 + i64::from(y));
                 if x < 0 || y < 0 || x >= i64::from(bw) || y >= i64::from(bh) {
@@ -75,11 +67,7 @@ pub fn apply(
             ));
         }
     }
-    Ok(if opaque {
-        DynamicImage::ImageRgb8(DynamicImage::ImageRgba8(canvas).into_rgb8())
-    } else {
-        DynamicImage::ImageRgba8(canvas)
-    })
+    Ok(as_base(canvas, opaque))
 }
 
 /// One backdrop pixel `b` with the layer pixel `s` mixed in by `mode` at `opacity`.

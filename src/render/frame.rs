@@ -61,7 +61,7 @@ pub fn draw(
 
 /// A rectangle of output pixels.
 #[derive(Debug, Clone, Copy)]
-pub(super) struct Rect {
+struct Rect {
     pub x: u32,
     pub y: u32,
     pub width: u32,
@@ -81,7 +81,7 @@ fn fill(image: &mut RgbaImage, r: Rect, colour: Rgba<u8>) {
 }
 
 /// The outer corners: outside each quarter circle becomes transparent.
-fn round_outer(image: &mut RgbaImage, radii: Corners) {
+pub(super) fn round_outer(image: &mut RgbaImage, radii: Corners) {
     let (w, h) = image.dimensions();
     let whole = Rect {
         x: 0,
@@ -110,7 +110,7 @@ fn round_inner(image: &mut RgbaImage, inner: Rect, radii: Corners, colour: Rgba<
 /// Calls `f(x, y, share outside the rounding)` for every pixel of `r`'s corner squares that
 /// lies at least partly outside its corner's quarter circle (top-left, top-right,
 /// bottom-right, bottom-left radii; each at most half the shorter side).
-pub(super) fn for_each_corner_pixel(r: Rect, radii: Corners, mut f: impl FnMut(u32, u32, f32)) {
+fn for_each_corner_pixel(r: Rect, radii: Corners, mut f: impl FnMut(u32, u32, f32)) {
     let limit = r.width.min(r.height) / 2;
     for (corner, radius) in radii.into_iter().enumerate() {
         let radius = radius.min(limit);

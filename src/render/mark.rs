@@ -59,20 +59,6 @@ pub fn draw(
         sized = rotate(&sized, degrees);
     }
     let (mw, mh) = sized.dimensions();
-    let place = |given: Option<u32>, align: MarkAlign, base: u32, size: u32| -> i64 {
-        match given {
-            Some(at) => i64::from(px(at)),
-            None => {
-                let pad = i64::from(px(mark.pad));
-                let room = i64::from(base) - i64::from(size);
-                match align {
-                    MarkAlign::Start => pad,
-                    MarkAlign::Middle => room / 2,
-                    MarkAlign::End => room - pad,
-                }
-            }
-        }
-    };
     let opaque = !base.color().has_alpha();
     let mut canvas = base.into_rgba8();
     if mark.tiled {
@@ -85,15 +71,34 @@ pub fn draw(
             }
         }
     } else {
-        let x = place(mark.x, mark.horizontal, bw, mw);
-        let y = place(mark.y, mark.vertical, bh, mh);
+        let pad = px(mark.pad);
+        let x = place(mark.x.map(px), mark.horizontal, pad, bw, mw);
+        let y = place(mark.y.map(px), mark.vertical, pad, bh, mh);
         imageops::overlay(&mut canvas, &sized, x, y);
     }
-    Ok(if opaque {
+    Ok(as_base(canvas, opaque))
+}
+
+/// Where a layer `size` long starts on a side `base` long: at `given` px, else aligned
+/// `pad` px from the edge it is aligned to (centred ignores the padding).
+pub(super) fn place(given: Option<u32>, align: MarkAlign, pad: u32, base: u32, size: u32) -> i64 {
+    let room = i64::from(base) - i64::from(size);
+    match (given, align) {
+        (Some(at), _) => i64::from(at),
+        (None, MarkAlign::Start) => i64::from(pad),
+        (None, MarkAlign::Middle) => room / 2,
+        (None, MarkAlign::End) => room - i64::from(pad),
+    }
+}
+
+/// A layered canvas back in the base's layout: RGB when the base had no alpha (the layers
+/// over an opaque image leave it opaque).
+pub(super) fn as_base(canvas: RgbaImage, opaque: bool) -> DynamicImage {
+    if opaque {
         DynamicImage::ImageRgb8(DynamicImage::ImageRgba8(canvas).into_rgb8())
     } else {
         DynamicImage::ImageRgba8(canvas)
-    })
+    }
 }
 
 /// How a layer (a mark, a blended image) is sized against the image it goes on.

@@ -4,7 +4,7 @@
 
 use image::{DynamicImage, RgbaImage};
 
-use super::frame::{Rect, for_each_corner_pixel};
+use super::frame::round_outer;
 use crate::transform::{Colour, Mask, MaskShape};
 
 const SAMPLES: u32 = 4;
@@ -20,16 +20,7 @@ pub fn apply(image: DynamicImage, mask: &Mask, dpr: f32) -> DynamicImage {
                 Some(r) => r.map(|v| (v as f32 * dpr).round() as u32),
                 None => [w.min(h) / 10; 4],
             };
-            let whole = Rect {
-                x: 0,
-                y: 0,
-                width: w,
-                height: h,
-            };
-            for_each_corner_pixel(whole, radii, |x, y, outside| {
-                let p = rgba.get_pixel_mut(x, y);
-                p[3] = (f32::from(p[3]) * (1.0 - outside)).round() as u8;
-            });
+            round_outer(&mut rgba, radii);
         }
     }
     if let Some(bg) = mask.background {

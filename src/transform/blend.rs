@@ -3,7 +3,7 @@
 //! mixed with the render by one of sixteen modes.
 
 use super::colour::{self, Colour};
-use super::mark::{Align, MarkFit, mark_dimension, path};
+use super::mark::{Align, MarkFit, align_words, mark_dimension, path};
 use super::params::Dimension;
 
 /// What is blended in.
@@ -119,7 +119,7 @@ impl Blend {
             put("blend-h", h);
         }
         if self.fit != MarkFit::Clip {
-            put("blend-fit", &fit_name(self.fit));
+            put("blend-fit", &self.fit.name());
         }
         if self.crop != (Align::Middle, Align::Middle) {
             put("blend-crop", &align_words(self.crop));
@@ -137,22 +137,6 @@ impl Blend {
             put("blend-y", &y);
         }
     }
-}
-
-fn fit_name(fit: MarkFit) -> &'static str {
-    match fit {
-        MarkFit::Clip => "clip",
-        MarkFit::Max => "max",
-        MarkFit::Scale => "scale",
-        MarkFit::Crop => "crop",
-        MarkFit::Fill => "fill",
-    }
-}
-
-fn align_words((v, h): (Align, Align)) -> String {
-    let v = ["top", "middle", "bottom"][v as usize];
-    let h = ["left", "center", "right"][h as usize];
-    format!("{v},{h}")
 }
 
 /// The blend's parameters as given.
@@ -175,10 +159,7 @@ pub(super) struct Given {
 
 impl Given {
     pub fn apply(&mut self, canon: &str, v: &str) -> Result<bool, String> {
-        let whole = |v: &str| -> Result<u32, String> {
-            let n = super::adjustments::whole_number(v)?;
-            Ok(u32::try_from(n.max(0)).unwrap_or(u32::MAX))
-        };
+        let whole = super::frame::non_negative;
         match canon {
             // A colour when it reads as one, else a path (imgix takes either).
             "blend" => {
@@ -213,14 +194,10 @@ impl Given {
             }
             "blend-w" => self.width = Some(mark_dimension(v)?),
             "blend-h" => self.height = Some(mark_dimension(v)?),
+            // imgix's blends have no `fill`.
             "blend-fit" => {
-                self.fit = Some(match v {
-                    "clip" => MarkFit::Clip,
-                    "crop" => MarkFit::Crop,
-                    "scale" => MarkFit::Scale,
-                    "max" => MarkFit::Max,
-                    _ => return Err(format!("`{v}` is not clip, crop, scale or max")),
-                });
+                let allowed = [MarkFit::Clip, MarkFit::Crop, MarkFit::Max, MarkFit::Scale];
+                self.fit = Some(MarkFit::parse(v, &allowed)?);
             }
             "blend-crop" => self.crop = Some(gravity(v)?),
             "blend-align" => {

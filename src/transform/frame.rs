@@ -183,7 +183,7 @@ fn side_index(side: &str) -> usize {
 }
 
 /// A whole number; negative ones are clamped to 0 (imgix's suggested range starts there).
-fn non_negative(v: &str) -> Result<u32, String> {
+pub(super) fn non_negative(v: &str) -> Result<u32, String> {
     let n = super::adjustments::whole_number(v)?;
     Ok(u32::try_from(n.max(0)).unwrap_or(u32::MAX))
 }

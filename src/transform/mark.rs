@@ -61,6 +61,45 @@ pub enum MarkFit {
     Fill,
 }
 
+impl MarkFit {
+    pub(super) const ALL: [MarkFit; 5] = [
+        MarkFit::Clip,
+        MarkFit::Crop,
+        MarkFit::Fill,
+        MarkFit::Max,
+        MarkFit::Scale,
+    ];
+
+    pub(super) fn name(self) -> &'static str {
+        match self {
+            MarkFit::Clip => "clip",
+            MarkFit::Max => "max",
+            MarkFit::Scale => "scale",
+            MarkFit::Crop => "crop",
+            MarkFit::Fill => "fill",
+        }
+    }
+
+    /// One of `allowed`, by name.
+    pub(super) fn parse(v: &str, allowed: &[MarkFit]) -> Result<MarkFit, String> {
+        allowed
+            .iter()
+            .copied()
+            .find(|f| f.name() == v)
+            .ok_or_else(|| {
+                let names: Vec<&str> = allowed.iter().map(|f| f.name()).collect();
+                format!("`{v}` is not {}", names.join(", "))
+            })
+    }
+}
+
+/// `top,left` and so on: the canonical spelling of an alignment.
+pub(super) fn align_words((v, h): (Align, Align)) -> String {
+    let v = ["top", "middle", "bottom"][v as usize];
+    let h = ["left", "center", "right"][h as usize];
+    format!("{v},{h}")
+}
+
 impl Mark {
     pub fn write_canonical(&self, put: &mut impl FnMut(&str, &dyn std::fmt::Display)) {
         put("mark", &self.path);
@@ -71,22 +110,13 @@ impl Mark {
             put("mark-h", h);
         }
         if self.fit != MarkFit::Clip {
-            let fit = match self.fit {
-                MarkFit::Clip => "clip",
-                MarkFit::Max => "max",
-                MarkFit::Scale => "scale",
-                MarkFit::Crop => "crop",
-                MarkFit::Fill => "fill",
-            };
-            put("mark-fit", &fit);
+            put("mark-fit", &self.fit.name());
         }
         if let Some(s) = self.scale {
             put("mark-scale", &s);
         }
         if (self.vertical, self.horizontal) != (Align::End, Align::End) {
-            let v = ["top", "middle", "bottom"][self.vertical as usize];
-            let h = ["left", "center", "right"][self.horizontal as usize];
-            put("mark-align", &format_args!("{v},{h}"));
+            put("mark-align", &align_words((self.vertical, self.horizontal)));
         }
         if self.alpha != 100 {
             put("mark-alpha", &self.alpha);
@@ -136,24 +166,12 @@ pub(super) struct Given {
 
 impl Given {
     pub fn apply(&mut self, canon: &str, v: &str) -> Result<bool, String> {
-        let whole = |v: &str| -> Result<u32, String> {
-            let n = super::adjustments::whole_number(v)?;
-            Ok(u32::try_from(n.max(0)).unwrap_or(u32::MAX))
-        };
+        let whole = super::frame::non_negative;
         match canon {
             "mark" => self.path = Some(path(v)?),
             "mark-w" => self.width = Some(mark_dimension(v)?),
             "mark-h" => self.height = Some(mark_dimension(v)?),
-            "mark-fit" => {
-                self.fit = Some(match v {
-                    "clip" => MarkFit::Clip,
-                    "max" => MarkFit::Max,
-                    "scale" => MarkFit::Scale,
-                    "crop" => MarkFit::Crop,
-                    "fill" => MarkFit::Fill,
-                    _ => return Err(format!("`{v}` is not clip, crop, fill, max or scale")),
-                });
-            }
+            "mark-fit" => self.fit = Some(MarkFit::parse(v, &MarkFit::ALL)?),
             "mark-scale" => {
                 let n = super::adjustments::clamped_int(v, 0, 100)?;
                 self.scale = u8::try_from(n).ok().filter(|s| *s > 0);

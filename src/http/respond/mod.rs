@@ -48,20 +48,12 @@ fn vary(delivery: &Delivery) -> Option<HeaderValue> {
             .vary_accept
             .then(|| HeaderValue::from_static("Accept"));
     }
-    let names = [
+    listed(&[
         (delivery.vary_accept, "Accept"),
         (hints.width, "Sec-CH-Width, Width"),
         (hints.dpr, "Sec-CH-DPR, DPR"),
         (hints.save_data, "Save-Data"),
-    ];
-    let list: Vec<&str> = names
-        .iter()
-        .filter(|(on, _)| *on)
-        .map(|(_, n)| *n)
-        .collect();
-    (!list.is_empty())
-        .then(|| HeaderValue::from_str(&list.join(", ")).ok())
-        .flatten()
+    ])
 }
 
 /// `Accept-CH`: the hints this URL reads, so a browser that honours it on images sends them.
@@ -69,11 +61,15 @@ fn accept_ch(hints: ClientHints) -> Option<HeaderValue> {
     if !hints.any() {
         return None;
     }
-    let names = [
+    listed(&[
         (hints.width, "Sec-CH-Width"),
         (hints.dpr, "Sec-CH-DPR"),
         (hints.save_data, "Save-Data"),
-    ];
+    ])
+}
+
+/// The names switched on, as one comma-separated header value; `None` when none is.
+fn listed(names: &[(bool, &str)]) -> Option<HeaderValue> {
     let list: Vec<&str> = names
         .iter()
         .filter(|(on, _)| *on)

@@ -136,7 +136,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench(args) => bench(args),
         Command::CheckConfig { config } => {
             let config = load(&config)?;
-            println!("configuration ok: {} source(s)", config.sources.len());
+            let fonts = pixgate::app::fonts::load(config.text.fonts_dir.as_deref())
+                .map_err(anyhow::Error::msg)
+                .context("text.fonts_dir")?;
+            println!(
+                "configuration ok: {} source(s), {} font face(s) besides the shipped ones",
+                config.sources.len(),
+                fonts.extra_faces()
+            );
             Ok(())
         }
         Command::Sign {

@@ -4,6 +4,7 @@
 //! layer above calls into it; the stages below know nothing of it.
 
 pub mod error;
+pub mod fonts;
 pub mod metrics;
 pub mod pipeline;
 pub mod put;

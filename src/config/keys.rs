@@ -275,6 +275,14 @@ pub(super) const SECTION_KEYS: &[Key<RawConfig>] = &[
         about: "`text` or `json`; the level comes from `RUST_LOG` (default info).",
         legacy: None,
     },
+    Key {
+        section: "text",
+        name: "fonts_dir",
+        access: Access::Text(|r| &mut r.text.fonts_dir),
+        default: KeyDefault::Value(""),
+        about: "A folder of the operator's fonts for `txt` (`.ttf`, `.otf`, `.ttc`, `.otc`), relative to the config file's; read at start-up.",
+        legacy: None,
+    },
 ];
 
 /// Every key of one `[[sources]]` entry, in file order.

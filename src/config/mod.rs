@@ -65,6 +65,7 @@ pub struct Config {
     pub limits: LimitsConfig,
     pub uploads: UploadsConfig,
     pub log: LogConfig,
+    pub text: TextConfig,
     /// In file order; never empty after loading (but empty in `Config::default()`).
     pub sources: Vec<SourceConfig>,
 }
@@ -138,6 +139,13 @@ pub struct UploadsConfig {
     pub max_bytes: u64,
     /// Abandoned resumable uploads are removed after this. Default 24 h; > 0.
     pub session_ttl: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TextConfig {
+    /// The operator's fonts for `txt`, besides the shipped ones: an existing folder
+    /// (absolute after loading). Default none.
+    pub fonts_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

@@ -17,6 +17,7 @@ pub(super) struct RawConfig {
     pub limits: RawLimits,
     pub uploads: RawUploads,
     pub log: RawLog,
+    pub text: RawText,
     pub sources: Vec<RawSource>,
 }
 
@@ -63,6 +64,13 @@ pub(super) struct RawLimits {
 pub(super) struct RawUploads {
     pub max_bytes: Option<RawSize>,
     pub session_ttl: Option<RawDuration>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[cfg_attr(test, derive(serde::Serialize))]
+#[serde(default, deny_unknown_fields)]
+pub(super) struct RawText {
+    pub fonts_dir: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -130,7 +130,7 @@ pub(super) fn root(
             );
             None
         }
-        None => Some(Root::Local(local(problems, &key, text, base_dir))),
+        None => Some(Root::Local(local_dir(problems, &key, text, base_dir))),
     };
     // Judged by the kind written, so a bucket whose endpoint is wrong is not also told that
     // its endpoint belongs to a bucket.
@@ -155,7 +155,7 @@ enum Kind {
 
 /// `base_dir` joined with the root and made absolute without resolving symlinks, so a root that
 /// is a deploy-time symlink (`current -> releases/42`) keeps following it.
-fn local(problems: &mut Problems, key: &str, root: &str, base_dir: &Path) -> PathBuf {
+pub(super) fn local_dir(problems: &mut Problems, key: &str, root: &str, base_dir: &Path) -> PathBuf {
     let joined = base_dir.join(root);
     let resolved = std::path::absolute(&joined).unwrap_or(joined);
     let shown = resolved.display();

@@ -12,7 +12,8 @@ use super::raw::{
     RawCache, RawConfig, RawDuration, RawLimits, RawLog, RawServer, RawSize, RawUploads,
 };
 use super::{
-    CacheConfig, Config, LimitsConfig, LogConfig, LogFormat, Problem, ServerConfig, UploadsConfig,
+    CacheConfig, Config, LimitsConfig, LogConfig, LogFormat, Problem, ServerConfig, TextConfig,
+    UploadsConfig,
     sources, units,
 };
 
@@ -123,6 +124,11 @@ pub(super) fn validate(
     let limits = limits(&mut problems, &raw.limits);
     let uploads = uploads(&mut problems, &raw.uploads);
     let log = log(&mut problems, &raw.log);
+    let text = TextConfig {
+        fonts_dir: raw.text.fonts_dir.as_deref().filter(|d| !d.is_empty()).map(|dir| {
+            super::root::local_dir(&mut problems, "text.fonts_dir", dir, base_dir)
+        }),
+    };
     if raw.sources.is_empty() {
         problems.push("sources", "at least one [[sources]] entry is required");
     }
@@ -134,6 +140,7 @@ pub(super) fn validate(
             limits,
             uploads,
             log,
+            text,
             sources,
         })
     } else {

@@ -27,8 +27,10 @@ mod mask;
 pub mod resize;
 mod steps;
 mod stylize;
+mod text;
 mod trim;
 
+use std::borrow::Cow;
 use std::time::{Duration, Instant};
 
 use image::DynamicImage;
@@ -36,6 +38,7 @@ use image::DynamicImage;
 pub use decode::SourceFormat;
 pub use decode::av1_child::{Av1Decoding, child_main as av1_child_main};
 pub use encode::EncodeOptions;
+pub use text::Fonts;
 
 use crate::transform::{Data, OutputFormat, Rect, Rotation, Transform};
 use geometry::Plan;
@@ -121,11 +124,13 @@ pub enum RenderError {
 }
 
 /// Other files a render draws from, loaded by the caller: the watermark's bytes for `mark`,
-/// the blended image's for an image `blend`.
+/// the blended image's for an image `blend`, the font set for `txt` (the shipped fonts when
+/// none is given).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Layers<'a> {
     pub mark: Option<&'a [u8]>,
     pub blend: Option<&'a [u8]>,
+    pub fonts: Option<&'a Fonts>,
 }
 
 /// Renders `source` (the original's bytes). `negotiated` is the format chosen from `Accept`
@@ -236,8 +241,15 @@ pub fn render_with(
         (Some(_), Some(bytes)) => Some(mark::decode_layer(bytes, "blend", limits)?),
         (Some(_), None) => return Err(missing("blend")),
     };
+    let fonts = match (&t.text, layers.fonts) {
+        (None, _) => None,
+        (Some(_), Some(fonts)) => Some(Cow::Borrowed(fonts)),
+        (Some(_), None) => Some(Cow::Owned(Fonts::shipped())),
+    };
     let steps = Steps {
         t,
+        limits,
+        fonts,
         plan,
         original: header.upright,
         trimmed,

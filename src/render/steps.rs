@@ -2,17 +2,24 @@
 //! (`trim`, `rect`, `rot`, `flip`), the crop window, the resize, colour, effects, layers,
 //! padding, mask, frame and flattening.
 
+use std::borrow::Cow;
+
 use image::{DynamicImage, RgbaImage};
 
 use super::geometry::{Plan, Window};
 use super::{
-    RenderError, adjustments, blend, colour, effects, fill, frame, mark, mask, resize, stylize,
+    Fonts, Limits, RenderError, adjustments, blend, colour, effects, fill, frame, mark, mask, resize,
+    stylize, text,
 };
 use crate::transform::{Colour, Crop, OutputFormat, Rect, Rotation, Transform};
 
 /// Everything from decoded pixels to pixels ready to encode, for one image or frame.
 pub(super) struct Steps<'a> {
     pub(super) t: &'a Transform,
+    /// The deadline's checkpoints inside the text.
+    pub(super) limits: &'a Limits,
+    /// The font set, for `txt`.
+    pub(super) fonts: Option<Cow<'a, Fonts>>,
     pub(super) plan: Plan,
     /// The source's upright size, before `trim`.
     pub(super) original: (u32, u32),
@@ -90,6 +97,9 @@ impl Steps<'_> {
         }
         if let (Some(mark), Some(pixels)) = (&t.mark, &self.mark) {
             image = mark::draw(image, pixels, mark, t.dpr.unwrap_or(1.0))?;
+        }
+        if let (Some(words), Some(fonts)) = (&t.text, &self.fonts) {
+            image = text::draw(image, words, fonts, t.dpr.unwrap_or(1.0), self.limits)?;
         }
         if let Some(mask) = &t.mask {
             image = mask::apply(image, mask, t.dpr.unwrap_or(1.0));

@@ -17,6 +17,7 @@ mod parsing;
 pub mod registry;
 mod sizing;
 mod stylize;
+mod text;
 mod trim;
 
 use std::fmt::Write as _;
@@ -38,6 +39,7 @@ pub use params::{
 pub use parsing::parse;
 pub use sizing::Bounds;
 pub use stylize::Stylize;
+pub use text::{Clip as TextClip, ClipSide, Family as FontFamily, Font, Kind as FontKind, Text};
 pub use trim::{Trim, TrimMode};
 
 /// Lossy quality when neither `q` nor `auto=compress` says otherwise (contract §3).
@@ -127,8 +129,10 @@ pub struct Transform {
     pub stylize: Stylize,
     /// A colour or image mixed into the image, before the watermark.
     pub blend: Option<Box<Blend>>,
-    /// A watermark drawn over the image, before the mask and the frame.
+    /// A watermark drawn over the image, before the text.
     pub mark: Option<Box<Mark>>,
+    /// Words drawn over the image, before the mask and the frame.
+    pub text: Option<Box<Text>>,
     /// A shape the image is cut to, before the frame.
     pub mask: Option<Mask>,
     /// Padding and border around the finished image.
@@ -227,6 +231,9 @@ impl Transform {
         }
         if let Some(mark) = &self.mark {
             mark.write_canonical(&mut put);
+        }
+        if let Some(text) = &self.text {
+            text.write_canonical(&mut put);
         }
         if let Some(mask) = &self.mask {
             mask.write_canonical(&mut put);

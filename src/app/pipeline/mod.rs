@@ -19,7 +19,7 @@ use super::render_pool::RenderPool;
 use super::site::Site;
 use crate::cache::{Cache, Lookup, Weighed};
 use crate::config::Config;
-use crate::render::{self, Limits, RenderError};
+use crate::render::{self, Fonts, Limits, RenderError};
 use crate::signature::{self, Access, SignatureError};
 use crate::source::{KeyError, OpenedFile, Original, SourceError, StorageKey, Store, Version};
 use crate::transform::{Data, OutputFormat, Params, Transform, TransformError};
@@ -55,6 +55,9 @@ pub struct Pipeline {
     timings: StageTimes,
     /// `[limits]` as the renderer takes them, without a deadline.
     render_limits: Limits,
+    /// What `txt` is drawn in, and its version for derivative keys.
+    fonts: Arc<Fonts>,
+    fonts_version: Version,
     render_timeout: Duration,
     source_timeout: Duration,
     max_source_bytes: u64,
@@ -67,10 +70,17 @@ impl Weighed for Original {
 }
 
 impl Pipeline {
-    /// The caches and the render workers `config` asks for. Fails only if the worker threads
-    /// cannot be started.
+    /// The caches, the render workers and the font set `config` asks for. Fails if the worker
+    /// threads cannot be started or a file in the fonts folder is no font.
     pub fn new(config: &Config) -> std::io::Result<Pipeline> {
         let (cache, limits) = (&config.cache, &config.limits);
+        let fonts = super::fonts::load(config.text.fonts_dir.as_deref())
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
+        let fonts_version = Version {
+            len: fonts.extra_faces() as u64,
+            modified: None,
+            identity: fonts.fingerprint(),
+        };
         // Half the budget per original keeps at least two images resident.
         let originals = Cache::new(cache.originals_max_bytes, cache.originals_max_bytes / 2);
         Ok(Pipeline {
@@ -79,6 +89,8 @@ impl Pipeline {
             render_pool: RenderPool::new(limits.render_workers, limits.render_queue)?,
             timings: StageTimes::default(),
             render_limits: Limits::from_config(limits),
+            fonts: Arc::new(fonts),
+            fonts_version,
             render_timeout: limits.render_timeout,
             source_timeout: limits.source_timeout,
             max_source_bytes: limits.max_source_bytes,
@@ -135,8 +147,10 @@ impl Pipeline {
                 None => None,
             },
         };
-        let versions = [("mark", &layers.mark), ("blend", &layers.blend)]
+        let [mark, blend] = [("mark", &layers.mark), ("blend", &layers.blend)]
             .map(|(name, layer)| layer.as_ref().map(|(_, version)| (name, version)));
+        let fonts = t.text.as_ref().map(|_| ("fonts", &self.fonts_version));
+        let versions = [mark, blend, fonts];
         let cache_key = keys::derivative(site, key, &version, t, negotiated, &versions);
         let miss = || self.render(site, key, &version, t, negotiated, &layers);
         let (derivative, lookup) = self.derivatives.get_or_load(&cache_key, miss).await?;
@@ -252,6 +266,7 @@ impl Pipeline {
             ..self.render_limits.clone()
         };
         let (bytes, t) = (original.bytes.clone(), t.clone());
+        let fonts = Arc::clone(&self.fonts);
         // Where a photo was taken is shown only to those who could read the file signed
         // anyway; the answer is fixed per source and key, which the cache key holds.
         let reveal_location = site.reads_are_signed(key);
@@ -262,6 +277,7 @@ impl Pipeline {
                 let layers = render::Layers {
                     mark: mark_bytes.as_deref(),
                     blend: blend_bytes.as_deref(),
+                    fonts: Some(&fonts),
                 };
                 render::render_with(&bytes, &t, negotiated, &limits, layers)
             }

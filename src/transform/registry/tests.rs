@@ -64,8 +64,6 @@ fn implemented_means_the_parser_knows_it() {
 #[test]
 fn registry_names_pixgate_lacks_are_refused_by_name_and_others_pass() {
     for spelling in [
-        "txt",
-        "txtclr",
         "mark-base",
         "bg-remove",
         "video-codec",

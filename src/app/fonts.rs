@@ -35,3 +35,26 @@ pub fn load(dir: Option<&Path>) -> Result<Fonts, String> {
     }
     Fonts::with(fonts)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_folder_s_fonts_are_read_and_other_files_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let subset = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/fonts/DroidSansFallback-cjk-subset.ttf"
+        );
+        std::fs::copy(subset, dir.path().join("cjk.TTF")).unwrap();
+        std::fs::write(dir.path().join("LICENSE.txt"), "Apache-2.0").unwrap();
+        std::fs::create_dir(dir.path().join("more.ttf")).unwrap();
+        let fonts = load(Some(dir.path())).unwrap();
+        assert_eq!(fonts.extra_faces(), 1);
+        assert_eq!(load(None).unwrap().extra_faces(), 0);
+        std::fs::write(dir.path().join("broken.otf"), "not a font").unwrap();
+        let err = load(Some(dir.path())).unwrap_err();
+        assert!(err.contains("broken.otf"), "{err}");
+    }
+}

@@ -19,6 +19,7 @@ const END: &str = "<!-- config-keys:end -->";
 fn sample<R>(key: &Key<R>) -> &'static str {
     match (key.section, key.name, &key.access) {
         ("log", "format", _) => "json",
+        ("text", "fonts_dir", _) => "fixtures",
         ("sources", "root", _) => "other",
         ("sources", "prefix", _) => "/x",
         ("sources", "endpoint", _) => "http://127.0.0.1:9000",

@@ -184,3 +184,17 @@ fn two_bucket_sources_cannot_share_a_staging_folder() {
     let apart = text.replacen("staging_dir = \"stage\"", "staging_dir = \"stage-a\"", 1);
     assert_eq!(parse(&apart, base.path()).sources.len(), 2);
 }
+
+#[test]
+fn the_fonts_folder_is_resolved_like_a_root_and_must_exist() {
+    let base = base();
+    let text = format!("[text]\nfonts_dir = \"fixtures\"\n{SOURCE_A}");
+    let config = parse(&text, base.path());
+    assert_eq!(config.text.fonts_dir, Some(fixtures(&base)));
+    assert_eq!(parse(SOURCE_A, base.path()).text.fonts_dir, None);
+    let missing = format!("[text]\nfonts_dir = \"no-fonts-here\"\n{SOURCE_A}");
+    assert_eq!(
+        problem_keys(&missing, base.path(), &no_env()),
+        ["text.fonts_dir"]
+    );
+}

@@ -156,3 +156,44 @@ fn emphasis(attrs: Attrs<'_>, bold: bool, italic: bool) -> Attrs<'_> {
         attrs
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CJK: &[u8] = include_bytes!("../../../tests/data/fonts/DroidSansFallback-cjk-subset.ttf");
+
+    #[test]
+    fn the_fingerprint_follows_the_font_files() {
+        let shipped = Fonts::shipped();
+        assert_eq!(shipped.fingerprint(), Fonts::shipped().fingerprint());
+        assert_eq!(shipped.extra_faces(), 0);
+        let with = Fonts::with(vec![("cjk.ttf".into(), CJK.to_vec())]).unwrap();
+        assert_eq!(with.extra_faces(), 1);
+        assert_ne!(with.fingerprint(), shipped.fingerprint());
+        let renamed = Fonts::with(vec![("other.ttf".into(), CJK.to_vec())]).unwrap();
+        assert_ne!(renamed.fingerprint(), with.fingerprint());
+    }
+
+    #[test]
+    fn a_file_that_holds_no_font_is_named() {
+        let err = Fonts::with(vec![("notes.ttf".into(), b"not a font".to_vec())]).unwrap_err();
+        assert!(err.contains("notes.ttf"), "{err}");
+    }
+
+    #[test]
+    fn operator_faces_come_before_imgix_names_and_unknown_names_are_refused() {
+        let with = Fonts::with(vec![("cjk.ttf".into(), CJK.to_vec())]).unwrap();
+        let font = |v: &str| Font {
+            family: FontFamily::Named(v.into()),
+            bold: false,
+            italic: false,
+        };
+        let picked = with.attrs(&font("Droid Sans Fallback")).unwrap();
+        assert_eq!(picked.family, Named::Name("Droid Sans Fallback"));
+        let shipped = Fonts::shipped();
+        let mapped = shipped.attrs(&font("DroidSansFallback")).unwrap();
+        assert_eq!(mapped.family, Named::Name("DejaVu Sans"));
+        assert!(with.attrs(&font("NoSuchFace")).is_err());
+    }
+}

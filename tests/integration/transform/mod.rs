@@ -27,3 +27,4 @@ mod pictures;
 mod registry;
 mod sizing;
 mod stylize;
+mod text;

@@ -140,6 +140,22 @@ fn honoured(name: &str) -> Option<(&'static str, &'static str, &'static str)> {
         "palette" => ("rb.png", "", "json"),
         "colors" => ("rb.png", "palette=css", "1"),
         "prefix" => ("rb.png", "palette=css", "swatch"),
+        "txt" => ("rb.png", "", "Hi"),
+        "txt-size" => ("rb.png", "txt=Hi", "30"),
+        "txt-color" => ("rb.png", "txt=Hi", "0f0"),
+        "txt-align" => ("rb.png", "txt=Hi", "top,left"),
+        "txt-font" => ("rb.png", "txt=Hi", "serif"),
+        "txt-fit" => ("rb.png", LONG_TEXT, "max"),
+        "txt-width" => ("rb.png", "txt=Hello%20there%20world", "20"),
+        "txt-clip" => ("rb.png", LONG_TEXT, "start"),
+        "txt-pad" => ("rb.png", "txt=Hi", "0"),
+        "txt-shad" => ("rb.png", "txt=Hi", "5"),
+        "txt-line" => ("rb.png", "txt=Hi", "2"),
+        "txt-line-color" => ("rb.png", "txt=Hi&txt-line=2", "0f0"),
+        "txt-x" | "txt-y" => ("rb.png", "txt=Hi", "3"),
+        // Two lines ("Hi", "Hi"): the leading is between them.
+        "txt-lead" => ("rb.png", "txt64=SGkKSGk", "10"),
+        "txt-track" => ("rb.png", "txt=Hi", "5"),
         _ => return None,
     })
 }
@@ -148,6 +164,9 @@ fn honoured(name: &str) -> Option<(&'static str, &'static str, &'static str)> {
 /// straighten for angles other than quarter turns, which `rot` refuses for now; `cs=srgb` and
 /// `iptc=block` ask for what pixgate does anyway (`iptc=allow` is shown in `metadata`).
 const ACCEPTED_NO_OPS: [&str; 3] = ["rot-type", "cs", "iptc"];
+
+/// Words wider than their box, which `txt-fit` and `txt-clip` then change.
+const LONG_TEXT: &str = "txt=Hello%20there%20world&txt-width=30";
 
 /// An image blended in: the 40×20 gradient, so its size, place and crop show.
 const BLEND_IMAGE: &str = "blend=/small.png&blend-mode=normal";
@@ -219,12 +238,12 @@ async fn every_registry_name_and_alias_is_honoured_or_refused_by_name() {
             }
         }
     }
-    // 117 names and the aliases of w, h, fit, invert, monochrome, mask-bg, five of trim's,
-    // fill-color, the four bounds, orient, rot-type, jpg-progressive, mark-* and blend-* are
-    // honoured; the rest are refused.
+    // 133 names and the aliases of w, h, fit, invert, monochrome, mask-bg, five of trim's,
+    // fill-color, the four bounds, orient, rot-type, jpg-progressive, mark-*, blend-* and
+    // txt-* are honoured; the rest are refused.
     assert_eq!(
         (honoured_count, refused_count),
-        (184, spellings.len() - 184)
+        (229, spellings.len() - 229)
     );
 }
 
@@ -243,7 +262,6 @@ async fn imgix_values_pixgate_lacks_are_refused_by_name() {
         ("format=jp2", "format"),
         ("auto=format,enhance", "auto"),
         ("rot=45", "rot"),
-        ("txt=hi", "txt"),
     ] {
         let reply = server.get(&format!("/small.png?{query}")).await;
         let message = reply.assert_error(400, "unsupported_parameter");
@@ -264,10 +282,10 @@ async fn base64_variants_are_their_names_or_refused_by_name() {
     assert_eq!(encoded.header("x-cache"), Some("HIT"));
     assert_eq!(encoded.body, plain.body);
     let message = server
-        .get("/small.png?txt64=aGk")
+        .get("/small.png?fps64=MzA")
         .await
         .assert_error(400, "unsupported_parameter");
-    assert!(message.contains("`txt64`"), "{message}");
+    assert!(message.contains("`fps64`"), "{message}");
     let message = server
         .get("/small.png?w64=*")
         .await

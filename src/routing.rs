@@ -37,6 +37,32 @@ pub fn route<'a, 's>(
         .map(|(_, route)| route)
 }
 
+/// The source a URL on `host` names, among those whose `hosts` list it (a source taking any
+/// host does not claim every address), and the raw path inside it.
+pub fn route_named_host<'a, 's>(
+    sources: impl IntoIterator<Item = &'s SourceConfig>,
+    host: &str,
+    raw_path: &'a str,
+) -> Option<Route<'a>> {
+    let host = host_name(host);
+    sources
+        .into_iter()
+        .enumerate()
+        .filter(|(_, s)| s.hosts.contains(&host))
+        .filter_map(|(i, s)| {
+            let rest = strip_prefix_on_boundary(raw_path, &s.prefix)?;
+            Some((
+                s.prefix.len(),
+                Route {
+                    source: i,
+                    raw_key: rest,
+                },
+            ))
+        })
+        .max_by_key(|(rank, _)| *rank)
+        .map(|(_, route)| route)
+}
+
 /// `/photos` matches `/photos` and `/photos/…`, never `/photos2` or `/photos..`.
 fn strip_prefix_on_boundary<'a>(path: &'a str, prefix: &str) -> Option<&'a str> {
     let rest = path.strip_prefix(prefix)?;

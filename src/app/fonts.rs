@@ -20,9 +20,10 @@ pub fn load(dir: Option<&Path>) -> Result<Fonts, String> {
     let mut files = Vec::new();
     for entry in entries {
         let path = entry.map_err(|e| format!("{shown}: {e}"))?.path();
-        let is_font = path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
-            FONT_FILES.iter().any(|f| e.eq_ignore_ascii_case(f))
-        });
+        let is_font = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| FONT_FILES.iter().any(|f| e.eq_ignore_ascii_case(f)));
         if is_font && path.is_file() {
             files.push(path);
         }

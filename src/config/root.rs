@@ -155,7 +155,12 @@ enum Kind {
 
 /// `base_dir` joined with the root and made absolute without resolving symlinks, so a root that
 /// is a deploy-time symlink (`current -> releases/42`) keeps following it.
-pub(super) fn local_dir(problems: &mut Problems, key: &str, root: &str, base_dir: &Path) -> PathBuf {
+pub(super) fn local_dir(
+    problems: &mut Problems,
+    key: &str,
+    root: &str,
+    base_dir: &Path,
+) -> PathBuf {
     let joined = base_dir.join(root);
     let resolved = std::path::absolute(&joined).unwrap_or(joined);
     let shown = resolved.display();

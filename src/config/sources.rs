@@ -124,21 +124,26 @@ fn watermark(
     config: &SourceConfig,
 ) -> Option<String> {
     let query = raw.watermark.as_deref().filter(|q| !q.is_empty())?;
-    let problem = match crate::transform::watermark(query) {
-        Err(message) => message,
-        Ok(_) if config.secure => {
-            "a secure source answers signed requests only, which are never watermarked".into()
-        }
-        Ok(mark) => match config.private_prefixes.iter().find(|p| {
-            format!("{}/", mark.path).starts_with(&format!("{}/", p.trim_end_matches('/')))
-        }) {
-            Some(prefix) => format!(
-                "`{}` is under the private prefix `{prefix}`: unsigned requests may not read it",
-                mark.path
-            ),
-            None => return Some(query.to_string()),
-        },
-    };
+    let problem =
+        match crate::transform::watermark(query) {
+            Err(message) => message,
+            Ok(_) if config.secure => {
+                "a secure source answers signed requests only, which are never watermarked".into()
+            }
+            Ok(mark) => {
+                // `watermark` takes paths only.
+                let path = mark.image.path().unwrap_or_default();
+                match config.private_prefixes.iter().find(|p| {
+                    format!("{path}/").starts_with(&format!("{}/", p.trim_end_matches('/')))
+                }) {
+                    Some(prefix) => format!(
+                        "`{path}` is under the private prefix `{prefix}`: unsigned requests may \
+                     not read it"
+                    ),
+                    None => return Some(query.to_string()),
+                }
+            }
+        };
     problems.push(key.to_string(), problem);
     None
 }

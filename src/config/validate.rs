@@ -13,8 +13,7 @@ use super::raw::{
 };
 use super::{
     CacheConfig, Config, LimitsConfig, LogConfig, LogFormat, Problem, ServerConfig, TextConfig,
-    UploadsConfig,
-    sources, units,
+    UploadsConfig, sources, units,
 };
 
 /// Problems found so far, in the order they were found, and which keys took their value from
@@ -125,9 +124,12 @@ pub(super) fn validate(
     let uploads = uploads(&mut problems, &raw.uploads);
     let log = log(&mut problems, &raw.log);
     let text = TextConfig {
-        fonts_dir: raw.text.fonts_dir.as_deref().filter(|d| !d.is_empty()).map(|dir| {
-            super::root::local_dir(&mut problems, "text.fonts_dir", dir, base_dir)
-        }),
+        fonts_dir: raw
+            .text
+            .fonts_dir
+            .as_deref()
+            .filter(|d| !d.is_empty())
+            .map(|dir| super::root::local_dir(&mut problems, "text.fonts_dir", dir, base_dir)),
     };
     if raw.sources.is_empty() {
         problems.push("sources", "at least one [[sources]] entry is required");

@@ -8,8 +8,8 @@ use image::{DynamicImage, RgbaImage};
 
 use super::geometry::{Plan, Window};
 use super::{
-    Fonts, Limits, RenderError, adjustments, blend, colour, effects, fill, frame, mark, mask, resize,
-    stylize, text,
+    Fonts, Limits, RenderError, adjustments, blend, colour, effects, fill, frame, mark, mask,
+    resize, stylize, text,
 };
 use crate::transform::{Colour, Crop, OutputFormat, Rect, Rotation, Transform};
 

@@ -3,7 +3,8 @@
 //! mixed with the render by one of sixteen modes.
 
 use super::colour::{self, Colour};
-use super::mark::{Align, MarkFit, align_words, mark_dimension, path};
+use super::layer::LayerRef;
+use super::mark::{Align, MarkFit, align_words, mark_dimension};
 use super::params::Dimension;
 
 /// What is blended in.
@@ -11,8 +12,8 @@ use super::params::Dimension;
 pub enum Layer {
     /// A colour over the whole image.
     Colour(Colour),
-    /// An image of the same source: its storage key (leading `/` dropped).
-    Image(String),
+    /// An image of the same source, or by URL of another of pixgate's own.
+    Image(LayerRef),
 }
 
 /// How the layer mixes with the image: W3C Compositing and Blending Level 1's modes.
@@ -88,9 +89,9 @@ pub struct Blend {
 
 impl Blend {
     /// The image layer's path, if the layer is an image.
-    pub fn image(&self) -> Option<&str> {
+    pub fn image(&self) -> Option<&LayerRef> {
         match &self.layer {
-            Layer::Image(path) => Some(path),
+            Layer::Image(image) => Some(image),
             Layer::Colour(_) => None,
         }
     }
@@ -165,7 +166,7 @@ impl Given {
             "blend" => {
                 self.layer = Some(match colour::parse(v) {
                     Ok(c) => Layer::Colour(c),
-                    Err(_) => Layer::Image(path(v)?),
+                    Err(_) => Layer::Image(LayerRef::parse(v)?),
                 });
             }
             "blend-color" => self.colour = Some(colour::parse(v)?),
@@ -264,7 +265,10 @@ mod tests {
         assert!(matches!(b.layer, Layer::Colour(c) if c.r == 255 && c.g == 0));
         assert_eq!((b.mode, b.alpha), (Mode::Overlay, 100));
         let b = blend(&[("blend", "/textures/paper.png")]).unwrap().unwrap();
-        assert_eq!(b.image(), Some("textures/paper.png"));
+        assert_eq!(
+            b.image().and_then(LayerRef::path),
+            Some("textures/paper.png")
+        );
         let b = blend(&[("blend-color", "red"), ("blend-mode", "multiply")])
             .unwrap()
             .unwrap();
@@ -280,7 +284,7 @@ mod tests {
             vec![("blend-alpha", "-1")],
             vec![("blend-fit", "clamp")],
             vec![("blend-size", "cover")],
-            vec![("blend", "https://evil.test/x.png")],
+            vec![("blend", "https://user:pw@evil.test/x.png")],
             vec![("blend", "red"), ("blend-color", "blue")],
         ] {
             assert!(blend(&bad).is_err(), "{bad:?}");

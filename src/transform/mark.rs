@@ -1,7 +1,9 @@
-//! imgix's watermark (`mark` and its options): another image of the same source drawn over
-//! the rendered one. The path is kept as given; the pipeline resolves it, puts its version in
-//! the cache key and hands its bytes to the renderer.
+//! imgix's watermark (`mark` and its options): another image drawn over the rendered one, from
+//! the same source or by URL from another of pixgate's own. The reference is kept as given;
+//! the pipeline resolves it, puts its version in the cache key and hands its bytes to the
+//! renderer.
 
+use super::layer::LayerRef;
 use super::params::Dimension;
 
 /// A mark is drawn this many px from the edges it is aligned to, unless `mark-pad` says.
@@ -10,8 +12,8 @@ pub const DEFAULT_PAD: u32 = 5;
 /// A watermark, resolved from its parameters.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Mark {
-    /// The mark's storage key in the same source (a leading `/` dropped).
-    pub path: String,
+    /// The mark's image: a path in the same source, or a URL on one of pixgate's hosts.
+    pub image: LayerRef,
     /// `mark-w`/`mark-h`: px, or a share of the base image's width/height.
     pub width: Option<Dimension>,
     pub height: Option<Dimension>,
@@ -102,7 +104,7 @@ pub(super) fn align_words((v, h): (Align, Align)) -> String {
 
 impl Mark {
     pub fn write_canonical(&self, put: &mut impl FnMut(&str, &dyn std::fmt::Display)) {
-        put("mark", &self.path);
+        put("mark", &self.image);
         if let Some(w) = &self.width {
             put("mark-w", w);
         }
@@ -148,7 +150,9 @@ impl Mark {
 /// The mark's parameters as given; without `mark` they change nothing.
 #[derive(Debug, Default)]
 pub(super) struct Given {
-    path: Option<String>,
+    image: Option<LayerRef>,
+    /// `mark-base`: a URL a relative `mark` is appended to.
+    base: Option<String>,
     width: Option<Dimension>,
     height: Option<Dimension>,
     fit: Option<MarkFit>,
@@ -168,7 +172,11 @@ impl Given {
     pub fn apply(&mut self, canon: &str, v: &str) -> Result<bool, String> {
         let whole = super::frame::non_negative;
         match canon {
-            "mark" => self.path = Some(path(v)?),
+            "mark" => self.image = Some(LayerRef::parse(v)?),
+            "mark-base" => {
+                LayerRef::based(v, "")?;
+                self.base = Some(v.to_string());
+            }
             "mark-w" => self.width = Some(mark_dimension(v)?),
             "mark-h" => self.height = Some(mark_dimension(v)?),
             "mark-fit" => self.fit = Some(MarkFit::parse(v, &MarkFit::ALL)?),
@@ -207,10 +215,23 @@ impl Given {
         Ok(true)
     }
 
-    pub fn finish(self) -> Option<Mark> {
+    /// The mark, or `None` without `mark`; the error names the parameter at fault.
+    pub fn finish(self) -> Result<Option<Mark>, (&'static str, String)> {
+        let Some(image) = self.image else {
+            return Ok(None);
+        };
+        let image = match (self.base, image) {
+            (None, image) => image,
+            (Some(base), LayerRef::Path(path)) => {
+                LayerRef::based(&base, &path).map_err(|e| ("mark-base", e))?
+            }
+            (Some(_), LayerRef::Url { .. }) => {
+                return Err(("mark-base", "goes with a path in `mark`, not a URL".into()));
+            }
+        };
         let (vertical, horizontal) = self.align.unwrap_or((Align::End, Align::End));
-        Some(Mark {
-            path: self.path?,
+        Ok(Some(Mark {
+            image,
             width: self.width,
             height: self.height,
             fit: self.fit.unwrap_or_default(),
@@ -225,7 +246,7 @@ impl Given {
             min_height: self.min_height.filter(|h| *h > 0),
             tiled: self.tiled,
             rotation: self.rotation,
-        })
+        }))
     }
 }
 
@@ -243,29 +264,15 @@ pub fn watermark(query: &str) -> Result<Mark, String> {
         }
     }
     let params = super::parse(&pairs).map_err(|e| e.to_string())?;
-    params
+    let mark = params
         .transform
         .mark
         .map(|mark| *mark)
-        .ok_or_else(|| "names no `mark` (the image to draw)".to_string())
-}
-
-/// A path in the same source. URLs are refused: pixgate never fetches an address a URL names
-/// for a watermark.
-pub(super) fn path(v: &str) -> Result<String, String> {
-    let lower = v.to_ascii_lowercase();
-    if lower.starts_with("http://") || lower.starts_with("https://") || v.starts_with("//") {
-        return Err(
-            "URLs are not fetched for a watermark: give the path of an image in the \
-                    same source, such as /brand/logo.png"
-                .into(),
-        );
+        .ok_or_else(|| "names no `mark` (the image to draw)".to_string())?;
+    match mark.image {
+        LayerRef::Path(_) => Ok(mark),
+        LayerRef::Url { .. } => Err("`mark` must be a path in the same source".into()),
     }
-    let key = v.trim_start_matches('/');
-    if key.is_empty() {
-        return Err("is empty".into());
-    }
-    Ok(key.to_string())
 }
 
 /// `mark-w`/`mark-h`: 2–8192 px, or a share in (0, 1] of the base image (1 is all of it).
@@ -333,14 +340,14 @@ mod tests {
         for (name, value) in pairs {
             assert!(given.apply(name, value)?, "{name}");
         }
-        Ok(given.finish())
+        given.finish().map_err(|(_, e)| e)
     }
 
     #[test]
     fn options_without_a_mark_change_nothing_and_defaults_are_imgix_s() {
         assert_eq!(mark(&[("mark-alpha", "50")]).unwrap(), None);
         let m = mark(&[("mark", "/brand/logo.png")]).unwrap().unwrap();
-        assert_eq!(m.path, "brand/logo.png");
+        assert_eq!(m.image, LayerRef::Path("brand/logo.png".into()));
         assert_eq!((m.vertical, m.horizontal), (Align::End, Align::End));
         assert_eq!((m.alpha, m.pad, m.fit), (100, 5, MarkFit::Clip));
     }
@@ -363,9 +370,9 @@ mod tests {
         assert_eq!(m.height, Some(Dimension::Pixels(40)));
         assert_eq!(m.scale, Some(100));
         for bad in [
-            ("mark", "https://evil.test/x.png"),
-            ("mark", "//evil.test/x.png"),
+            ("mark", "https://user:pw@evil.test/x.png"),
             ("mark", "/"),
+            ("mark-base", "/brand"),
             ("mark-align", "top,bottom"),
             ("mark-align", "up"),
             ("mark-w", "1.5"),

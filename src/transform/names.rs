@@ -103,6 +103,7 @@ pub(crate) fn canonical_name(name: &str) -> Option<&'static str> {
         "blend-y" | "blendy" | "by" => "blend-y",
         "mark" | "m" => "mark",
         "mark-align" | "ma" | "markalign" => "mark-align",
+        "mark-base" | "mb" | "markbase" => "mark-base",
         "mark-alpha" | "markalpha" | "malph" => "mark-alpha",
         "mark-fit" | "mf" | "markfit" => "mark-fit",
         "mark-h" | "mh" | "markh" => "mark-h",

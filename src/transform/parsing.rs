@@ -70,7 +70,14 @@ fn finish_groups(parsed: &mut Params, pending: Groups) -> Result<(), TransformEr
     t.frame = pending.frame.finish();
     t.mask = pending.mask.finish();
     t.trim = pending.trim.finish();
-    t.mark = pending.mark.finish().map(Box::new);
+    t.mark = pending
+        .mark
+        .finish()
+        .map_err(|(name, reason)| TransformError::BadValue {
+            name: name.to_string(),
+            reason,
+        })?
+        .map(Box::new);
     t.text = pending.text.finish().map(Box::new);
     t.blend = pending
         .blend

@@ -39,8 +39,6 @@ const RASTERIZE_BYPASS: &str = "pixgate has no vector output to bypass";
 const PDF: &str = "pixgate reads no PDF yet";
 const SVG: &str = "pixgate reads no SVG yet";
 const FACES: &str = "face detection is not implemented yet";
-const MARK_EXTRAS: &str =
-    "a mark from another base URL is not implemented yet (give a path in the same source)";
 const ANIMATION: &str = "animation options are not implemented yet";
 const RENDERING: &str = "not implemented yet";
 
@@ -255,7 +253,7 @@ const SPELLINGS: &[(&str, &str, Support)] = &[
     ("mark", "mark", Implemented),
     ("mark-align", "mark-align", Implemented),
     ("mark-alpha", "mark-alpha", Implemented),
-    ("mark-base", "mark-base", Planned(MARK_EXTRAS)),
+    ("mark-base", "mark-base", Implemented),
     ("mark-fit", "mark-fit", Implemented),
     ("mark-h", "mark-h", Implemented),
     ("mark-if-min-height", "mark-if-min-height", Implemented),
@@ -269,7 +267,7 @@ const SPELLINGS: &[(&str, &str, Support)] = &[
     ("mark-y", "mark-y", Implemented),
     ("markalign", "mark-align", Implemented),
     ("markalpha", "mark-alpha", Implemented),
-    ("markbase", "mark-base", Planned(MARK_EXTRAS)),
+    ("markbase", "mark-base", Implemented),
     ("markfit", "mark-fit", Implemented),
     ("markh", "mark-h", Implemented),
     ("markpad", "mark-pad", Implemented),
@@ -285,7 +283,7 @@ const SPELLINGS: &[(&str, &str, Support)] = &[
     ("max-height", "max-h", Implemented),
     ("max-w", "max-w", Implemented),
     ("max-width", "max-w", Implemented),
-    ("mb", "mark-base", Planned(MARK_EXTRAS)),
+    ("mb", "mark-base", Implemented),
     ("mf", "mark-fit", Implemented),
     ("mh", "mark-h", Implemented),
     ("min-h", "min-h", Implemented),

@@ -374,7 +374,6 @@ fn bad_values_name_the_parameter_as_written() {
 #[test]
 fn imgix_parameters_pixgate_lacks_are_refused_by_name() {
     let cases = [
-        ("mark=logo.png&mark-base=/x", "mark-base"),
         ("w=10&fit=facearea", "fit"),
         ("f=facearea", "f"),
         ("auto=format,enhance", "auto"),
@@ -408,7 +407,7 @@ fn base64_variants_read_as_their_names() {
         ("w64=!!", "w64", true),
         ("w64=MjA&width=20", "width", true),
         ("mark64=abc", "mark64", true),
-        ("mark-base64=L3g", "mark-base64", false),
+        ("mark-base64=L3g", "mark-base64", true),
         ("expires64=MTc2NTM2NzQwMA", "expires64", false),
     ];
     for (query, name, bad_value) in cases {

@@ -6,12 +6,14 @@
 
 mod derivative;
 mod keys;
+mod layers;
 
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub use derivative::Derivative;
+pub use layers::Scope;
 
 use super::error::{Error, RequestError};
 use super::metrics::{Stage, StageTimes};
@@ -22,13 +24,7 @@ use crate::config::Config;
 use crate::render::{self, Fonts, Limits, RenderError};
 use crate::signature::{self, Access, SignatureError};
 use crate::source::{KeyError, OpenedFile, Original, SourceError, StorageKey, Store, Version};
-use crate::transform::{Data, OutputFormat, Params, Transform, TransformError};
-
-/// The other files a derivative draws from: each one's key and version.
-struct Layers {
-    mark: Option<(StorageKey, Version)>,
-    blend: Option<(StorageKey, Version)>,
-}
+use crate::transform::{Data, OutputFormat, Params, Transform};
 
 /// What a read gives: a derivative from the cache or fresh from a worker, or the stored file
 /// itself (passthrough).
@@ -127,6 +123,7 @@ impl Pipeline {
     /// the same time. `negotiated` is the format `auto=format` chose from `Accept`.
     pub async fn read(
         &self,
+        scope: Scope<'_>,
         site: &Site,
         key: &StorageKey,
         params: &Params,
@@ -137,18 +134,15 @@ impl Pipeline {
         }
         let version = self.within(site.store.version(key)).await?;
         let t = &params.transform;
-        let layers = Layers {
-            mark: match &t.mark {
-                Some(mark) => Some(self.layer(site, key, "mark", &mark.path).await?),
-                None => None,
-            },
-            blend: match t.blend.as_ref().and_then(|b| b.image()) {
-                Some(path) => Some(self.layer(site, key, "blend", path).await?),
-                None => None,
-            },
-        };
+        let mut layers = layers::Layers::default();
+        if let Some(mark) = &t.mark {
+            layers.mark = Some(self.layer(scope, site, key, "mark", &mark.image).await?);
+        }
+        if let Some(image) = t.blend.as_ref().and_then(|b| b.image()) {
+            layers.blend = Some(self.layer(scope, site, key, "blend", image).await?);
+        }
         let [mark, blend] = [("mark", &layers.mark), ("blend", &layers.blend)]
-            .map(|(name, layer)| layer.as_ref().map(|(_, version)| (name, version)));
+            .map(|(name, layer)| layer.as_ref().map(|layer| (name, &layer.version)));
         let fonts = t.text.as_ref().map(|_| ("fonts", &self.fonts_version));
         let versions = [mark, blend, fonts];
         let cache_key = keys::derivative(site, key, &version, t, negotiated, &versions);
@@ -195,38 +189,6 @@ impl Pipeline {
         }
     }
 
-    /// A layer's key and current version (`name` is its parameter, `mark` or `blend`): a file
-    /// of the same source, as public as the image it goes on (a private file would otherwise
-    /// show through a public URL). Its version goes into the cache key, so replacing the file
-    /// re-renders what carries it.
-    async fn layer(
-        &self,
-        site: &Site,
-        key: &StorageKey,
-        name: &str,
-        path: &str,
-    ) -> Result<(StorageKey, Version), Error> {
-        let refused = |reason: String| TransformError::BadValue {
-            name: name.into(),
-            reason,
-        };
-        let layer_key =
-            StorageKey::from_decoded(path).map_err(|e| refused(format!("`{path}`: {e}")))?;
-        if site.reads_are_signed(&layer_key) && !site.reads_are_signed(key) {
-            return Err(refused(format!(
-                "`{path}` is private; a private file can only be drawn on a private image"
-            ))
-            .into());
-        }
-        match self.within(site.store.version(&layer_key)).await {
-            Ok(version) => Ok((layer_key, version)),
-            Err(SourceError::NotFound) => {
-                Err(refused(format!("there is no file at `{path}`")).into())
-            }
-            Err(e) => Err(e.into()),
-        }
-    }
-
     /// A derivative cache miss: wait for a render worker (or be refused at once when the
     /// queue is full), fetch the original through the originals cache, render it on that
     /// worker's thread, and give up waiting at `render_timeout`; the render itself stops at its
@@ -238,7 +200,7 @@ impl Pipeline {
         version: &Version,
         t: &Transform,
         negotiated: Option<OutputFormat>,
-        layers: &Layers,
+        layers: &layers::Layers<'_>,
     ) -> Result<Derivative, Error> {
         let slot = self
             .render_pool
@@ -250,13 +212,11 @@ impl Pipeline {
         let original = self.original(site, key, version).await?;
         let mut layer_bytes = [None, None];
         for (slot, layer) in layer_bytes.iter_mut().zip([&layers.mark, &layers.blend]) {
-            if let Some((layer_key, layer_version)) = layer {
-                *slot = Some(
-                    self.original(site, layer_key, layer_version)
-                        .await?
-                        .bytes
-                        .clone(),
-                );
+            if let Some(layer) = layer {
+                let original = self
+                    .original(layer.site, &layer.key, &layer.version)
+                    .await?;
+                *slot = Some(original.bytes.clone());
             }
         }
         let [mark_bytes, blend_bytes] = layer_bytes;

@@ -6,7 +6,7 @@ use http::request::Parts;
 use http::{HeaderMap, Method, header};
 
 use super::Located;
-use crate::app::{AppState, Error, RequestError, Target};
+use crate::app::{AppState, Error, RequestError, Scope, Target};
 use crate::http::body::Response;
 use crate::http::respond::{self, Delivery};
 use crate::signature;
@@ -40,7 +40,14 @@ pub async fn serve(app: &AppState, located: Located, request: &Parts) -> Result<
         download_name: params.download_name.clone(),
         head: request.method == Method::HEAD,
     };
-    let output = app.pipeline.read(site, &key, &params, negotiated).await?;
+    let scope = Scope {
+        sites: &app.sites,
+        now,
+    };
+    let output = app
+        .pipeline
+        .read(scope, site, &key, &params, negotiated)
+        .await?;
     respond::read(output, headers, &delivery)
         .await
         .map_err(|e| RequestError::Internal(format!("streaming: {e}")).into())

@@ -149,7 +149,11 @@ impl Fonts {
 
 /// `attrs` made bold and italic as asked (never lighter or upright than they are).
 fn emphasis(attrs: Attrs<'_>, bold: bool, italic: bool) -> Attrs<'_> {
-    let attrs = if bold { attrs.weight(Weight::BOLD) } else { attrs };
+    let attrs = if bold {
+        attrs.weight(Weight::BOLD)
+    } else {
+        attrs
+    };
     if italic {
         attrs.style(Slant::Italic)
     } else {

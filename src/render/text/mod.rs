@@ -107,7 +107,7 @@ fn region(canvas: (f32, f32), origin: (f32, f32), block: (f32, f32), reach: f32)
     let y0 = (origin.1 - reach).floor().max(0.0);
     let x1 = (origin.0 + block.0 + reach).ceil().min(canvas.0);
     let y1 = (origin.1 + block.1 + reach).ceil().min(canvas.1);
-    (x1 > x0 && y1 > y0).then(|| Region {
+    (x1 > x0 && y1 > y0).then_some(Region {
         x: x0 as i64,
         y: y0 as i64,
         width: (x1 - x0) as u32,

@@ -146,9 +146,8 @@ pub(super) fn lay(
         if out <= 0.0 {
             continue;
         }
-        let mix = |s: u8, d: u8| {
-            ((f32::from(s) * a + f32::from(d) * da * (1.0 - a)) / out).round() as u8
-        };
+        let mix =
+            |s: u8, d: u8| ((f32::from(s) * a + f32::from(d) * da * (1.0 - a)) / out).round() as u8;
         dst.0 = [
             mix(colour.r, dst.0[0]),
             mix(colour.g, dst.0[1]),

@@ -41,7 +41,14 @@ impl Setter<'_> {
     }
 
     /// The size and lines to draw: every line within `room` px.
-    pub fn fit(&mut self, lines: &[&str], size: f32, room: f32, clip: TextClip, shrink: bool) -> (f32, Vec<String>) {
+    pub fn fit(
+        &mut self,
+        lines: &[&str],
+        size: f32,
+        room: f32,
+        clip: TextClip,
+        shrink: bool,
+    ) -> (f32, Vec<String>) {
         let mut size = size;
         if shrink {
             // Widths scale with the size, nearly: a few rounds settle hinting's rounding.

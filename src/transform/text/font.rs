@@ -164,7 +164,13 @@ fn imgix_style(name: &str) -> Option<Style> {
 }
 
 const MONO: &[&str] = &[
-    "mono", "courier", "menlo", "monaco", "code", "typewriter", "andale",
+    "mono",
+    "courier",
+    "menlo",
+    "monaco",
+    "code",
+    "typewriter",
+    "andale",
 ];
 const SERIF: &[&str] = &[
     "times",

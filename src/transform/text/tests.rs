@@ -75,13 +75,19 @@ fn the_canonical_form_escapes_the_words_and_parses_back_equal() {
     let t = text(given).unwrap().unwrap();
     assert_eq!(t.text, "a&w=5 é\nb");
     let mut canonical = Vec::new();
-    t.write_canonical(&mut |k: &str, v: &dyn std::fmt::Display| {
-        canonical.push(format!("{k}={v}"))
-    });
+    t.write_canonical(&mut |k: &str, v: &dyn std::fmt::Display| canonical.push(format!("{k}={v}")));
     let canonical = canonical.join("&");
-    assert!(canonical.starts_with("txt=a%26w%3D5%20%C3%A9%0Ab&"), "{canonical}");
+    assert!(
+        canonical.starts_with("txt=a%26w%3D5%20%C3%A9%0Ab&"),
+        "{canonical}"
+    );
     assert!(canonical.contains("txt-line-color=ffffffff"), "{canonical}");
     assert_eq!(text(&canonical).unwrap().unwrap(), t);
     // The base64 variant is the same transform.
-    assert_eq!(text("txt64=YSZ3PTUgw6kKYg&txt-font=Georgia,italic&txt-line=3&txt-clip=start").unwrap().unwrap(), t);
+    assert_eq!(
+        text("txt64=YSZ3PTUgw6kKYg&txt-font=Georgia,italic&txt-line=3&txt-clip=start")
+            .unwrap()
+            .unwrap(),
+        t
+    );
 }

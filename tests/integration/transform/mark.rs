@@ -198,11 +198,96 @@ async fn marks_from_elsewhere_are_refused_by_name_and_never_fetched() {
         .await
         .image("png");
     assert_eq!(found(&signed, GREEN).1, 200);
-    // Another base URL is not there yet: refused, not ignored.
-    server
-        .get("/base.png?mark=/logo.png&mark-base=/base.png")
+    // `mark-base` must be a URL, and goes with a path.
+    for query in [
+        "mark=/logo.png&mark-base=/base.png",
+        "mark=https%3A%2F%2Fbrand.test%2Flogo.png&mark-base=https%3A%2F%2Fbrand.test%2F",
+    ] {
+        let message = server
+            .get(&format!("/base.png?{query}"))
+            .await
+            .assert_error(400, "bad_parameter");
+        assert!(message.contains("`mark-base`"), "{query}: {message}");
+    }
+}
+
+const BLUE: [u8; 4] = [0, 0, 255, 255];
+const BRAND_TOKEN: &str = "brand-token";
+
+/// [`server`] plus a `brand` source on the host `brand.test` under `/assets`, holding a blue
+/// `logo.png` and, signed reads only, `secret/logo.png`.
+async fn server_with_brand() -> (Root, Root, TestServer) {
+    let (root, brand) = (Root::new(), Root::new());
+    let base = png(&RgbaImage::from_pixel(200, 100, Rgba(GREY)));
+    root.put("base.png", &base).put("private/base.png", &base);
+    let logo = png(&RgbaImage::from_pixel(20, 10, Rgba(BLUE)));
+    brand.put("logo.png", &logo).put("secret/logo.png", &logo);
+    let mut demo = root.source("demo");
+    demo.private_prefixes = vec!["private/".into()];
+    demo.md5_tokens = vec![TOKEN.into()];
+    let mut assets = brand.source("brand");
+    assets.hosts = vec!["brand.test".into()];
+    assets.prefix = "/assets".into();
+    assets.private_prefixes = vec!["secret/".into()];
+    assets.md5_tokens = vec![BRAND_TOKEN.into()];
+    let server = TestServer::start_at(config(vec![demo, assets]), NOW).await;
+    (root, brand, server)
+}
+
+/// A mark by URL on one of pixgate's own hosts is read through that source, under its
+/// signature rules; `mark-base` builds the same URL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mark_by_url_on_an_own_host_is_read_through_that_source() {
+    let (_root, _brand, server) = server_with_brand().await;
+    let by_url = server
+        .get("/base.png?fm=png&mark=https%3A%2F%2Fbrand.test%2Fassets%2Flogo.png")
+        .await;
+    assert_eq!(found(&by_url.image("png"), BLUE), ((175, 85, 20, 10), 200));
+    let based = server
+        .get("/base.png?fm=png&mark=/logo.png&mark-base=https%3A%2F%2FBRAND.test%2Fassets%2F")
+        .await;
+    assert_eq!(based.body, by_url.body);
+    // A blend takes the same URLs.
+    let blended = server
+        .get("/base.png?fm=png&blend=https%3A%2F%2Fbrand.test%2Fassets%2Flogo.png&bm=normal")
+        .await;
+    assert_eq!(found(&blended.image("png"), BLUE), ((0, 0, 20, 10), 200));
+    for (mark, why) in [
+        // Outside the source's prefix, or on a host no source names.
+        ("https://brand.test/logo.png", "no host and path"),
+        ("https://elsewhere.test/assets/logo.png", "no host and path"),
+        ("https://brand.test/assets/missing.png", "no file"),
+        // That source signs `secret/`: unsigned, it is refused by its rules.
+        (
+            "https://brand.test/assets/secret/logo.png",
+            "must be signed",
+        ),
+    ] {
+        let message = server
+            .get(&format!("/base.png?mark={}", url_encode(mark)))
+            .await
+            .assert_error(400, "bad_parameter");
+        assert!(
+            message.contains("`mark`") && message.contains(why),
+            "{mark}: {message}"
+        );
+    }
+    // Signed for that source, it is still private: drawn on a private image only.
+    let secret = format!(
+        "https://brand.test{}",
+        md5_url(BRAND_TOKEN, "/assets/secret/logo.png", "")
+    );
+    let on_public = server
+        .get(&format!("/base.png?mark={}", url_encode(&secret)))
         .await
-        .assert_error(400, "unsupported_parameter");
+        .assert_error(400, "bad_parameter");
+    assert!(on_public.contains("private"), "{on_public}");
+    let query = format!("fm=png&mark={}", url_encode(&secret));
+    let on_private = server
+        .get(&md5_url(TOKEN, "/private/base.png", &query))
+        .await
+        .image("png");
+    assert_eq!(found(&on_private, BLUE).1, 200);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

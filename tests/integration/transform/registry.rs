@@ -5,8 +5,11 @@
 
 use std::path::Path;
 
+use image::{Rgba, RgbaImage};
+
 use super::pictures::root;
-use crate::support::roots::{NOW, config};
+use crate::support::images::png;
+use crate::support::roots::{NOW, Root, config};
 use crate::support::server::TestServer;
 
 /// Every spelling in the registry file: (spelling, its registry name).
@@ -101,6 +104,8 @@ fn honoured(name: &str) -> Option<(&'static str, &'static str, &'static str)> {
         "mark-x" | "mark-y" => ("rb.png", "mark=/logo.png", "12"),
         "mark-tile" => ("rb.png", "mark=/logo.png", "grid"),
         "mark-rot" => ("rb.png", "mark=/logo.png", "90"),
+        // The brand source's `small.png` (a logo) instead of this source's (the gradient).
+        "mark-base" => ("rb.png", "mark=/small.png", "https://brand.test/"),
         "border-stroke-size" => ("small.png", "", "3"),
         "border-stroke-color" => ("small.png", "border-stroke-size=3", "red"),
         "mask" => ("small.png", "", "ellipse"),
@@ -204,7 +209,15 @@ async fn answer(server: &TestServer, path: &str, query: &str) -> Answer {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_registry_name_and_alias_is_honoured_or_refused_by_name() {
     let root = root();
-    let server = TestServer::start_at(config(vec![root.source("demo")]), NOW).await;
+    let brand = Root::new();
+    brand.put(
+        "small.png",
+        &png(&RgbaImage::from_pixel(8, 4, Rgba([0, 255, 0, 255]))),
+    );
+    let mut brand_source = brand.source("brand");
+    brand_source.hosts = vec!["brand.test".into()];
+    let sources = vec![root.source("demo"), brand_source];
+    let server = TestServer::start_at(config(sources), NOW).await;
     assert_eq!(NOW + 1000, 1_765_367_400);
     let spellings = registry_spellings();
     assert!(spellings.len() > 280, "{} spellings", spellings.len());
@@ -238,12 +251,12 @@ async fn every_registry_name_and_alias_is_honoured_or_refused_by_name() {
             }
         }
     }
-    // 133 names and the aliases of w, h, fit, invert, monochrome, mask-bg, five of trim's,
+    // 134 names and the aliases of w, h, fit, invert, monochrome, mask-bg, five of trim's,
     // fill-color, the four bounds, orient, rot-type, jpg-progressive, mark-*, blend-* and
     // txt-* are honoured; the rest are refused.
     assert_eq!(
         (honoured_count, refused_count),
-        (229, spellings.len() - 229)
+        (232, spellings.len() - 232)
     );
 }
 

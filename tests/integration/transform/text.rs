@@ -66,22 +66,44 @@ async fn text_lands_in_the_colour_size_and_place_asked() {
     // Top left, `txt-pad` (10) in: the capitals are 0.73 em tall.
     let image = drawn(&server, &at("txt-size=40&txt-align=top,left")).await;
     let (x0, y0, _, y1) = ink(&image, red).unwrap();
-    assert!((10..=16).contains(&x0) && (10..=25).contains(&y0), "{x0},{y0}");
+    assert!(
+        (10..=16).contains(&x0) && (10..=25).contains(&y0),
+        "{x0},{y0}"
+    );
     assert!((26..=32).contains(&(y1 - y0)), "cap height {}", y1 - y0);
     let everything = ink(&image, changed).unwrap();
-    assert!(everything.2 <= 200 && everything.3 <= 100, "only there: {everything:?}");
+    assert!(
+        everything.2 <= 200 && everything.3 <= 100,
+        "only there: {everything:?}"
+    );
     // The default is bottom right.
     let (_, _, x1d, y1d) = ink(&drawn(&server, &at("txt-size=40")).await, red).unwrap();
-    assert!((380..=390).contains(&x1d) && (170..=190).contains(&y1d), "{x1d},{y1d}");
+    assert!(
+        (380..=390).contains(&x1d) && (170..=190).contains(&y1d),
+        "{x1d},{y1d}"
+    );
     // Centred.
-    let (cx0, cy0, cx1, cy1) = ink(&drawn(&server, &at("txt-size=40&ta=middle,center")).await, red).unwrap();
+    let (cx0, cy0, cx1, cy1) = ink(
+        &drawn(&server, &at("txt-size=40&ta=middle,center")).await,
+        red,
+    )
+    .unwrap();
     let centre = ((cx0 + cx1) / 2, (cy0 + cy1) / 2);
-    assert!(centre.0.abs_diff(200) <= 4 && centre.1.abs_diff(100) <= 8, "{centre:?}");
+    assert!(
+        centre.0.abs_diff(200) <= 4 && centre.1.abs_diff(100) <= 8,
+        "{centre:?}"
+    );
     // Twice the size, twice the height; `txt-x`/`txt-y` place the top-left corner.
-    let (bx0, by0, _, by1) = ink(&drawn(&server, &at("txt-size=80&txt-x=30&txt-y=50")).await, red)
-        .unwrap();
+    let (bx0, by0, _, by1) = ink(
+        &drawn(&server, &at("txt-size=80&txt-x=30&txt-y=50")).await,
+        red,
+    )
+    .unwrap();
     assert!((52..=64).contains(&(by1 - by0)), "{}", by1 - by0);
-    assert!((30..=40).contains(&bx0) && (50..=75).contains(&by0), "{bx0},{by0}");
+    assert!(
+        (30..=40).contains(&bx0) && (50..=75).contains(&by0),
+        "{bx0},{by0}"
+    );
     // `dpr` scales the size with the image.
     let doubled = server
         .get("/base.png?fm=png&w=200&dpr=2&txt=HEH&txt-size=20&txt-color=f00&ta=top,left")
@@ -94,7 +116,11 @@ async fn text_lands_in_the_colour_size_and_place_asked() {
 /// A character drawn alone, large, in the middle.
 async fn glyph(server: &TestServer, c: &str) -> RgbaImage {
     let encoded = percent_encoding::utf8_percent_encode(c, percent_encoding::NON_ALPHANUMERIC);
-    drawn(server, &format!("txt={encoded}&txt-size=60&ta=middle,center")).await
+    drawn(
+        server,
+        &format!("txt={encoded}&txt-size=60&ta=middle,center"),
+    )
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -115,7 +141,10 @@ async fn latin_greek_and_cyrillic_are_drawn_with_the_shipped_fonts_and_other_scr
     assert_eq!(glyph(&plain, "你").await, missing);
     let (_root, with_folder) = server(true).await;
     assert_ne!(glyph(&with_folder, "你").await, missing);
-    assert_ne!(glyph(&with_folder, "你").await, glyph(&with_folder, "好").await);
+    assert_ne!(
+        glyph(&with_folder, "你").await,
+        glyph(&with_folder, "好").await
+    );
     // Mixed text takes each character from a face that has it.
     let mixed = drawn(&with_folder, &format!("txt={}", urlencode("Hello 你好"))).await;
     assert!(ink(&mixed, changed).is_some());
@@ -133,8 +162,12 @@ fn urlencode(s: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn txt64_renders_the_same_bytes_as_txt_and_fonts_change_the_letters() {
     let (_root, server) = server(false).await;
-    let plain = server.get("/base.png?txt=Caf%C3%A9%20%26%20co&txt-size=30").await;
-    let base64 = server.get("/base.png?txt64=Q2Fmw6kgJiBjbw&txt-size=30").await;
+    let plain = server
+        .get("/base.png?txt=Caf%C3%A9%20%26%20co&txt-size=30")
+        .await;
+    let base64 = server
+        .get("/base.png?txt64=Q2Fmw6kgJiBjbw&txt-size=30")
+        .await;
     plain.assert_image("png");
     assert_eq!(plain.body, base64.body);
     let mut seen = Vec::new();
@@ -171,11 +204,18 @@ async fn long_lines_are_clipped_or_made_smaller_to_fit() {
         red,
     )
     .unwrap();
-    assert!(f1 - f0 <= 150 && f1 - f0 > 120, "set smaller, not cut: {f0}..{f1}");
+    assert!(
+        f1 - f0 <= 150 && f1 - f0 > 120,
+        "set smaller, not cut: {f0}..{f1}"
+    );
     assert!(fy1 - fy0 < 20, "smaller letters: {}", fy1 - fy0);
     let start = drawn(&server, &format!("{long}&txt-width=150&txt-clip=start")).await;
     let end = drawn(&server, &format!("{long}&txt-width=150&txt-clip=end")).await;
-    let ellipsis = drawn(&server, &format!("{long}&txt-width=150&txt-clip=end,ellipsis")).await;
+    let ellipsis = drawn(
+        &server,
+        &format!("{long}&txt-width=150&txt-clip=end,ellipsis"),
+    )
+    .await;
     assert_ne!(start, end);
     assert_ne!(end, ellipsis);
 }
@@ -195,7 +235,10 @@ async fn outlines_and_shadows_are_drawn_in_their_colours() {
     let shadowed = drawn(&server, &format!("{words}&txt-shad=8")).await;
     let (_, _, _, red_bottom) = ink(&shadowed, red).unwrap();
     let (_, _, _, dark_bottom) = ink(&shadowed, dark).unwrap();
-    assert!(dark_bottom > red_bottom, "the shadow falls below the letters");
+    assert!(
+        dark_bottom > red_bottom,
+        "the shadow falls below the letters"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

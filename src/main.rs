@@ -310,7 +310,8 @@ fn serve(path: &Path) -> anyhow::Result<()> {
         } else {
             Vec::new()
         };
-        let state = AppState::new(config, system_clock()).context("opening sources")?;
+        let state = AppState::new(config, system_clock())
+            .context("opening sources, render workers and fonts")?;
         tracing::info!("pixgate listening on http://{addr}");
         for (what, url) in examples {
             tracing::info!("example {what}: {url}");

@@ -71,7 +71,10 @@ impl Pipeline {
     pub fn new(config: &Config) -> std::io::Result<Pipeline> {
         let (cache, limits) = (&config.cache, &config.limits);
         let fonts = super::fonts::load(config.text.fonts_dir.as_deref())
-            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
+            .map_err(|e| {
+                let e = format!("text.fonts_dir: {e}");
+                std::io::Error::new(std::io::ErrorKind::InvalidData, e)
+            })?;
         let fonts_version = Version {
             len: fonts.extra_faces() as u64,
             modified: None,

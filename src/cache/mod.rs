@@ -3,6 +3,8 @@
 //! once. Locks are plain mutexes held for map operations only, never across an `.await`. Knows
 //! nothing of HTTP or images: a value says what it weighs, a key is a string.
 
+pub mod disk;
+
 use lru::LruCache;
 use std::collections::HashMap;
 use std::future::Future;

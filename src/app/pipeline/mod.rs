@@ -70,11 +70,10 @@ impl Pipeline {
     /// threads cannot be started or a file in the fonts folder is no font.
     pub fn new(config: &Config) -> std::io::Result<Pipeline> {
         let (cache, limits) = (&config.cache, &config.limits);
-        let fonts = super::fonts::load(config.text.fonts_dir.as_deref())
-            .map_err(|e| {
-                let e = format!("text.fonts_dir: {e}");
-                std::io::Error::new(std::io::ErrorKind::InvalidData, e)
-            })?;
+        let fonts = super::fonts::load(config.text.fonts_dir.as_deref()).map_err(|e| {
+            let e = format!("text.fonts_dir: {e}");
+            std::io::Error::new(std::io::ErrorKind::InvalidData, e)
+        })?;
         let fonts_version = Version {
             len: fonts.extra_faces() as u64,
             modified: None,

@@ -72,9 +72,10 @@ impl<R> Key<R> {
 impl Key<RawConfig> {
     /// `PIXGATE_SECTION__KEY`.
     pub(super) fn var(&self) -> String {
+        // A nested table (`cache.disk`) is one more `__` level.
         format!(
             "PIXGATE_{}__{}",
-            self.section.to_ascii_uppercase(),
+            self.section.to_ascii_uppercase().replace('.', "__"),
             self.name.to_ascii_uppercase()
         )
     }
@@ -185,6 +186,22 @@ pub(super) const SECTION_KEYS: &[Key<RawConfig>] = &[
         access: Access::Size(|r| &mut r.cache.originals_max_bytes),
         default: KeyDefault::Value("64MiB"),
         about: "Budget of the cache of original bytes (a srcset reads its original once); 0 disables it.",
+        legacy: None,
+    },
+    Key {
+        section: "cache.disk",
+        name: "dir",
+        access: Access::Text(|r| &mut r.cache.disk.dir),
+        default: KeyDefault::Value(""),
+        about: "Folder of the derivative cache's disk tier (relative to the config file's; created at start-up; never inside a source's folder); unset keeps derivatives in memory only.",
+        legacy: None,
+    },
+    Key {
+        section: "cache.disk",
+        name: "max_bytes",
+        access: Access::Size(|r| &mut r.cache.disk.max_bytes),
+        default: KeyDefault::Value("1GiB"),
+        about: "Budget of the disk tier's records; least recently used beyond it are deleted.",
         legacy: None,
     },
     Key {

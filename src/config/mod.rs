@@ -104,6 +104,18 @@ pub struct CacheConfig {
     /// Budget of the small cache of original (source) bytes, so that a srcset of several
     /// widths reads its original once. Default 64 MiB; 0 disables it.
     pub originals_max_bytes: u64,
+    /// `[cache.disk]`, the second tier on local disk.
+    pub disk: DiskCacheConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiskCacheConfig {
+    /// Where the records live (absolute after loading; created at start-up); never inside a
+    /// source's folder, where passthrough could serve them. `None` (the default) keeps
+    /// derivatives in memory only.
+    pub dir: Option<PathBuf>,
+    /// Bytes of records kept. Default 1 GiB; > 0.
+    pub max_bytes: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -225,6 +237,10 @@ impl CacheConfig {
             max_bytes,
             max_entry_bytes: max_bytes / 16,
             originals_max_bytes: 64 * MIB,
+            disk: DiskCacheConfig {
+                dir: None,
+                max_bytes: 1024 * MIB,
+            },
         }
     }
 }

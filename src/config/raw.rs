@@ -42,6 +42,15 @@ pub(super) struct RawCache {
     pub max_bytes: Option<RawSize>,
     pub max_entry_bytes: Option<RawSize>,
     pub originals_max_bytes: Option<RawSize>,
+    pub disk: RawDiskCache,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[cfg_attr(test, derive(serde::Serialize))]
+#[serde(default, deny_unknown_fields)]
+pub(super) struct RawDiskCache {
+    pub dir: Option<String>,
+    pub max_bytes: Option<RawSize>,
 }
 
 #[derive(Debug, Default, Deserialize)]

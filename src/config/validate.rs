@@ -9,11 +9,12 @@ use std::time::Duration;
 
 use super::env::Env;
 use super::raw::{
-    RawCache, RawConfig, RawDuration, RawLimits, RawLog, RawServer, RawSize, RawUploads,
+    RawCache, RawConfig, RawDiskCache, RawDuration, RawLimits, RawLog, RawServer, RawSize,
+    RawUploads,
 };
 use super::{
-    CacheConfig, Config, LimitsConfig, LogConfig, LogFormat, Problem, ServerConfig, TextConfig,
-    UploadsConfig, sources, units,
+    CacheConfig, Config, DiskCacheConfig, LimitsConfig, LogConfig, LogFormat, Problem,
+    ServerConfig, SourceConfig, TextConfig, UploadsConfig, sources, units,
 };
 
 /// Problems found so far, in the order they were found, and which keys took their value from
@@ -135,6 +136,8 @@ pub(super) fn validate(
         problems.push("sources", "at least one [[sources]] entry is required");
     }
     let sources = sources::sources(&mut problems, &raw.sources, base_dir, env);
+    let mut cache = cache;
+    cache.disk = disk_cache(&mut problems, &raw.cache.disk, base_dir, &sources);
     if problems.found.is_empty() {
         Ok(Config {
             server,
@@ -243,6 +246,40 @@ fn cache(problems: &mut Problems, raw: &RawCache) -> CacheConfig {
         );
     }
     cache
+}
+
+/// `[cache.disk]`: on when `dir` is set. A folder inside a source's would be served by
+/// passthrough, records and all.
+fn disk_cache(
+    problems: &mut Problems,
+    raw: &RawDiskCache,
+    base_dir: &Path,
+    sources: &[SourceConfig],
+) -> DiskCacheConfig {
+    let default = CacheConfig::default().disk;
+    let key = "cache.disk.max_bytes";
+    let max_bytes = problems.size(key, raw.max_bytes.as_ref(), default.max_bytes);
+    problems.positive(key, &max_bytes, "0 bytes, e.g. \"1GiB\"");
+    let dir = raw.dir.as_deref().filter(|d| !d.is_empty()).map(|dir| {
+        let joined = base_dir.join(dir);
+        std::path::absolute(&joined).unwrap_or(joined)
+    });
+    let inside = |dir: &Path| {
+        sources
+            .iter()
+            .find(|s| s.root.local().is_some_and(|root| dir.starts_with(root)))
+    };
+    if let Some((dir, source)) = dir.as_deref().and_then(|d| Some((d, inside(d)?))) {
+        problems.push(
+            "cache.disk.dir",
+            format!(
+                "{} is inside the folder of source `{}`, which would serve the records",
+                dir.display(),
+                source.name
+            ),
+        );
+    }
+    DiskCacheConfig { dir, max_bytes }
 }
 
 fn limits(problems: &mut Problems, raw: &RawLimits) -> LimitsConfig {

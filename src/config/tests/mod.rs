@@ -97,6 +97,7 @@ fn contract_example_parses_to_the_documented_values() {
             max_bytes: 512 << 20,
             max_entry_bytes: 32 << 20,
             originals_max_bytes: 64 << 20,
+            disk: CacheConfig::default().disk,
         },
         sources: vec![demo],
         ..Config::default()

@@ -198,3 +198,25 @@ fn the_fonts_folder_is_resolved_like_a_root_and_must_exist() {
         ["text.fonts_dir"]
     );
 }
+
+#[test]
+fn the_disk_tier_is_off_by_default_and_never_inside_a_source_folder() {
+    let base = base();
+    let config = parse(SOURCE_A, base.path());
+    assert_eq!(config.cache.disk.dir, None);
+    assert_eq!(config.cache.disk.max_bytes, 1 << 30);
+    let text = format!("[cache.disk]\ndir = \"derivatives\"\nmax_bytes = \"2GiB\"\n{SOURCE_A}");
+    let config = parse(&text, base.path());
+    assert_eq!(config.cache.disk.dir, Some(base.path().join("derivatives")));
+    assert_eq!(config.cache.disk.max_bytes, 2 << 30);
+    let inside = format!("[cache.disk]\ndir = \"fixtures/cache\"\n{SOURCE_A}");
+    assert_eq!(
+        problem_keys(&inside, base.path(), &no_env()),
+        ["cache.disk.dir"]
+    );
+    let env = env_of(&[("PIXGATE_CACHE__DISK__MAX_BYTES", "0")]);
+    assert_eq!(
+        problem_keys(SOURCE_A, base.path(), &env),
+        ["cache.disk.max_bytes"]
+    );
+}

@@ -13,7 +13,7 @@ pub mod site;
 pub mod state;
 
 pub use error::{Described, Error, RequestError};
-pub use pipeline::{Derivative, Output, Pipeline, Scope, Target};
+pub use pipeline::{Derivative, Output, Pipeline, Scope, Served, Target};
 pub use put::Put;
 pub use site::Site;
 pub use state::{AppState, Clock, SiteReadiness, system_clock};

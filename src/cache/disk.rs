@@ -8,11 +8,15 @@
 use std::fs::{self, File};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use bytes::Bytes;
 use lru::LruCache;
 use sha2::{Digest, Sha256};
+
+use super::CacheStats;
 
 /// The first bytes of every record (the format's version is its last digit).
 const MAGIC: &[u8; 8] = b"PXGDISK1";
@@ -24,7 +28,7 @@ const TEMP: &str = "tmp";
 pub struct Record {
     pub content_type: String,
     pub modified: Option<SystemTime>,
-    pub bytes: Vec<u8>,
+    pub bytes: Bytes,
 }
 
 pub struct DiskTier {
@@ -32,6 +36,19 @@ pub struct DiskTier {
     max_bytes: u64,
     /// Record file name (the key's hash) → its size, least recently used first.
     index: Mutex<Index>,
+    counts: Counts,
+}
+
+/// What `/_pixgate/metrics` reports of the tier.
+#[derive(Default)]
+struct Counts {
+    hits: AtomicU64,
+    misses: AtomicU64,
+    evictions: AtomicU64,
+    /// Records that failed their checks, and writes that failed.
+    errors: AtomicU64,
+    /// Time spent reading, hits and misses alike.
+    read_nanos: AtomicU64,
 }
 
 struct Index {
@@ -81,6 +98,7 @@ impl DiskTier {
             dir: dir.to_path_buf(),
             max_bytes,
             index: Mutex::new(index),
+            counts: Counts::default(),
         };
         tier.evict();
         Ok(tier)
@@ -89,6 +107,21 @@ impl DiskTier {
     /// The record for `key`, if one is kept and whole. A record that fails its checks is
     /// removed and counts as absent.
     pub fn get(&self, key: &str) -> Option<Record> {
+        let started = Instant::now();
+        let found = self.read(key);
+        let counts = &self.counts;
+        let elapsed = started.elapsed().as_nanos() as u64;
+        counts.read_nanos.fetch_add(elapsed, Ordering::Relaxed);
+        let counter = if found.is_some() {
+            &counts.hits
+        } else {
+            &counts.misses
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        found
+    }
+
+    fn read(&self, key: &str) -> Option<Record> {
         let name = name(key);
         let path = self.path(&name);
         let mut file = File::open(&path).ok()?;
@@ -105,6 +138,7 @@ impl DiskTier {
                 Some(record)
             }
             None => {
+                self.counts.errors.fetch_add(1, Ordering::Relaxed);
                 self.drop_record(&name);
                 None
             }
@@ -132,6 +166,7 @@ impl DiskTier {
             fs::rename(&temp, &path)
         })();
         if let Err(e) = written {
+            self.counts.errors.fetch_add(1, Ordering::Relaxed);
             let _ = fs::remove_file(&temp);
             return Err(e);
         }
@@ -152,6 +187,30 @@ impl DiskTier {
         (index.used_bytes, index.lru.len())
     }
 
+    /// Hits, misses, evictions and usage, as the memory tiers report theirs.
+    pub fn stats(&self) -> CacheStats {
+        let (bytes, entries) = self.usage();
+        let c = &self.counts;
+        CacheStats {
+            hits: c.hits.load(Ordering::Relaxed),
+            misses: c.misses.load(Ordering::Relaxed),
+            coalesced: 0,
+            evictions: c.evictions.load(Ordering::Relaxed),
+            bytes,
+            entries: entries as u64,
+        }
+    }
+
+    /// Records dropped for failing their checks, and failed writes.
+    pub fn errors(&self) -> u64 {
+        self.counts.errors.load(Ordering::Relaxed)
+    }
+
+    /// Seconds spent reading records, hits and misses alike.
+    pub fn read_seconds(&self) -> f64 {
+        self.counts.read_nanos.load(Ordering::Relaxed) as f64 / 1e9
+    }
+
     fn evict(&self) {
         loop {
             let doomed = {
@@ -167,6 +226,7 @@ impl DiskTier {
                     None => return,
                 }
             };
+            self.counts.evictions.fetch_add(1, Ordering::Relaxed);
             let _ = fs::remove_file(self.path(&doomed));
         }
     }
@@ -246,7 +306,7 @@ fn decode(raw: &[u8], key: &str) -> Option<Record> {
     Some(Record {
         content_type: String::from_utf8(content_type.to_vec()).ok()?,
         modified: (nanos > 0).then(|| UNIX_EPOCH + Duration::from_nanos(nanos)),
-        bytes: bytes.to_vec(),
+        bytes: Bytes::copy_from_slice(bytes),
     })
 }
 

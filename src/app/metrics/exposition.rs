@@ -123,10 +123,12 @@ fn render_pool(out: &mut String, app: &AppState) {
 }
 
 fn caches(out: &mut String, app: &AppState) {
-    let caches = [
+    let disk = app.pipeline.disk();
+    let mut caches = vec![
         ("derivatives", app.pipeline.derivatives().stats()),
         ("originals", app.pipeline.originals().stats()),
     ];
+    caches.extend(disk.map(|d| ("disk", d.stats())));
     let families: [Family; 6] = [
         (
             "pixgate_cache_hits_total",
@@ -169,10 +171,13 @@ fn caches(out: &mut String, app: &AppState) {
             .collect();
         metric_labelled(out, name, kind, help, &values);
     }
-    let budgets = [
+    let mut budgets = vec![
         ("cache=\"derivatives\"", app.config.cache.max_bytes),
         ("cache=\"originals\"", app.config.cache.originals_max_bytes),
     ];
+    if disk.is_some() {
+        budgets.push(("cache=\"disk\"", app.config.cache.disk.max_bytes));
+    }
     metric(
         out,
         "pixgate_cache_budget_bytes",
@@ -180,6 +185,22 @@ fn caches(out: &mut String, app: &AppState) {
         "Configured byte budget.",
         &budgets,
     );
+    if let Some(disk) = disk {
+        metric(
+            out,
+            "pixgate_cache_errors_total",
+            "counter",
+            "Records dropped for failing their checks, and failed writes.",
+            &[("cache=\"disk\"", disk.errors())],
+        );
+        let _ = writeln!(
+            out,
+            "# HELP pixgate_cache_read_seconds_total Time spent reading the tier, hits and misses.\n\
+             # TYPE pixgate_cache_read_seconds_total counter\n\
+             pixgate_cache_read_seconds_total{{cache=\"disk\"}} {}",
+            disk.read_seconds()
+        );
+    }
 }
 
 /// Name, Prometheus type, help text, and which statistic it reports.

@@ -8,10 +8,32 @@ use bytes::Bytes;
 use sha2::{Digest, Sha256};
 
 use crate::cache::Weighed;
+use crate::cache::disk::Record;
+
+/// Where a derivative's bytes came from when it was loaded into memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tier {
+    Rendered,
+    Disk,
+}
+
+/// The content types pixgate answers derivatives with: a record naming another is not one of
+/// ours and is not served.
+const CONTENT_TYPES: [&str; 8] = [
+    "image/jpeg",
+    "image/png",
+    "image/webp",
+    "image/avif",
+    "image/gif",
+    "application/json",
+    "text/plain; charset=utf-8",
+    "text/css; charset=utf-8",
+];
 
 /// A rendered image.
 #[derive(Debug)]
 pub struct Derivative {
+    pub tier: Tier,
     pub bytes: Bytes,
     pub content_type: &'static str,
     /// The strong validator: a hash of the bytes, quoted (`"…"`), as `ETag` carries it.
@@ -30,15 +52,48 @@ impl Derivative {
         content_type: &'static str,
         modified: Option<SystemTime>,
     ) -> Derivative {
+        bytes.shrink_to_fit();
+        Derivative::described(bytes.into(), content_type, modified, Tier::Rendered)
+    }
+
+    fn described(
+        bytes: Bytes,
+        content_type: &'static str,
+        modified: Option<SystemTime>,
+        tier: Tier,
+    ) -> Derivative {
         let digest = Sha256::digest(&bytes);
         let etag = format!("\"{}\"", crate::hex::lower(&digest[..16]));
-        bytes.shrink_to_fit();
         Derivative {
-            bytes: bytes.into(),
+            tier,
+            bytes,
             content_type,
             etag: etag.into(),
             modified,
             modified_text: modified.map(|at| httpdate::fmt_http_date(at).into()),
+        }
+    }
+
+    /// A derivative read back from the disk tier; `None` if its content type is not one
+    /// pixgate answers with.
+    pub fn from_record(record: Record) -> Option<Derivative> {
+        let content_type = CONTENT_TYPES
+            .into_iter()
+            .find(|known| *known == record.content_type)?;
+        Some(Derivative::described(
+            record.bytes,
+            content_type,
+            record.modified,
+            Tier::Disk,
+        ))
+    }
+
+    /// What the disk tier keeps of it.
+    pub fn to_record(&self) -> Record {
+        Record {
+            content_type: self.content_type.to_string(),
+            modified: self.modified,
+            bytes: self.bytes.clone(),
         }
     }
 

@@ -7,19 +7,22 @@
 mod derivative;
 mod keys;
 mod layers;
+mod tiers;
 
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-pub use derivative::Derivative;
+pub use derivative::{Derivative, Tier};
 pub use layers::Scope;
+pub use tiers::Served;
 
 use super::error::{Error, RequestError};
 use super::metrics::{Stage, StageTimes};
 use super::render_pool::RenderPool;
 use super::site::Site;
-use crate::cache::{Cache, Lookup, Weighed};
+use crate::cache::disk::DiskTier;
+use crate::cache::{Cache, Weighed};
 use crate::config::Config;
 use crate::render::{self, Fonts, Limits, RenderError};
 use crate::signature::{self, Access, SignatureError};
@@ -29,7 +32,7 @@ use crate::transform::{Data, OutputFormat, Params, Transform};
 /// What a read gives: a derivative from the cache or fresh from a worker, or the stored file
 /// itself (passthrough).
 pub enum Output {
-    Derivative(Arc<Derivative>, Lookup),
+    Derivative(Arc<Derivative>, Served),
     File(OpenedFile),
 }
 
@@ -44,6 +47,8 @@ pub struct Target<'a> {
 pub struct Pipeline {
     /// Rendered derivatives, keyed by the canonical request.
     derivatives: Cache<Derivative, Error>,
+    /// The tier below memory, on local disk (`[cache.disk]`), under the same keys.
+    disk: Option<Arc<DiskTier>>,
     /// Original bytes, keyed by source, storage key and version.
     originals: Cache<Original, Error>,
     /// Render workers behind a bounded queue (`limits.render_workers`, `render_queue`).
@@ -81,8 +86,17 @@ impl Pipeline {
         };
         // Half the budget per original keeps at least two images resident.
         let originals = Cache::new(cache.originals_max_bytes, cache.originals_max_bytes / 2);
+        let disk = match &cache.disk.dir {
+            Some(dir) => Some(Arc::new(
+                DiskTier::open(dir, cache.disk.max_bytes).map_err(|e| {
+                    std::io::Error::new(e.kind(), format!("cache.disk.dir {}: {e}", dir.display()))
+                })?,
+            )),
+            None => None,
+        };
         Ok(Pipeline {
             derivatives: Cache::new(cache.max_bytes, cache.max_entry_bytes),
+            disk,
             originals,
             render_pool: RenderPool::new(limits.render_workers, limits.render_queue)?,
             timings: StageTimes::default(),
@@ -148,9 +162,19 @@ impl Pipeline {
         let fonts = t.text.as_ref().map(|_| ("fonts", &self.fonts_version));
         let versions = [mark, blend, fonts];
         let cache_key = keys::derivative(site, key, &version, t, negotiated, &versions);
-        let miss = || self.render(site, key, &version, t, negotiated, &layers);
+        let miss = || async {
+            if let Some(found) = self.read_disk(&cache_key).await {
+                return Ok(found);
+            }
+            let rendered = self
+                .render(site, key, &version, t, negotiated, &layers)
+                .await?;
+            self.write_disk(&cache_key, &rendered);
+            Ok(rendered)
+        };
         let (derivative, lookup) = self.derivatives.get_or_load(&cache_key, miss).await?;
-        Ok(Output::Derivative(derivative, lookup))
+        let served = Served::of(lookup, derivative.tier);
+        Ok(Output::Derivative(derivative, served))
     }
 
     /// Drops everything cached of `key`'s file, in every version: after an upload replaced
@@ -163,6 +187,10 @@ impl Pipeline {
 
     pub fn derivatives(&self) -> &Cache<Derivative, Error> {
         &self.derivatives
+    }
+
+    pub fn disk(&self) -> Option<&DiskTier> {
+        self.disk.as_deref()
     }
 
     pub fn originals(&self) -> &Cache<Original, Error> {

@@ -4,7 +4,7 @@ fn record(n: usize) -> Record {
     Record {
         content_type: "image/webp".into(),
         modified: Some(UNIX_EPOCH + Duration::from_secs(1_700_000_000 + n as u64)),
-        bytes: vec![(n % 251) as u8; 1000],
+        bytes: vec![(n % 251) as u8; 1000].into(),
     }
 }
 

@@ -14,8 +14,8 @@ use tokio_util::io::ReaderStream;
 pub use envelope::{ErrorCode, SignatureRefused, envelope, error_response, json_response};
 
 use super::body::{Body, Response};
+use crate::app::Served;
 use crate::app::{Derivative, Output};
-use crate::cache::Lookup;
 use crate::source::{Content, OpenedFile};
 use crate::transform::ClientHints;
 use validators::{RangeAnswer, Validators, byte_range, is_fresh};
@@ -36,6 +36,7 @@ pub struct Delivery {
 }
 
 const X_CACHE: HeaderName = HeaderName::from_static("x-cache");
+const X_CACHE_TIER: HeaderName = HeaderName::from_static("x-cache-tier");
 const ACCEPT_CH: HeaderName = HeaderName::from_static("accept-ch");
 
 /// `Vary`: `Accept` when the format was negotiated, and each client hint header that may
@@ -87,7 +88,7 @@ pub async fn read(
     delivery: &Delivery,
 ) -> std::io::Result<Response> {
     match output {
-        Output::Derivative(d, lookup) => Ok(derivative(&d, lookup, request, delivery)),
+        Output::Derivative(d, served) => Ok(derivative(&d, served, request, delivery)),
         Output::File(f) => file(f, request, delivery).await,
     }
 }
@@ -96,7 +97,7 @@ pub async fn read(
 /// rendered: a hit turns them into header values without copying.
 fn derivative(
     d: &Derivative,
-    lookup: Lookup,
+    served: Served,
     request: &HeaderMap,
     delivery: &Delivery,
 ) -> Response {
@@ -111,7 +112,7 @@ fn derivative(
             .clone()
             .and_then(|date| HeaderValue::from_maybe_shared(date).ok()),
     );
-    let base = headers(described, content_type, delivery, Some(lookup));
+    let base = headers(described, content_type, delivery, Some(served));
     if is_fresh(request, &validators) {
         return not_modified(base);
     }
@@ -244,7 +245,7 @@ fn headers(
     (etag, last_modified): (Option<HeaderValue>, Option<HeaderValue>),
     content_type: HeaderValue,
     delivery: &Delivery,
-    lookup: Option<Lookup>,
+    served: Option<Served>,
 ) -> HeaderMap {
     // Room for every header below and the framing ones added later, so it never regrows.
     let mut h = HeaderMap::with_capacity(16);
@@ -272,12 +273,13 @@ fn headers(
     {
         h.insert(header::CONTENT_DISPOSITION, value);
     }
-    if let Some(lookup) = lookup {
-        let value = match lookup {
-            Lookup::Hit => "HIT",
-            Lookup::Miss => "MISS",
-        };
-        h.insert(X_CACHE, HeaderValue::from_static(value));
+    if let Some(served) = served {
+        let tier = served.tier();
+        let hit = if tier.is_some() { "HIT" } else { "MISS" };
+        h.insert(X_CACHE, HeaderValue::from_static(hit));
+        if let Some(tier) = tier {
+            h.insert(X_CACHE_TIER, HeaderValue::from_static(tier));
+        }
     }
     h
 }

@@ -4,6 +4,7 @@
 
 mod cache_keys;
 mod cache_load;
+mod disk_tier;
 mod headers;
 mod passthrough;
 

@@ -44,6 +44,11 @@ pub enum RequestError {
     MethodNotAllowed { allow: &'static str },
     #[error("the server is too busy to render now; retry shortly")]
     Overloaded,
+    /// An unsigned request to a `presets_only` source with its own transform parameters.
+    #[error(
+        "this source transforms unsigned requests with presets only (`preset=NAME`); sign the URL to use other parameters"
+    )]
+    PresetsOnly,
     /// An upload to a source that cannot be written (an HTTP origin).
     #[error("this source is read-only; use GET or HEAD")]
     ReadOnly,
@@ -140,6 +145,7 @@ impl Error {
                     (S::METHOD_NOT_ALLOWED, "method_not_allowed")
                 }
                 RequestError::Overloaded => (S::SERVICE_UNAVAILABLE, "overloaded"),
+                RequestError::PresetsOnly => (S::FORBIDDEN, "presets_only"),
                 RequestError::ReadOnly => (S::METHOD_NOT_ALLOWED, "read_only"),
                 RequestError::UrlTooLong { .. } => (S::URI_TOO_LONG, "url_too_long"),
                 RequestError::HeadersTooLarge { .. } => {

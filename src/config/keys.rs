@@ -472,4 +472,20 @@ pub(super) const SOURCE_KEYS: &[Key<RawSource>] = &[
         about: "Mark parameters (`mark=/logo.png&mark-alpha=40`) drawn on every unsigned image.",
         legacy: None,
     },
+    Key {
+        section: "sources",
+        name: "presets_only",
+        access: Access::Bool(|s| &mut s.presets_only),
+        default: KeyDefault::Value("false"),
+        about: "Unsigned requests may transform with `preset=` only (other parameters: `403 presets_only`).",
+        legacy: None,
+    },
+    Key {
+        section: "sources",
+        name: "widths",
+        access: Access::List(|s| &mut s.widths),
+        default: KeyDefault::Value(""),
+        about: "Sizes (px, ascending) an unsigned request's `w`/`h` times `dpr` are rounded up to; empty takes any.",
+        legacy: None,
+    },
 ];

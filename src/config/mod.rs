@@ -66,6 +66,8 @@ pub struct Config {
     pub uploads: UploadsConfig,
     pub log: LogConfig,
     pub text: TextConfig,
+    /// Named transforms (`?preset=NAME`), each checked at load.
+    pub presets: Vec<Preset>,
     /// In file order; never empty after loading (but empty in `Config::default()`).
     pub sources: Vec<SourceConfig>,
 }
@@ -153,6 +155,13 @@ pub struct UploadsConfig {
     pub session_ttl: Duration,
 }
 
+/// A named transform: `params` is a query string of transform parameters, which parse.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Preset {
+    pub name: String,
+    pub params: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct TextConfig {
     /// The operator's fonts for `txt`, besides the shipped ones: an existing folder
@@ -207,6 +216,11 @@ pub struct SourceConfig {
     /// A watermark drawn on every unsigned derivative (and instead of every unsigned
     /// passthrough): mark parameters as a query string, checked at load.
     pub watermark: Option<String>,
+    /// Unsigned requests may transform only with presets (`403 presets_only` otherwise).
+    pub presets_only: bool,
+    /// Sizes an unsigned request's `w`/`h` (times `dpr`) are rounded up to, ascending;
+    /// empty (the default) takes any size.
+    pub widths: Vec<u32>,
 }
 
 impl Default for ServerConfig {
@@ -293,6 +307,8 @@ impl SourceConfig {
             clock_skew: Duration::ZERO,
             revalidate_after: root::DEFAULT_REVALIDATE_AFTER,
             watermark: None,
+            presets_only: false,
+            widths: Vec::new(),
         }
     }
 }

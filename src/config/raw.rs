@@ -18,7 +18,16 @@ pub(super) struct RawConfig {
     pub uploads: RawUploads,
     pub log: RawLog,
     pub text: RawText,
+    pub presets: Vec<RawPreset>,
     pub sources: Vec<RawSource>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[cfg_attr(test, derive(serde::Serialize))]
+#[serde(default, deny_unknown_fields)]
+pub(super) struct RawPreset {
+    pub name: Option<String>,
+    pub params: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -114,6 +123,10 @@ pub(super) struct RawSource {
     pub max_redirects: Option<i64>,
     pub revalidate_after: Option<RawDuration>,
     pub watermark: Option<String>,
+    pub presets_only: Option<bool>,
+    /// `[320, 640]` in the file, `320,640` from the environment.
+    #[serde(deserialize_with = "numbers_as_text")]
+    pub widths: Vec<String>,
 }
 
 /// A size as written: TOML integers are bytes, strings carry a unit (`"512MiB"`).
@@ -177,4 +190,22 @@ impl Visitor<'_> for DurationVisitor {
     fn visit_str<E: de::Error>(self, v: &str) -> Result<RawDuration, E> {
         Ok(RawDuration(v.to_owned()))
     }
+}
+
+/// A list of numbers (or strings) as text, the form the environment gives lists in.
+fn numbers_as_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Item {
+        Number(i64),
+        Text(String),
+    }
+    let items = Vec::<Item>::deserialize(d)?;
+    Ok(items
+        .into_iter()
+        .map(|item| match item {
+            Item::Number(n) => n.to_string(),
+            Item::Text(t) => t,
+        })
+        .collect())
 }

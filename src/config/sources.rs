@@ -112,7 +112,23 @@ fn source(
         defaults.revalidate_after,
     );
     config.watermark = watermark(problems, &format!("{at}.watermark"), raw, &config);
+    config.presets_only = raw.presets_only.unwrap_or(false);
+    config.widths = widths(problems, &format!("{at}.widths"), &raw.widths);
     Checked { config, prefix_ok }
+}
+
+/// `widths`: whole px in 1–8192, sorted and deduplicated.
+fn widths(problems: &mut Problems, key: &str, raw: &[String]) -> Vec<u32> {
+    let mut widths = Vec::with_capacity(raw.len());
+    for text in raw {
+        match text.trim().parse::<u32>() {
+            Ok(w) if (1..=8192).contains(&w) => widths.push(w),
+            _ => problems.push(key, format!("`{text}` is not a size in px from 1 to 8192")),
+        }
+    }
+    widths.sort_unstable();
+    widths.dedup();
+    widths
 }
 
 /// The enforced watermark's query, checked as a URL's mark would be; empty is none. It must

@@ -9,11 +9,11 @@ use std::time::Duration;
 
 use super::env::Env;
 use super::raw::{
-    RawCache, RawConfig, RawDiskCache, RawDuration, RawLimits, RawLog, RawServer, RawSize,
-    RawUploads,
+    RawCache, RawConfig, RawDiskCache, RawDuration, RawLimits, RawLog, RawPreset, RawServer,
+    RawSize, RawUploads,
 };
 use super::{
-    CacheConfig, Config, DiskCacheConfig, LimitsConfig, LogConfig, LogFormat, Problem,
+    CacheConfig, Config, DiskCacheConfig, LimitsConfig, LogConfig, LogFormat, Preset, Problem,
     ServerConfig, SourceConfig, TextConfig, UploadsConfig, sources, units,
 };
 
@@ -138,6 +138,7 @@ pub(super) fn validate(
     let sources = sources::sources(&mut problems, &raw.sources, base_dir, env);
     let mut cache = cache;
     cache.disk = disk_cache(&mut problems, &raw.cache.disk, base_dir, &sources);
+    let presets = presets(&mut problems, &raw.presets);
     if problems.found.is_empty() {
         Ok(Config {
             server,
@@ -146,6 +147,7 @@ pub(super) fn validate(
             uploads,
             log,
             text,
+            presets,
             sources,
         })
     } else {
@@ -246,6 +248,54 @@ fn cache(problems: &mut Problems, raw: &RawCache) -> CacheConfig {
         );
     }
     cache
+}
+
+/// `[[presets]]`: each named once (letters, digits, `-`, `_`), its `params` a query of
+/// transform parameters that parses, as in a URL.
+fn presets(problems: &mut Problems, raw: &[RawPreset]) -> Vec<Preset> {
+    let mut presets: Vec<Preset> = Vec::with_capacity(raw.len());
+    for (i, preset) in raw.iter().enumerate() {
+        let at = format!("presets[{i}]");
+        let name = preset.name.as_deref().unwrap_or_default();
+        let valid = !name.is_empty()
+            && name.len() <= 64
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if !valid {
+            problems.push(
+                format!("{at}.name"),
+                format!("{name:?} is not a name of 1–64 letters, digits, `-` or `_`"),
+            );
+        } else if presets.iter().any(|p| p.name == name) {
+            problems.push(format!("{at}.name"), format!("`{name}` is defined twice"));
+        }
+        let params = preset.params.as_deref().unwrap_or_default();
+        if let Err(problem) = preset_params(params) {
+            problems.push(format!("{at}.params"), problem);
+        }
+        presets.push(Preset {
+            name: name.to_string(),
+            params: params.to_string(),
+        });
+    }
+    presets
+}
+
+fn preset_params(params: &str) -> Result<(), String> {
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(params).map_err(|_| format!("{params:?} is not a query"))?;
+    if pairs.is_empty() {
+        return Err("names no parameter, e.g. \"w=400&fm=webp\"".into());
+    }
+    if pairs.iter().any(|(name, _)| name == "preset") {
+        return Err("a preset cannot name another preset".into());
+    }
+    let parsed = crate::transform::parse(&pairs).map_err(|e| e.to_string())?;
+    if parsed.is_passthrough() {
+        return Err(format!("{params:?} names no transform parameter"));
+    }
+    Ok(())
 }
 
 /// `[cache.disk]`: on when `dir` is set. A folder inside a source's would be served by

@@ -220,3 +220,56 @@ fn the_disk_tier_is_off_by_default_and_never_inside_a_source_folder() {
         ["cache.disk.max_bytes"]
     );
 }
+
+#[test]
+fn presets_and_widths_are_checked_at_load() {
+    let base = base();
+    let text = format!(
+        "[[presets]]\nname = \"thumb\"\nparams = \"w=200&h=200&fit=crop\"\n\
+         {SOURCE_A}presets_only = true\nwidths = [640, 320, 320]\n"
+    );
+    let config = parse(&text, base.path());
+    assert_eq!(config.presets[0].name, "thumb");
+    assert!(config.sources[0].presets_only);
+    assert_eq!(config.sources[0].widths, [320, 640]);
+    let env = env_of(&[("PIXGATE_SOURCES__A__WIDTHS", "100,200")]);
+    let from_env = Config::from_toml(SOURCE_A, base.path(), &env).unwrap();
+    assert_eq!(from_env.sources[0].widths, [100, 200]);
+    for (bad, key) in [
+        (
+            "[[presets]]\nname = \"thumb\"\nparams = \"w=banana\"\n",
+            "presets[0].params",
+        ),
+        (
+            "[[presets]]\nname = \"thumb\"\nparams = \"txt=hi&rot=45\"\n",
+            "presets[0].params",
+        ),
+        (
+            "[[presets]]\nname = \"a b\"\nparams = \"w=1\"\n",
+            "presets[0].name",
+        ),
+        (
+            "[[presets]]\nname = \"x\"\nparams = \"preset=y\"\n",
+            "presets[0].params",
+        ),
+        (
+            "[[presets]]\nname = \"x\"\nparams = \"ixlib=js\"\n",
+            "presets[0].params",
+        ),
+    ] {
+        let text = format!("{bad}{SOURCE_A}");
+        assert_eq!(problem_keys(&text, base.path(), &no_env()), [key], "{bad}");
+    }
+    let twice = format!(
+        "[[presets]]\nname = \"x\"\nparams = \"w=1\"\n[[presets]]\nname = \"x\"\nparams = \"w=2\"\n{SOURCE_A}"
+    );
+    assert_eq!(
+        problem_keys(&twice, base.path(), &no_env()),
+        ["presets[1].name"]
+    );
+    let widths = format!("{SOURCE_A}widths = [0, 9000]\n");
+    assert_eq!(
+        problem_keys(&widths, base.path(), &no_env()),
+        ["sources[0].widths", "sources[0].widths"]
+    );
+}

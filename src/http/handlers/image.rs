@@ -6,7 +6,7 @@ use http::request::Parts;
 use http::{HeaderMap, Method, header};
 
 use super::Located;
-use crate::app::{AppState, Error, RequestError, Scope, Target};
+use crate::app::{AppState, Error, RequestError, Scope, Target, presets};
 use crate::http::body::Response;
 use crate::http::respond::{self, Delivery};
 use crate::signature;
@@ -26,11 +26,20 @@ pub async fn serve(app: &AppState, located: Located, request: &Parts) -> Result<
         .pipeline
         .verify(site, target, signature::Method::Get, &key, now)?;
     let key = key?;
+    let (pairs, own) = presets::expand(pairs, &app.config.presets)?;
+    if site.config.presets_only && !access.signed {
+        presets::check_presets_only(&own)?;
+    }
     let mut params = transform::parse(&pairs)?;
     site.brand(&mut params, access.signed)?;
     if params.client_hints.any() {
         let max_width = app.config.limits.max_output_dimension;
         params.apply_hints(hinted(headers), max_width);
+    }
+    // Signed URLs are the site's own: any size. Unsigned ones get one of a few.
+    let bounded = !access.signed && !params.is_passthrough() && !site.config.widths.is_empty();
+    if bounded {
+        presets::bound_sizes(&mut params, &site.config.widths)?;
     }
     let negotiated = negotiate(&params, headers);
     let delivery = Delivery {
@@ -39,6 +48,7 @@ pub async fn serve(app: &AppState, located: Located, request: &Parts) -> Result<
         client_hints: params.client_hints,
         download_name: params.download_name.clone(),
         head: request.method == Method::HEAD,
+        rendered_as: bounded.then(|| rendered_as(uri.path(), &params)),
     };
     let scope = Scope {
         sites: &app.sites,
@@ -51,6 +61,20 @@ pub async fn serve(app: &AppState, located: Located, request: &Parts) -> Result<
     respond::read(output, headers, &delivery)
         .await
         .map_err(|e| RequestError::Internal(format!("streaming: {e}")).into())
+}
+
+/// The URL of what a bounded request rendered: its path and the canonical transform (with
+/// `auto=format` when the format was negotiated), one URL per allowed size.
+fn rendered_as(path: &str, params: &Params) -> String {
+    let mut query = params.transform.canonical();
+    if params.auto_format {
+        query.push_str(if query.is_empty() {
+            "auto=format"
+        } else {
+            "&auto=format"
+        });
+    }
+    format!("{path}?{query}")
 }
 
 /// The query's pairs, decoded. Control characters and invalid UTF-8 anywhere in it are

@@ -33,6 +33,9 @@ pub struct Delivery {
     pub download_name: Option<String>,
     /// `HEAD`: headers only.
     pub head: bool,
+    /// `Content-Location`: the URL of what was rendered, where sizes were rounded to a
+    /// source's `widths`.
+    pub rendered_as: Option<String>,
 }
 
 const X_CACHE: HeaderName = HeaderName::from_static("x-cache");
@@ -272,6 +275,13 @@ fn headers(
         && let Ok(value) = HeaderValue::from_str(&content_disposition(name))
     {
         h.insert(header::CONTENT_DISPOSITION, value);
+    }
+    if let Some(location) = delivery
+        .rendered_as
+        .as_deref()
+        .and_then(|l| HeaderValue::from_str(l).ok())
+    {
+        h.insert(header::CONTENT_LOCATION, location);
     }
     if let Some(served) = served {
         let tier = served.tier();

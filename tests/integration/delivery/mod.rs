@@ -7,6 +7,7 @@ mod cache_load;
 mod disk_tier;
 mod headers;
 mod passthrough;
+mod presets;
 
 use crate::support::images::gradient_png;
 use crate::support::roots::Root;

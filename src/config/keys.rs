@@ -488,4 +488,20 @@ pub(super) const SOURCE_KEYS: &[Key<RawSource>] = &[
         about: "Sizes (px, ascending) an unsigned request's `w`/`h` times `dpr` are rounded up to; empty takes any.",
         legacy: None,
     },
+    Key {
+        section: "sources",
+        name: "fallback",
+        access: Access::Text(|s| &mut s.fallback),
+        default: KeyDefault::Value(""),
+        about: "A storage key served, transformed alike, when the original is missing or undecodable; not under a private prefix.",
+        legacy: None,
+    },
+    Key {
+        section: "sources",
+        name: "fallback_status",
+        access: Access::Integer(|s| &mut s.fallback_status),
+        default: KeyDefault::Value("404"),
+        about: "Status of a fallback answer: 200–299 or 400–499.",
+        legacy: None,
+    },
 ];

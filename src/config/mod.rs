@@ -221,6 +221,11 @@ pub struct SourceConfig {
     /// Sizes an unsigned request's `w`/`h` (times `dpr`) are rounded up to, ascending;
     /// empty (the default) takes any size.
     pub widths: Vec<u32>,
+    /// A storage key (not private) served, transformed alike, in place of an original that
+    /// is missing or undecodable.
+    pub fallback: Option<String>,
+    /// The status the fallback is answered with. Default 404; 200–299 or 400–499.
+    pub fallback_status: u16,
 }
 
 impl Default for ServerConfig {
@@ -309,6 +314,8 @@ impl SourceConfig {
             watermark: None,
             presets_only: false,
             widths: Vec::new(),
+            fallback: None,
+            fallback_status: 404,
         }
     }
 }

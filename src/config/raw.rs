@@ -124,6 +124,8 @@ pub(super) struct RawSource {
     pub revalidate_after: Option<RawDuration>,
     pub watermark: Option<String>,
     pub presets_only: Option<bool>,
+    pub fallback: Option<String>,
+    pub fallback_status: Option<i64>,
     /// `[320, 640]` in the file, `320,640` from the environment.
     #[serde(deserialize_with = "numbers_as_text")]
     pub widths: Vec<String>,

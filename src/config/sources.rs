@@ -114,7 +114,49 @@ fn source(
     config.watermark = watermark(problems, &format!("{at}.watermark"), raw, &config);
     config.presets_only = raw.presets_only.unwrap_or(false);
     config.widths = widths(problems, &format!("{at}.widths"), &raw.widths);
+    fallback(problems, at, raw, &mut config);
     Checked { config, prefix_ok }
+}
+
+/// `fallback` (a key, empty is none) and its status. A private key would show through every
+/// public miss, and is refused.
+fn fallback(problems: &mut Problems, at: &str, raw: &RawSource, config: &mut SourceConfig) {
+    let key = format!("{at}.fallback_status");
+    match raw.fallback_status.map(u16::try_from) {
+        None => {}
+        Some(Ok(status)) if (200..300).contains(&status) || (400..500).contains(&status) => {
+            config.fallback_status = status;
+        }
+        Some(_) => problems.push(key, "must be 200–299 or 400–499, e.g. 404"),
+    }
+    let Some(text) = raw.fallback.as_deref().filter(|f| !f.is_empty()) else {
+        return;
+    };
+    let key = format!("{at}.fallback");
+    let path = text.trim_start_matches('/');
+    // The storage stage judges the key fully when it reads it; this catches the typos.
+    let plain = path
+        .split('/')
+        .all(|s| !s.is_empty() && s != "." && s != ".." && !s.contains(['\\', '\0']));
+    if !plain {
+        problems.push(
+            key,
+            format!("`{text}` is not a storage key such as errors/missing.png"),
+        );
+    } else if is_private(&config.private_prefixes, path) {
+        problems.push(
+            key,
+            format!("`{text}` is under a private prefix: every public miss would show it"),
+        );
+    } else {
+        config.fallback = Some(path.to_string());
+    }
+}
+
+fn is_private(prefixes: &[String], key: &str) -> bool {
+    prefixes
+        .iter()
+        .any(|p| format!("{key}/").starts_with(&format!("{}/", p.trim_end_matches('/'))))
 }
 
 /// `widths`: whole px in 1–8192, sorted and deduplicated.

@@ -31,6 +31,8 @@ fn sample<R>(key: &Key<R>) -> &'static str {
         ("sources", "watermark", _) => "mark=/logo.png",
         ("sources", "allowed_networks", _) => "10.0.0.0/8,fd00::/8",
         ("sources", "widths", _) => "320,640",
+        ("sources", "fallback", _) => "errors/missing.png",
+        ("sources", "fallback_status", _) => "410",
         (_, _, Access::Address(_)) => "127.0.0.1:7",
         (_, _, Access::Integer(_)) => "7",
         (_, _, Access::Size(_)) => "3KiB",

@@ -273,3 +273,31 @@ fn presets_and_widths_are_checked_at_load() {
         ["sources[0].widths", "sources[0].widths"]
     );
 }
+
+#[test]
+fn a_fallback_is_a_public_key_with_a_sensible_status() {
+    let base = base();
+    let text = format!("{SOURCE_A}fallback = \"/errors/missing.png\"\nfallback_status = 410\n");
+    let config = parse(&text, base.path());
+    assert_eq!(
+        config.sources[0].fallback.as_deref(),
+        Some("errors/missing.png")
+    );
+    assert_eq!(config.sources[0].fallback_status, 410);
+    assert_eq!(parse(SOURCE_A, base.path()).sources[0].fallback_status, 404);
+    for (lines, key) in [
+        (
+            "fallback = \"private/x.png\"\nprivate_prefixes = [\"private\"]\nmd5_tokens = [\"t\"]\n",
+            "sources[0].fallback",
+        ),
+        ("fallback = \"a/../b.png\"\n", "sources[0].fallback"),
+        ("fallback_status = 302\n", "sources[0].fallback_status"),
+    ] {
+        let text = format!("{SOURCE_A}{lines}");
+        assert_eq!(
+            problem_keys(&text, base.path(), &no_env()),
+            [key],
+            "{lines}"
+        );
+    }
+}

@@ -3,14 +3,19 @@
 //! respond.
 
 use http::request::Parts;
-use http::{HeaderMap, Method, header};
+use http::{HeaderMap, Method, StatusCode, header};
 
 use super::Located;
-use crate::app::{AppState, Error, RequestError, Scope, Target, presets};
+use crate::app::{AppState, Error, Output, RequestError, Scope, Site, Target, presets};
 use crate::http::body::Response;
 use crate::http::respond::{self, Delivery};
+use crate::render::RenderError;
 use crate::signature;
+use crate::source::{SourceError, StorageKey};
 use crate::transform::{self, Hinted, OutputFormat, Params};
+
+/// How long a fallback answer may be cached: the original it stands in for may appear.
+const FALLBACK_MAX_AGE: u64 = 60;
 
 /// GET or HEAD of a storage path: a passthrough of the stored bytes or a rendered derivative.
 pub async fn serve(app: &AppState, located: Located, request: &Parts) -> Result<Response, Error> {
@@ -54,13 +59,68 @@ pub async fn serve(app: &AppState, located: Located, request: &Parts) -> Result<
         sites: &app.sites,
         now,
     };
-    let output = app
+    let output = match app
         .pipeline
         .read(scope, site, &key, &params, negotiated)
-        .await?;
+        .await
+    {
+        Ok(output) => output,
+        Err(e) if replaceable(&e) => {
+            // The source's stand-in, transformed alike; if it fails too, the original's error.
+            let Some(fallback) = fallback_key(site, &key) else {
+                return Err(e);
+            };
+            let read = app
+                .pipeline
+                .read(scope, site, &fallback, &params, negotiated);
+            return match read.await {
+                Ok(output) => {
+                    fallback_response(output, site.config.fallback_status, delivery).await
+                }
+                Err(_) => Err(e),
+            };
+        }
+        Err(e) => return Err(e),
+    };
     respond::read(output, headers, &delivery)
         .await
         .map_err(|e| RequestError::Internal(format!("streaming: {e}")).into())
+}
+
+/// A fallback answers for a missing or undecodable original, never for a refusal (a bad
+/// signature, a bad parameter).
+fn replaceable(e: &Error) -> bool {
+    matches!(
+        e,
+        Error::Source(SourceError::NotFound)
+            | Error::Render(RenderError::NotAnImage | RenderError::Corrupt(_))
+    )
+}
+
+/// The source's fallback key, unless it is the key that failed.
+fn fallback_key(site: &Site, key: &StorageKey) -> Option<StorageKey> {
+    let fallback = StorageKey::from_decoded(site.config.fallback.as_deref()?).ok()?;
+    (fallback != *key).then_some(fallback)
+}
+
+/// The fallback's answer: the source's `fallback_status` and a short `max-age` (the original
+/// may yet appear). Conditionals and ranges are about the original's URL, not this
+/// stand-in, so it is answered whole.
+async fn fallback_response(
+    output: Output,
+    status: u16,
+    delivery: Delivery,
+) -> Result<Response, Error> {
+    let delivery = Delivery {
+        max_age: delivery.max_age.min(FALLBACK_MAX_AGE),
+        rendered_as: None,
+        ..delivery
+    };
+    let mut response = respond::read(output, &HeaderMap::new(), &delivery)
+        .await
+        .map_err(|e| RequestError::Internal(format!("streaming: {e}")))?;
+    *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::NOT_FOUND);
+    Ok(response)
 }
 
 /// The URL of what a bounded request rendered: its path and the canonical transform (with

@@ -5,6 +5,7 @@
 mod cache_keys;
 mod cache_load;
 mod disk_tier;
+mod fallback;
 mod headers;
 mod passthrough;
 mod presets;

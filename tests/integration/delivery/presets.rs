@@ -38,13 +38,19 @@ async fn a_preset_is_its_parameters_and_the_url_refines_it() {
         .get("/small.png?preset=huge")
         .await
         .assert_error(400, "bad_parameter");
-    assert!(message.contains("`preset`") && message.contains("huge"), "{message}");
+    assert!(
+        message.contains("`preset`") && message.contains("huge"),
+        "{message}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn presets_only_refuses_unsigned_free_transforms_and_lets_signed_ones_through() {
     let (_root, server) = server(true, &[]).await;
-    server.get("/small.png?preset=thumb").await.assert_image("png");
+    server
+        .get("/small.png?preset=thumb")
+        .await
+        .assert_image("png");
     for own in ["w=10", "preset=thumb&h=10", "auto=format"] {
         let message = server
             .get(&format!("/small.png?{own}"))
@@ -54,7 +60,9 @@ async fn presets_only_refuses_unsigned_free_transforms_and_lets_signed_ones_thro
     }
     // The original itself is no transform.
     server.get("/small.png").await.assert_status(200);
-    let signed = server.get(&md5_url(TOKEN, "/small.png", "w=10&fm=png")).await;
+    let signed = server
+        .get(&md5_url(TOKEN, "/small.png", "w=10&fm=png"))
+        .await;
     assert_eq!(signed.image("png").dimensions(), (10, 5));
 }
 
@@ -68,13 +76,22 @@ async fn unsigned_sizes_round_up_to_the_source_s_widths() {
         Some("/small.png?w=32&fm=png")
     );
     let second = server.get("/small.png?w=25&fm=png").await;
-    assert_eq!(second.header("x-cache"), Some("HIT"), "17 and 25 share one entry");
+    assert_eq!(
+        second.header("x-cache"),
+        Some("HIT"),
+        "17 and 25 share one entry"
+    );
     assert_eq!(second.body, first.body);
     let doubled = server.get("/small.png?w=8&dpr=2&fm=png").await;
-    assert_eq!(doubled.header("content-location"), Some("/small.png?w=16&fm=png"));
+    assert_eq!(
+        doubled.header("content-location"),
+        Some("/small.png?w=16&fm=png")
+    );
     assert_eq!(server.metric(RENDERS).await, Some(2.0));
     // Signed URLs take any size; a share of the image cannot be rounded and is refused.
-    let signed = server.get(&md5_url(TOKEN, "/small.png", "w=17&fm=png")).await;
+    let signed = server
+        .get(&md5_url(TOKEN, "/small.png", "w=17&fm=png"))
+        .await;
     assert_eq!(signed.image("png").dimensions(), (17, 9));
     assert_eq!(signed.header("content-location"), None);
     let message = server

@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use super::names::canonical_name;
 use super::{
     Crop, Data, Fit, Output, Params, Transform, TransformError, adjustments, blend, colour, data,
-    fill, frame, hints, mark, mask, params, registry, sizing, stylize, trim,
+    faces, fill, frame, hints, mark, mask, params, registry, sizing, stylize, trim,
 };
 
 /// Parses decoded query pairs (in any order). An imgix name pixgate does not implement is
@@ -71,6 +71,7 @@ fn finish_groups(parsed: &mut Params, pending: Groups) -> Result<(), TransformEr
     t.mask = pending.mask.finish();
     t.trim = pending.trim.finish();
     t.mark = pending.mark.finish().map(Box::new);
+    t.faces = pending.faces.finish(t.fit == Fit::FaceArea);
     t.blend = pending
         .blend
         .finish()
@@ -98,7 +99,7 @@ fn settle_data(parsed: &mut Params, data: Option<Data>) {
     let Some(data) = data else { return };
     parsed.auto_format = false;
     let t = &mut parsed.transform;
-    if data == Data::Metadata {
+    if matches!(data, Data::Metadata { .. }) {
         *t = Transform::default();
     } else {
         t.format = None;
@@ -133,6 +134,7 @@ struct Groups {
     data: data::Given,
     mark: mark::Given,
     blend: blend::Given,
+    faces: faces::Given,
 }
 
 /// One parameter: the common ones directly, the rest through their groups.
@@ -191,7 +193,8 @@ fn apply_grouped(
         || parsed.transform.output.apply(canon, v)?
         || g.data.apply(canon, v)?
         || g.mark.apply(canon, v)?
-        || g.blend.apply(canon, v)?;
+        || g.blend.apply(canon, v)?
+        || g.faces.apply(canon, v)?;
     Ok(())
 }
 

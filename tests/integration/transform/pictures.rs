@@ -63,7 +63,8 @@ pub fn root() -> Root {
         .put("disc.png", &png(&disc()))
         .put_fixture("photo.jpg", "private/cups-400x250.jpg")
         .put_fixture("orient6.jpg", "forest-orient6.jpg")
-        .put_fixture("upright.jpg", "forest-800x500.jpg");
+        .put_fixture("upright.jpg", "forest-800x500.jpg")
+        .put_fixture("face.jpg", "faces/grace-hopper-512x600.jpg");
     root
 }
 

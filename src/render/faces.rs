@@ -72,15 +72,6 @@ impl Found {
             })
             .collect()
     }
-
-    /// The boxes in the upright image as the file's own orientation shows it.
-    pub fn upright(&self, orientation: Orientation) -> Vec<Window> {
-        let stored = (f64::from(self.stored.0), f64::from(self.stored.1));
-        self.boxes
-            .iter()
-            .map(|b| orient(*b, stored, orientation))
-            .collect()
-    }
 }
 
 /// The area `fit=facearea` frames in a logical image of `size`: the chosen face (or every

@@ -20,16 +20,16 @@ pub const DETECT_SIDE: u32 = 640;
 /// time.
 const MODEL: &[u8] = include_bytes!("../../../assets/faces/seeta_fd_frontal_v1.0.bin");
 
-/// Below this score a window is not a face. rustface's default is 3.85 (few false faces,
-/// some missed); 2.0, its README's value, found more of the fixture set's faces with no false
-/// ones (docs/faces.md).
+/// Below this score a window is not a face. rustface's README uses 2.0; its default, 3.85,
+/// trades missed faces for fewer false ones, and a missed face is one `face-blur` leaves
+/// visible. On the fixture set 2.0 finds every face and no false one (docs/faces.md).
 const SCORE_THRESHOLD: f64 = 2.0;
 /// The detector's own minimum (rustface refuses less).
 const MIN_FACE: u32 = 20;
 
-/// The parsed model, loaded on first use (parsing takes a few milliseconds, and most
-/// processes never look for a face). One per application state; each detection works on its
-/// own copy, since rustface's detector keeps scratch buffers.
+/// The parsed model, loaded on first use (most processes never look for a face, and need not
+/// parse 1.2 MB at start-up). One per application state; each detection works on its own
+/// copy, since rustface's detector keeps scratch buffers and needs `&mut`.
 #[derive(Default)]
 pub struct FaceDetector {
     model: OnceLock<Model>,

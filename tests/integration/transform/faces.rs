@@ -5,8 +5,9 @@
 
 use image::RgbaImage;
 
-use crate::support::images::mean_abs_diff;
-use crate::support::roots::Root;
+use super::pictures::jpeg_with_orientation;
+use crate::support::images::{decode, mean_abs_diff};
+use crate::support::roots::{Root, fixture};
 use crate::support::server::TestServer;
 
 /// A face box as `fm=json&faces=1` reports it: x, y, width, height in the stored pixels.
@@ -14,7 +15,11 @@ type FaceBox = (f64, f64, f64, f64);
 
 async fn server() -> (Root, TestServer) {
     let root = Root::new();
-    root.put_fixture("grace.jpg", "faces/grace-hopper-512x600.jpg")
+    // Stored turned a quarter anticlockwise, EXIF orientation 6: shown upright, it is Grace.
+    let grace = decode(&fixture("faces/grace-hopper-512x600.jpg"));
+    let turned = image::imageops::rotate270(&grace);
+    root.put("grace-o6.jpg", &jpeg_with_orientation(&turned, 6))
+        .put_fixture("grace.jpg", "faces/grace-hopper-512x600.jpg")
         .put_fixture("pair.jpg", "faces/pair-556x300.jpg")
         .put_fixture("coffee.jpg", "faces/coffee-600x400.jpg");
     let server = TestServer::serving(&root).await;
@@ -99,6 +104,40 @@ async fn crop_faces_centres_the_window_on_the_face() {
     let (near, far) = (mean_abs_diff(&out, &same), mean_abs_diff(&out, &centre));
     assert!(near < 3.0, "from the window on the face: {near}");
     assert!(far > 3.0 * near.max(1.0), "from the centre crop: {far}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn faces_follow_the_exif_orientation() {
+    let (_root, server) = server().await;
+    let (ux, uy, uw, uh) = faces(&server, "/grace.jpg").await[0];
+    // Reported in the stored pixels (600x512): the upright box turned back a quarter.
+    let stored = faces(&server, "/grace-o6.jpg").await;
+    assert_eq!(stored.len(), 1, "{stored:?}");
+    let (sx, sy, sw, sh) = stored[0];
+    let want = (uy, 512.0 - ux - uw, uh, uw);
+    let off = [(sx, want.0), (sy, want.1), (sw, want.2), (sh, want.3)];
+    assert!(
+        off.iter().all(|(a, b)| (a - b).abs() <= 12.0),
+        "{stored:?} against {want:?}"
+    );
+    // Rendered upright, the window is centred on that face's middle, shown upright: the
+    // same part of Grace as that window of the upright file.
+    let top = (sx + sw / 2.0 - 128.0).round().clamp(0.0, 344.0) as u32;
+    let turned = png(
+        &server,
+        "/grace-o6.jpg?w=256&h=128&fit=crop&crop=faces&fm=png",
+    )
+    .await;
+    let same = png(
+        &server,
+        &format!("/grace.jpg?rect=0,{top},512,256&w=256&h=128&fit=crop&fm=png"),
+    )
+    .await;
+    let diff = mean_abs_diff(&turned, &same);
+    assert!(
+        diff < 4.0,
+        "{diff} (top {top}, {stored:?}, upright {ux},{uy})"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -273,12 +273,13 @@ impl Pipeline {
         let task = self.render_pool.run(slot, move || {
             let bytes = &original.original.bytes;
             let wants_faces = matches!(t.data, Some(Data::Metadata { faces: true }));
-            let faces = if wants_faces || t.needs_faces() {
-                Some(faces_of(&original, &detector, &limits)?)
+            let (faces, looked) = if wants_faces || t.needs_faces() {
+                let (found, looked) = faces_of(&original, &detector, &limits)?;
+                (Some(found), looked)
             } else {
-                None
+                (None, None)
             };
-            match t.data {
+            let rendered = match t.data {
                 Some(Data::Metadata { .. }) => {
                     render::describe(bytes, reveal_location, faces, &limits)
                 }
@@ -290,13 +291,18 @@ impl Pipeline {
                     };
                     render::render_with(bytes, &t, negotiated, &limits, layers)
                 }
-            }
+            };
+            rendered.map(|rendered| (rendered, looked))
         });
         let rendered = tokio::time::timeout_at(deadline.into(), task)
             .await
             // The waiter's side of the deadline: the same answer as a render that stops itself.
             .map_err(|_| RenderError::TimedOut)?
             .map_err(|e| RequestError::Internal(format!("render task: {}", e.0)))??;
+        let (rendered, looked) = rendered;
+        if let Some(took) = looked {
+            self.timings.record(Stage::Faces, took);
+        }
         let stages = rendered.stages;
         self.timings.record(Stage::Decode, stages.decode);
         self.timings.record(Stage::Resize, stages.resize);
@@ -343,15 +349,16 @@ impl Pipeline {
 
 /// The faces in a cached original: found by the first render that needs them, on its worker
 /// and within its deadline, then kept with the original. Two renders racing on a fresh
-/// original may both look; the first answer is kept.
+/// original may both look; the first answer is kept. With the time it took when it looked.
 fn faces_of<'a>(
     stored: &'a Stored,
     detector: &FaceDetector,
     limits: &Limits,
-) -> Result<&'a Found, RenderError> {
+) -> Result<(&'a Found, Option<Duration>), RenderError> {
     if let Some(found) = stored.faces.get() {
-        return Ok(found);
+        return Ok((found, None));
     }
+    let looking = Instant::now();
     let found = render::faces::detect(&stored.original.bytes, detector, limits)?;
-    Ok(stored.faces.get_or_init(|| found))
+    Ok((stored.faces.get_or_init(|| found), Some(looking.elapsed())))
 }

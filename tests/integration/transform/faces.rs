@@ -323,3 +323,45 @@ async fn face_parameters_are_in_the_cache_key() {
         );
     }
 }
+
+/// How many times the server has looked for faces (`pixgate_stage_seconds{stage="faces"}`).
+async fn looked(server: &TestServer) -> f64 {
+    let series = "pixgate_stage_seconds_count{stage=\"faces\"}";
+    server.metric(series).await.unwrap_or(0.0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn faces_are_looked_for_once_per_original_and_only_when_needed() {
+    let (_root, server) = server().await;
+    server.get("/grace.jpg?w=100").await.assert_status(200);
+    assert_eq!(
+        looked(&server).await,
+        0.0,
+        "no face parameter, no detection"
+    );
+    for query in [
+        "w=100&h=50&fit=crop&crop=faces",
+        "w=80&h=80&fit=facearea",
+        "face-blur=30",
+        "fm=json&faces=1",
+    ] {
+        server
+            .get(&format!("/grace.jpg?{query}"))
+            .await
+            .assert_status(200);
+    }
+    assert_eq!(
+        looked(&server).await,
+        1.0,
+        "four derivatives, one detection"
+    );
+    server
+        .get("/coffee.jpg?face-pixel=9")
+        .await
+        .assert_status(200);
+    assert_eq!(
+        looked(&server).await,
+        2.0,
+        "another original, another detection"
+    );
+}

@@ -535,6 +535,16 @@ pub fn check_value(canon: &str, spelling: &str, value: &str) -> Result<(), Trans
             reason: "image masks are not implemented yet (ellipse and corners are)".to_string(),
         });
     }
+    // imgix's `fit=facearea,fill`: a fit of its own where no face is found. pixgate falls
+    // back to a plain crop only, so another fallback is refused rather than ignored.
+    if canon == "fit" && value.starts_with("facearea,") {
+        return Err(TransformError::Unsupported {
+            name: spelling.to_string(),
+            reason: "a fallback fit after `facearea` is not implemented yet (without a face, \
+                     fit=facearea is a plain crop)"
+                .to_string(),
+        });
+    }
     // imgix rotates by any angle; pixgate only by quarter turns so far.
     if canon == "rot"
         && let Ok(angle) = value.parse::<f64>()

@@ -94,6 +94,7 @@ fn registry_names_pixgate_lacks_are_refused_by_name_and_others_pass() {
 fn imgix_values_pixgate_lacks_are_refused_and_the_rest_left_to_the_parser() {
     let refused = [
         ("fit", "fit", "clamp"),
+        ("fit", "fit", "facearea,fill"),
         ("fill", "fill", "gen"),
         ("fill-gradient-cs", "fill-gradient-cs", "lch"),
         ("blend-crop", "bc", "faces"),

@@ -188,8 +188,7 @@ pub fn render_with(
         Rotation::Quarter | Rotation::ThreeQuarters => (cropped.height, cropped.width),
         _ => (cropped.width, cropped.height),
     };
-    let missing =
-        |what: &str| RenderError::Internal(format!("rendered without the {what}'s bytes"));
+    let missing = |what: &str| RenderError::Internal(format!("rendered without {what}"));
     let face_boxes = match (t.needs_faces(), layers.faces) {
         (false, _) => Vec::new(),
         (true, Some(found)) => found.logical(&faces::Arrangement {
@@ -199,7 +198,7 @@ pub fn render_with(
             rotation: t.rotation,
             flip: t.flip,
         }),
-        (true, None) => return Err(missing("faces")),
+        (true, None) => return Err(missing("the faces found")),
     };
     let plan = plan(logical, t, &face_boxes, limits.max_output_dimension)?;
     // Each side is capped above; the area is capped too, by the same budget as a source's:
@@ -239,12 +238,12 @@ pub fn render_with(
     let mark = match (&t.mark, layers.mark) {
         (None, _) => None,
         (Some(_), Some(bytes)) => Some(mark::decode_layer(bytes, "mark", limits)?),
-        (Some(_), None) => return Err(missing("mark")),
+        (Some(_), None) => return Err(missing("the mark's bytes")),
     };
     let blend = match (t.blend.as_ref().and_then(|b| b.image()), layers.blend) {
         (None, _) => None,
         (Some(_), Some(bytes)) => Some(mark::decode_layer(bytes, "blend", limits)?),
-        (Some(_), None) => return Err(missing("blend")),
+        (Some(_), None) => return Err(missing("the blend's bytes")),
     };
     let steps = Steps {
         t,

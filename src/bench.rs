@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+use crate::render::faces::FaceDetector;
 use crate::render::{self, Limits, SourceFormat, Stages};
 use crate::transform::Transform;
 
@@ -119,9 +120,10 @@ pub fn run(
     plan: &Plan<'_>,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<Report, BenchError> {
+    let faces = FaceDetector::default();
     for input in plan.inputs {
         for _ in 0..plan.warmup {
-            render_one(plan, input)?;
+            render_one(plan, input, &faces)?;
         }
     }
     let jobs = plan.inputs.len() * plan.iterations as usize;
@@ -139,7 +141,7 @@ pub fn run(
                         return;
                     }
                     let input = &plan.inputs[job % plan.inputs.len()];
-                    match render_one(plan, input) {
+                    match render_one(plan, input, &faces) {
                         Ok(sample) => lock(&samples).push(sample),
                         Err(e) => {
                             lock(&failure).get_or_insert(e);
@@ -161,15 +163,25 @@ pub fn run(
     Ok(summarise(&samples, plan.threads.max(1), wall))
 }
 
-fn render_one(plan: &Plan<'_>, input: &Input) -> Result<Sample, BenchError> {
+/// One render. A transform that needs faces looks for them every time, as a miss on an
+/// original not yet in the originals cache does: the figures are then an upper bound.
+fn render_one(plan: &Plan<'_>, input: &Input, faces: &FaceDetector) -> Result<Sample, BenchError> {
+    let failed = |source| BenchError::Render {
+        path: input.path.clone(),
+        source,
+    };
     let started = Instant::now();
-    let rendered =
-        render::render(&input.bytes, plan.transform, None, plan.limits).map_err(|source| {
-            BenchError::Render {
-                path: input.path.clone(),
-                source,
-            }
-        })?;
+    let found = if plan.transform.needs_faces() {
+        Some(render::faces::detect(&input.bytes, faces, plan.limits).map_err(failed)?)
+    } else {
+        None
+    };
+    let layers = render::Layers {
+        faces: found.as_ref(),
+        ..render::Layers::default()
+    };
+    let rendered = render::render_with(&input.bytes, plan.transform, None, plan.limits, layers)
+        .map_err(failed)?;
     Ok(Sample {
         stages: rendered.stages,
         total: started.elapsed(),

@@ -110,7 +110,7 @@ impl Site {
                     .into(),
             });
         }
-        if params.transform.data != Some(Data::Metadata) {
+        if !matches!(params.transform.data, Some(Data::Metadata { .. })) {
             params.transform.mark = Some(Box::new(mark.clone()));
         }
         Ok(())

@@ -248,6 +248,20 @@ fn target_box(t: &Transform, sw: f64, sh: f64) -> (Option<f64>, Option<f64>) {
     }
 }
 
+/// The output's shape when the transform fixes it whatever the source's: `ar`, or `w` and `h`
+/// both in pixels. `fit=facearea` frames the faces at that shape.
+pub fn aspect(t: &Transform) -> Option<f64> {
+    if let Some(ar) = t.aspect {
+        return Some(ar.ratio());
+    }
+    match (t.width, t.height) {
+        (Some(Dimension::Pixels(w)), Some(Dimension::Pixels(h))) => {
+            Some(f64::from(w) / f64::from(h))
+        }
+        _ => None,
+    }
+}
+
 fn px(v: f64) -> u32 {
     v.round().clamp(1.0, f64::from(u32::MAX)) as u32
 }
@@ -299,7 +313,8 @@ fn boxed(full: Window, w: f64, h: f64, t: &Transform) -> Plan {
                 outer: size,
             }
         }
-        Fit::Crop => cropped(full, (w, h), cover, t.crop),
+        // `fit=facearea` is planned as a crop of the area around the faces (render::plan).
+        Fit::Crop | Fit::FaceArea => cropped(full, (w, h), cover, t.crop),
         Fit::Min if cover > 1.0 => {
             // Never enlarge: keep the box's shape at the largest size the source allows.
             let shrink = (sw / w).min(sh / h);
@@ -371,7 +386,13 @@ fn cropped(full: Window, out: (f64, f64), scale: f64, crop: Crop) -> Plan {
 /// centre for the modes that are not edges.
 fn alignment(crop: Crop) -> (f64, f64) {
     match crop {
+        // `crop=faces` is placed by its fallback here, and moved onto the faces by the
+        // renderer, which alone knows them.
         Crop::Edges {
+            horizontal,
+            vertical,
+        }
+        | Crop::Faces {
             horizontal,
             vertical,
         } => (f64::from(horizontal.share()), f64::from(vertical.share())),

@@ -2,8 +2,9 @@
 //! synchronous; the pipeline runs it on its render workers (long-lived threads behind a bounded
 //! queue), never on an async thread.
 //!
-//! Order of operations: EXIF orientation → `trim` → `rect` → `rot`/`flip` → fit/crop → resize → ICC
-//! profile to sRGB → adjustments (`exp` … `usm`) → `monochrome`/`duotone`/`sepia` →
+//! Order of operations: EXIF orientation → `trim` → `rect` → `rot`/`flip` → fit/crop (on the
+//! faces for `crop=faces`/`fit=facearea`) → resize → ICC profile to sRGB → `face-blur`/
+//! `face-pixel` → adjustments (`exp` … `usm`) → `monochrome`/`duotone`/`sepia` →
 //! `blur`/`sharp` → `htn` → `px` → `fit=fill` padding → `mask` → `pad` → `border` → alpha
 //! flattening (JPEG) → encode. `w`/`h` therefore describe the image as the user finally
 //! sees it.
@@ -17,6 +18,7 @@ pub mod decode;
 mod effects;
 /// Encoders per output format; public so the benches can time the stage alone.
 pub mod encode;
+pub mod faces;
 mod fill;
 mod frame;
 pub mod geometry;
@@ -40,7 +42,7 @@ pub use decode::av1_child::{Av1Decoding, child_main as av1_child_main};
 pub use encode::EncodeOptions;
 pub use text::Fonts;
 
-use crate::transform::{Data, OutputFormat, Rect, Rotation, Transform};
+use crate::transform::{Data, Fit, OutputFormat, Rect, Rotation, Transform};
 use geometry::Plan;
 use steps::Steps;
 
@@ -123,14 +125,16 @@ pub enum RenderError {
     Internal(String),
 }
 
-/// Other files a render draws from, loaded by the caller: the watermark's bytes for `mark`,
-/// the blended image's for an image `blend`, the font set for `txt` (the shipped fonts when
-/// none is given).
+/// What a render draws from besides the source, found or loaded by the caller: the
+/// watermark's bytes for `mark`, the blended image's for an image `blend`, the faces found in
+/// the source when the transform [needs them](Transform::needs_faces), and the font set for
+/// `txt` (the shipped fonts when none is given).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Layers<'a> {
     pub mark: Option<&'a [u8]>,
     pub blend: Option<&'a [u8]>,
     pub fonts: Option<&'a Fonts>,
+    pub faces: Option<&'a faces::Found>,
 }
 
 /// Renders `source` (the original's bytes). `negotiated` is the format chosen from `Accept`
@@ -153,10 +157,10 @@ pub fn render_with(
     limits: &Limits,
     layers: Layers<'_>,
 ) -> Result<Rendered, RenderError> {
-    if t.data == Some(Data::Metadata) {
-        // The pipeline calls `describe` itself, with the source's rule for locations; here
-        // the location stays hidden.
-        return describe(source, false, limits);
+    if let Some(Data::Metadata { .. }) = t.data {
+        // The pipeline calls `describe` itself, with the source's rule for locations and the
+        // faces it found; here the location stays hidden.
+        return describe(source, false, layers.faces, limits);
     }
     let started = Instant::now();
     let header = decode::header(source, limits.max_source_pixels)?;
@@ -189,12 +193,19 @@ pub fn render_with(
         Rotation::Quarter | Rotation::ThreeQuarters => (cropped.height, cropped.width),
         _ => (cropped.width, cropped.height),
     };
-    let plan = geometry::plan(logical, t, limits.max_output_dimension).map_err(|e| {
-        RenderError::Parameter {
-            name: e.name,
-            reason: e.reason,
-        }
-    })?;
+    let missing = |what: &str| RenderError::Internal(format!("rendered without {what}"));
+    let face_boxes = match (t.needs_faces(), layers.faces) {
+        (false, _) => Vec::new(),
+        (true, Some(found)) => found.logical(&faces::Arrangement {
+            orientation: header.orientation,
+            trimmed,
+            cropped,
+            rotation: t.rotation,
+            flip: t.flip,
+        }),
+        (true, None) => return Err(missing("the faces found")),
+    };
+    let plan = plan(logical, t, &face_boxes, limits.max_output_dimension)?;
     // Each side is capped above; the area is capped too, by the same budget as a source's:
     // `w=8192&ar=1:10000` would otherwise ask for 42 MP from a thumbnail.
     let area = u64::from(plan.outer.0) * u64::from(plan.outer.1);
@@ -229,17 +240,15 @@ pub fn render_with(
     } else {
         format
     };
-    let missing =
-        |what: &str| RenderError::Internal(format!("rendered without the {what}'s bytes"));
     let mark = match (&t.mark, layers.mark) {
         (None, _) => None,
         (Some(_), Some(bytes)) => Some(mark::decode_layer(bytes, "mark", limits)?),
-        (Some(_), None) => return Err(missing("mark")),
+        (Some(_), None) => return Err(missing("the mark's bytes")),
     };
     let blend = match (t.blend.as_ref().and_then(|b| b.image()), layers.blend) {
         (None, _) => None,
         (Some(_), Some(bytes)) => Some(mark::decode_layer(bytes, "blend", limits)?),
-        (Some(_), None) => return Err(missing("blend")),
+        (Some(_), None) => return Err(missing("the blend's bytes")),
     };
     let fonts = match (&t.text, layers.fonts) {
         (None, _) => None,
@@ -259,6 +268,7 @@ pub fn render_with(
         format,
         mark,
         blend,
+        faces: face_boxes,
     };
     let jpeg_to_jpeg = header.format == SourceFormat::Jpeg
         && matches!(format, OutputFormat::Jpeg | OutputFormat::Pjpeg);
@@ -317,15 +327,16 @@ pub fn render_with(
     })
 }
 
-/// `fm=json`: the original's metadata, `GPS` only with `reveal_location`. Reads headers and
-/// metadata segments, no pixels.
+/// `fm=json`: the original's metadata, `GPS` only with `reveal_location`, and `faces` (for
+/// `faces=1`) when given. Reads headers and metadata segments, no pixels.
 pub fn describe(
     source: &[u8],
     reveal_location: bool,
+    faces: Option<&faces::Found>,
     limits: &Limits,
 ) -> Result<Rendered, RenderError> {
     let started = Instant::now();
-    let answer = data::metadata(source, reveal_location, limits)?;
+    let answer = data::metadata(source, reveal_location, faces, limits)?;
     Ok(Rendered {
         bytes: answer.bytes,
         content_type: answer.content_type,
@@ -336,6 +347,39 @@ pub fn describe(
             ..Stages::default()
         },
     })
+}
+
+/// Plans the fit of a `logical` image. `fit=facearea` plans a crop of the area around the
+/// faces (`face_boxes`, logical pixels), or of the whole image when none is there.
+fn plan(
+    logical: (u32, u32),
+    t: &Transform,
+    face_boxes: &[geometry::Window],
+    max_dimension: u32,
+) -> Result<Plan, RenderError> {
+    let parameter = |e: geometry::GeometryError| RenderError::Parameter {
+        name: e.name,
+        reason: e.reason,
+    };
+    if t.fit != Fit::FaceArea {
+        return geometry::plan(logical, t, max_dimension).map_err(parameter);
+    }
+    let as_crop = Transform {
+        fit: Fit::Crop,
+        ..t.clone()
+    };
+    let area = faces::face_area(face_boxes, &t.faces, geometry::aspect(t), logical);
+    let Some(area) = area else {
+        return geometry::plan(logical, &as_crop, max_dimension).map_err(parameter);
+    };
+    let size = (
+        (area.width.round() as u32).max(1),
+        (area.height.round() as u32).max(1),
+    );
+    let mut plan = geometry::plan(size, &as_crop, max_dimension).map_err(parameter)?;
+    plan.window.x += area.x;
+    plan.window.y += area.y;
+    Ok(plan)
 }
 
 /// An animated GIF to an animated GIF: every frame goes through the same steps, with the

@@ -8,10 +8,10 @@ use image::{DynamicImage, RgbaImage};
 
 use super::geometry::{Plan, Window};
 use super::{
-    Fonts, Limits, RenderError, adjustments, blend, colour, effects, fill, frame, mark, mask,
-    resize, stylize, text,
+    Fonts, Limits, RenderError, adjustments, blend, colour, effects, faces, fill, frame, mark,
+    mask, resize, stylize, text,
 };
-use crate::transform::{Colour, Crop, OutputFormat, Rect, Rotation, Transform};
+use crate::transform::{Colour, Crop, Fit, OutputFormat, Rect, Rotation, Transform};
 
 /// Everything from decoded pixels to pixels ready to encode, for one image or frame.
 pub(super) struct Steps<'a> {
@@ -34,6 +34,8 @@ pub(super) struct Steps<'a> {
     pub(super) mark: Option<RgbaImage>,
     /// The blended image's decoded pixels, for an image `blend`.
     pub(super) blend: Option<RgbaImage>,
+    /// The faces found, in logical pixels, when the transform needs them.
+    pub(super) faces: Vec<Window>,
 }
 
 impl Steps<'_> {
@@ -46,9 +48,50 @@ impl Steps<'_> {
         arrange(image, self.upright, self.cropped, self.t)
     }
 
-    /// The part of the arranged image that the resize reads.
+    /// The part of the arranged image that the resize reads: `crop=faces` centres it on the
+    /// faces where there are any.
     pub(super) fn window(&self, arranged: &DynamicImage) -> Window {
-        scaled_window(&self.plan, self.logical, arranged, self.t.crop)
+        let window = scaled_window(&self.plan, self.logical, arranged, self.t.crop);
+        let crops = matches!(self.t.fit, Fit::Crop | Fit::Min);
+        let on_faces = crops && matches!(self.t.crop, Crop::Faces { .. });
+        match faces::union(&self.faces).filter(|_| on_faces) {
+            Some(all) => {
+                let (kx, ky) = self.scale_of(arranged);
+                let all = Window {
+                    x: all.x * kx,
+                    y: all.y * ky,
+                    width: all.width * kx,
+                    height: all.height * ky,
+                };
+                let size = (f64::from(arranged.width()), f64::from(arranged.height()));
+                faces::centred(all, window.width, window.height, size)
+            }
+            None => window,
+        }
+    }
+
+    /// Decoded pixels per logical pixel of the arranged image, across and down.
+    fn scale_of(&self, arranged: &DynamicImage) -> (f64, f64) {
+        (
+            f64::from(arranged.width()) / f64::from(self.logical.0),
+            f64::from(arranged.height()) / f64::from(self.logical.1),
+        )
+    }
+
+    /// The faces in pixels of the resized image cut from `window` of `arranged`.
+    fn resized_faces(&self, arranged: &DynamicImage, window: Window) -> Vec<Window> {
+        let (kx, ky) = self.scale_of(arranged);
+        let sx = f64::from(self.plan.resized.0) / window.width;
+        let sy = f64::from(self.plan.resized.1) / window.height;
+        self.faces
+            .iter()
+            .map(|b| Window {
+                x: (b.x * kx - window.x) * sx,
+                y: (b.y * ky - window.y) * sy,
+                width: b.width * kx * sx,
+                height: b.height * ky * sy,
+            })
+            .collect()
     }
 
     /// Resize, colour conversion to sRGB, effects, padding and alpha flattening.
@@ -58,12 +101,19 @@ impl Steps<'_> {
         window: Window,
         icc: Option<&[u8]>,
     ) -> Result<DynamicImage, RenderError> {
+        let hidden = if self.t.faces.hides() {
+            self.resized_faces(&arranged, window)
+        } else {
+            Vec::new()
+        };
         let mut image = resize::resize(arranged, window, self.plan.resized)?;
         // After the resize, so the conversion costs output pixels, not source pixels; the
         // resize itself works on gamma-encoded values either way.
         if let Some(icc) = icc {
             image = colour::to_srgb(image, icc);
         }
+        // Before any effect, so none can bring back what is hidden.
+        image = faces::hide(image, &hidden, &self.t.faces);
         image = adjustments::apply(image, &self.t.adjust);
         image = stylize::colour_effects(image, &self.t.stylize);
         image = effects::adjust(image, self.t.blur, self.t.sharpen);
@@ -170,6 +220,6 @@ fn scaled_window(plan: &Plan, logical: (u32, u32), image: &DynamicImage, crop: C
     match crop {
         Crop::Entropy => effects::busiest_window(image, window, effects::Busyness::Entropy),
         Crop::Detail => effects::busiest_window(image, window, effects::Busyness::Detail),
-        Crop::Edges { .. } | Crop::FocalPoint(_) => window,
+        Crop::Edges { .. } | Crop::FocalPoint(_) | Crop::Faces { .. } => window,
     }
 }

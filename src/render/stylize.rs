@@ -89,7 +89,7 @@ fn halftone(image: &mut RgbaImage, cell: u32) {
 
 /// Each `size`×`size` block (from the top-left corner; the last ones may be smaller) becomes
 /// its mean colour and alpha.
-fn pixelate(image: &mut RgbaImage, size: u32) {
+pub(super) fn pixelate(image: &mut RgbaImage, size: u32) {
     for (x0, y0, x1, y1) in blocks(image, size) {
         let mut sum = [0u64; 4];
         for y in y0..y1 {

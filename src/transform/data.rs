@@ -15,8 +15,9 @@ const MAX_PREFIX: usize = 64;
 /// What a data output answers with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Data {
-    /// `fm=json`: the original's metadata. Nothing else in the query changes it.
-    Metadata,
+    /// `fm=json`: the original's metadata, with the faces found in it for `faces=1`. Nothing
+    /// else in the query changes it.
+    Metadata { faces: bool },
     /// `fm=blurhash`: a BlurHash string of the rendered image.
     Blurhash,
     /// `palette=json|css`: the rendered image's colours.
@@ -41,7 +42,12 @@ pub enum PaletteStyle {
 impl Data {
     pub fn write_canonical(&self, put: &mut impl FnMut(&str, &dyn std::fmt::Display)) {
         match self {
-            Data::Metadata => put("fm", &"json"),
+            Data::Metadata { faces } => {
+                put("fm", &"json");
+                if *faces {
+                    put("faces", &1);
+                }
+            }
             Data::Blurhash => put("fm", &"blurhash"),
             Data::Palette(p) => {
                 let style = match p.style {
@@ -67,14 +73,16 @@ pub(super) struct Given {
     palette: Option<PaletteStyle>,
     colours: Option<u8>,
     prefix: Option<String>,
+    faces: bool,
 }
 
 impl Given {
-    /// Takes `palette`, `colors`, `prefix`, and `fm` when it names a data output; `false` for
+    /// Takes `palette`, `colors`, `prefix`, `faces`, and `fm` when it names a data output; `false` for
     /// anything else (an image `fm` included).
     pub fn apply(&mut self, canon: &str, v: &str) -> Result<bool, String> {
         match (canon, v) {
-            ("fm", "json") => self.format = Some(Data::Metadata),
+            ("fm", "json") => self.format = Some(Data::Metadata { faces: false }),
+            ("faces", _) => self.faces = super::params::flag(v)?,
             ("fm", "blurhash") => self.format = Some(Data::Blurhash),
             ("palette", _) => {
                 self.palette = Some(match v {
@@ -109,7 +117,8 @@ impl Given {
     }
 
     /// The data output asked for: `palette` wins over `fm` (imgix answers a palette whatever
-    /// the format), `colors` and `prefix` count only with it (`prefix` only for CSS).
+    /// the format), `colors` and `prefix` count only with it (`prefix` only for CSS); `faces`
+    /// only with `fm=json` (as in imgix).
     pub fn finish(self) -> Option<Data> {
         match self.palette {
             Some(style) => Some(Data::Palette(Palette {
@@ -121,7 +130,10 @@ impl Given {
                 }
                 .unwrap_or_else(|| DEFAULT_PREFIX.to_string()),
             })),
-            None => self.format,
+            None => match self.format {
+                Some(Data::Metadata { .. }) => Some(Data::Metadata { faces: self.faces }),
+                other => other,
+            },
         }
     }
 }

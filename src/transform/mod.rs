@@ -5,6 +5,7 @@ mod adjustments;
 mod blend;
 pub mod colour;
 mod data;
+mod faces;
 mod fill;
 mod frame;
 mod hints;
@@ -27,6 +28,7 @@ pub use adjustments::{Adjustments, DEFAULT_UNSHARP_RADIUS, MAX_UNSHARP_RADIUS};
 pub use blend::{Blend, Layer as BlendLayer, Mode as BlendMode};
 pub use colour::Colour;
 pub use data::{Data, Palette, PaletteStyle};
+pub use faces::{DEFAULT_FACEPAD, Faces, MAX_FACEPAD};
 pub use fill::{Edge, Fill, GradientSpace, Length};
 pub use frame::{Corners, Frame, Sides};
 pub use hints::{ClientHints, DPR_STEP, Hinted, WIDTH_STEP};
@@ -129,6 +131,8 @@ pub struct Transform {
     pub adjust: Adjustments,
     /// Stylize effects: colour ones before `blur`/`sharp`, halftone and pixelation after.
     pub stylize: Stylize,
+    /// `fit=facearea`'s choice of face and padding, and the faces hidden by blur or blocks.
+    pub faces: Faces,
     /// A colour or image mixed into the image, before the watermark.
     pub blend: Option<Box<Blend>>,
     /// A watermark drawn over the image, before the text.
@@ -144,6 +148,15 @@ pub struct Transform {
 }
 
 impl Transform {
+    /// Whether rendering needs the faces found in the original: `crop=faces` where a crop
+    /// happens, `fit=facearea`, `face-blur`, `face-pixel`.
+    pub fn needs_faces(&self) -> bool {
+        let crops = matches!(self.fit, Fit::Crop | Fit::Min);
+        (crops && matches!(self.crop, Crop::Faces { .. }))
+            || self.fit == Fit::FaceArea
+            || self.faces.hides()
+    }
+
     /// The quality the encoder should use for lossy output.
     pub fn effective_quality(&self) -> u8 {
         self.quality.unwrap_or_else(|| self.default_quality())
@@ -228,6 +241,7 @@ impl Transform {
         }
         self.adjust.write_canonical(&mut put);
         self.stylize.write_canonical(&mut put);
+        self.faces.write_canonical(&mut put);
         if let Some(blend) = &self.blend {
             blend.write_canonical(&mut put);
         }

@@ -136,6 +136,11 @@ pub(crate) fn canonical_name(name: &str) -> Option<&'static str> {
         "colors" => "colors",
         "prefix" => "prefix",
         "dl" => "dl",
+        "faceindex" => "faceindex",
+        "facepad" => "facepad",
+        "face-blur" => "face-blur",
+        "face-pixel" | "face-pixelate" => "face-pixel",
+        "faces" => "faces",
         _ => return None,
     })
 }

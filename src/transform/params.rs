@@ -32,6 +32,9 @@ pub enum Fit {
     FillMax,
     Scale,
     Min,
+    /// `fit=facearea`: the faces (or one, `faceindex`) with room around them (`facepad`), cut
+    /// to the output's shape; a plain `fit=crop` when no face is found.
+    FaceArea,
 }
 
 impl fmt::Display for Fit {
@@ -44,6 +47,7 @@ impl fmt::Display for Fit {
             Fit::FillMax => "fillmax",
             Fit::Scale => "scale",
             Fit::Min => "min",
+            Fit::FaceArea => "facearea",
         })
     }
 }
@@ -97,6 +101,12 @@ pub enum Crop {
     Entropy,
     /// `crop=edges`: the window with the most detail (edge strength).
     Detail,
+    /// `crop=faces`: the window centred on the faces found; where none is, placed by the
+    /// gravity given after `faces` (`crop=faces,top`), centred by default.
+    Faces {
+        horizontal: Gravity,
+        vertical: Gravity,
+    },
 }
 
 impl Default for Crop {
@@ -114,27 +124,45 @@ impl fmt::Display for Crop {
             Crop::Edges {
                 horizontal,
                 vertical,
-            } => {
-                let v = match vertical {
-                    Gravity::Start => Some("top"),
-                    Gravity::End => Some("bottom"),
-                    Gravity::Center => None,
-                };
-                let h = match horizontal {
-                    Gravity::Start => Some("left"),
-                    Gravity::End => Some("right"),
-                    Gravity::Center => None,
-                };
-                match (v, h) {
-                    (Some(v), Some(h)) => write!(f, "{v},{h}"),
-                    (Some(one), None) | (None, Some(one)) => f.write_str(one),
-                    (None, None) => f.write_str("center"),
-                }
-            }
+            } => write_gravity(f, *horizontal, *vertical),
             Crop::FocalPoint(_) => f.write_str("focalpoint"),
             Crop::Entropy => f.write_str("entropy"),
             Crop::Detail => f.write_str("edges"),
+            Crop::Faces {
+                horizontal,
+                vertical,
+            } => {
+                f.write_str("faces")?;
+                if (*horizontal, *vertical) != (Gravity::Center, Gravity::Center) {
+                    f.write_str(",")?;
+                    write_gravity(f, *horizontal, *vertical)?;
+                }
+                Ok(())
+            }
         }
+    }
+}
+
+/// An edge gravity as imgix writes it: `top,left`, one edge, or `center`.
+fn write_gravity(
+    f: &mut fmt::Formatter<'_>,
+    horizontal: Gravity,
+    vertical: Gravity,
+) -> fmt::Result {
+    let v = match vertical {
+        Gravity::Start => Some("top"),
+        Gravity::End => Some("bottom"),
+        Gravity::Center => None,
+    };
+    let h = match horizontal {
+        Gravity::Start => Some("left"),
+        Gravity::End => Some("right"),
+        Gravity::Center => None,
+    };
+    match (v, h) {
+        (Some(v), Some(h)) => write!(f, "{v},{h}"),
+        (Some(one), None) | (None, Some(one)) => f.write_str(one),
+        (None, None) => f.write_str("center"),
     }
 }
 
@@ -330,9 +358,10 @@ pub fn fit(v: &str) -> Result<Fit, String> {
         "fillmax" => Fit::FillMax,
         "scale" | "stretch" | "squeeze" => Fit::Scale,
         "min" => Fit::Min,
+        "facearea" => Fit::FaceArea,
         _ => {
             return Err(format!(
-                "`{v}` is not one of clip, max, crop, fill, scale, min"
+                "`{v}` is not one of clip, max, crop, fill, scale, min, facearea"
             ));
         }
     })
@@ -349,9 +378,31 @@ pub fn crop(v: &str) -> Result<Crop, String> {
     }
     let bad = || {
         format!(
-            "`{v}` is not center, an edge (top, bottom, left, right), a pair such as top,left, focalpoint or entropy"
+            "`{v}` is not center, an edge (top, bottom, left, right), a pair such as top,left, focalpoint, entropy, edges or faces (with an optional fallback such as faces,top)"
         )
     };
+    // `faces` may come first, followed by the gravity used where no face is found.
+    if let Some(rest) = v.strip_prefix("faces") {
+        let fallback = match rest.strip_prefix(',') {
+            Some(gravity) => gravity,
+            None if rest.is_empty() => "center",
+            None => return Err(bad()),
+        };
+        let (horizontal, vertical) = gravity(fallback).ok_or_else(bad)?;
+        return Ok(Crop::Faces {
+            horizontal,
+            vertical,
+        });
+    }
+    let (horizontal, vertical) = gravity(v).ok_or_else(bad)?;
+    Ok(Crop::Edges {
+        horizontal,
+        vertical,
+    })
+}
+
+/// `top`, `left`, `top,left`, `center`…: the horizontal and vertical gravity, each at most once.
+fn gravity(v: &str) -> Option<(Gravity, Gravity)> {
     let mut horizontal = None;
     let mut vertical = None;
     for part in v.split(',') {
@@ -361,16 +412,13 @@ pub fn crop(v: &str) -> Result<Crop, String> {
             "left" => (&mut horizontal, Gravity::Start),
             "right" => (&mut horizontal, Gravity::End),
             "center" | "centre" => continue,
-            _ => return Err(bad()),
+            _ => return None,
         };
         if slot.replace(g).is_some() {
-            return Err(bad());
+            return None;
         }
     }
-    Ok(Crop::Edges {
-        horizontal: horizontal.unwrap_or_default(),
-        vertical: vertical.unwrap_or_default(),
-    })
+    Some((horizontal.unwrap_or_default(), vertical.unwrap_or_default()))
 }
 
 pub fn aspect(v: &str) -> Result<AspectRatio, String> {

@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use super::names::canonical_name;
 use super::{
     Crop, Data, Fit, Output, Params, Transform, TransformError, adjustments, blend, colour, data,
-    fill, frame, hints, mark, mask, params, registry, sizing, stylize, text, trim,
+    faces, fill, frame, hints, mark, mask, params, registry, sizing, stylize, text, trim,
 };
 
 /// Parses decoded query pairs (in any order). An imgix name pixgate does not implement is
@@ -79,6 +79,7 @@ fn finish_groups(parsed: &mut Params, pending: Groups) -> Result<(), TransformEr
         })?
         .map(Box::new);
     t.text = pending.text.finish().map(Box::new);
+    t.faces = pending.faces.finish(t.fit == Fit::FaceArea);
     t.blend = pending
         .blend
         .finish()
@@ -106,7 +107,7 @@ fn settle_data(parsed: &mut Params, data: Option<Data>) {
     let Some(data) = data else { return };
     parsed.auto_format = false;
     let t = &mut parsed.transform;
-    if data == Data::Metadata {
+    if matches!(data, Data::Metadata { .. }) {
         *t = Transform::default();
     } else {
         t.format = None;
@@ -142,6 +143,7 @@ struct Groups {
     mark: mark::Given,
     blend: blend::Given,
     text: text::Given,
+    faces: faces::Given,
 }
 
 /// One parameter: the common ones directly, the rest through their groups.
@@ -201,7 +203,8 @@ fn apply_grouped(
         || g.data.apply(canon, v)?
         || g.mark.apply(canon, v)?
         || g.blend.apply(canon, v)?
-        || g.text.apply(canon, v)?;
+        || g.text.apply(canon, v)?
+        || g.faces.apply(canon, v)?;
     Ok(())
 }
 

@@ -38,7 +38,6 @@ const LICENSE_PLATES: &str = "pixgate does no license-plate detection";
 const RASTERIZE_BYPASS: &str = "pixgate has no vector output to bypass";
 const PDF: &str = "pixgate reads no PDF yet";
 const SVG: &str = "pixgate reads no SVG yet";
-const FACES: &str = "face detection is not implemented yet";
 const ANIMATION: &str = "animation options are not implemented yet";
 const RENDERING: &str = "not implemented yet";
 
@@ -157,12 +156,12 @@ const SPELLINGS: &[(&str, &str, Support)] = &[
     ("exp", "exp", Implemented),
     ("expires", "expires", Signing),
     ("f", "fit", Implemented),
-    ("face-blur", "face-blur", Planned(FACES)),
-    ("face-pixel", "face-pixel", Planned(FACES)),
-    ("face-pixelate", "face-pixel", Planned(FACES)),
-    ("faceindex", "faceindex", Planned(FACES)),
-    ("facepad", "facepad", Planned(FACES)),
-    ("faces", "faces", Planned(FACES)),
+    ("face-blur", "face-blur", Implemented),
+    ("face-pixel", "face-pixel", Implemented),
+    ("face-pixelate", "face-pixel", Implemented),
+    ("faceindex", "faceindex", Implemented),
+    ("facepad", "facepad", Implemented),
+    ("faces", "faces", Implemented),
     ("fill", "fill", Implemented),
     ("fill-color", "fill-color", Implemented),
     ("fill-gen-fallback", "fill-gen-fallback", Never(GENERATIVE)),
@@ -489,11 +488,10 @@ const UNSUPPORTED_VALUES: &[(&str, &[&str], &str)] = &[
     ("bg", &super::colour::UNPUBLISHED_KEYWORDS, NOT_YET),
     ("blend-crop", &["faces"], NOT_YET),
     ("blend-fit", &["clamp"], NOT_YET),
-    ("crop", &["faces"], NOT_YET),
     ("cs", &["origin", "tinysrgb", "adobergb1998"], NOT_YET),
     ("fill", &["gen", "generative"], GENERATIVE),
     ("fill-gradient-cs", &["hsl", "lch"], NOT_YET),
-    ("fit", &["clamp", "facearea"], NOT_YET),
+    ("fit", &["clamp"], NOT_YET),
     (
         "fm",
         &["jp2", "jxr", "mp4", "png32", "png8", "webm"],
@@ -532,6 +530,16 @@ pub fn check_value(canon: &str, spelling: &str, value: &str) -> Result<(), Trans
         return Err(TransformError::Unsupported {
             name: spelling.to_string(),
             reason: "image masks are not implemented yet (ellipse and corners are)".to_string(),
+        });
+    }
+    // imgix's `fit=facearea,fill`: a fit of its own where no face is found. pixgate falls
+    // back to a plain crop only, so another fallback is refused rather than ignored.
+    if canon == "fit" && value.starts_with("facearea,") {
+        return Err(TransformError::Unsupported {
+            name: spelling.to_string(),
+            reason: "a fallback fit after `facearea` is not implemented yet (without a face, \
+                     fit=facearea is a plain crop)"
+                .to_string(),
         });
     }
     // imgix rotates by any angle; pixgate only by quarter turns so far.

@@ -282,6 +282,48 @@ fn data_outputs_keep_only_what_changes_their_text() {
 }
 
 #[test]
+fn faces_have_one_canonical_form_and_their_modifiers_need_facearea() {
+    let cases = [
+        ("crop=faces", "crop=faces"),
+        ("gravity=faces,center", "crop=faces"),
+        ("crop=faces,left,top", "crop=faces,top,left"),
+        ("crop=faces,bottom", "crop=faces,bottom"),
+        ("w=100&h=100&fit=facearea", "w=100&h=100&fit=facearea"),
+        (
+            "fit=facearea&facepad=1.5&faceindex=2&w=50",
+            "w=50&fit=facearea&faceindex=2&facepad=1.5",
+        ),
+        ("fit=facearea&facepad=1", "fit=facearea"),
+        ("fit=facearea&facepad=30", "fit=facearea&facepad=10"),
+        ("fit=crop&faceindex=2&facepad=2", "fit=crop"),
+        ("face-blur=0&face-pixel=0", ""),
+        ("face-pixelate=12", "face-pixel=12"),
+        ("face-blur=40&w=10", "w=10&face-blur=40"),
+        ("fm=json&faces=1", "fm=json&faces=1"),
+        ("fm=json&faces=0", "fm=json"),
+        ("faces=1&w=10", "w=10"),
+        ("fm=json&faces=1&face-blur=30", "fm=json&faces=1"),
+    ];
+    assert_canonical(&cases);
+    for (query, name) in [
+        ("fit=facearea&faceindex=0", "faceindex"),
+        ("fit=facearea&facepad=-1", "facepad"),
+        ("face-blur=101", "face-blur"),
+        ("face-pixelate=500", "face-pixelate"),
+        ("fm=json&faces=2", "faces"),
+        ("crop=faces,middle", "crop"),
+        ("crop=facesx", "crop"),
+    ] {
+        let err = parsed(query).unwrap_err();
+        assert!(
+            matches!(err, TransformError::BadValue { .. }),
+            "{query}: {err}"
+        );
+        assert_eq!(err.name(), name, "{query}");
+    }
+}
+
+#[test]
 fn defaults_are_dropped_from_the_canonical_form() {
     let q = "w=100&dpr=1&fit=clip&crop=center&rot=0&blur=0&sharp=0&lossless=0&q=75";
     assert_eq!(parsed(q).unwrap().transform.canonical(), "w=100");
@@ -374,8 +416,8 @@ fn bad_values_name_the_parameter_as_written() {
 #[test]
 fn imgix_parameters_pixgate_lacks_are_refused_by_name() {
     let cases = [
-        ("w=10&fit=facearea", "fit"),
-        ("f=facearea", "f"),
+        ("w=10&fit=clamp", "fit"),
+        ("f=clamp", "f"),
         ("auto=format,enhance", "auto"),
         ("fm=jxr", "fm"),
         ("rot=45", "rot"),
@@ -506,6 +548,17 @@ fn known_pair() -> impl Strategy<Value = (String, String)> {
             .prop_map(|p| ("prefix".to_string(), p.to_string())),
         prop::sample::select(vec!["json", "blurhash"])
             .prop_map(|f| ("fm".to_string(), f.to_string())),
+        prop::sample::select(vec!["faces", "faces,top", "faces,bottom,right"])
+            .prop_map(|c| ("crop".to_string(), c.to_string())),
+        Just(("fit".to_string(), "facearea".to_string())),
+        (1u32..5).prop_map(|i| ("faceindex".to_string(), i.to_string())),
+        (1u32..200).prop_map(|p| ("facepad".to_string(), format!("{}", p as f32 / 10.0))),
+        (
+            prop::sample::select(vec!["face-blur", "face-pixel", "face-pixelate"]),
+            0u32..=100
+        )
+            .prop_map(|(n, v)| (n.to_string(), v.to_string())),
+        prop::sample::select(vec!["0", "1"]).prop_map(|v| ("faces".to_string(), v.to_string())),
     ]
 }
 

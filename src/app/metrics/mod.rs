@@ -60,15 +60,19 @@ pub enum Stage {
     /// Everything between decoding and encoding (see `render::Stages`).
     Resize,
     Encode,
+    /// Finding the faces in an original: once per original and version, on the first render
+    /// that needs them.
+    Faces,
 }
 
 impl Stage {
-    const ALL: [Stage; 5] = [
+    const ALL: [Stage; 6] = [
         Stage::Verify,
         Stage::SourceRead,
         Stage::Decode,
         Stage::Resize,
         Stage::Encode,
+        Stage::Faces,
     ];
 
     fn label(self) -> &'static str {
@@ -78,6 +82,7 @@ impl Stage {
             Stage::Decode => "decode",
             Stage::Resize => "resize",
             Stage::Encode => "encode",
+            Stage::Faces => "faces",
         }
     }
 }

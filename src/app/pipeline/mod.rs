@@ -10,7 +10,7 @@ mod layers;
 mod tiers;
 
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 pub use derivative::{Derivative, Tier};
@@ -24,6 +24,7 @@ use super::site::Site;
 use crate::cache::disk::DiskTier;
 use crate::cache::{Cache, Weighed};
 use crate::config::Config;
+use crate::render::faces::{FaceDetector, Found};
 use crate::render::{self, Fonts, Limits, RenderError};
 use crate::signature::{self, Access, SignatureError};
 use crate::source::{KeyError, OpenedFile, Original, SourceError, StorageKey, Store, Version};
@@ -44,13 +45,23 @@ pub struct Target<'a> {
     pub raw_query: Option<&'a str>,
 }
 
+/// An original in the originals cache, with the faces found in it: detection runs once per
+/// original and version (on the first render that needs it), not once per derivative, and
+/// leaves the cache with the bytes.
+pub struct Stored {
+    pub original: Original,
+    faces: OnceLock<Found>,
+}
+
 pub struct Pipeline {
     /// Rendered derivatives, keyed by the canonical request.
     derivatives: Cache<Derivative, Error>,
     /// The tier below memory, on local disk (`[cache.disk]`), under the same keys.
     disk: Option<Arc<DiskTier>>,
     /// Original bytes, keyed by source, storage key and version.
-    originals: Cache<Original, Error>,
+    originals: Cache<Stored, Error>,
+    /// The face detector's model, parsed on first use and shared by the render workers.
+    faces: Arc<FaceDetector>,
     /// Render workers behind a bounded queue (`limits.render_workers`, `render_queue`).
     render_pool: RenderPool,
     timings: StageTimes,
@@ -64,9 +75,10 @@ pub struct Pipeline {
     max_source_bytes: u64,
 }
 
-impl Weighed for Original {
+impl Weighed for Stored {
+    // The faces are a few boxes: nothing next to the bytes.
     fn weight(&self) -> u64 {
-        self.bytes.len() as u64
+        self.original.bytes.len() as u64
     }
 }
 
@@ -98,6 +110,7 @@ impl Pipeline {
             derivatives: Cache::new(cache.max_bytes, cache.max_entry_bytes),
             disk,
             originals,
+            faces: Arc::default(),
             render_pool: RenderPool::new(limits.render_workers, limits.render_queue)?,
             timings: StageTimes::default(),
             render_limits: Limits::from_config(limits),
@@ -193,7 +206,7 @@ impl Pipeline {
         self.disk.as_deref()
     }
 
-    pub fn originals(&self) -> &Cache<Original, Error> {
+    pub fn originals(&self) -> &Cache<Stored, Error> {
         &self.originals
     }
 
@@ -213,8 +226,8 @@ impl Pipeline {
             Store::Local(store) => Ok(self.within(store.open(key)).await?),
             Store::Remote(_) => {
                 let version = self.within(site.store.version(key)).await?;
-                let original = self.original(site, key, &version).await?;
-                Ok(OpenedFile::from(original.as_ref()))
+                let stored = self.original(site, key, &version).await?;
+                Ok(OpenedFile::from(&stored.original))
             }
         }
     }
@@ -239,14 +252,14 @@ impl Pipeline {
             .map_err(|_| RequestError::Overloaded)?;
         // Read inside the slot: memory held by originals is then bounded by the workers, not
         // by the queue.
-        let original = self.original(site, key, version).await?;
+        let stored = self.original(site, key, version).await?;
         let mut layer_bytes = [None, None];
         for (slot, layer) in layer_bytes.iter_mut().zip([&layers.mark, &layers.blend]) {
             if let Some(layer) = layer {
-                let original = self
+                let stored = self
                     .original(layer.site, &layer.key, &layer.version)
                     .await?;
-                *slot = Some(original.bytes.clone());
+                *slot = Some(stored.original.bytes.clone());
             }
         }
         let [mark_bytes, blend_bytes] = layer_bytes;
@@ -255,34 +268,52 @@ impl Pipeline {
             deadline: Some(deadline),
             ..self.render_limits.clone()
         };
-        let (bytes, t) = (original.bytes.clone(), t.clone());
+        let (original, t, detector) = (Arc::clone(&stored), t.clone(), Arc::clone(&self.faces));
         let fonts = Arc::clone(&self.fonts);
         // Where a photo was taken is shown only to those who could read the file signed
         // anyway; the answer is fixed per source and key, which the cache key holds.
         let reveal_location = site.reads_are_signed(key);
         // The worker stays taken while the CPU works, also past a waiter that gave up.
-        let task = self.render_pool.run(slot, move || match t.data {
-            Some(Data::Metadata) => render::describe(&bytes, reveal_location, &limits),
-            _ => {
-                let layers = render::Layers {
-                    mark: mark_bytes.as_deref(),
-                    blend: blend_bytes.as_deref(),
-                    fonts: Some(&fonts),
-                };
-                render::render_with(&bytes, &t, negotiated, &limits, layers)
-            }
+        let task = self.render_pool.run(slot, move || {
+            let bytes = &original.original.bytes;
+            let wants_faces = matches!(t.data, Some(Data::Metadata { faces: true }));
+            let (faces, looked) = if wants_faces || t.needs_faces() {
+                let (found, looked) = faces_of(&original, &detector, &limits)?;
+                (Some(found), looked)
+            } else {
+                (None, None)
+            };
+            let rendered = match t.data {
+                Some(Data::Metadata { .. }) => {
+                    render::describe(bytes, reveal_location, faces, &limits)
+                }
+                _ => {
+                    let layers = render::Layers {
+                        mark: mark_bytes.as_deref(),
+                        blend: blend_bytes.as_deref(),
+                        faces,
+                        fonts: Some(&fonts),
+                    };
+                    render::render_with(bytes, &t, negotiated, &limits, layers)
+                }
+            };
+            rendered.map(|rendered| (rendered, looked))
         });
         let rendered = tokio::time::timeout_at(deadline.into(), task)
             .await
             // The waiter's side of the deadline: the same answer as a render that stops itself.
             .map_err(|_| RenderError::TimedOut)?
             .map_err(|e| RequestError::Internal(format!("render task: {}", e.0)))??;
+        let (rendered, looked) = rendered;
+        if let Some(took) = looked {
+            self.timings.record(Stage::Faces, took);
+        }
         let stages = rendered.stages;
         self.timings.record(Stage::Decode, stages.decode);
         self.timings.record(Stage::Resize, stages.resize);
         self.timings.record(Stage::Encode, stages.encode);
         let content_type = rendered.content_type;
-        let modified = original.version.modified;
+        let modified = stored.original.version.modified;
         Ok(Derivative::new(rendered.bytes, content_type, modified))
     }
 
@@ -293,14 +324,17 @@ impl Pipeline {
         site: &Site,
         key: &StorageKey,
         version: &Version,
-    ) -> Result<Arc<Original>, Error> {
+    ) -> Result<Arc<Stored>, Error> {
         let read = || async {
             let reading = Instant::now();
             let read = self
                 .within(site.store.read(key, self.max_source_bytes))
                 .await;
             self.timings.record(Stage::SourceRead, reading.elapsed());
-            Ok(read?)
+            Ok(Stored {
+                original: read?,
+                faces: OnceLock::new(),
+            })
         };
         let original_key = keys::original(site, key, version);
         let (original, _) = self.originals.get_or_load(&original_key, read).await?;
@@ -316,4 +350,20 @@ impl Pipeline {
             .await
             .unwrap_or(Err(SourceError::TimedOut))
     }
+}
+
+/// The faces in a cached original: found by the first render that needs them, on its worker
+/// and within its deadline, then kept with the original. Two renders racing on a fresh
+/// original may both look; the first answer is kept. With the time it took when it looked.
+fn faces_of<'a>(
+    stored: &'a Stored,
+    detector: &FaceDetector,
+    limits: &Limits,
+) -> Result<(&'a Found, Option<Duration>), RenderError> {
+    if let Some(found) = stored.faces.get() {
+        return Ok((found, None));
+    }
+    let looking = Instant::now();
+    let found = render::faces::detect(&stored.original.bytes, detector, limits)?;
+    Ok((stored.faces.get_or_init(|| found), Some(looking.elapsed())))
 }

@@ -13,6 +13,7 @@ use serde_json::{Map, Value, json};
 
 use super::iptc;
 use crate::render::decode::{self, Header, SourceFormat};
+use crate::render::faces::Found;
 
 /// `TIFF` (0th IFD) fields kept, by EXIF name.
 const TIFF_FIELDS: &[&str] = &[
@@ -88,7 +89,12 @@ const GPS_FIELDS: &[&str] = &[
 ];
 
 /// The JSON document for `source`, whose header is `header`. `reveal_location` keeps `GPS`.
-pub fn describe(source: &[u8], header: &Header, reveal_location: bool) -> Vec<u8> {
+pub fn describe(
+    source: &[u8],
+    header: &Header,
+    reveal_location: bool,
+    faces: Option<&Found>,
+) -> Vec<u8> {
     let traits = decode::traits(source, header);
     let stored = if swaps_axes(header.orientation) {
         (header.upright.1, header.upright.0)
@@ -102,6 +108,9 @@ pub fn describe(source: &[u8], header: &Header, reveal_location: bool) -> Vec<u8
     doc.insert("PixelHeight".into(), json!(stored.1));
     doc.insert("Orientation".into(), json!(header.orientation.to_exif()));
     doc.insert("HasAlpha".into(), json!(header.has_alpha));
+    if let Some(found) = faces {
+        doc.insert("Faces".into(), faces_json(found));
+    }
     if let Some(depth) = traits.depth {
         doc.insert("Depth".into(), json!(depth));
     }
@@ -295,4 +304,23 @@ fn profile_description(icc: &[u8]) -> Option<String> {
     };
     let text = text.trim_end_matches('\0').trim().to_string();
     (!text.is_empty()).then_some(text)
+}
+
+/// imgix's `Faces`: each face's `bounds` in the stored pixels (the frame of `PixelWidth` and
+/// `PixelHeight`), largest face first. imgix also gives eyes and mouth; SeetaFace's detector
+/// finds no landmarks, so pixgate gives the bounds alone rather than made-up points.
+fn faces_json(found: &Found) -> Value {
+    let faces: Vec<Value> = found
+        .boxes
+        .iter()
+        .map(|b| {
+            json!({ "bounds": {
+                "x": b.x.round() as u32,
+                "y": b.y.round() as u32,
+                "width": b.width.round() as u32,
+                "height": b.height.round() as u32,
+            }})
+        })
+        .collect();
+    Value::Array(faces)
 }

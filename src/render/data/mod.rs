@@ -12,6 +12,7 @@ use std::fmt::Write as _;
 use image::{DynamicImage, RgbImage};
 use serde_json::{Map, Value, json};
 
+use super::faces::Found;
 use super::{Limits, RenderError, decode};
 use crate::transform::{Palette, PaletteStyle};
 
@@ -32,15 +33,17 @@ impl Answer {
     }
 }
 
-/// `fm=json` of `source`: header and metadata only, within the pixel limit like any render.
+/// `fm=json` of `source`: header and metadata only, within the pixel limit like any render;
+/// with `faces`, the boxes found (`faces=1`).
 pub fn metadata(
     source: &[u8],
     reveal_location: bool,
+    faces: Option<&Found>,
     limits: &Limits,
 ) -> Result<Answer, RenderError> {
     let header = decode::header(source, limits.max_source_pixels)?;
     Ok(Answer {
-        bytes: metadata::describe(source, &header, reveal_location),
+        bytes: metadata::describe(source, &header, reveal_location, faces),
         content_type: "application/json",
     })
 }

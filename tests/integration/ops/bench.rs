@@ -108,3 +108,30 @@ fn bad_parameters_and_paths_without_images_are_clear_errors() {
         assert!(!stderr.contains("panicked"), "{stderr}");
     }
 }
+
+#[test]
+fn face_parameters_are_benched_with_their_detection() {
+    let portrait = fixtures_dir().join("faces/grace-hopper-512x600.jpg");
+    let args = [
+        "bench",
+        portrait.to_str().unwrap(),
+        "--w",
+        "100",
+        "--h",
+        "100",
+        "--fit",
+        "facearea",
+        "--param",
+        "face-blur=20",
+        "--iterations",
+        "2",
+        "--warmup",
+        "0",
+        "--json",
+    ];
+    let (ok, stdout, stderr) = run_pixgate(&args, &[]);
+    assert!(ok, "{stderr}");
+    let report = json(&stdout);
+    assert_eq!(report["images"], 2, "{report}");
+    assert!(report["bytes_out"].as_u64().unwrap() > 0, "{report}");
+}

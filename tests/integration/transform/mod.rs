@@ -15,6 +15,7 @@ mod data;
 mod download;
 mod effects;
 mod encoding;
+mod faces;
 mod frame;
 mod golden;
 mod hints;

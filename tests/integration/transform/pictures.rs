@@ -63,7 +63,8 @@ pub fn root() -> Root {
         .put("disc.png", &png(&disc()))
         .put_fixture("photo.jpg", "private/cups-400x250.jpg")
         .put_fixture("orient6.jpg", "forest-orient6.jpg")
-        .put_fixture("upright.jpg", "forest-800x500.jpg");
+        .put_fixture("upright.jpg", "forest-800x500.jpg")
+        .put_fixture("face.jpg", "faces/grace-hopper-512x600.jpg");
     root
 }
 
@@ -133,7 +134,7 @@ fn red_corner(width: u32, height: u32) -> RgbaImage {
 }
 
 /// A quality-95 JPEG of `image` carrying an EXIF APP1 segment with this orientation (1–8).
-fn jpeg_with_orientation(image: &RgbaImage, orientation: u8) -> Vec<u8> {
+pub fn jpeg_with_orientation(image: &RgbaImage, orientation: u8) -> Vec<u8> {
     let rgb = image::DynamicImage::ImageRgba8(image.clone()).to_rgb8();
     let mut compress = mozjpeg::Compress::new(mozjpeg::ColorSpace::JCS_RGB);
     compress.set_size(rgb.width() as usize, rgb.height() as usize);

@@ -161,6 +161,12 @@ fn honoured(name: &str) -> Option<(&'static str, &'static str, &'static str)> {
         // Two lines ("Hi", "Hi"): the leading is between them.
         "txt-lead" => ("rb.png", "txt64=SGkKSGk", "10"),
         "txt-track" => ("rb.png", "txt=Hi", "5"),
+        "face-blur" => ("face.jpg", "w=64", "50"),
+        "face-pixel" => ("face.jpg", "w=64", "8"),
+        // The portrait has one face: there is no second, so a plain crop instead.
+        "faceindex" => ("face.jpg", "w=32&h=32&fit=facearea", "2"),
+        "facepad" => ("face.jpg", "w=32&h=32&fit=facearea", "2"),
+        "faces" => ("face.jpg", "fm=json", "1"),
         _ => return None,
     })
 }
@@ -251,12 +257,12 @@ async fn every_registry_name_and_alias_is_honoured_or_refused_by_name() {
             }
         }
     }
-    // 134 names and the aliases of w, h, fit, invert, monochrome, mask-bg, five of trim's,
-    // fill-color, the four bounds, orient, rot-type, jpg-progressive, mark-*, blend-* and
-    // txt-* are honoured; the rest are refused.
+    // 139 names and the aliases of w, h, fit, invert, monochrome, mask-bg, five of trim's,
+    // fill-color, the four bounds, orient, rot-type, jpg-progressive, face-pixel, mark-*,
+    // blend-* and txt-* are honoured; the rest are refused.
     assert_eq!(
         (honoured_count, refused_count),
-        (232, spellings.len() - 232)
+        (238, spellings.len() - 238)
     );
 }
 
@@ -267,10 +273,10 @@ async fn imgix_values_pixgate_lacks_are_refused_by_name() {
     let root = root();
     let server = TestServer::serving(&root).await;
     for (query, name) in [
-        ("w=10&h=10&fit=facearea", "fit"),
+        ("w=10&h=10&fit=clamp", "fit"),
         ("w=10&h=10&fit=fill&fill=gen", "fill"),
-        ("w=10&h=10&fit=crop&crop=faces,top", "crop"),
-        ("w=10&h=10&fit=crop&gravity=faces", "gravity"),
+        ("blend=/small.png&blend-crop=faces,top", "blend-crop"),
+        ("blend=/small.png&bc=faces", "bc"),
         ("fm=png8", "fm"),
         ("format=jp2", "format"),
         ("auto=format,enhance", "auto"),

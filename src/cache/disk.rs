@@ -250,7 +250,7 @@ impl DiskTier {
 }
 
 /// A record's file name: the key's SHA-256, so any key makes a safe, fixed-length name.
-fn name(key: &str) -> String {
+pub fn name(key: &str) -> String {
     crate::hex::lower(&Sha256::digest(key.as_bytes()))
 }
 
@@ -263,7 +263,7 @@ fn unique() -> String {
 
 /// `MAGIC`, then length-prefixed key, content type and body, the modification time in
 /// nanoseconds (0 for none), and a CRC-32 of everything before it.
-fn encode(key: &str, record: &Record) -> Vec<u8> {
+pub fn encode(key: &str, record: &Record) -> Vec<u8> {
     let mut out = Vec::with_capacity(64 + key.len() + record.bytes.len());
     out.extend_from_slice(MAGIC);
     for part in [
@@ -285,7 +285,7 @@ fn encode(key: &str, record: &Record) -> Vec<u8> {
 }
 
 /// The record in `raw` if it is whole, checks out and is `key`'s (not a hash collision's).
-fn decode(raw: &[u8], key: &str) -> Option<Record> {
+pub fn decode(raw: &[u8], key: &str) -> Option<Record> {
     let (body, crc) = raw.split_at_checked(raw.len().checked_sub(4)?)?;
     if crc32fast::hash(body).to_le_bytes() != crc[..] {
         return None;

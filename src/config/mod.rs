@@ -108,6 +108,18 @@ pub struct CacheConfig {
     pub originals_max_bytes: u64,
     /// `[cache.disk]`, the second tier on local disk.
     pub disk: DiskCacheConfig,
+    /// `[cache.shared]`, the third tier in a bucket every instance reads.
+    pub shared: SharedCacheConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SharedCacheConfig {
+    /// The bucket and key prefix (`s3://bucket/prefix`) with the keys sources use to reach
+    /// one; `None` (the default) shares nothing.
+    pub bucket: Option<S3Root>,
+    /// A read or write of the tier slower than this is given up (counted, the request goes
+    /// on without it). Default 2 s; > 0.
+    pub timeout: Duration,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -259,6 +271,10 @@ impl CacheConfig {
             disk: DiskCacheConfig {
                 dir: None,
                 max_bytes: 1024 * MIB,
+            },
+            shared: SharedCacheConfig {
+                bucket: None,
+                timeout: Duration::from_secs(2),
             },
         }
     }

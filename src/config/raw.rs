@@ -52,6 +52,20 @@ pub(super) struct RawCache {
     pub max_entry_bytes: Option<RawSize>,
     pub originals_max_bytes: Option<RawSize>,
     pub disk: RawDiskCache,
+    pub shared: RawSharedCache,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[cfg_attr(test, derive(serde::Serialize))]
+#[serde(default, deny_unknown_fields)]
+pub(super) struct RawSharedCache {
+    pub root: Option<String>,
+    pub endpoint: Option<String>,
+    pub region: Option<String>,
+    pub access_key_id: Option<String>,
+    pub secret_access_key: Option<String>,
+    pub path_style: Option<bool>,
+    pub timeout: Option<RawDuration>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -10,11 +10,11 @@ use std::time::Duration;
 use super::env::Env;
 use super::raw::{
     RawCache, RawConfig, RawDiskCache, RawDuration, RawLimits, RawLog, RawPreset, RawServer,
-    RawSize, RawUploads,
+    RawSharedCache, RawSize, RawUploads,
 };
 use super::{
     CacheConfig, Config, DiskCacheConfig, LimitsConfig, LogConfig, LogFormat, Preset, Problem,
-    ServerConfig, SourceConfig, TextConfig, UploadsConfig, sources, units,
+    ServerConfig, SharedCacheConfig, SourceConfig, TextConfig, UploadsConfig, sources, units,
 };
 
 /// Problems found so far, in the order they were found, and which keys took their value from
@@ -138,6 +138,7 @@ pub(super) fn validate(
     let sources = sources::sources(&mut problems, &raw.sources, base_dir, env);
     let mut cache = cache;
     cache.disk = disk_cache(&mut problems, &raw.cache.disk, base_dir, &sources);
+    cache.shared = shared_cache(&mut problems, &raw.cache.shared, base_dir, env);
     let presets = presets(&mut problems, &raw.presets);
     if problems.found.is_empty() {
         Ok(Config {
@@ -296,6 +297,44 @@ fn preset_params(params: &str) -> Result<(), String> {
         return Err(format!("{params:?} names no transform parameter"));
     }
     Ok(())
+}
+
+/// `[cache.shared]`: on when `root` is set, a bucket read with the same keys as a source's.
+fn shared_cache(
+    problems: &mut Problems,
+    raw: &RawSharedCache,
+    base_dir: &Path,
+    env: &Env,
+) -> SharedCacheConfig {
+    let default = CacheConfig::default().shared;
+    let key = "cache.shared.timeout";
+    let timeout = problems.duration(key, raw.timeout.as_ref(), default.timeout);
+    problems.positive(key, &timeout, "0s, e.g. \"2s\"");
+    let bucket = raw
+        .root
+        .as_deref()
+        .filter(|r| !r.is_empty())
+        .and_then(|root| {
+            if !root.to_ascii_lowercase().starts_with("s3://") {
+                problems.push("cache.shared.root", "must be a bucket: s3://bucket/prefix");
+                return None;
+            }
+            // A source's bucket keys, read the way a source reads them.
+            let as_source = super::raw::RawSource {
+                root: Some(root.to_string()),
+                endpoint: raw.endpoint.clone(),
+                region: raw.region.clone(),
+                access_key_id: raw.access_key_id.clone(),
+                secret_access_key: raw.secret_access_key.clone(),
+                path_style: raw.path_style,
+                ..Default::default()
+            };
+            match super::root::root(problems, "cache.shared", &as_source, base_dir, env) {
+                super::root::Root::S3(bucket) => Some(bucket),
+                _ => None,
+            }
+        });
+    SharedCacheConfig { bucket, timeout }
 }
 
 /// `[cache.disk]`: on when `dir` is set. A folder inside a source's would be served by

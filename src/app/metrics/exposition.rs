@@ -129,6 +129,8 @@ fn caches(out: &mut String, app: &AppState) {
         ("originals", app.pipeline.originals().stats()),
     ];
     caches.extend(disk.map(|d| ("disk", d.stats())));
+    let shared = app.pipeline.shared();
+    caches.extend(shared.map(|s| ("shared", s.stats())));
     let families: [Family; 6] = [
         (
             "pixgate_cache_hits_total",
@@ -165,8 +167,14 @@ fn caches(out: &mut String, app: &AppState) {
         }),
     ];
     for (name, kind, help, pick) in families {
+        // The bucket's size is the bucket's business: the shared tier reports lookups only.
+        let lookups = matches!(
+            name,
+            "pixgate_cache_hits_total" | "pixgate_cache_misses_total"
+        );
         let values: Vec<(String, u64)> = caches
             .iter()
+            .filter(|(cache, _)| *cache != "shared" || lookups)
             .map(|(cache, stats)| (format!("cache=\"{cache}\""), pick(stats)))
             .collect();
         metric_labelled(out, name, kind, help, &values);
@@ -185,21 +193,34 @@ fn caches(out: &mut String, app: &AppState) {
         "Configured byte budget.",
         &budgets,
     );
-    if let Some(disk) = disk {
-        metric(
+    let tiers: Vec<(&str, u64, f64)> = disk
+        .map(|d| ("disk", d.errors(), d.read_seconds()))
+        .into_iter()
+        .chain(shared.map(|s| ("shared", s.errors(), s.read_seconds())))
+        .collect();
+    if !tiers.is_empty() {
+        let errors: Vec<(String, u64)> = tiers
+            .iter()
+            .map(|(tier, errors, _)| (format!("cache=\"{tier}\""), *errors))
+            .collect();
+        metric_labelled(
             out,
             "pixgate_cache_errors_total",
             "counter",
-            "Records dropped for failing their checks, and failed writes.",
-            &[("cache=\"disk\"", disk.errors())],
+            "Tier reads and writes that failed or timed out, and records that failed their checks.",
+            &errors,
         );
         let _ = writeln!(
             out,
             "# HELP pixgate_cache_read_seconds_total Time spent reading the tier, hits and misses.\n\
-             # TYPE pixgate_cache_read_seconds_total counter\n\
-             pixgate_cache_read_seconds_total{{cache=\"disk\"}} {}",
-            disk.read_seconds()
+             # TYPE pixgate_cache_read_seconds_total counter"
         );
+        for (tier, _, seconds) in &tiers {
+            let _ = writeln!(
+                out,
+                "pixgate_cache_read_seconds_total{{cache=\"{tier}\"}} {seconds}"
+            );
+        }
     }
 }
 

@@ -15,6 +15,7 @@ use crate::cache::disk::Record;
 pub enum Tier {
     Rendered,
     Disk,
+    Shared,
 }
 
 /// The content types pixgate answers derivatives with: a record naming another is not one of
@@ -74,9 +75,9 @@ impl Derivative {
         }
     }
 
-    /// A derivative read back from the disk tier; `None` if its content type is not one
+    /// A derivative read back from a cache tier; `None` if its content type is not one
     /// pixgate answers with.
-    pub fn from_record(record: Record) -> Option<Derivative> {
+    pub fn from_record(record: Record, tier: Tier) -> Option<Derivative> {
         let content_type = CONTENT_TYPES
             .into_iter()
             .find(|known| *known == record.content_type)?;
@@ -84,7 +85,7 @@ impl Derivative {
             record.bytes,
             content_type,
             record.modified,
-            Tier::Disk,
+            tier,
         ))
     }
 

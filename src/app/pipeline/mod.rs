@@ -7,6 +7,7 @@
 mod derivative;
 mod keys;
 mod layers;
+mod shared;
 mod tiers;
 
 use std::future::Future;
@@ -15,6 +16,7 @@ use std::time::{Duration, Instant};
 
 pub use derivative::{Derivative, Tier};
 pub use layers::Scope;
+pub use shared::SharedTier;
 pub use tiers::Served;
 
 use super::error::{Error, RequestError};
@@ -58,6 +60,8 @@ pub struct Pipeline {
     derivatives: Cache<Derivative, Error>,
     /// The tier below memory, on local disk (`[cache.disk]`), under the same keys.
     disk: Option<Arc<DiskTier>>,
+    /// The tier below that, in a bucket the fleet shares (`[cache.shared]`).
+    shared: Option<Arc<SharedTier>>,
     /// Original bytes, keyed by source, storage key and version.
     originals: Cache<Stored, Error>,
     /// The face detector's model, parsed on first use and shared by the render workers.
@@ -106,9 +110,13 @@ impl Pipeline {
             )),
             None => None,
         };
+        let shared = SharedTier::new(&cache.shared)
+            .map_err(|e| std::io::Error::other(format!("cache.shared: {e}")))?
+            .map(Arc::new);
         Ok(Pipeline {
             derivatives: Cache::new(cache.max_bytes, cache.max_entry_bytes),
             disk,
+            shared,
             originals,
             faces: Arc::default(),
             render_pool: RenderPool::new(limits.render_workers, limits.render_queue)?,
@@ -176,13 +184,13 @@ impl Pipeline {
         let versions = [mark, blend, fonts];
         let cache_key = keys::derivative(site, key, &version, t, negotiated, &versions);
         let miss = || async {
-            if let Some(found) = self.read_disk(&cache_key).await {
+            if let Some(found) = self.read_tiers(&cache_key).await {
                 return Ok(found);
             }
             let rendered = self
                 .render(site, key, &version, t, negotiated, &layers)
                 .await?;
-            self.write_disk(&cache_key, &rendered);
+            self.write(&cache_key, &rendered, true);
             Ok(rendered)
         };
         let (derivative, lookup) = self.derivatives.get_or_load(&cache_key, miss).await?;
@@ -204,6 +212,10 @@ impl Pipeline {
 
     pub fn disk(&self) -> Option<&DiskTier> {
         self.disk.as_deref()
+    }
+
+    pub fn shared(&self) -> Option<&SharedTier> {
+        self.shared.as_deref()
     }
 
     pub fn originals(&self) -> &Cache<Stored, Error> {

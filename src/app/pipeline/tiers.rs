@@ -1,6 +1,7 @@
-//! The derivative cache's tiers below memory: a miss in memory reads the disk tier before
-//! rendering, and a render is written there afterwards, off the request path. A tier that
-//! fails is a miss, never an error: the tiers can make answers faster, not fail them.
+//! The derivative cache's tiers below memory: a miss in memory reads the disk tier, then the
+//! shared one, before rendering; a render is written to both afterwards, and a shared record
+//! to the disk, off the request path. A tier that fails is a miss, never an error: the tiers
+//! can make answers faster, not fail them.
 
 use std::sync::Arc;
 
@@ -13,6 +14,7 @@ pub enum Served {
     Rendered,
     Memory,
     Disk,
+    Shared,
 }
 
 impl Served {
@@ -20,6 +22,7 @@ impl Served {
         match (lookup, tier) {
             (Lookup::Hit, _) => Served::Memory,
             (Lookup::Miss, Tier::Disk) => Served::Disk,
+            (Lookup::Miss, Tier::Shared) => Served::Shared,
             (Lookup::Miss, Tier::Rendered) => Served::Rendered,
         }
     }
@@ -30,32 +33,48 @@ impl Served {
             Served::Rendered => None,
             Served::Memory => Some("memory"),
             Served::Disk => Some("disk"),
+            Served::Shared => Some("shared"),
         }
     }
 }
 
 impl Pipeline {
-    /// The derivative under `key` in the disk tier, if there is one and it is whole.
-    pub(super) async fn read_disk(&self, key: &str) -> Option<Derivative> {
+    /// The derivative under `key` in the tiers below memory, nearest first, if one has it
+    /// whole. A shared record is kept on disk too.
+    pub(super) async fn read_tiers(&self, key: &str) -> Option<Derivative> {
+        if let Some(found) = self.read_disk(key).await {
+            return Some(found);
+        }
+        let record = self.shared.as_ref()?.get(key).await?;
+        let found = Derivative::from_record(record, Tier::Shared)?;
+        self.write(key, &found, false);
+        Some(found)
+    }
+
+    async fn read_disk(&self, key: &str) -> Option<Derivative> {
         let disk = Arc::clone(self.disk.as_ref()?);
         let key = key.to_string();
         let record = tokio::task::spawn_blocking(move || disk.get(&key))
             .await
             .ok()??;
-        Derivative::from_record(record)
+        Derivative::from_record(record, Tier::Disk)
     }
 
-    /// Writes `rendered` to the disk tier in the background; a failure is logged and
-    /// counted, and costs only a later render.
-    pub(super) fn write_disk(&self, key: &str, rendered: &Derivative) {
-        let Some(disk) = self.disk.as_ref().map(Arc::clone) else {
-            return;
-        };
-        let (key, record) = (key.to_string(), rendered.to_record());
-        tokio::task::spawn_blocking(move || {
-            if let Err(e) = disk.put(&key, &record) {
-                tracing::warn!(error = %e, "disk tier: a derivative was not written");
-            }
-        });
+    /// Writes `derivative` to the disk tier and, with `share`, the shared one, in the
+    /// background; a failure is logged and counted, and costs only a later render.
+    pub(super) fn write(&self, key: &str, derivative: &Derivative, share: bool) {
+        let record = Arc::new(derivative.to_record());
+        if let Some(disk) = self.disk.as_ref().map(Arc::clone) {
+            let (key, record) = (key.to_string(), Arc::clone(&record));
+            tokio::task::spawn_blocking(move || {
+                if let Err(e) = disk.put(&key, &record) {
+                    tracing::warn!(error = %e, "disk tier: a derivative was not written");
+                }
+            });
+        }
+        if let Some(shared) = self.shared.as_ref().filter(|_| share).map(Arc::clone) {
+            let key = key.to_string();
+            tokio::spawn(async move { shared.put(&key, &record).await });
+        }
     }
 }

@@ -21,6 +21,11 @@ fn sample<R>(key: &Key<R>) -> &'static str {
         ("log", "format", _) => "json",
         ("text", "fonts_dir", _) => "fixtures",
         ("cache.disk", "dir", _) => "derivatives",
+        ("cache.shared", "root", _) => "s3://bucket-b/derivatives",
+        ("cache.shared", "endpoint", _) => "http://127.0.0.1:9000",
+        ("cache.shared", "region", _) => "eu-west-1",
+        ("cache.shared", "access_key_id", _) => "AKID2",
+        ("cache.shared", "secret_access_key", _) => "other",
         ("sources", "root", _) => "other",
         ("sources", "prefix", _) => "/x",
         ("sources", "endpoint", _) => "http://127.0.0.1:9000",
@@ -46,6 +51,13 @@ fn sample<R>(key: &Key<R>) -> &'static str {
 /// `sources[0]` (named `a`) with a root of the kind `toml_key` applies to: a bucket for the S3
 /// keys and `revalidate_after`, an origin for the HTTP ones, else a folder.
 fn source_a_for(toml_key: &str) -> String {
+    // The shared tier's keys act on its bucket.
+    if toml_key.starts_with("cache.shared.") {
+        return format!(
+            "[cache.shared]\nroot = \"s3://bucket-c\"\naccess_key_id = \"k\"\n\
+             secret_access_key = \"s\"\n{SOURCE_A}"
+        );
+    }
     let name = toml_key.rsplit('.').next().unwrap_or("");
     match name {
         "endpoint" | "region" | "access_key_id" | "secret_access_key" | "path_style"

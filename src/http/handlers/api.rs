@@ -16,9 +16,14 @@ pub fn health() -> Response {
 }
 
 /// Readiness: every source can be read now. 503 names the sources that cannot, so a load
-/// balancer takes the instance out and an operator sees why.
+/// balancer takes the instance out and an operator sees why. A shared cache that cannot be
+/// reached makes the instance `degraded`, still ready: it renders locally meanwhile.
 pub async fn ready(app: &AppState) -> Response {
     let checked = app.readiness().await;
+    let shared = match app.pipeline.shared() {
+        Some(tier) => Some(tier.reachable().await),
+        None => None,
+    };
     let all_ready = checked.iter().all(|site| site.problem.is_none());
     let sites: Vec<_> = checked
         .iter()
@@ -27,12 +32,19 @@ pub async fn ready(app: &AppState) -> Response {
             Some(reason) => json!({ "name": site.name, "ready": false, "reason": reason }),
         })
         .collect();
-    let (status, word) = if all_ready {
-        (StatusCode::OK, "ready")
-    } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
+    let (status, word) = match (all_ready, shared) {
+        (false, _) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+        (true, Some(Err(_))) => (StatusCode::OK, "degraded"),
+        (true, _) => (StatusCode::OK, "ready"),
     };
-    let mut response = json_response(status, &json!({ "status": word, "sources": sites }));
+    let mut body = json!({ "status": word, "sources": sites });
+    if let Some(shared) = shared {
+        body["shared_cache"] = match shared {
+            Ok(()) => json!({ "reachable": true }),
+            Err(reason) => json!({ "reachable": false, "reason": reason }),
+        };
+    }
+    let mut response = json_response(status, &body);
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -8,7 +8,7 @@
 //! version, anything else replaces it. The version's identity comes from the origin's ETag,
 //! so a changed object gets new cache keys and its old derivatives age out of the LRU.
 
-mod client;
+pub(crate) mod client;
 mod origin;
 pub mod s3;
 

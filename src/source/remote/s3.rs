@@ -130,7 +130,18 @@ impl Bucket {
         name: &str,
         timeout: Duration,
     ) -> Result<Option<Bytes>, SourceError> {
-        let object = self.object(&format!("{RESERVED_SEGMENT_PREFIX}/{name}"));
+        let name = format!("{RESERVED_SEGMENT_PREFIX}/{name}");
+        self.get_bytes(client, &name, timeout).await
+    }
+
+    /// The bytes of the object `name` under the prefix; `None` if absent.
+    pub async fn get_bytes(
+        &self,
+        client: &reqwest::Client,
+        name: &str,
+        timeout: Duration,
+    ) -> Result<Option<Bytes>, SourceError> {
+        let object = self.object(name);
         let url = self
             .bucket
             .get_object(self.credentials.as_ref(), &object)
@@ -160,7 +171,19 @@ impl Bucket {
         bytes: Vec<u8>,
         timeout: Duration,
     ) -> Result<(), SourceError> {
-        let object = self.object(&format!("{RESERVED_SEGMENT_PREFIX}/{name}"));
+        let name = format!("{RESERVED_SEGMENT_PREFIX}/{name}");
+        self.put_bytes(client, &name, bytes, timeout).await
+    }
+
+    /// Writes the object `name` under the prefix.
+    pub async fn put_bytes(
+        &self,
+        client: &reqwest::Client,
+        name: &str,
+        bytes: Vec<u8>,
+        timeout: Duration,
+    ) -> Result<(), SourceError> {
+        let object = self.object(name);
         let url = self
             .bucket
             .put_object(self.credentials.as_ref(), &object)

@@ -11,4 +11,5 @@ mod routing;
 mod s3_reads;
 mod s3_uploads;
 mod scale_out;
+mod shared_tier;
 mod ssrf;

@@ -10,14 +10,13 @@
 //!
 //! A bucket's uploads are received the same way into the source's local `staging_dir`, and a
 //! complete file is then written to the bucket with one `PutObject`, its File object beside
-//! it in the bucket (`remote::s3`). Resumable uploads stage locally rather than map onto S3
-//! multipart uploads: multipart parts must be at least 5 MiB (all but the last) and arrive
-//! with their part numbers, while our chunks have any size and may overlap or repeat; staging
-//! keeps one set of rules for both kinds of root, checks the whole file before it becomes
-//! visible, and a bucket never holds half an upload. The cost: a resumable upload's chunks
-//! must reach the instance that holds its staging (sticky routing; docs/sources.md → Scaling
-//! out).
+//! it in the bucket (`remote::s3`). A resumable upload's chunks are kept in the bucket itself
+//! (`bucket_chunks`), so they may reach any instance. They do not map onto S3 multipart
+//! uploads: multipart parts must be at least 5 MiB (all but the last) and arrive with their
+//! part numbers, while our chunks have any size and may overlap or repeat; the whole file is
+//! assembled and checked before it becomes visible, and a bucket never holds half an upload.
 
+mod bucket_chunks;
 mod bucket_records;
 pub mod content_range;
 mod file_object;
@@ -193,6 +192,12 @@ impl Uploads {
     where
         S: Stream<Item = Result<Bytes, BodyError>>,
     {
+        if let Destination::Bucket(store) = &self.destination {
+            let store = Arc::clone(store);
+            return self
+                .put_chunk_in_bucket(&store, key, (start, end, total), body, now)
+                .await;
+        }
         let folder = session::folder(&self.pending, key);
         let check = folder.clone();
         // A wrong total is refused before a byte of the body is read.
@@ -224,6 +229,14 @@ impl Uploads {
         total: u64,
         now: u64,
     ) -> Result<Progress, UploadError> {
+        if let Destination::Bucket(store) = &self.destination {
+            let store = Arc::clone(store);
+            let upload = bucket_chunks::Upload::of(&store, key)?;
+            bucket_chunks::check_total(&upload.parts().await?, total)?;
+            return self
+                .settle_in_bucket(&store, &upload, key, total, now)
+                .await;
+        }
         let folder = session::folder(&self.pending, key);
         let (owned_key, owned_folder) = (key.clone(), folder.clone());
         let finish = self
@@ -258,6 +271,50 @@ impl Uploads {
             session::remove(&folder)
         })
         .await?;
+        Ok(Progress::Complete(record))
+    }
+
+    /// A chunk of a bucket source's upload: its state is in the bucket, so any instance may
+    /// take any chunk.
+    async fn put_chunk_in_bucket<S>(
+        self: &Arc<Self>,
+        store: &Arc<RemoteStore>,
+        key: &StorageKey,
+        (start, end, total): (u64, u64, u64),
+        body: S,
+        now: u64,
+    ) -> Result<Progress, UploadError>
+    where
+        S: Stream<Item = Result<Bytes, BodyError>>,
+    {
+        let upload = bucket_chunks::Upload::of(store, key)?;
+        // A wrong total is refused before a byte of the body is read.
+        let parts = upload.parts().await?;
+        bucket_chunks::check_total(&parts, total)?;
+        self.blocking(|this| this.prepare()).await?;
+        let staged = Staged::new_in(&self.tmp, now)?;
+        staging::receive(body, &staged, Expected::Exactly(end - start + 1)).await?;
+        let chunk = bucket_chunks::Part { total, start, end };
+        upload.restart_if_finished(&parts, total).await?;
+        upload.add(&parts, &staged, chunk).await?;
+        self.settle_in_bucket(store, &upload, key, total, now).await
+    }
+
+    /// Commits a bucket upload that has every byte, on the one instance that claims it.
+    async fn settle_in_bucket(
+        self: &Arc<Self>,
+        store: &Arc<RemoteStore>,
+        upload: &bucket_chunks::Upload<'_>,
+        key: &StorageKey,
+        total: u64,
+        now: u64,
+    ) -> Result<Progress, UploadError> {
+        if let Some(progress) = upload.progress(total).await? {
+            return Ok(progress);
+        }
+        let whole = upload.assemble(&self.tmp, total, now).await?;
+        let record = self.commit_to_bucket(store, key, whole, now).await?;
+        upload.finish(total, &record).await?;
         Ok(Progress::Complete(record))
     }
 

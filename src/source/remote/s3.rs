@@ -192,6 +192,108 @@ impl Bucket {
         self.send_put(client, url, bytes.into(), len, timeout).await
     }
 
+    /// Writes the object `name` under the prefix unless one is there already (`If-None-Match:
+    /// *`): whether this call created it.
+    pub async fn put_bytes_if_absent(
+        &self,
+        client: &reqwest::Client,
+        name: &str,
+        bytes: Vec<u8>,
+        timeout: Duration,
+    ) -> Result<bool, SourceError> {
+        let object = self.object(name);
+        let url = self
+            .bucket
+            .put_object(self.credentials.as_ref(), &object)
+            .sign(SIGNED_FOR);
+        let response = client
+            .put(url)
+            .header(reqwest::header::IF_NONE_MATCH, "*")
+            .timeout(timeout)
+            .body(bytes)
+            .send()
+            .await
+            .map_err(|e| client::classify(&e))?;
+        match response.status() {
+            StatusCode::PRECONDITION_FAILED | StatusCode::CONFLICT => Ok(false),
+            status if status.is_success() => Ok(true),
+            status => Err(SourceError::Io(format!(
+                "the bucket refused a write: {status}"
+            ))),
+        }
+    }
+
+    /// Deletes the object `name` under the prefix (absent is fine).
+    pub async fn delete(
+        &self,
+        client: &reqwest::Client,
+        name: &str,
+        timeout: Duration,
+    ) -> Result<(), SourceError> {
+        let object = self.object(name);
+        let url = self
+            .bucket
+            .delete_object(self.credentials.as_ref(), &object)
+            .sign(SIGNED_FOR);
+        let response = client
+            .delete(url)
+            .timeout(timeout)
+            .send()
+            .await
+            .map_err(|e| client::classify(&e))?;
+        let status = response.status();
+        if status.is_success() || status == StatusCode::NOT_FOUND {
+            Ok(())
+        } else {
+            Err(SourceError::Io(format!(
+                "the bucket refused a delete: {status}"
+            )))
+        }
+    }
+
+    /// The names (under the prefix) of every object whose name starts with `start`.
+    pub async fn list(
+        &self,
+        client: &reqwest::Client,
+        start: &str,
+        timeout: Duration,
+    ) -> Result<Vec<String>, SourceError> {
+        let full = self.object(start);
+        let mut names = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let mut list = self.bucket.list_objects_v2(self.credentials.as_ref());
+            list.with_prefix(full.as_str());
+            if let Some(token) = &token {
+                list.with_continuation_token(token.as_str());
+            }
+            let response = client
+                .get(list.sign(SIGNED_FOR))
+                .timeout(timeout)
+                .send()
+                .await
+                .map_err(|e| client::classify(&e))?;
+            if !response.status().is_success() {
+                let status = response.status();
+                return Err(SourceError::Io(format!(
+                    "the bucket refused a listing: {status}"
+                )));
+            }
+            let text = response.text().await.map_err(|e| client::classify(&e))?;
+            let page = rusty_s3::actions::ListObjectsV2::parse_response(&text)
+                .map_err(|e| SourceError::Io(format!("a listing could not be read: {e}")))?;
+            for object in page.contents {
+                if let Some(name) = object.key.strip_prefix(self.prefix.as_str()) {
+                    names.push(name.to_string());
+                }
+            }
+            match page.next_continuation_token {
+                Some(next) => token = Some(next),
+                None => return Ok(names),
+            }
+        }
+    }
+
     async fn send_put(
         &self,
         client: &reqwest::Client,

@@ -215,3 +215,101 @@ async fn a_refused_or_interrupted_upload_leaves_the_existing_object_alone() {
         ["originals/keep.jpg"]
     );
 }
+
+/// A bucket's resumable upload keeps its chunks in the bucket: chunks alternating between two
+/// instances (each with a staging folder of its own, as on two machines) complete the upload,
+/// byte for byte, into one object with one File record, also when the last two chunks reach
+/// both instances at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resumable_upload_may_alternate_between_instances_and_commits_once() {
+    let s3 = S3Server::start().await;
+    let start = || async {
+        let source = with_upload_key(s3.source("s3", "originals/"));
+        TestServer::start_at(config(vec![source]), NOW).await
+    };
+    let (a, b) = (start().await, start().await);
+    let bytes = noise(3000, 9);
+    let (path, key) = ("/films/alternate.bin", "films/alternate.bin");
+    assert_pending(
+        &put_part(&a, path, &bytes, 0, 999).await,
+        key,
+        3000,
+        &[(0, 999)],
+    );
+    assert_pending(
+        &put_part(&b, path, &bytes, 1000, 1999).await,
+        key,
+        3000,
+        &[(0, 1999)],
+    );
+    assert_pending(&status(&a, path, 3000).await, key, 3000, &[(0, 1999)]);
+    // A chunk contradicting what the other instance stored is refused.
+    let mut other = bytes.clone();
+    other[1500] ^= 0xff;
+    put_part(&a, path, &other, 1400, 1599)
+        .await
+        .assert_error(409, "range_conflict");
+    let done = put_part(&a, path, &bytes, 2000, 2999).await;
+    done.assert_status(201);
+    assert_eq!(
+        s3.object("originals/films/alternate.bin").as_deref(),
+        Some(bytes.as_slice())
+    );
+    assert_eq!(b.get(path).await.body, bytes);
+    let id = done.json()["data"]["id"].clone();
+    let from_b = status(&b, path, 3000).await;
+    from_b.assert_status(201);
+    assert_eq!(from_b.json()["data"]["id"], id);
+
+    // The last two chunks at once, one to each instance: one commit between them.
+    let (path, key) = ("/films/race.bin", "films/race.bin");
+    assert_pending(
+        &put_part(&a, path, &bytes, 0, 1499).await,
+        key,
+        3000,
+        &[(0, 1499)],
+    );
+    let (left, right) = tokio::join!(
+        put_part(&a, path, &bytes, 1500, 2249),
+        put_part(&b, path, &bytes, 2250, 2999)
+    );
+    let statuses = [left.status, right.status];
+    assert!(statuses.contains(&201), "{statuses:?}");
+    assert_eq!(
+        s3.object("originals/films/race.bin").as_deref(),
+        Some(bytes.as_slice())
+    );
+    let records: Vec<String> = s3
+        .keys()
+        .into_iter()
+        .filter(|k| k.contains(".pixgate/files/"))
+        .collect();
+    assert_eq!(records.len(), 2, "one File record per path: {records:?}");
+    let chunks_left: Vec<String> = s3
+        .keys()
+        .into_iter()
+        .filter(|k| {
+            k.contains(".pixgate/uploads/") && !k.ends_with(".done") && !k.ends_with(".commit")
+        })
+        .collect();
+    assert_eq!(
+        chunks_left,
+        Vec::<String>::new(),
+        "chunks are cleared after the commit"
+    );
+    // A new upload to the same path starts afresh.
+    let again = noise(3000, 11);
+    assert_pending(
+        &put_part(&b, path, &again, 0, 2499).await,
+        key,
+        3000,
+        &[(0, 2499)],
+    );
+    put_part(&a, path, &again, 2500, 2999)
+        .await
+        .assert_status(201);
+    assert_eq!(
+        s3.object("originals/films/race.bin").as_deref(),
+        Some(again.as_slice())
+    );
+}

@@ -8,7 +8,6 @@
 use std::fs::{self, File};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -16,7 +15,7 @@ use bytes::Bytes;
 use lru::LruCache;
 use sha2::{Digest, Sha256};
 
-use super::CacheStats;
+use super::{CacheStats, TierCounts};
 
 /// The first bytes of every record (the format's version is its last digit).
 const MAGIC: &[u8; 8] = b"PXGDISK1";
@@ -36,19 +35,7 @@ pub struct DiskTier {
     max_bytes: u64,
     /// Record file name (the key's hash) → its size, least recently used first.
     index: Mutex<Index>,
-    counts: Counts,
-}
-
-/// What `/_pixgate/metrics` reports of the tier.
-#[derive(Default)]
-struct Counts {
-    hits: AtomicU64,
-    misses: AtomicU64,
-    evictions: AtomicU64,
-    /// Records that failed their checks, and writes that failed.
-    errors: AtomicU64,
-    /// Time spent reading, hits and misses alike.
-    read_nanos: AtomicU64,
+    counts: TierCounts,
 }
 
 struct Index {
@@ -98,7 +85,7 @@ impl DiskTier {
             dir: dir.to_path_buf(),
             max_bytes,
             index: Mutex::new(index),
-            counts: Counts::default(),
+            counts: TierCounts::default(),
         };
         tier.evict();
         Ok(tier)
@@ -109,15 +96,7 @@ impl DiskTier {
     pub fn get(&self, key: &str) -> Option<Record> {
         let started = Instant::now();
         let found = self.read(key);
-        let counts = &self.counts;
-        let elapsed = started.elapsed().as_nanos() as u64;
-        counts.read_nanos.fetch_add(elapsed, Ordering::Relaxed);
-        let counter = if found.is_some() {
-            &counts.hits
-        } else {
-            &counts.misses
-        };
-        counter.fetch_add(1, Ordering::Relaxed);
+        self.counts.read(found.is_some(), started.elapsed());
         found
     }
 
@@ -138,7 +117,7 @@ impl DiskTier {
                 Some(record)
             }
             None => {
-                self.counts.errors.fetch_add(1, Ordering::Relaxed);
+                self.counts.error();
                 self.drop_record(&name);
                 None
             }
@@ -166,7 +145,7 @@ impl DiskTier {
             fs::rename(&temp, &path)
         })();
         if let Err(e) = written {
-            self.counts.errors.fetch_add(1, Ordering::Relaxed);
+            self.counts.error();
             let _ = fs::remove_file(&temp);
             return Err(e);
         }
@@ -190,25 +169,12 @@ impl DiskTier {
     /// Hits, misses, evictions and usage, as the memory tiers report theirs.
     pub fn stats(&self) -> CacheStats {
         let (bytes, entries) = self.usage();
-        let c = &self.counts;
-        CacheStats {
-            hits: c.hits.load(Ordering::Relaxed),
-            misses: c.misses.load(Ordering::Relaxed),
-            coalesced: 0,
-            evictions: c.evictions.load(Ordering::Relaxed),
-            bytes,
-            entries: entries as u64,
-        }
+        self.counts.stats(bytes, entries as u64)
     }
 
-    /// Records dropped for failing their checks, and failed writes.
-    pub fn errors(&self) -> u64 {
-        self.counts.errors.load(Ordering::Relaxed)
-    }
-
-    /// Seconds spent reading records, hits and misses alike.
-    pub fn read_seconds(&self) -> f64 {
-        self.counts.read_nanos.load(Ordering::Relaxed) as f64 / 1e9
+    /// Records dropped for failing their checks, failed writes, and time spent reading.
+    pub fn counts(&self) -> &TierCounts {
+        &self.counts
     }
 
     fn evict(&self) {
@@ -226,7 +192,7 @@ impl DiskTier {
                     None => return,
                 }
             };
-            self.counts.evictions.fetch_add(1, Ordering::Relaxed);
+            self.counts.evicted();
             let _ = fs::remove_file(self.path(&doomed));
         }
     }

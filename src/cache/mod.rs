@@ -4,6 +4,9 @@
 //! nothing of HTTP or images: a value says what it weighs, a key is a string.
 
 pub mod disk;
+mod tier_counts;
+
+pub use tier_counts::TierCounts;
 
 use lru::LruCache;
 use std::collections::HashMap;

@@ -70,35 +70,22 @@ fn finish_groups(parsed: &mut Params, pending: Groups) -> Result<(), TransformEr
     t.frame = pending.frame.finish();
     t.mask = pending.mask.finish();
     t.trim = pending.trim.finish();
-    t.mark = pending
-        .mark
-        .finish()
-        .map_err(|(name, reason)| TransformError::BadValue {
-            name: name.to_string(),
-            reason,
-        })?
-        .map(Box::new);
+    t.mark = pending.mark.finish().map_err(named)?.map(Box::new);
     t.text = pending.text.finish().map(Box::new);
     t.faces = pending.faces.finish(t.fit == Fit::FaceArea);
-    t.blend = pending
-        .blend
-        .finish()
-        .map_err(|(name, reason)| TransformError::BadValue {
-            name: name.to_string(),
-            reason,
-        })?
-        .map(Box::new);
+    t.blend = pending.blend.finish().map_err(named)?.map(Box::new);
     let fills = matches!(t.fit, Fit::Fill | Fit::FillMax);
-    t.fill = pending
-        .fill
-        .finish(fills)
-        .map_err(|(name, reason)| TransformError::BadValue {
-            name: name.to_string(),
-            reason,
-        })?
-        .map(Box::new);
+    t.fill = pending.fill.finish(fills).map_err(named)?.map(Box::new);
     settle_data(parsed, pending.data.finish());
     Ok(())
+}
+
+/// A group's refusal, which names the parameter at fault.
+fn named((name, reason): (&'static str, String)) -> TransformError {
+    TransformError::BadValue {
+        name: name.to_string(),
+        reason,
+    }
 }
 
 /// A data output answers with text, so what only the encoder reads leaves the key, and no

@@ -8,7 +8,7 @@ use super::{
     BUCKETS, Histogram, Metrics, RequestKind, SIGNATURE_REASONS, STATUSES, Stage, StageTimes,
 };
 use crate::app::AppState;
-use crate::cache::CacheStats;
+use crate::cache::{CacheStats, TierCounts};
 
 /// The whole `/_pixgate/metrics` body.
 pub fn exposition(app: &AppState) -> String {
@@ -193,15 +193,15 @@ fn caches(out: &mut String, app: &AppState) {
         "Configured byte budget.",
         &budgets,
     );
-    let tiers: Vec<(&str, u64, f64)> = disk
-        .map(|d| ("disk", d.errors(), d.read_seconds()))
+    let tiers: Vec<(&str, &TierCounts)> = disk
+        .map(|d| ("disk", d.counts()))
         .into_iter()
-        .chain(shared.map(|s| ("shared", s.errors(), s.read_seconds())))
+        .chain(shared.map(|s| ("shared", s.counts())))
         .collect();
     if !tiers.is_empty() {
         let errors: Vec<(String, u64)> = tiers
             .iter()
-            .map(|(tier, errors, _)| (format!("cache=\"{tier}\""), *errors))
+            .map(|(tier, counts)| (format!("cache=\"{tier}\""), counts.errors()))
             .collect();
         metric_labelled(
             out,
@@ -215,7 +215,8 @@ fn caches(out: &mut String, app: &AppState) {
             "# HELP pixgate_cache_read_seconds_total Time spent reading the tier, hits and misses.\n\
              # TYPE pixgate_cache_read_seconds_total counter"
         );
-        for (tier, _, seconds) in &tiers {
+        for (tier, counts) in &tiers {
+            let seconds = counts.read_seconds();
             let _ = writeln!(
                 out,
                 "pixgate_cache_read_seconds_total{{cache=\"{tier}\"}} {seconds}"

@@ -5,11 +5,10 @@
 //! A bucket that is slow or down costs at most `timeout` per request and is counted, never
 //! an error: the request renders locally.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::cache::CacheStats;
 use crate::cache::disk::{self, Record};
+use crate::cache::{CacheStats, TierCounts};
 use crate::config::SharedCacheConfig;
 use crate::source::remote::Bucket;
 use crate::source::remote::client::{self, Reach};
@@ -21,10 +20,7 @@ pub struct SharedTier {
     bucket: Bucket,
     client: reqwest::Client,
     timeout: Duration,
-    hits: AtomicU64,
-    misses: AtomicU64,
-    errors: AtomicU64,
-    read_nanos: AtomicU64,
+    counts: TierCounts,
 }
 
 impl SharedTier {
@@ -37,10 +33,7 @@ impl SharedTier {
             bucket: Bucket::new(root)?,
             client: client::build(&Reach::Configured, 0).map_err(|e| e.to_string())?,
             timeout: config.timeout,
-            hits: AtomicU64::new(0),
-            misses: AtomicU64::new(0),
-            errors: AtomicU64::new(0),
-            read_nanos: AtomicU64::new(0),
+            counts: TierCounts::default(),
         }))
     }
 
@@ -52,30 +45,23 @@ impl SharedTier {
             .bucket
             .get_bytes(&self.client, &name, self.timeout)
             .await;
-        let elapsed = started.elapsed().as_nanos() as u64;
-        self.read_nanos.fetch_add(elapsed, Ordering::Relaxed);
         let found = match answer {
             Ok(Some(bytes)) => {
                 let record = disk::decode(&bytes, key);
                 if record.is_none() {
-                    self.errors.fetch_add(1, Ordering::Relaxed);
+                    self.counts.error();
                     tracing::warn!("shared tier: a record failed its checks and was ignored");
                 }
                 record
             }
             Ok(None) => None,
             Err(e) => {
-                self.errors.fetch_add(1, Ordering::Relaxed);
+                self.counts.error();
                 tracing::warn!(error = %e, "shared tier: read failed; rendering locally");
                 None
             }
         };
-        let counter = if found.is_some() {
-            &self.hits
-        } else {
-            &self.misses
-        };
-        counter.fetch_add(1, Ordering::Relaxed);
+        self.counts.read(found.is_some(), started.elapsed());
         found
     }
 
@@ -88,7 +74,7 @@ impl SharedTier {
             .put_bytes(&self.client, &name, bytes, self.timeout)
             .await
         {
-            self.errors.fetch_add(1, Ordering::Relaxed);
+            self.counts.error();
             tracing::warn!(error = %e, "shared tier: write failed");
         }
     }
@@ -108,20 +94,13 @@ impl SharedTier {
 
     /// Hits and misses as the other tiers report them (its size is the bucket's business).
     pub fn stats(&self) -> CacheStats {
-        CacheStats {
-            hits: self.hits.load(Ordering::Relaxed),
-            misses: self.misses.load(Ordering::Relaxed),
-            ..CacheStats::default()
-        }
+        self.counts.stats(0, 0)
     }
 
-    /// Reads and writes that failed, timed out, or found a record that fails its checks.
-    pub fn errors(&self) -> u64 {
-        self.errors.load(Ordering::Relaxed)
-    }
-
-    pub fn read_seconds(&self) -> f64 {
-        self.read_nanos.load(Ordering::Relaxed) as f64 / 1e9
+    /// Reads and writes that failed or timed out, records that failed their checks, and
+    /// time spent reading.
+    pub fn counts(&self) -> &TierCounts {
+        &self.counts
     }
 }
 

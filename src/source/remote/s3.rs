@@ -81,6 +81,10 @@ impl Bucket {
                 .bucket
                 .put_object(credentials, &object)
                 .sign(SIGNED_FOR),
+            Method::DELETE => self
+                .bucket
+                .delete_object(credentials, &object)
+                .sign(SIGNED_FOR),
             _ => self
                 .bucket
                 .get_object(credentials, &object)
@@ -141,17 +145,8 @@ impl Bucket {
         name: &str,
         timeout: Duration,
     ) -> Result<Option<Bytes>, SourceError> {
-        let object = self.object(name);
-        let url = self
-            .bucket
-            .get_object(self.credentials.as_ref(), &object)
-            .sign(SIGNED_FOR);
-        let response = client
-            .get(url)
-            .timeout(timeout)
-            .send()
-            .await
-            .map_err(|e| client::classify(&e))?;
+        let url = self.object_url(Method::GET, name);
+        let response = send(client.get(url), timeout).await?;
         match response.status() {
             StatusCode::NOT_FOUND => Ok(None),
             status if status.is_success() => response
@@ -183,11 +178,7 @@ impl Bucket {
         bytes: Vec<u8>,
         timeout: Duration,
     ) -> Result<(), SourceError> {
-        let object = self.object(name);
-        let url = self
-            .bucket
-            .put_object(self.credentials.as_ref(), &object)
-            .sign(SIGNED_FOR);
+        let url = self.object_url(Method::PUT, name);
         let len = bytes.len() as u64;
         self.send_put(client, url, bytes.into(), len, timeout).await
     }
@@ -201,20 +192,12 @@ impl Bucket {
         bytes: Vec<u8>,
         timeout: Duration,
     ) -> Result<bool, SourceError> {
-        let object = self.object(name);
-        let url = self
-            .bucket
-            .put_object(self.credentials.as_ref(), &object)
-            .sign(SIGNED_FOR);
-        let response = client
+        let url = self.object_url(Method::PUT, name);
+        let request = client
             .put(url)
             .header(reqwest::header::IF_NONE_MATCH, "*")
-            .timeout(timeout)
-            .body(bytes)
-            .send()
-            .await
-            .map_err(|e| client::classify(&e))?;
-        match response.status() {
+            .body(bytes);
+        match send(request, timeout).await?.status() {
             StatusCode::PRECONDITION_FAILED | StatusCode::CONFLICT => Ok(false),
             status if status.is_success() => Ok(true),
             status => Err(SourceError::Io(format!(
@@ -230,18 +213,8 @@ impl Bucket {
         name: &str,
         timeout: Duration,
     ) -> Result<(), SourceError> {
-        let object = self.object(name);
-        let url = self
-            .bucket
-            .delete_object(self.credentials.as_ref(), &object)
-            .sign(SIGNED_FOR);
-        let response = client
-            .delete(url)
-            .timeout(timeout)
-            .send()
-            .await
-            .map_err(|e| client::classify(&e))?;
-        let status = response.status();
+        let url = self.object_url(Method::DELETE, name);
+        let status = send(client.delete(url), timeout).await?.status();
         if status.is_success() || status == StatusCode::NOT_FOUND {
             Ok(())
         } else {
@@ -267,12 +240,7 @@ impl Bucket {
             if let Some(token) = &token {
                 list.with_continuation_token(token.as_str());
             }
-            let response = client
-                .get(list.sign(SIGNED_FOR))
-                .timeout(timeout)
-                .send()
-                .await
-                .map_err(|e| client::classify(&e))?;
+            let response = send(client.get(list.sign(SIGNED_FOR)), timeout).await?;
             if !response.status().is_success() {
                 let status = response.status();
                 return Err(SourceError::Io(format!(
@@ -302,15 +270,11 @@ impl Bucket {
         len: u64,
         timeout: Duration,
     ) -> Result<(), SourceError> {
-        let response = client
+        let request = client
             .put(url)
             .header(reqwest::header::CONTENT_LENGTH, len)
-            .timeout(timeout)
-            .body(body)
-            .send()
-            .await
-            .map_err(|e| client::classify(&e))?;
-        let status = response.status();
+            .body(body);
+        let status = send(request, timeout).await?.status();
         if status.is_success() {
             Ok(())
         } else {
@@ -319,4 +283,16 @@ impl Bucket {
             )))
         }
     }
+}
+
+/// Sends `request`, given up after `timeout`.
+async fn send(
+    request: reqwest::RequestBuilder,
+    timeout: Duration,
+) -> Result<reqwest::Response, SourceError> {
+    request
+        .timeout(timeout)
+        .send()
+        .await
+        .map_err(|e| client::classify(&e))
 }

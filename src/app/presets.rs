@@ -12,16 +12,19 @@ const PRESET: &str = "preset";
 type Pairs = Vec<(String, String)>;
 
 /// The query's pairs with `preset=NAME` in place of the preset's parameters; the URL's own
-/// refine them (a parameter given in both, under any alias, is the URL's). Also the URL's own
-/// pairs without the preset, for [`check_presets_only`].
-pub fn expand(pairs: Pairs, presets: &[Preset]) -> Result<(Pairs, Pairs), Error> {
+/// refine them (a parameter given in both, under any alias, is the URL's). With a preset,
+/// also the URL's own pairs without it, for [`check_presets_only`].
+pub fn expand(pairs: Pairs, presets: &[Preset]) -> Result<(Pairs, Option<Pairs>), Error> {
+    // Most requests name no preset: they pass untouched (this runs on every hit).
+    if !pairs.iter().any(|(n, _)| n == PRESET) {
+        return Ok((pairs, None));
+    }
     let (named, own): (Vec<_>, Vec<_>) = pairs.into_iter().partition(|(n, _)| n == PRESET);
     let refused = |reason: String| TransformError::BadValue {
         name: PRESET.into(),
         reason,
     };
     let preset = match named.as_slice() {
-        [] => return Ok((own.clone(), own)),
         [(_, name)] => presets
             .iter()
             .find(|p| p.name == *name)
@@ -39,7 +42,7 @@ pub fn expand(pairs: Pairs, presets: &[Preset]) -> Result<(Pairs, Pairs), Error>
         })
         .collect();
     merged.extend(own.iter().cloned());
-    Ok((merged, own))
+    Ok((merged, Some(own)))
 }
 
 /// On a `presets_only` source, an unsigned request may bring no transform parameter of its

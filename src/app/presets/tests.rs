@@ -14,15 +14,15 @@ fn presets() -> Vec<Preset> {
 #[test]
 fn a_preset_expands_and_the_url_refines_it() {
     let (merged, own) = expand(pairs("preset=thumb&width=100&q=50"), &presets()).unwrap();
-    assert_eq!(own, pairs("width=100&q=50"));
+    assert_eq!(own, Some(pairs("width=100&q=50")));
     assert_eq!(merged, pairs("h=200&fit=crop&fm=webp&width=100&q=50"));
     let parsed = crate::transform::parse(&merged).unwrap();
     assert_eq!(
         parsed.transform.canonical(),
         "w=100&h=200&fit=crop&fm=webp&q=50"
     );
-    let (plain, _) = expand(pairs("w=10"), &presets()).unwrap();
-    assert_eq!(plain, pairs("w=10"));
+    let (plain, own) = expand(pairs("w=10"), &presets()).unwrap();
+    assert_eq!((plain, own), (pairs("w=10"), None));
     for bad in ["preset=nope", "preset=thumb&preset=thumb"] {
         let err = expand(pairs(bad), &presets()).unwrap_err();
         assert!(err.to_string().contains("preset"), "{bad}: {err}");

@@ -33,7 +33,7 @@ pub async fn serve(app: &AppState, located: Located, request: &Parts) -> Result<
     let key = key?;
     let (pairs, own) = presets::expand(pairs, &app.config.presets)?;
     if site.config.presets_only && !access.signed {
-        presets::check_presets_only(&own)?;
+        presets::check_presets_only(own.as_ref().unwrap_or(&pairs))?;
     }
     let mut params = transform::parse(&pairs)?;
     site.brand(&mut params, access.signed)?;
@@ -42,7 +42,7 @@ pub async fn serve(app: &AppState, located: Located, request: &Parts) -> Result<
         params.apply_hints(hinted(headers), max_width);
     }
     // Signed URLs are the site's own: any size. Unsigned ones get one of a few.
-    let bounded = !access.signed && !params.is_passthrough() && !site.config.widths.is_empty();
+    let bounded = !site.config.widths.is_empty() && !access.signed && !params.is_passthrough();
     if bounded {
         presets::bound_sizes(&mut params, &site.config.widths)?;
     }

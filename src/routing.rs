@@ -19,22 +19,9 @@ pub fn route<'a, 's>(
     raw_path: &'a str,
 ) -> Option<Route<'a>> {
     let host = host.map(host_name);
-    sources
-        .into_iter()
-        .enumerate()
-        .filter(|(_, s)| s.hosts.is_empty() || host.as_ref().is_some_and(|h| s.hosts.contains(h)))
-        .filter_map(|(i, s)| {
-            let rest = strip_prefix_on_boundary(raw_path, &s.prefix)?;
-            Some((
-                (s.prefix.len(), !s.hosts.is_empty()),
-                Route {
-                    source: i,
-                    raw_key: rest,
-                },
-            ))
-        })
-        .max_by_key(|(rank, _)| *rank)
-        .map(|(_, route)| route)
+    best(sources, raw_path, |s| {
+        s.hosts.is_empty() || host.as_ref().is_some_and(|h| s.hosts.contains(h))
+    })
 }
 
 /// The source a URL on `host` names, among those whose `hosts` list it (a source taking any
@@ -45,14 +32,24 @@ pub fn route_named_host<'a, 's>(
     raw_path: &'a str,
 ) -> Option<Route<'a>> {
     let host = host_name(host);
+    best(sources, raw_path, |s| s.hosts.contains(&host))
+}
+
+/// Among the sources `serves` lets through, the longest prefix of `raw_path` wins, then one
+/// that names its hosts over one that takes any.
+fn best<'a, 's>(
+    sources: impl IntoIterator<Item = &'s SourceConfig>,
+    raw_path: &'a str,
+    serves: impl Fn(&SourceConfig) -> bool,
+) -> Option<Route<'a>> {
     sources
         .into_iter()
         .enumerate()
-        .filter(|(_, s)| s.hosts.contains(&host))
+        .filter(|(_, s)| serves(s))
         .filter_map(|(i, s)| {
             let rest = strip_prefix_on_boundary(raw_path, &s.prefix)?;
             Some((
-                s.prefix.len(),
+                (s.prefix.len(), !s.hosts.is_empty()),
                 Route {
                     source: i,
                     raw_key: rest,

@@ -143,7 +143,7 @@ fn fallback(problems: &mut Problems, at: &str, raw: &RawSource, config: &mut Sou
             key,
             format!("`{text}` is not a storage key such as errors/missing.png"),
         );
-    } else if is_private(&config.private_prefixes, path) {
+    } else if private_prefix(&config.private_prefixes, path).is_some() {
         problems.push(
             key,
             format!("`{text}` is under a private prefix: every public miss would show it"),
@@ -153,10 +153,11 @@ fn fallback(problems: &mut Problems, at: &str, raw: &RawSource, config: &mut Sou
     }
 }
 
-fn is_private(prefixes: &[String], key: &str) -> bool {
+/// The private prefix `key` is under, if any (whole segments only).
+fn private_prefix<'a>(prefixes: &'a [String], key: &str) -> Option<&'a String> {
     prefixes
         .iter()
-        .any(|p| format!("{key}/").starts_with(&format!("{}/", p.trim_end_matches('/'))))
+        .find(|p| format!("{key}/").starts_with(&format!("{}/", p.trim_end_matches('/'))))
 }
 
 /// `widths`: whole px in 1–8192, sorted and deduplicated.
@@ -182,26 +183,23 @@ fn watermark(
     config: &SourceConfig,
 ) -> Option<String> {
     let query = raw.watermark.as_deref().filter(|q| !q.is_empty())?;
-    let problem =
-        match crate::transform::watermark(query) {
-            Err(message) => message,
-            Ok(_) if config.secure => {
-                "a secure source answers signed requests only, which are never watermarked".into()
-            }
-            Ok(mark) => {
-                // `watermark` takes paths only.
-                let path = mark.image.path().unwrap_or_default();
-                match config.private_prefixes.iter().find(|p| {
-                    format!("{path}/").starts_with(&format!("{}/", p.trim_end_matches('/')))
-                }) {
-                    Some(prefix) => format!(
-                        "`{path}` is under the private prefix `{prefix}`: unsigned requests may \
+    let problem = match crate::transform::watermark(query) {
+        Err(message) => message,
+        Ok(_) if config.secure => {
+            "a secure source answers signed requests only, which are never watermarked".into()
+        }
+        Ok(mark) => {
+            // `watermark` takes paths only.
+            let path = mark.image.path().unwrap_or_default();
+            match private_prefix(&config.private_prefixes, path) {
+                Some(prefix) => format!(
+                    "`{path}` is under the private prefix `{prefix}`: unsigned requests may \
                      not read it"
-                    ),
-                    None => return Some(query.to_string()),
-                }
+                ),
+                None => return Some(query.to_string()),
             }
-        };
+        }
+    };
     problems.push(key.to_string(), problem);
     None
 }

@@ -18,11 +18,12 @@ use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
+use super::bucket_records::failed;
 use super::file_object::FileRecord;
 use super::staging::Staged;
-use super::{Progress, RangeSet, UploadError};
+use super::{Progress, RangeSet, UploadError, io_error as io};
 use crate::source::remote::Bucket;
-use crate::source::{RESERVED_SEGMENT_PREFIX, RemoteStore, SourceError, StorageKey};
+use crate::source::{RESERVED_SEGMENT_PREFIX, RemoteStore, StorageKey};
 
 /// Chunks, claims and records are small or were just received: the bucket has this long.
 const TIMEOUT: Duration = Duration::from_secs(60);
@@ -252,14 +253,6 @@ fn part(name: &str) -> Option<Part> {
 fn span(offset: u64, len: u64) -> std::ops::RangeInclusive<usize> {
     let start = usize::try_from(offset).unwrap_or(usize::MAX);
     start..=start.saturating_add(usize::try_from(len).unwrap_or(usize::MAX))
-}
-
-fn failed(what: &'static str) -> impl Fn(SourceError) -> UploadError {
-    move |e| UploadError::Io(format!("{what}: {e}"))
-}
-
-fn io(what: &'static str) -> impl Fn(std::io::Error) -> UploadError {
-    move |e| UploadError::Io(format!("{what}: {e}"))
 }
 
 #[cfg(test)]

@@ -95,6 +95,6 @@ fn parts(
         .ok_or_else(|| UploadError::Io("the source has no bucket".into()))
 }
 
-fn failed(what: &'static str) -> impl Fn(SourceError) -> UploadError {
+pub(super) fn failed(what: &'static str) -> impl Fn(SourceError) -> UploadError {
     move |e| UploadError::Io(format!("{what}: {e}"))
 }

@@ -14,13 +14,17 @@ use std::time::{Duration, Instant};
 
 use pixgate::render::faces::{self, FaceDetector, Found};
 use pixgate::render::geometry::Window;
-use pixgate::render::{Av1Decoding, Limits};
+use pixgate::render::{Av1Decoding, AvifEncoding, Limits};
 
 const LIMITS: Limits = Limits {
     max_source_pixels: 100_000_000,
     max_output_dimension: 8192,
     max_animation_frames: 256,
     av1: Av1Decoding::InProcess,
+    avif: AvifEncoding {
+        speed: 9,
+        budget: None,
+    },
     deadline: None,
 };
 

@@ -22,7 +22,7 @@ use std::time::Duration;
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, SamplingMode, criterion_group, criterion_main};
 use image::imageops::FilterType;
-use pixgate::render::{Av1Decoding, Limits, render};
+use pixgate::render::{Av1Decoding, AvifEncoding, Limits, render};
 use pixgate::signature::{self, Method, Policy, Scheme};
 use pixgate::transform::{self, OutputFormat};
 
@@ -31,6 +31,10 @@ const LIMITS: Limits = Limits {
     max_output_dimension: 8192,
     max_animation_frames: 256,
     av1: Av1Decoding::InProcess,
+    avif: AvifEncoding {
+        speed: 9,
+        budget: None,
+    },
     deadline: None,
 };
 

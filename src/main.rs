@@ -215,13 +215,16 @@ fn bench(args: BenchArgs) -> anyhow::Result<()> {
         .collect();
     params.extend(name_values(&args.params)?);
     let parsed = pixgate::transform::parse(&params).context("transform parameters")?;
-    let mut limits = match &args.config {
-        Some(path) => load(path)?.limits,
-        None => pixgate::config::LimitsConfig::default(),
+    let (mut limits, encoding) = match &args.config {
+        Some(path) => {
+            let config = load(path)?;
+            (config.limits, config.encoding)
+        }
+        None => Default::default(),
     };
     // As `serve` does: AV1 in a child process.
     limits.av1_decoder = Some(std::env::current_exe()?);
-    let limits = pixgate::render::Limits::from_config(&limits);
+    let limits = pixgate::render::Limits::from_config(&limits, &encoding);
     let inputs = pixgate::bench::read_inputs(&args.paths)?;
     let plan = pixgate::bench::Plan {
         inputs: &inputs,

@@ -10,7 +10,9 @@ use std::path::{Component, Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use pixgate::config::SourceConfig;
-use pixgate::render::{self, Av1Decoding, Limits, RenderError, Rendered, SourceFormat};
+use pixgate::render::{
+    self, Av1Decoding, AvifEncoding, Limits, RenderError, Rendered, SourceFormat,
+};
 use pixgate::signature::{self, Method, Policy, Scheme};
 use pixgate::signed_url::{self, UrlSpec};
 use pixgate::source::{RESERVED_SEGMENT_PREFIX, StorageKey};
@@ -493,6 +495,11 @@ pub fn render_limits() -> Limits {
         // so everything the server does in-process (the HEIF container) is covered and the
         // decode itself fails cleanly.
         av1: Av1Decoding::Child(PathBuf::from("/nonexistent/pixgate-fuzz-av1")),
+        // The fastest preset: the target looks for crashes, not for small files.
+        avif: AvifEncoding {
+            speed: 10,
+            budget: None,
+        },
         deadline: Some(Instant::now() + Duration::from_secs(2)),
     }
 }

@@ -356,6 +356,22 @@ pub(super) const SECTION_KEYS: &[Key<RawConfig>] = &[
         about: "A folder of the operator's fonts for `txt` (`.ttf`, `.otf`, `.ttc`, `.otc`), relative to the config file's; read at start-up.",
         legacy: None,
     },
+    Key {
+        section: "encoding",
+        name: "avif_speed",
+        access: Access::Integer(|r| &mut r.encoding.avif_speed),
+        default: KeyDefault::Value("9"),
+        about: "rav1e's speed preset for AVIF output, 1 (slowest, smallest files) to 10 (fastest).",
+        legacy: None,
+    },
+    Key {
+        section: "encoding",
+        name: "avif_budget",
+        access: Access::Duration(|r| &mut r.encoding.avif_budget),
+        default: KeyDefault::Value("200ms"),
+        about: "`auto=format` serves WebP instead of AVIF when the AVIF encode is predicted to take longer (`0s`: never).",
+        legacy: None,
+    },
 ];
 
 /// Every key of one `[[sources]]` entry, in file order.

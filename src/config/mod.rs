@@ -66,6 +66,7 @@ pub struct Config {
     pub uploads: UploadsConfig,
     pub log: LogConfig,
     pub text: TextConfig,
+    pub encoding: EncodingConfig,
     /// Named transforms (`?preset=NAME`), each checked at load.
     pub presets: Vec<Preset>,
     /// In file order; never empty after loading (but empty in `Config::default()`).
@@ -179,6 +180,26 @@ pub struct TextConfig {
     /// The operator's fonts for `txt`, besides the shipped ones: an existing folder
     /// (absolute after loading). Default none.
     pub fonts_dir: Option<PathBuf>,
+}
+
+/// Encoder effort, and when `auto=format` gives up AVIF for its speed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EncodingConfig {
+    /// rav1e's speed preset for AVIF, 1 (slowest, smallest) to 10. Default 9.
+    pub avif_speed: u8,
+    /// `auto=format` serves WebP instead of AVIF when the AVIF encode is predicted to take
+    /// longer than this (from the output's pixels and the encodes measured so far); zero never
+    /// gives AVIF up. Default 200 ms.
+    pub avif_budget: Duration,
+}
+
+impl Default for EncodingConfig {
+    fn default() -> Self {
+        EncodingConfig {
+            avif_speed: 9,
+            avif_budget: Duration::from_millis(200),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

@@ -18,6 +18,7 @@ pub(super) struct RawConfig {
     pub uploads: RawUploads,
     pub log: RawLog,
     pub text: RawText,
+    pub encoding: RawEncoding,
     pub presets: Vec<RawPreset>,
     pub sources: Vec<RawSource>,
 }
@@ -103,6 +104,14 @@ pub(super) struct RawUploads {
 #[serde(default, deny_unknown_fields)]
 pub(super) struct RawText {
     pub fonts_dir: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[cfg_attr(test, derive(serde::Serialize))]
+#[serde(default, deny_unknown_fields)]
+pub(super) struct RawEncoding {
+    pub avif_speed: Option<i64>,
+    pub avif_budget: Option<RawDuration>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -9,12 +9,13 @@ use std::time::Duration;
 
 use super::env::Env;
 use super::raw::{
-    RawCache, RawConfig, RawDiskCache, RawDuration, RawLimits, RawLog, RawPreset, RawServer,
-    RawSharedCache, RawSize, RawUploads,
+    RawCache, RawConfig, RawDiskCache, RawDuration, RawEncoding, RawLimits, RawLog, RawPreset,
+    RawServer, RawSharedCache, RawSize, RawUploads,
 };
 use super::{
-    CacheConfig, Config, DiskCacheConfig, LimitsConfig, LogConfig, LogFormat, Preset, Problem,
-    ServerConfig, SharedCacheConfig, SourceConfig, TextConfig, UploadsConfig, sources, units,
+    CacheConfig, Config, DiskCacheConfig, EncodingConfig, LimitsConfig, LogConfig, LogFormat,
+    Preset, Problem, ServerConfig, SharedCacheConfig, SourceConfig, TextConfig, UploadsConfig,
+    sources, units,
 };
 
 /// Problems found so far, in the order they were found, and which keys took their value from
@@ -132,6 +133,7 @@ pub(super) fn validate(
             .filter(|d| !d.is_empty())
             .map(|dir| super::root::local_dir(&mut problems, "text.fonts_dir", dir, base_dir)),
     };
+    let encoding = encoding(&mut problems, &raw.encoding);
     if raw.sources.is_empty() {
         problems.push("sources", "at least one [[sources]] entry is required");
     }
@@ -148,6 +150,7 @@ pub(super) fn validate(
             uploads,
             log,
             text,
+            encoding,
             presets,
             sources,
         })
@@ -447,6 +450,20 @@ fn limits(problems: &mut Problems, raw: &RawLimits) -> LimitsConfig {
         render_queue,
         source_timeout,
         av1_decoder: None,
+    }
+}
+
+fn encoding(problems: &mut Problems, raw: &RawEncoding) -> EncodingConfig {
+    let default = EncodingConfig::default();
+    let speed = usize::from(default.avif_speed);
+    let avif_speed = problems.count("encoding.avif_speed", raw.avif_speed, speed, 1, 10);
+    EncodingConfig {
+        avif_speed: u8::try_from(avif_speed).unwrap_or(default.avif_speed),
+        avif_budget: problems.duration(
+            "encoding.avif_budget",
+            raw.avif_budget.as_ref(),
+            default.avif_budget,
+        ),
     }
 }
 

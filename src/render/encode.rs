@@ -15,10 +15,12 @@ use super::RenderError;
 use crate::transform::{Chroma, OutputFormat};
 
 /// Encoder settings that matter for the bytes.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct EncodeOptions {
     /// 1–100.
     pub quality: u8,
+    /// rav1e's speed preset for AVIF, 1 (slowest, smallest) to 10 (`encoding.avif_speed`).
+    pub avif_speed: u8,
     pub lossless: bool,
     /// JPEG's chroma subsampling; `None`: 4:2:0 below quality 90, 4:4:4 from 90.
     pub chroma: Option<Chroma>,
@@ -28,8 +30,18 @@ pub struct EncodeOptions {
     pub iptc: Vec<Vec<u8>>,
 }
 
-/// rav1e speed 1 (slowest, smallest) to 10: 8 keeps AVIF encodes interactive.
-const AVIF_SPEED: u8 = 8;
+impl Default for EncodeOptions {
+    fn default() -> Self {
+        EncodeOptions {
+            quality: 75,
+            avif_speed: crate::config::EncodingConfig::default().avif_speed,
+            lossless: false,
+            chroma: None,
+            dpi: None,
+            iptc: Vec::new(),
+        }
+    }
+}
 
 /// Encodes `image`. Alpha must already be flattened for formats that cannot hold it.
 pub fn encode(
@@ -61,7 +73,8 @@ pub fn encode(
             } else {
                 options.quality
             };
-            let encoder = AvifEncoder::new_with_speed_quality(&mut out, AVIF_SPEED, quality);
+            let encoder =
+                AvifEncoder::new_with_speed_quality(&mut out, options.avif_speed, quality);
             write_with(encoder, &rgb_or_rgba(image))?;
             Ok(out)
         }

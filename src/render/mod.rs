@@ -53,15 +53,44 @@ pub struct Limits {
     pub max_output_dimension: u32,
     pub max_animation_frames: u32,
     pub av1: Av1Decoding,
+    pub avif: AvifEncoding,
     /// The render stops with `TimedOut` at its first checkpoint after this instant (between
     /// stages and between animation frames); `None` never stops.
     pub deadline: Option<Instant>,
 }
 
+/// How AVIF is written (`[encoding]`), and whether this render may give it up for WebP.
+#[derive(Debug, Clone, Copy)]
+pub struct AvifEncoding {
+    /// rav1e's speed preset, 1–10.
+    pub speed: u8,
+    /// Set per render by the pipeline for an AVIF that `auto=format` chose for a client that
+    /// takes WebP too; `None` always writes AVIF.
+    pub budget: Option<AvifBudget>,
+}
+
+/// `encoding.avif_budget` with the encode rate measured so far.
+#[derive(Debug, Clone, Copy)]
+pub struct AvifBudget {
+    pub limit: Duration,
+    /// Predicted AVIF encode time per output pixel.
+    pub nanos_per_pixel: u64,
+}
+
+impl AvifBudget {
+    /// Whether encoding `pixels` as AVIF is predicted to take longer than the limit.
+    pub fn exceeded_by(&self, pixels: u64) -> bool {
+        u128::from(pixels) * u128::from(self.nanos_per_pixel) > self.limit.as_nanos()
+    }
+}
+
 impl Limits {
-    /// The render-time part of `[limits]`: AV1 in a child process when the config names a
-    /// decoder program, in-process otherwise.
-    pub fn from_config(config: &crate::config::LimitsConfig) -> Limits {
+    /// The render-time part of `[limits]` and `[encoding]`: AV1 in a child process when the
+    /// config names a decoder program, in-process otherwise.
+    pub fn from_config(
+        config: &crate::config::LimitsConfig,
+        encoding: &crate::config::EncodingConfig,
+    ) -> Limits {
         Limits {
             max_source_pixels: config.max_source_pixels,
             max_output_dimension: config.max_output_dimension,
@@ -69,6 +98,10 @@ impl Limits {
             av1: match &config.av1_decoder {
                 Some(program) => Av1Decoding::Child(program.clone()),
                 None => Av1Decoding::InProcess,
+            },
+            avif: AvifEncoding {
+                speed: encoding.avif_speed,
+                budget: None,
             },
             deadline: None,
         }
@@ -228,6 +261,15 @@ pub fn render_with(
         .format
         .or(negotiated)
         .unwrap_or_else(|| default_output(header.format, header.has_alpha));
+    // `auto=format`'s AVIF becomes WebP when its encode is predicted to take too long.
+    let format = match limits.avif.budget {
+        Some(budget)
+            if format == OutputFormat::Avif && t.format.is_none() && budget.exceeded_by(area) =>
+        {
+            OutputFormat::Webp
+        }
+        _ => format,
+    };
     // `jpg-progressive` for a JPEG format that was not given explicitly.
     let format = match (format, t.output.progressive) {
         (OutputFormat::Jpeg, Some(true)) => OutputFormat::Pjpeg,
@@ -274,6 +316,7 @@ pub fn render_with(
         && matches!(format, OutputFormat::Jpeg | OutputFormat::Pjpeg);
     let options = EncodeOptions {
         quality: t.effective_quality(),
+        avif_speed: limits.avif.speed,
         lossless: t.lossless,
         chroma: t.output.chroma,
         dpi: t.output.dpi,

@@ -7,6 +7,10 @@ const LIMITS: Limits = Limits {
     max_output_dimension: 8192,
     max_animation_frames: 256,
     av1: Av1Decoding::InProcess,
+    avif: AvifEncoding {
+        speed: 9,
+        budget: None,
+    },
     deadline: None,
 };
 

@@ -121,7 +121,7 @@ impl Pipeline {
             faces: Arc::default(),
             render_pool: RenderPool::new(limits.render_workers, limits.render_queue)?,
             timings: StageTimes::default(),
-            render_limits: Limits::from_config(limits),
+            render_limits: Limits::from_config(limits, &config.encoding),
             fonts: Arc::new(fonts),
             fonts_version,
             render_timeout: limits.render_timeout,

@@ -43,9 +43,10 @@ const MAX_FPS: i64 = 60;
 const MAX_LOOPS: i64 = u16::MAX as i64;
 
 impl Animation {
-    /// Whether the still or animation needs frames other than the first, in decode order.
+    /// Whether the output may need source frames other than the first, or in another order.
     pub fn selects(&self) -> bool {
-        self.frames.is_some() || self.interval.is_some() || self.skip.is_some() || self.reverse
+        let first_only = matches!(self.frames, None | Some(Frames::One(1)));
+        !first_only || self.interval.is_some() || self.skip.is_some() || self.reverse
     }
 
     /// Whether one frame was asked for (`frame=N`): the output is then a still.

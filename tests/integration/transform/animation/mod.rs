@@ -189,6 +189,14 @@ async fn thousands_of_tiny_frames_are_refused_as_an_animation_only() {
     let reply = server.get("/many.gif?w=1&fm=png").await;
     reply.assert_image("png");
     assert_eq!(decode(&reply.body).dimensions(), (1, 1));
+    // The first frame needs no count; any other frame is a selection, and counts them.
+    let reply = server.get("/many.gif?frame=1").await;
+    reply.assert_image("gif");
+    assert_eq!(gif_frames(&reply.body).len(), 1);
+    server
+        .get("/many.gif?frame=2&fm=png")
+        .await
+        .assert_error(413, "too_large");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

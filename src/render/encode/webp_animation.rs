@@ -94,7 +94,56 @@ fn start_times(durations: impl Iterator<Item = u32> + Clone) -> Vec<i32> {
 
 #[cfg(test)]
 mod tests {
+    use std::io::Cursor;
+
+    use image::codecs::webp::WebPDecoder;
+    use image::{AnimationDecoder, Rgba, RgbaImage};
+
     use super::*;
+    use crate::render::SourceFormat;
+
+    #[test]
+    fn every_frame_keeps_its_duration_the_last_one_too() {
+        let frame =
+            |red| DynamicImage::ImageRgba8(RgbaImage::from_pixel(8, 4, Rgba([red, 0, 0, 255])));
+        let frames = vec![
+            (frame(0), Duration::from_millis(70)),
+            (frame(120), Duration::from_millis(230)),
+            (frame(250), Duration::from_millis(500)),
+        ];
+        let options = EncodeOptions {
+            quality: 75,
+            ..EncodeOptions::default()
+        };
+        let bytes = animated_webp(frames, Some(3), &options).unwrap();
+        let decoder = WebPDecoder::new(Cursor::new(&bytes)).unwrap();
+        let scanned = crate::render::decode::animation::scan(&bytes, SourceFormat::Webp, 10);
+        assert_eq!(
+            scanned,
+            Ok(crate::render::decode::animation::Animation {
+                frames: 3,
+                loops: Some(3)
+            })
+        );
+        let delays: Vec<u32> = decoder
+            .into_frames()
+            .map(|f| {
+                let (numer, denom) = f.unwrap().delay().numer_denom_ms();
+                numer / denom
+            })
+            .collect();
+        assert_eq!(delays, vec![70, 230, 500]);
+    }
+
+    #[test]
+    fn frames_of_different_sizes_are_refused_before_libwebp_reads_them() {
+        let frames = vec![
+            (DynamicImage::new_rgba8(8, 4), Duration::ZERO),
+            (DynamicImage::new_rgba8(4, 4), Duration::ZERO),
+        ];
+        let refused = animated_webp(frames, None, &EncodeOptions::default());
+        assert!(matches!(refused, Err(RenderError::Internal(_))));
+    }
 
     #[test]
     fn the_last_frame_ends_at_zero() {

@@ -165,6 +165,26 @@ async fn the_kite_webp_fixture_animates_frame_for_frame_like_its_gif() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transparent_frames_leave_no_trail_in_webp_either() {
+    let root = Root::new();
+    root.put("moving.gif", &super::moving_square_gif());
+    let server = TestServer::serving(&root).await;
+    let reply = server.get("/moving.gif?w=30&fm=webp").await;
+    reply.assert_image("webp");
+    // As a viewer composites them: each frame shows the square in its own third only.
+    let frames = webp_frames_by_libwebp(&reply.body);
+    assert_eq!(frames.len(), 3);
+    for (i, frame) in frames.iter().enumerate() {
+        assert_eq!(frame.dimensions(), (30, 10));
+        for third in 0..3u32 {
+            let alpha = frame.get_pixel(third * 10 + 5, 5).0[3];
+            let want = if third as usize == i { 255 } else { 0 };
+            assert_eq!(alpha, want, "frame {i}, third {third}: alpha {alpha}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lossless_and_quality_reach_the_animation_encoder() {
     let root = Root::new();
     let gradient = |shift: u8| {

@@ -1,9 +1,9 @@
 //! The pipeline's cache keys: exactly what changes the bytes. A derivative is keyed by source,
 //! storage key and the file's version, canonical transform, negotiated format (one of four
-//! buckets: avif, webp, gif for neither, or `-` without negotiation) and the versions of the other files it draws
-//! (the watermark, a blended image); an original by the first three. Never the
-//! signature, the expiry or unknown parameters. Every key of one stored file starts with the
-//! same prefix, in every version, so replacing the file can drop them all.
+//! buckets: avif, webp, gif for neither, or `-` without negotiation) and the versions of the
+//! other files it draws (the watermark, a blended image); an original by the first three.
+//! Never the signature, the expiry or unknown parameters. Every key of one stored file starts
+//! with the same prefix, in every version, so replacing the file can drop them all.
 
 use std::fmt::Write as _;
 

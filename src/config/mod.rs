@@ -143,8 +143,9 @@ pub struct LimitsConfig {
     pub max_output_dimension: u32,
     /// Wall-clock budget of one render. Default 30 s; > 0.
     pub render_timeout: Duration,
-    /// Most frames an animated output (`fm=gif` from an animated GIF) may have; more is a
-    /// 413. All frames together must also stay within `max_source_pixels`. Default 256; > 0.
+    /// Most frames an animated output (GIF or WebP from an animated GIF or WebP) or a frame
+    /// selection may have; more is a 413. All frames together must also stay within
+    /// `max_source_pixels`. Default 256; > 0.
     pub max_animation_frames: u32,
     /// Renders at once (decode, resize, encode are CPU-bound). `0` in the file means one per
     /// core and is resolved at load time; always > 0 after loading.

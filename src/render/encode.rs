@@ -1,6 +1,10 @@
 //! Encoders: JPEG through libjpeg-turbo (mozjpeg), WebP through libwebp, PNG, GIF and AVIF
 //! through `image`. Input pixels are 8-bit grey, RGB or RGBA; output carries no metadata.
 
+mod webp_animation;
+
+pub use webp_animation::animated_webp;
+
 use std::borrow::Cow;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::Duration;

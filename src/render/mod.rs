@@ -10,6 +10,7 @@
 //! sees it.
 
 mod adjustments;
+mod animation;
 mod blend;
 mod blur;
 mod colour;
@@ -35,14 +36,13 @@ mod trim;
 use std::borrow::Cow;
 use std::time::{Duration, Instant};
 
-use image::DynamicImage;
-
 pub use decode::SourceFormat;
 pub use decode::av1_child::{Av1Decoding, child_main as av1_child_main};
 pub use encode::EncodeOptions;
 pub use text::Fonts;
 
-use crate::transform::{Data, Fit, OutputFormat, Rect, Rotation, Transform};
+use crate::transform::{Data, Fit, Negotiated, OutputFormat, Rect, Rotation, Transform};
+use animation::Shape;
 use geometry::Plan;
 use steps::Steps;
 
@@ -170,13 +170,14 @@ pub struct Layers<'a> {
     pub faces: Option<&'a faces::Found>,
 }
 
-/// Renders `source` (the original's bytes). `negotiated` is the format chosen from `Accept`
-/// for `auto=format`; an explicit `fm` wins over it, and without either the source's format
-/// is kept where pixgate can write it. A transform with a `mark` needs [`render_with`].
+/// Renders `source` (the original's bytes). `negotiated` is what `auto=format` chose from
+/// `Accept`, for a still and for an animation; an explicit `fm` wins over it, and without
+/// either the source's format is kept where pixgate can write it. A transform with a `mark`
+/// needs [`render_with`].
 pub fn render(
     source: &[u8],
     t: &Transform,
-    negotiated: Option<OutputFormat>,
+    negotiated: Option<Negotiated>,
     limits: &Limits,
 ) -> Result<Rendered, RenderError> {
     render_with(source, t, negotiated, limits, Layers::default())
@@ -186,7 +187,7 @@ pub fn render(
 pub fn render_with(
     source: &[u8],
     t: &Transform,
-    negotiated: Option<OutputFormat>,
+    negotiated: Option<Negotiated>,
     limits: &Limits,
     layers: Layers<'_>,
 ) -> Result<Rendered, RenderError> {
@@ -257,11 +258,21 @@ pub fn render_with(
             ),
         });
     }
-    let format = t
+    let source_format = default_output(header.format, header.has_alpha);
+    let moving = t
         .format
-        .or(negotiated)
-        .unwrap_or_else(|| default_output(header.format, header.has_alpha));
-    // `auto=format`'s AVIF becomes WebP when its encode is predicted to take too long.
+        .or(negotiated.map(Negotiated::animated))
+        .unwrap_or(source_format);
+    let shape = animation::shape(source, &header, t, moving, limits)?;
+    let format = match shape {
+        Shape::Moving { .. } => moving,
+        Shape::Still { .. } => t
+            .format
+            .or(negotiated.and_then(Negotiated::still))
+            .unwrap_or(source_format),
+    };
+    // `auto=format`'s AVIF becomes WebP when its encode is predicted to take too long (every
+    // client that takes AVIF takes WebP: see `Negotiated::Avif`).
     let format = match limits.avif.budget {
         Some(budget)
             if format == OutputFormat::Avif && t.format.is_none() && budget.exceeded_by(area) =>
@@ -326,14 +337,17 @@ pub fn render_with(
             Vec::new()
         },
     };
-    if format == OutputFormat::Gif && header.format == SourceFormat::Gif {
-        let animation = decode::animation::scan(source, limits.max_animation_frames)?;
-        if animation.frames > 1 {
-            return animate(
-                source, &header, animation, &steps, limits, max_alloc, started,
+    let predecoded = match shape {
+        Shape::Moving { scanned, order } => {
+            return animation::animate(
+                source, &header, scanned, &order, &steps, &options, max_alloc, started,
             );
         }
-    }
+        Shape::Still { index: 0 } => predecoded,
+        Shape::Still { index } => Some(animation::still_frame(
+            source, &header, index, limits, max_alloc,
+        )?),
+    };
     limits.check_deadline()?;
     let decoded = match predecoded {
         Some(decoded) => decoded,
@@ -423,61 +437,6 @@ fn plan(
     plan.window.x += area.x;
     plan.window.y += area.y;
     Ok(plan)
-}
-
-/// An animated GIF to an animated GIF: every frame goes through the same steps, with the
-/// crop window chosen once (on the first frame) so that `crop=entropy` cannot jitter.
-fn animate(
-    source: &[u8],
-    header: &decode::Header,
-    animation: decode::animation::Animation,
-    steps: &Steps,
-    limits: &Limits,
-    max_alloc: u64,
-    started: Instant,
-) -> Result<Rendered, RenderError> {
-    let screen = u64::from(header.upright.0) * u64::from(header.upright.1);
-    let pixels = screen.saturating_mul(u64::from(animation.frames));
-    if pixels > limits.max_source_pixels {
-        return Err(RenderError::TooManyPixels {
-            pixels,
-            limit: limits.max_source_pixels,
-        });
-    }
-    let mut frames = Vec::with_capacity(animation.frames as usize);
-    let mut window = None;
-    // Frames are decoded one at a time between the steps: time each side separately.
-    let mut stages = Stages::default();
-    let mut decode_started = started;
-    for frame in decode::animation::frames(source, max_alloc)? {
-        limits.check_deadline()?;
-        let frame = frame?;
-        let decoded_at = Instant::now();
-        stages.decode += decoded_at - decode_started;
-        let mut image = DynamicImage::ImageRgba8(frame.image);
-        // GIFs carry no orientation of their own; this is `orient`'s, when asked.
-        image.apply_orientation(header.orientation);
-        let arranged = steps.arrange(image);
-        let window = *window.get_or_insert_with(|| steps.window(&arranged));
-        frames.push((steps.finish(arranged, window, None)?, frame.delay));
-        decode_started = Instant::now();
-        stages.resize += decode_started - decoded_at;
-    }
-    limits.check_deadline()?;
-    let encode_started = Instant::now();
-    let (width, height) = frames
-        .first()
-        .map(|(image, _)| (image.width(), image.height()))
-        .ok_or_else(|| RenderError::Corrupt("the GIF has no frames".into()))?;
-    let bytes = encode::animated_gif(frames, animation.loops)?;
-    stages.encode = encode_started.elapsed();
-    Ok(Rendered {
-        bytes,
-        content_type: OutputFormat::Gif.mime(),
-        width,
-        height,
-        stages,
-    })
 }
 
 /// The source's own format where pixgate writes it; otherwise PNG for images with alpha

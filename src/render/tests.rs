@@ -1,6 +1,6 @@
 use super::*;
 use crate::transform::{Crop, Dimension, Fit};
-use image::{ImageFormat, Rgb, RgbImage, Rgba, RgbaImage};
+use image::{DynamicImage, ImageFormat, Rgb, RgbImage, Rgba, RgbaImage};
 
 const LIMITS: Limits = Limits {
     max_source_pixels: 50_000_000,

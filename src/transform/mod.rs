@@ -2,6 +2,7 @@
 //! canonical form, which is what the cache key is made of. Pure: no I/O, no HTTP types.
 
 mod adjustments;
+mod animation;
 mod blend;
 pub mod colour;
 mod data;
@@ -13,6 +14,7 @@ mod layer;
 mod mark;
 mod mask;
 mod names;
+mod negotiated;
 mod output;
 mod params;
 mod parsing;
@@ -25,6 +27,7 @@ mod trim;
 use std::fmt::Write as _;
 
 pub use adjustments::{Adjustments, DEFAULT_UNSHARP_RADIUS, MAX_UNSHARP_RADIUS};
+pub use animation::{Animation, Frames, Loop};
 pub use blend::{Blend, Layer as BlendLayer, Mode as BlendMode};
 pub use colour::Colour;
 pub use data::{Data, Palette, PaletteStyle};
@@ -36,6 +39,7 @@ pub use layer::LayerRef;
 pub use mark::{Align as MarkAlign, Mark, MarkFit, watermark};
 pub use mask::{Mask, Shape as MaskShape};
 pub(crate) use names::canonical_name;
+pub use negotiated::Negotiated;
 pub use output::{Chroma, Output};
 pub use params::{
     AspectRatio, Crop, Dimension, Fit, Flip, FocalPoint, Gravity, OutputFormat, Rect, Rotation,
@@ -145,6 +149,8 @@ pub struct Transform {
     pub frame: Frame,
     /// A data output (`fm=json`, `fm=blurhash`, `palette`) instead of an image.
     pub data: Option<Data>,
+    /// Which frames of an animated source are kept, their order, timing and loop count.
+    pub animation: Animation,
 }
 
 impl Transform {
@@ -274,6 +280,7 @@ impl Transform {
             put("lossless", &1);
         }
         self.output.write_canonical(&mut put);
+        self.animation.write_canonical(&mut put);
         if let Some(data) = &self.data {
             data.write_canonical(&mut put);
         }

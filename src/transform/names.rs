@@ -141,6 +141,12 @@ pub(crate) fn canonical_name(name: &str) -> Option<&'static str> {
         "face-blur" => "face-blur",
         "face-pixel" | "face-pixelate" => "face-pixel",
         "faces" => "faces",
+        "frame" => "frame",
+        "interval" => "interval",
+        "skip" => "skip",
+        "reverse" => "reverse",
+        "fps" => "fps",
+        "loop" => "loop",
         _ => return None,
     })
 }

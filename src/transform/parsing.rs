@@ -45,6 +45,7 @@ pub fn parse(pairs: &[(String, String)]) -> Result<Params, TransformError> {
     let t = &mut parsed.transform;
     t.orientation = sizing.and_then(|s| s.orientation);
     t.format = t.output.settle(t.format);
+    t.animation.settle(t.format);
     // The bounds are for `fit=crop`'s box, as in imgix; elsewhere they change nothing.
     if t.fit == Fit::Crop
         && let Some(sizing) = sizing
@@ -187,6 +188,7 @@ fn apply_grouped(
         || g.fill.apply(canon, v)?
         || g.sizing.apply(canon, v)?
         || parsed.transform.output.apply(canon, v)?
+        || parsed.transform.animation.apply(canon, v)?
         || g.data.apply(canon, v)?
         || g.mark.apply(canon, v)?
         || g.blend.apply(canon, v)?

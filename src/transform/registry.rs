@@ -38,7 +38,6 @@ const LICENSE_PLATES: &str = "pixgate does no license-plate detection";
 const RASTERIZE_BYPASS: &str = "pixgate has no vector output to bypass";
 const PDF: &str = "pixgate reads no PDF yet";
 const SVG: &str = "pixgate reads no SVG yet";
-const ANIMATION: &str = "animation options are not implemented yet";
 const RENDERING: &str = "not implemented yet";
 
 use Support::{Implemented, Never, Planned, Signing};
@@ -226,8 +225,8 @@ const SPELLINGS: &[(&str, &str, Support)] = &[
     ("fp-x", "fp-x", Implemented),
     ("fp-y", "fp-y", Implemented),
     ("fp-z", "fp-z", Implemented),
-    ("fps", "fps", Planned(ANIMATION)),
-    ("frame", "frame", Planned(ANIMATION)),
+    ("fps", "fps", Implemented),
+    ("frame", "frame", Implemented),
     ("gam", "gam", Implemented),
     ("grid-colors", "grid-colors", Planned(RENDERING)),
     ("grid-size", "grid-size", Planned(RENDERING)),
@@ -236,14 +235,14 @@ const SPELLINGS: &[(&str, &str, Support)] = &[
     ("high", "high", Implemented),
     ("htn", "htn", Implemented),
     ("hue", "hue", Implemented),
-    ("interval", "interval", Planned(ANIMATION)),
+    ("interval", "interval", Implemented),
     ("inv", "invert", Implemented),
     ("invert", "invert", Implemented),
     ("iptc", "iptc", Implemented),
     ("jpeg-progressive", "jpg-progressive", Implemented),
     ("jpg-progressive", "jpg-progressive", Implemented),
     ("license-plate-blur", "lp-blur", Never(LICENSE_PLATES)),
-    ("loop", "loop", Planned(ANIMATION)),
+    ("loop", "loop", Implemented),
     ("lossless", "lossless", Implemented),
     ("lp-blur", "lp-blur", Never(LICENSE_PLATES)),
     ("m", "mark", Implemented),
@@ -338,7 +337,7 @@ const SPELLINGS: &[(&str, &str, Support)] = &[
         Never(RASTERIZE_BYPASS),
     ),
     ("rect", "rect", Implemented),
-    ("reverse", "reverse", Planned(ANIMATION)),
+    ("reverse", "reverse", Implemented),
     ("rot", "rot", Implemented),
     ("rot-type", "rot-type", Implemented),
     ("rott", "rot-type", Implemented),
@@ -347,7 +346,7 @@ const SPELLINGS: &[(&str, &str, Support)] = &[
     ("sepia", "sepia", Implemented),
     ("shad", "shad", Implemented),
     ("sharp", "sharp", Implemented),
-    ("skip", "skip", Planned(ANIMATION)),
+    ("skip", "skip", Implemented),
     ("svg-sanitize", "svg-sanitize", Planned(SVG)),
     ("t", "txt", Implemented),
     ("ta", "txt-align", Implemented),

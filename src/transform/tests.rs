@@ -559,6 +559,14 @@ fn known_pair() -> impl Strategy<Value = (String, String)> {
         )
             .prop_map(|(n, v)| (n.to_string(), v.to_string())),
         prop::sample::select(vec!["0", "1"]).prop_map(|v| ("faces".to_string(), v.to_string())),
+        prop::sample::select(vec!["1", "3", "2-5", "3-3", "4-", "1-", "-2", "0"])
+            .prop_map(|v| ("frame".to_string(), v.to_string())),
+        (1u32..6).prop_map(|n| ("interval".to_string(), n.to_string())),
+        (2u32..6).prop_map(|n| ("skip".to_string(), n.to_string())),
+        prop::sample::select(vec!["0", "1", "true"])
+            .prop_map(|v| ("reverse".to_string(), v.to_string())),
+        (0i32..100).prop_map(|n| ("fps".to_string(), n.to_string())),
+        (-3i32..70_000).prop_map(|n| ("loop".to_string(), n.to_string())),
     ]
 }
 

@@ -1,14 +1,14 @@
 //! The pipeline's cache keys: exactly what changes the bytes. A derivative is keyed by source,
-//! storage key and the file's version, canonical transform, negotiated format (one of three
-//! buckets: avif, webp, or `-` for the default) and the versions of the other files it draws
-//! (the watermark, a blended image); an original by the first three. Never the
-//! signature, the expiry or unknown parameters. Every key of one stored file starts with the
-//! same prefix, in every version, so replacing the file can drop them all.
+//! storage key and the file's version, canonical transform, negotiated format (one of four
+//! buckets: avif, webp, gif for neither, or `-` without negotiation) and the versions of the
+//! other files it draws (the watermark, a blended image); an original by the first three.
+//! Never the signature, the expiry or unknown parameters. Every key of one stored file starts
+//! with the same prefix, in every version, so replacing the file can drop them all.
 
 use std::fmt::Write as _;
 
 use crate::source::{StorageKey, Version};
-use crate::transform::{OutputFormat, Transform};
+use crate::transform::{Negotiated, Transform};
 
 use super::Site;
 
@@ -19,7 +19,7 @@ pub fn derivative(
     key: &StorageKey,
     version: &Version,
     t: &Transform,
-    negotiated: Option<OutputFormat>,
+    negotiated: Option<Negotiated>,
     layers: &[Option<(&str, &Version)>],
 ) -> String {
     let mut out = original(site, key, version);
@@ -27,8 +27,8 @@ pub fn derivative(
     t.write_canonical(&mut out);
     out.push('\n');
     match negotiated {
-        Some(format) => {
-            let _ = write!(out, "{format}");
+        Some(chosen) => {
+            let _ = write!(out, "{chosen}");
         }
         None => out.push('-'),
     }

@@ -30,7 +30,7 @@ use crate::render::faces::{FaceDetector, Found};
 use crate::render::{self, Fonts, Limits, RenderError};
 use crate::signature::{self, Access, SignatureError};
 use crate::source::{KeyError, OpenedFile, Original, SourceError, StorageKey, Store, Version};
-use crate::transform::{Data, OutputFormat, Params, Transform};
+use crate::transform::{Data, Negotiated, Params, Transform};
 
 /// What a read gives: a derivative from the cache or fresh from a worker, or the stored file
 /// itself (passthrough).
@@ -157,14 +157,14 @@ impl Pipeline {
 
     /// A verified, parsed read of `key`: the stored file as it is when `params` ask for no
     /// transform, else the derivative, from the cache or rendered once however many ask at
-    /// the same time. `negotiated` is the format `auto=format` chose from `Accept`.
+    /// the same time. `negotiated` is what `auto=format` chose from `Accept`.
     pub async fn read(
         &self,
         scope: Scope<'_>,
         site: &Site,
         key: &StorageKey,
         params: &Params,
-        negotiated: Option<OutputFormat>,
+        negotiated: Option<Negotiated>,
     ) -> Result<Output, Error> {
         if params.is_passthrough() {
             return self.file(site, key).await.map(Output::File);
@@ -254,7 +254,7 @@ impl Pipeline {
         key: &StorageKey,
         version: &Version,
         t: &Transform,
-        negotiated: Option<OutputFormat>,
+        negotiated: Option<Negotiated>,
         layers: &layers::Layers<'_>,
     ) -> Result<Derivative, Error> {
         let slot = self

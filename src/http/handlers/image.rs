@@ -12,7 +12,7 @@ use crate::http::respond::{self, Delivery};
 use crate::render::RenderError;
 use crate::signature;
 use crate::source::{SourceError, StorageKey};
-use crate::transform::{self, Hinted, OutputFormat, Params};
+use crate::transform::{self, Hinted, Negotiated, Params};
 
 /// How long a fallback answer may be cached: the original it stands in for may appear.
 const FALLBACK_MAX_AGE: u64 = 60;
@@ -178,20 +178,26 @@ fn hinted(headers: &HeaderMap) -> Hinted {
     }
 }
 
-/// `auto=format` without an explicit `fm`: AVIF, then WebP, when `Accept` names them with a
-/// non-zero weight. Wildcards do not count: `image/*` says nothing about AVIF support.
-fn negotiate(params: &Params, headers: &HeaderMap) -> Option<OutputFormat> {
+/// `auto=format` without an explicit `fm`: what `Accept` names with a non-zero weight, AVIF
+/// first. `Neither` changes only an animation, so it is dropped where one frame was asked for
+/// (a still then keeps the source's format, as without `auto=format`, in the same cache entry).
+fn negotiate(params: &Params, headers: &HeaderMap) -> Option<Negotiated> {
     if !params.auto_format || params.transform.format.is_some() {
         return None;
     }
-    let accept = headers.get(header::ACCEPT).and_then(|h| h.to_str().ok())?;
-    if accepts(accept, "image/avif") {
-        Some(OutputFormat::Avif)
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("");
+    let chosen = if accepts(accept, "image/avif") {
+        Negotiated::Avif
     } else if accepts(accept, "image/webp") {
-        Some(OutputFormat::Webp)
+        Negotiated::Webp
     } else {
-        None
-    }
+        Negotiated::Neither
+    };
+    let still = params.transform.animation.is_single_frame();
+    Some(chosen).filter(|n| !(still && *n == Negotiated::Neither))
 }
 
 /// Whether `accept` lists `mime` with a weight above zero (RFC 9110 §12.5.1: media types and

@@ -63,7 +63,7 @@ fn implemented_means_the_parser_knows_it() {
 
 #[test]
 fn registry_names_pixgate_lacks_are_refused_by_name_and_others_pass() {
-    for spelling in ["bg-remove", "video-codec", "fps", "page"] {
+    for spelling in ["bg-remove", "video-codec", "nr", "page"] {
         match check_name(spelling) {
             Err(TransformError::Unsupported { name, .. }) => assert_eq!(name, spelling),
             other => panic!("{spelling}: {other:?}"),

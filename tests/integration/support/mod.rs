@@ -8,10 +8,12 @@
 //! - `roots`: source roots, `fixtures/`, the test config, and what a folder holds;
 //! - `signing`: both signing schemes, implemented from the contract;
 //! - `images`: pictures made and read independently of pixgate, and how they are compared;
+//! - `animations`: animated GIFs and WebPs made and read back with their timing and loop count;
 //! - `forge`: hostile files built byte by byte;
 //! - `remote`: an S3 service and an HTTP origin on loopback;
 //! - `wait`: bounded waits for effects that happen after the client has gone.
 
+pub mod animations;
 pub mod binary;
 pub mod forge;
 pub mod images;

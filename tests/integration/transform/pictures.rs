@@ -5,6 +5,7 @@
 
 use image::{Rgba, RgbaImage};
 
+use crate::support::animations::rgb_gif;
 use crate::support::images::{
     BLUE, GREEN, RED, Xorshift, YELLOW, exif_orientation, gradient_png, halves_png, png,
     stacked_png,
@@ -61,6 +62,7 @@ pub fn root() -> Root {
         .put("noise-alpha.png", &png(&noise(48, 32, true)))
         .put("stripes.png", &png(&alpha_stripes()))
         .put("disc.png", &png(&disc()))
+        .put("rgb.gif", &rgb_gif(gif::Repeat::Infinite))
         .put_fixture("photo.jpg", "private/cups-400x250.jpg")
         .put_fixture("orient6.jpg", "forest-orient6.jpg")
         .put_fixture("upright.jpg", "forest-800x500.jpg")

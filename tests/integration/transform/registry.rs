@@ -167,6 +167,11 @@ fn honoured(name: &str) -> Option<(&'static str, &'static str, &'static str)> {
         "faceindex" => ("face.jpg", "w=32&h=32&fit=facearea", "2"),
         "facepad" => ("face.jpg", "w=32&h=32&fit=facearea", "2"),
         "faces" => ("face.jpg", "fm=json", "1"),
+        // Three frames, red, green, blue, of 70, 230 and 500 ms, looping forever.
+        "frame" | "interval" | "skip" => ("rgb.gif", "", "2"),
+        "reverse" => ("rgb.gif", "", "1"),
+        "fps" => ("rgb.gif", "", "10"),
+        "loop" => ("rgb.gif", "", "2"),
         _ => return None,
     })
 }
@@ -257,12 +262,12 @@ async fn every_registry_name_and_alias_is_honoured_or_refused_by_name() {
             }
         }
     }
-    // 139 names and the aliases of w, h, fit, invert, monochrome, mask-bg, five of trim's,
+    // 145 names and the aliases of w, h, fit, invert, monochrome, mask-bg, five of trim's,
     // fill-color, the four bounds, orient, rot-type, jpg-progressive, face-pixel, mark-*,
     // blend-* and txt-* are honoured; the rest are refused.
     assert_eq!(
         (honoured_count, refused_count),
-        (238, spellings.len() - 238)
+        (244, spellings.len() - 244)
     );
 }
 
@@ -301,10 +306,10 @@ async fn base64_variants_are_their_names_or_refused_by_name() {
     assert_eq!(encoded.header("x-cache"), Some("HIT"));
     assert_eq!(encoded.body, plain.body);
     let message = server
-        .get("/small.png?fps64=MzA")
+        .get("/small.png?nr64=MzA")
         .await
         .assert_error(400, "unsupported_parameter");
-    assert!(message.contains("`fps64`"), "{message}");
+    assert!(message.contains("`nr64`"), "{message}");
     let message = server
         .get("/small.png?w64=*")
         .await

@@ -1,18 +1,23 @@
-//! Animated GIFs (contract §3): an animated GIF stays animated with its frames,
-//! delays and loop count; still formats take the first frame; the frame cap and the
-//! frames × screen pixel budget answer 413.
+//! Animations (contract §3): an animated GIF stays animated with its frames, delays and loop
+//! count; still formats take the first frame; the frame cap and the frames × screen pixel
+//! budget answer 413. Animated WebP, `auto=format` on animations, the animation parameters and
+//! the transforms on every frame have a file each.
 
-use std::io::Cursor;
+mod options;
+mod per_frame;
+mod webp;
 
-use image::codecs::gif::GifDecoder;
+use image::RgbaImage;
 use image::imageops::FilterType;
-use image::{AnimationDecoder, RgbaImage};
 
-use crate::support::images::{BLUE, GREEN, RED, decode, mean_abs_diff, mean_colour};
+use crate::support::animations::{
+    assert_solid, delays, gif_frames, gif_repeat, indexed_gif, rgb_gif,
+};
+use crate::support::images::{BLUE, GREEN, RED, decode, dimensions, mean_abs_diff, mean_colour};
 use crate::support::roots::{Root, config, fixture};
 use crate::support::server::TestServer;
 
-const KITE: &str = "kite-animated-480x300.gif";
+pub const KITE: &str = "kite-animated-480x300.gif";
 
 // ---------------------------------------------------------------------------------------------
 // Animation
@@ -115,17 +120,17 @@ async fn still_output_of_an_animation_is_its_first_frame() {
         .put_fixture("kite.gif", KITE);
     let server = TestServer::serving(&root).await;
 
-    for (query, kind) in [
-        ("w=20&fm=png", "png"),
-        ("w=20&fm=jpg", "jpeg"),
-        ("w=20&fm=webp", "webp"),
-    ] {
+    for (query, kind) in [("w=20&fm=png", "png"), ("w=20&fm=jpg", "jpeg")] {
         let reply = server.get(&format!("/rgb.gif?{query}")).await;
         reply.assert_image(kind);
         let image = decode(&reply.body);
         assert_eq!(image.dimensions(), (20, 10), "{query}");
         assert_solid(&image, RED, query);
     }
+    // pixgate writes no animated AVIF: an explicit `fm=avif` is a still too.
+    let reply = server.get("/rgb.gif?w=20&fm=avif").await;
+    reply.assert_image("avif");
+    assert_eq!(dimensions(&reply.body), (20, 10));
 
     let source = gif_frames(&fixture(KITE));
     let reply = server.get("/kite.gif?w=240&fm=png").await;
@@ -184,6 +189,14 @@ async fn thousands_of_tiny_frames_are_refused_as_an_animation_only() {
     let reply = server.get("/many.gif?w=1&fm=png").await;
     reply.assert_image("png");
     assert_eq!(decode(&reply.body).dimensions(), (1, 1));
+    // The first frame needs no count; any other frame is a selection, and counts them.
+    let reply = server.get("/many.gif?frame=1").await;
+    reply.assert_image("gif");
+    assert_eq!(gif_frames(&reply.body).len(), 1);
+    server
+        .get("/many.gif?frame=2&fm=png")
+        .await
+        .assert_error(413, "too_large");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -209,15 +222,8 @@ async fn every_frame_counts_against_the_pixel_limit() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// GIFs: made here, read back
+// GIFs made here
 // ---------------------------------------------------------------------------------------------
-
-/// A 40×20 GIF of three solid frames, red for 70 ms, green for 230 ms, blue for 500 ms.
-fn rgb_gif(repeat: gif::Repeat) -> Vec<u8> {
-    let palette = [255, 0, 0, 0, 255, 0, 0, 0, 255, 255, 255, 255];
-    let frames = [(0u8, 7u16), (1, 23), (2, 50)];
-    indexed_gif(40, 20, &palette, repeat, &frames)
-}
 
 /// A 60×20 GIF whose three frames show a red 20×20 square on a transparent background,
 /// moving one third to the right each frame; every frame is cleared before the next.
@@ -259,71 +265,11 @@ fn solid_frames_gif(width: u16, height: u16, count: usize) -> Vec<u8> {
     indexed_gif(width, height, &palette, gif::Repeat::Infinite, &frames)
 }
 
-/// Full-screen frames each filled with one index of the global `palette`, with its delay in
-/// hundredths of a second.
-fn indexed_gif(
-    width: u16,
-    height: u16,
-    palette: &[u8],
-    repeat: gif::Repeat,
-    frames: &[(u8, u16)],
-) -> Vec<u8> {
-    let mut out = Vec::new();
-    {
-        let mut encoder = gif::Encoder::new(&mut out, width, height, palette).unwrap();
-        encoder.set_repeat(repeat).unwrap();
-        let pixels = usize::from(width) * usize::from(height);
-        for &(index, delay) in frames {
-            let mut frame =
-                gif::Frame::from_indexed_pixels(width, height, vec![index; pixels], None);
-            frame.delay = delay;
-            encoder.write_frame(&frame).unwrap();
-        }
-    }
-    out
-}
-
-/// The composited frames of a GIF and how long each shows, in milliseconds.
-fn gif_frames(bytes: &[u8]) -> Vec<(RgbaImage, u32)> {
-    let decoder = GifDecoder::new(Cursor::new(bytes)).unwrap();
-    decoder
-        .into_frames()
-        .map(|frame| {
-            let frame = frame.unwrap();
-            let (numer, denom) = frame.delay().numer_denom_ms();
-            (frame.into_buffer(), numer / denom)
-        })
-        .collect()
-}
-
-fn delays(frames: &[(RgbaImage, u32)]) -> Vec<u32> {
-    frames.iter().map(|f| f.1).collect()
-}
-
-/// The NETSCAPE2.0 loop count, read after every frame (`Finite(0)` when the block is absent).
-fn gif_repeat(bytes: &[u8]) -> gif::Repeat {
-    let mut options = gif::DecodeOptions::new();
-    options.skip_frame_decoding(true);
-    let mut decoder = options.read_info(Cursor::new(bytes)).unwrap();
-    while decoder.read_next_frame().unwrap().is_some() {}
-    decoder.repeat()
-}
-
 // ---------------------------------------------------------------------------------------------
 // Pixels
 // ---------------------------------------------------------------------------------------------
 
 /// `image` resized with `image`'s own Lanczos3, the reference for a frame.
-fn downscaled(image: &RgbaImage, width: u32, height: u32) -> RgbaImage {
+pub fn downscaled(image: &RgbaImage, width: u32, height: u32) -> RgbaImage {
     image::imageops::resize(image, width, height, FilterType::Lanczos3)
-}
-
-/// Every pixel within 8 levels of `want` per channel (alpha ignored): lossy encoders stay well
-/// inside that on a flat colour, and a wrong frame is 255 away.
-#[track_caller]
-fn assert_solid(image: &RgbaImage, want: [u8; 4], case: &str) {
-    let off = image
-        .pixels()
-        .find(|p| (0..3).any(|c| p.0[c].abs_diff(want[c]) > 8));
-    assert!(off.is_none(), "{case}: pixel {off:?}, want {want:?}");
 }

@@ -4,6 +4,7 @@
 //! the render pool and the stage timings, and knows sites, storage keys and transforms — never
 //! HTTP: the handlers parse the request before and build the response after.
 
+mod avif_rate;
 mod derivative;
 mod keys;
 mod layers;
@@ -27,10 +28,10 @@ use crate::cache::disk::DiskTier;
 use crate::cache::{Cache, Weighed};
 use crate::config::Config;
 use crate::render::faces::{FaceDetector, Found};
-use crate::render::{self, Fonts, Limits, RenderError};
+use crate::render::{self, AvifBudget, Fonts, Limits, RenderError};
 use crate::signature::{self, Access, SignatureError};
 use crate::source::{KeyError, OpenedFile, Original, SourceError, StorageKey, Store, Version};
-use crate::transform::{Data, Negotiated, Params, Transform};
+use crate::transform::{Data, Negotiated, OutputFormat, Params, Transform};
 
 /// What a read gives: a derivative from the cache or fresh from a worker, or the stored file
 /// itself (passthrough).
@@ -71,6 +72,9 @@ pub struct Pipeline {
     timings: StageTimes,
     /// `[limits]` as the renderer takes them, without a deadline.
     render_limits: Limits,
+    /// `encoding.avif_budget` (zero: off) and the AVIF encode rate measured against it.
+    avif_budget: Duration,
+    avif_rate: avif_rate::AvifRate,
     /// What `txt` is drawn in, and its version for derivative keys.
     fonts: Arc<Fonts>,
     fonts_version: Version,
@@ -122,6 +126,8 @@ impl Pipeline {
             render_pool: RenderPool::new(limits.render_workers, limits.render_queue)?,
             timings: StageTimes::default(),
             render_limits: Limits::from_config(limits, &config.encoding),
+            avif_budget: config.encoding.avif_budget,
+            avif_rate: avif_rate::AvifRate::default(),
             fonts: Arc::new(fonts),
             fonts_version,
             render_timeout: limits.render_timeout,
@@ -276,10 +282,16 @@ impl Pipeline {
         }
         let [mark_bytes, blend_bytes] = layer_bytes;
         let deadline = Instant::now() + self.render_timeout;
-        let limits = Limits {
+        let mut limits = Limits {
             deadline: Some(deadline),
             ..self.render_limits.clone()
         };
+        if negotiated == Some(Negotiated::Avif) && !self.avif_budget.is_zero() {
+            limits.avif.budget = Some(AvifBudget {
+                limit: self.avif_budget,
+                nanos_per_pixel: self.avif_rate.nanos_per_pixel(),
+            });
+        }
         let (original, t, detector) = (Arc::clone(&stored), t.clone(), Arc::clone(&self.faces));
         let fonts = Arc::clone(&self.fonts);
         // Where a photo was taken is shown only to those who could read the file signed
@@ -324,6 +336,10 @@ impl Pipeline {
         self.timings.record(Stage::Decode, stages.decode);
         self.timings.record(Stage::Resize, stages.resize);
         self.timings.record(Stage::Encode, stages.encode);
+        if rendered.content_type == OutputFormat::Avif.mime() {
+            let pixels = u64::from(rendered.width) * u64::from(rendered.height);
+            self.avif_rate.record(stages.encode, pixels);
+        }
         let content_type = rendered.content_type;
         let modified = stored.original.version.modified;
         Ok(Derivative::new(rendered.bytes, content_type, modified))

@@ -50,6 +50,7 @@ pub async fn serve(app: &AppState, located: Located, request: &Parts) -> Result<
     let delivery = Delivery {
         max_age: site.max_age(access.expires_at, now),
         vary_accept: params.auto_format && params.transform.format.is_none(),
+        avif_negotiated: negotiated == Some(Negotiated::Avif),
         client_hints: params.client_hints,
         download_name: params.download_name.clone(),
         head: request.method == Method::HEAD,

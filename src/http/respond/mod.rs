@@ -27,6 +27,8 @@ pub struct Delivery {
     pub max_age: u64,
     /// The format was negotiated from `Accept`.
     pub vary_accept: bool,
+    /// `auto=format` chose AVIF: a still WebP in its place was the AVIF budget's choice.
+    pub avif_negotiated: bool,
     /// The client hints `ch` let replace URL parameters: each is in `Vary` and `Accept-CH`.
     pub client_hints: ClientHints,
     /// `dl`: `Content-Disposition: attachment` with this name.
@@ -41,6 +43,7 @@ pub struct Delivery {
 const X_CACHE: HeaderName = HeaderName::from_static("x-cache");
 const X_CACHE_TIER: HeaderName = HeaderName::from_static("x-cache-tier");
 const ACCEPT_CH: HeaderName = HeaderName::from_static("accept-ch");
+const X_AVIF_BUDGET: HeaderName = HeaderName::from_static("x-avif-budget");
 
 /// `Vary`: `Accept` when the format was negotiated, and each client hint header that may
 /// change the answer, under both its names.
@@ -115,7 +118,10 @@ fn derivative(
             .clone()
             .and_then(|date| HeaderValue::from_maybe_shared(date).ok()),
     );
-    let base = headers(described, content_type, delivery, Some(served));
+    let mut base = headers(described, content_type, delivery, Some(served));
+    if delivery.avif_negotiated && is_still_webp(d) {
+        base.insert(X_AVIF_BUDGET, HeaderValue::from_static("exceeded"));
+    }
     if is_fresh(request, &validators) {
         return not_modified(base);
     }
@@ -240,6 +246,15 @@ fn body_of(delivery: &Delivery, bytes: impl FnOnce() -> Bytes) -> Body {
     } else {
         Body::full(bytes())
     }
+}
+
+/// A WebP without the animation flag: read from the stored bytes, so a derivative from any
+/// tier tells the same. An animation under `auto=format` is WebP by design, not by budget.
+fn is_still_webp(d: &Derivative) -> bool {
+    const ANIMATED: u8 = 0x02;
+    let b = &d.bytes;
+    d.content_type == "image/webp"
+        && !(b.get(12..16) == Some(b"VP8X") && b.get(20).is_some_and(|flags| flags & ANIMATED != 0))
 }
 
 /// The headers of a successful answer; `(etag, last_modified)` as header values, and

@@ -6,6 +6,7 @@
 mod adjustments;
 mod animation;
 mod avif;
+mod avif_budget;
 mod background;
 mod bad_values;
 mod blend;

@@ -252,6 +252,7 @@ impl Report {
             "mean_bytes_out": self.bytes_out / (self.images.max(1) as u64),
             "peak_rss_bytes": self.peak_rss_bytes,
             "libjpeg_simd": self.libjpeg_simd,
+            "rav1e_asm": cfg!(feature = "nasm"),
         })
     }
 
@@ -266,11 +267,16 @@ impl Report {
         } else {
             "libjpeg-turbo without SIMD (nasm was not on PATH when it was built)"
         };
+        let avif = if cfg!(feature = "nasm") {
+            "rav1e with its assembly"
+        } else {
+            "rav1e without its assembly (build with --features nasm where nasm is installed)"
+        };
         format!(
             "{} renders on {} thread(s) in {:.2} s: {:.1} images/s\n\
              median per image: decode {:.1} ms, resize {:.1} ms, encode {:.1} ms, total {:.1} ms\n\
              bytes out: {} ({} per image); peak RSS {rss}\n\
-             JPEG: {jpeg}\n",
+             JPEG: {jpeg}\nAVIF: {avif}\n",
             self.images,
             self.threads,
             self.wall.as_secs_f64(),

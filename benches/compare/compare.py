@@ -35,7 +35,11 @@ REPO = Path(__file__).resolve().parents[2]
 QUALITY = 75
 LOSSY = {"jpg", "webp", "avif"}
 
-# (name, input, target width, output format). "baseline" is the progressive beach photo
+SRCSET = (320, 640, 960, 1280, 1920)
+# libvips loads every page of an animation only when asked to.
+VIPS_LOAD_OPTIONS = {".gif": "[n=-1]"}
+
+# (name, input, target width or SRCSET, output format). "baseline" is the progressive beach photo
 # rewritten as a baseline JPEG, so the first two rows differ only in the entropy coding.
 WORKLOADS = [
     ("progressive-jpg-400-jpg", "progressive", 400, "jpg"),
@@ -44,6 +48,11 @@ WORKLOADS = [
     ("forest-jpg-1200-jpg", "forest", 1200, "jpg"),
     ("milkyway-png-400-png", "png", 400, "png"),
     ("baseline-jpg-400-avif", "baseline", 400, "avif"),
+    # Every frame of the kite GIF, 240 px wide, written as an animated WebP.
+    ("animated-gif-240-webp", "animated", 240, "webp"),
+    # A page's srcset: five widths of one large photo, rendered one after the other; each
+    # side's figure is the sum of the five renders' medians.
+    ("srcset-progressive-5-widths-jpg", "progressive", SRCSET, "jpg"),
 ]
 
 
@@ -77,7 +86,20 @@ def vips_suffix(fmt):
     return f".{fmt}[Q={QUALITY}]" if fmt in LOSSY else f".{fmt}"
 
 
-def vips_round(path, width, fmt, iterations):
+def each_width(one_round, width, *args):
+    """A srcset workload runs one round per width and adds them up; others run once."""
+    if not isinstance(width, tuple):
+        return one_round(width, *args)
+    parts = [one_round(w, *args) for w in width]
+    total = {"ms": sum(p["ms"] for p in parts), "bytes": sum(p["bytes"] or 0 for p in parts)}
+    if "stages_ms" in parts[0]:
+        total["stages_ms"] = {k: sum(p["stages_ms"][k] or 0 for p in parts)
+                              for k in ("decode", "resize", "encode")}
+        total["peak_rss_bytes"] = max(p["peak_rss_bytes"] or 0 for p in parts) or None
+    return total
+
+
+def vips_round(width, path, fmt, iterations):
     """Median wall time of thumbnail + encode, in ms, and the output size."""
     suffix = vips_suffix(fmt)
     times = []
@@ -88,7 +110,8 @@ def vips_round(path, width, fmt, iterations):
         t0 = time.perf_counter_ns()
         # thumbnail() shrinks on load (JPEG DCT scaling, WebP/AVIF too), as imgproxy and
         # sharp do; the write forces the lazy pipeline, so the timing covers both.
-        img = pyvips.Image.thumbnail(str(path), width)
+        img = pyvips.Image.thumbnail(str(path) + VIPS_LOAD_OPTIONS.get(Path(path).suffix, ""),
+                                     width)
         out = img.write_to_buffer(suffix)
         t1 = time.perf_counter_ns()
         if i > 0:
@@ -109,7 +132,7 @@ def vipsthumbnail_version(binary):
     return words[-1] if proc.returncode == 0 and words else None
 
 
-def vipsthumbnail_round(binary, path, width, fmt, iterations, out_dir, name):
+def vipsthumbnail_round(width, binary, path, fmt, iterations, out_dir, name):
     """Median wall time of whole `vipsthumbnail` processes, in ms, and the output size.
 
     Each render is its own process, so the time includes exec, dynamic linking, libvips
@@ -143,7 +166,7 @@ def vipsthumbnail_round(binary, path, width, fmt, iterations, out_dir, name):
     return {"ms": statistics.median(times), "bytes": target.stat().st_size}
 
 
-def pixgate_round(binary, path, width, fmt, iterations):
+def pixgate_round(width, binary, path, fmt, iterations):
     """One `pixgate bench` process; its own in-process median, so start-up is excluded."""
     cmd = [binary, "bench", str(path), "--w", str(width), "--fm", fmt]
     if fmt in LOSSY:
@@ -263,6 +286,7 @@ def main():
         "baseline": Path(args.baseline),
         "forest": corpus / "forest-2560x1600.jpg",
         "png": corpus / "milkyway-5120x2880.png",
+        "animated": corpus / "kite-animated-480x300.gif",
     }
     wanted = set(args.only.split(",")) if args.only else None
     if wanted and (unknown := wanted - {w[0] for w in WORKLOADS}):
@@ -294,10 +318,11 @@ def main():
     if args.vipsthumbnail:
         log(f"vipsthumbnail {args.vipsthumbnail} (libvips {info['vipsthumbnail_libvips']})")
 
-    sides = {"libvips": lambda e, p: vips_round(p, e["width"], e["format"], args.iterations)}
+    sides = {"libvips": lambda e, p: each_width(vips_round, e["width"], p, e["format"],
+                                                 args.iterations)}
     if not args.vips_only:
-        sides["pixgate"] = lambda e, p: pixgate_round(args.pixgate, p, e["width"], e["format"],
-                                                      args.iterations)
+        sides["pixgate"] = lambda e, p: each_width(pixgate_round, e["width"], args.pixgate, p,
+                                                   e["format"], args.iterations)
     # vipsthumbnail is an extra column, not one of the two sides being compared: when it
     # fails on a workload (a distribution build without an AVIF encoder, say) that column
     # says so and the libvips/pixgate rows carry on, without failing the run.
@@ -305,8 +330,9 @@ def main():
     if args.vipsthumbnail:
         out_dir = Path(args.out).parent
         out_dir.mkdir(parents=True, exist_ok=True)
-        sides["vipsthumbnail"] = lambda e, p: vipsthumbnail_round(
-            args.vipsthumbnail, p, e["width"], e["format"], args.iterations, out_dir, e["name"])
+        sides["vipsthumbnail"] = lambda e, p: each_width(
+            vipsthumbnail_round, e["width"], args.vipsthumbnail, p, e["format"], args.iterations,
+            out_dir, e["name"])
         optional.add("vipsthumbnail")
     start = time.monotonic()
     for r in range(args.rounds):

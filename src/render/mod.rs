@@ -113,8 +113,8 @@ pub enum RenderError {
     NotAnImage,
     #[error("the image could not be decoded: {0}")]
     Corrupt(String),
-    /// A readable image holding what pixgate will not render (an SVG's DTD, its text, or
-    /// more than its budgets); the reason describes the file and is safe for clients.
+    /// A readable image holding what pixgate will not render (an SVG's DTD, its text, more
+    /// than its budgets; CMYK JPEG XL); the reason describes the file and is safe for clients.
     #[error("the image cannot be rendered: {0}")]
     Unrenderable(String),
     #[error("the image has {pixels} pixels, above the limit of {limit}")]

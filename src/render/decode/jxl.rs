@@ -163,8 +163,8 @@ pub fn decode(
     }
     let format = image.pixel_format();
     if matches!(format, PixelFormat::Cmyk | PixelFormat::Cmyka) {
-        return Err(RenderError::Corrupt(
-            "CMYK JPEG XL files are not supported".into(),
+        return Err(RenderError::Unrenderable(
+            "CMYK JPEG XL is not supported".into(),
         ));
     }
     let render = image.render_frame(0).map_err(corrupt)?;

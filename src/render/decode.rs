@@ -12,9 +12,11 @@ pub mod av1_child;
 mod avif;
 mod jpeg;
 mod jxl;
+mod scale;
 mod svg;
 
 pub use jpeg::iptc_segments;
+pub use scale::Scale;
 mod yuv;
 
 use std::io::Cursor;
@@ -186,41 +188,6 @@ pub fn header(bytes: &[u8], max_pixels: u64) -> Result<Header, RenderError> {
         orientation,
         has_alpha,
     })
-}
-
-/// How large the decoded pixels may or must be against the header's upright size.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Scale {
-    /// A power of two up to 8 that a raster decoder may reduce by; only JPEG uses it, and
-    /// its result may be larger than `size / shrink` by rounding.
-    pub shrink: u32,
-    /// The factor a vector image is rasterised at (1 is its intrinsic size), so that an
-    /// enlarged SVG is drawn sharp rather than resized.
-    pub vector: f64,
-}
-
-impl Scale {
-    /// The pixels at the size the header states.
-    pub const FULL: Scale = Scale {
-        shrink: 1,
-        vector: 1.0,
-    };
-
-    /// `shrink` for raster images; for vector ones the scale that gives the plan's window
-    /// the size it is resized to, on its larger side.
-    pub fn for_plan(shrink: u32, plan: &super::geometry::Plan) -> Scale {
-        let x = f64::from(plan.resized.0) / plan.window.width;
-        let y = f64::from(plan.resized.1) / plan.window.height;
-        let vector = x.max(y);
-        Scale {
-            shrink,
-            vector: if vector.is_finite() && vector > 0.0 {
-                vector
-            } else {
-                1.0
-            },
-        }
-    }
 }
 
 /// Decodes the first (or only) frame at `scale`. `max_alloc` bounds the decoder's

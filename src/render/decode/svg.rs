@@ -7,6 +7,7 @@ mod budget;
 mod prolog;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use image::{DynamicImage, RgbaImage};
 use resvg::tiny_skia::{Pixmap, Transform};
@@ -80,15 +81,24 @@ fn tree(bytes: &[u8], max_pixels: u64) -> Result<(usvg::Tree, (f32, f32)), Rende
         other => corrupt(other),
     })?;
     budget::check(&doc)?;
+    // Every image drawn is decoded, once per `<use>` of it too: their pixels share one budget.
+    let drawn = Arc::new(AtomicU64::new(0));
+    let counted = Arc::clone(&drawn);
     let options = Options {
         image_href_resolver: ImageHrefResolver {
-            resolve_data: Box::new(move |_, data, _| embedded(data, max_pixels)),
+            resolve_data: Box::new(move |_, data, _| embedded(data, &counted, max_pixels)),
             // Anything but a data URI would be a file or a URL: never read.
             resolve_string: Box::new(|_, _| None),
         },
         ..Options::default()
     };
     let tree = usvg::Tree::from_xmltree(&doc, &options).map_err(corrupt)?;
+    let pixels = drawn.load(Ordering::Relaxed);
+    if pixels > max_pixels {
+        return Err(RenderError::Unrenderable(format!(
+            "the SVG's embedded images add up to {pixels} pixels, above the limit of {max_pixels}"
+        )));
+    }
     let size =
         browser_size(doc.root_element()).unwrap_or((tree.size().width(), tree.size().height()));
     Ok((tree, size))
@@ -119,10 +129,16 @@ fn browser_size(root: roxmltree::Node) -> Option<(f32, f32)> {
     })
 }
 
-/// A `data:` image resvg may draw: PNG, JPEG, GIF or WebP whose header is within the pixel
-/// limit. Nested SVG is not loaded: it would escape the budgets above.
-fn embedded(data: Arc<Vec<u8>>, max_pixels: u64) -> Option<ImageKind> {
+/// A `data:` image resvg may draw: PNG, JPEG, GIF or WebP, its header read and its pixels
+/// added to `drawn` (the caller refuses the SVG past `max_pixels`). Nested SVG is not loaded
+/// (nor parsed): it would escape the budgets above.
+fn embedded(data: Arc<Vec<u8>>, drawn: &AtomicU64, max_pixels: u64) -> Option<ImageKind> {
+    if SourceFormat::sniff(&data) == Some(SourceFormat::Svg) {
+        return None;
+    }
     let header = super::header(&data, max_pixels).ok()?;
+    let pixels = u64::from(header.upright.0) * u64::from(header.upright.1);
+    drawn.fetch_add(pixels, Ordering::Relaxed);
     match header.format {
         SourceFormat::Png => Some(ImageKind::PNG(data)),
         SourceFormat::Jpeg => Some(ImageKind::JPEG(data)),

@@ -1,5 +1,5 @@
 //! Hostile SVG: entity expansion, reference fan-out, deep nesting, text, oversized files and
-//! sizes are a clear 422 (or a small image); scripts stay inert; and nothing an SVG names
+//! sizes, embedded images past the pixel limit together are a clear 422 (or a small image); scripts stay inert; and nothing an SVG names
 //! outside itself is read or fetched — a listener on loopback proves no request arrives, and
 //! a red PNG beside the SVG proves no file is drawn.
 
@@ -7,6 +7,7 @@ use std::net::TcpListener;
 use std::time::Duration;
 
 use super::{Case, Forbidden, Want, run_table};
+use crate::support::forge;
 use crate::support::images::{gradient_png, halves_png};
 use crate::support::roots::Root;
 use crate::support::server::TestServer;
@@ -33,6 +34,27 @@ fn use_fan_out() -> String {
         svg.push_str("</g>");
     }
     svg + "</defs><use href='#l9'/></svg>"
+}
+
+/// `count` images of a PNG whose header claims 4000x4000 (16 MP each, within the limit
+/// alone), drawn as separate elements or as `<use>`s of one.
+fn embedded_images(count: usize, by_use: bool) -> String {
+    let png = forge::png_claiming(4000, 4000);
+    let uri = format!(
+        "data:image/png;base64,{}",
+        base64::Engine::encode(&base64::engine::general_purpose::STANDARD, png)
+    );
+    let image = |id: &str| format!("<image {id} href='{uri}' width='10' height='10'/>");
+    let body = if by_use {
+        format!(
+            "<defs>{}</defs>{}",
+            image("id='i'"),
+            "<use href='#i'/>".repeat(count)
+        )
+    } else {
+        image("").repeat(count)
+    };
+    format!("<svg {NS} width='10' height='10'>{body}</svg>")
 }
 
 /// Everything that names a resource outside the file: the listener, a file beside the SVG
@@ -100,6 +122,8 @@ async fn hostile_svg_is_refused_or_drawn_inert_and_nothing_outside_it_is_reached
             ),
         ),
         ("external.svg", external_references(port, &beside)),
+        ("images.svg", embedded_images(4, false)),
+        ("image-uses.svg", embedded_images(4, true)),
     ];
     for (name, text) in &files {
         root.put(name, text.as_bytes());

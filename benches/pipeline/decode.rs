@@ -75,7 +75,11 @@ fn pixgate_decode(
 ) -> Result<decode::Decoded, pixgate::render::RenderError> {
     let header = decode::header(bytes, LIMITS.max_source_pixels)?;
     let max_alloc = LIMITS.max_source_pixels.saturating_mul(8);
-    decode::decode(bytes, &header, shrink, max_alloc, &LIMITS.av1)
+    let scale = decode::Scale {
+        shrink,
+        vector: 1.0 / f64::from(shrink),
+    };
+    decode::decode(bytes, &header, scale, max_alloc, &LIMITS.av1)
 }
 
 pub fn per_format(c: &mut Criterion) {

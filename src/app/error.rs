@@ -113,6 +113,7 @@ impl Error {
             Error::Render(e) => match e {
                 RenderError::NotAnImage => (S::UNSUPPORTED_MEDIA_TYPE, "not_an_image"),
                 RenderError::Corrupt(_) => (S::UNPROCESSABLE_ENTITY, "undecodable"),
+                RenderError::Unrenderable(_) => (S::UNPROCESSABLE_ENTITY, "unrenderable"),
                 RenderError::TooManyPixels { .. } | RenderError::TooManyFrames { .. } => {
                     (S::PAYLOAD_TOO_LARGE, "too_large")
                 }

@@ -3,15 +3,20 @@
 //! is small) and returns upright 8-bit pixels with the EXIF orientation applied, plus the
 //! embedded ICC profile still to be applied. Every decoder runs under `catch_unwind`: a
 //! decoder panic is a corrupt file to the client, never a dropped connection. AVIF is read by
-//! `avif` (container, sizes from `ispe`), `av1` (rav1d: the crate's only `unsafe`) and `yuv`.
+//! `avif` (container, sizes from `ispe`), `av1` (rav1d: the crate's only `unsafe`) and `yuv`;
+//! JPEG XL by `jxl`; SVG is rasterised by `svg` at the scale the output needs.
 
 pub mod animation;
 mod av1;
 pub mod av1_child;
 mod avif;
 mod jpeg;
+mod jxl;
+mod scale;
+mod svg;
 
 pub use jpeg::iptc_segments;
+pub use scale::Scale;
 mod yuv;
 
 use std::io::Cursor;
@@ -36,6 +41,10 @@ pub enum SourceFormat {
     Tiff,
     /// Still AVIF; of an animated one (`avis`), its primary still image.
     Avif,
+    /// JPEG XL; of an animation, its first frame.
+    Jxl,
+    /// SVG, rasterised: its header size is the intrinsic one, in CSS pixels.
+    Svg,
 }
 
 impl SourceFormat {
@@ -43,6 +52,12 @@ impl SourceFormat {
     pub fn sniff(bytes: &[u8]) -> Option<SourceFormat> {
         if avif::is_avif(bytes) {
             return Some(SourceFormat::Avif);
+        }
+        if jxl::is_jxl(bytes) {
+            return Some(SourceFormat::Jxl);
+        }
+        if svg::is_svg(bytes) {
+            return Some(SourceFormat::Svg);
         }
         Some(match image::guess_format(bytes).ok()? {
             ImageFormat::Jpeg => SourceFormat::Jpeg,
@@ -55,8 +70,9 @@ impl SourceFormat {
         })
     }
 
-    fn image_format(self) -> ImageFormat {
-        match self {
+    /// The `image` crate's format, for the ones it reads; `None` for the others.
+    fn image_format(self) -> Option<ImageFormat> {
+        Some(match self {
             SourceFormat::Jpeg => ImageFormat::Jpeg,
             SourceFormat::Png => ImageFormat::Png,
             SourceFormat::Gif => ImageFormat::Gif,
@@ -64,7 +80,8 @@ impl SourceFormat {
             SourceFormat::Bmp => ImageFormat::Bmp,
             SourceFormat::Tiff => ImageFormat::Tiff,
             SourceFormat::Avif => ImageFormat::Avif,
-        }
+            SourceFormat::Jxl | SourceFormat::Svg => return None,
+        })
     }
 }
 
@@ -78,8 +95,8 @@ pub struct Header {
     pub has_alpha: bool,
 }
 
-/// The width and height a PNG, BMP or WebP header declares, read from fixed offsets without
-/// a decoder; `None` when the bytes are too short or the format is not one of these.
+/// The width and height a PNG, BMP, WebP or JPEG XL header declares, read without a decoder;
+/// `None` when the bytes are too short or the format is not one of these.
 fn declared_size(b: &[u8], format: SourceFormat) -> Option<(u32, u32)> {
     let be32 = |at: usize| Some(u32::from_be_bytes(b.get(at..at + 4)?.try_into().ok()?));
     let le32 = |at: usize| Some(u32::from_le_bytes(b.get(at..at + 4)?.try_into().ok()?));
@@ -110,6 +127,7 @@ fn declared_size(b: &[u8], format: SourceFormat) -> Option<(u32, u32)> {
             b"VP8 " => Some((u32::from(le16(26)? & 0x3fff), u32::from(le16(28)? & 0x3fff))),
             _ => None,
         },
+        SourceFormat::Jxl => jxl::declared_size(b),
         _ => None,
     }
 }
@@ -124,8 +142,8 @@ pub struct Decoded {
 pub fn header(bytes: &[u8], max_pixels: u64) -> Result<Header, RenderError> {
     let format = SourceFormat::sniff(bytes).ok_or(RenderError::NotAnImage)?;
     // Some decoders refuse sizes above their own caps before they report them (BMP past
-    // 65535, WebP canvases, PNG past its memory limit); read the declared size first so a
-    // bomb is the 413 it is, not a 422.
+    // 65535, WebP canvases, PNG past its memory limit, a JPEG XL frame's TOC); read the
+    // declared size first so a bomb is the 413 it is, not a 422.
     if let Some((w, h)) = declared_size(bytes, format) {
         check_pixels(w, h, max_pixels)?;
     }
@@ -138,6 +156,16 @@ pub fn header(bytes: &[u8], max_pixels: u64) -> Result<Header, RenderError> {
             let info = avif::info(bytes)?;
             Ok((info.size, info.orientation, info.has_alpha))
         }
+        SourceFormat::Jxl => {
+            let info = jxl::info(bytes)?;
+            Ok((info.size, info.orientation, info.has_alpha))
+        }
+        // Always with alpha: what the drawing leaves uncovered is transparent.
+        SourceFormat::Svg => Ok((
+            svg::size(bytes, max_pixels)?,
+            Orientation::NoTransforms,
+            true,
+        )),
         _ => {
             let mut decoder = generic_decoder(bytes, format, None)?;
             let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
@@ -145,7 +173,10 @@ pub fn header(bytes: &[u8], max_pixels: u64) -> Result<Header, RenderError> {
             Ok((decoder.dimensions(), orientation, alpha))
         }
     })?;
-    check_pixels(w, h, max_pixels)?;
+    // An SVG's intrinsic size is nominal: the limit applies to the size it is rasterised at.
+    if format != SourceFormat::Svg {
+        check_pixels(w, h, max_pixels)?;
+    }
     let upright = if swaps_axes(orientation) {
         (h, w)
     } else {
@@ -159,20 +190,21 @@ pub fn header(bytes: &[u8], max_pixels: u64) -> Result<Header, RenderError> {
     })
 }
 
-/// Decodes the first (or only) frame. `shrink` is a power of two up to 8 that the caller
-/// allows the decoder to reduce by; only JPEG uses it, and the result may be larger than
-/// `size / shrink` by rounding.
+/// Decodes the first (or only) frame at `scale`. `max_alloc` bounds the decoder's
+/// allocations in bytes; an SVG is rasterised at no more than `max_alloc / 8` pixels.
 pub fn decode(
     bytes: &[u8],
     header: &Header,
-    shrink: u32,
+    scale: Scale,
     max_alloc: u64,
     av1: &Av1Decoding,
 ) -> Result<Decoded, RenderError> {
     let (mut image, icc) = guarded(|| match header.format {
-        SourceFormat::Jpeg => jpeg::decode(bytes, shrink),
+        SourceFormat::Jpeg => jpeg::decode(bytes, scale.shrink),
         SourceFormat::Avif => avif::decode(bytes, &avif::info(bytes)?, av1),
         SourceFormat::Webp => webp(bytes, max_alloc),
+        SourceFormat::Jxl => jxl::decode(bytes, max_alloc),
+        SourceFormat::Svg => Ok((svg::rasterise(bytes, scale.vector, max_alloc / 8)?, None)),
         format => {
             let mut decoder = generic_decoder(bytes, format, Some(max_alloc))?;
             let icc = decoder.icc_profile().ok().flatten();
@@ -285,6 +317,12 @@ fn read_traits(bytes: &[u8], header: &Header) -> Traits {
             icc: avif::info(bytes).ok().and_then(|info| info.icc),
             ..Traits::default()
         },
+        // Drawn in sRGB; a JPEG XL's model is not in what `jxl::info` reads.
+        SourceFormat::Svg => Traits {
+            colour_model: Some("RGB"),
+            ..Traits::default()
+        },
+        SourceFormat::Jxl => Traits::default(),
         format => {
             let Ok(mut decoder) = generic_decoder(bytes, format, None) else {
                 return Traits::default();
@@ -356,7 +394,8 @@ fn generic_decoder<'a>(
     format: SourceFormat,
     max_alloc: Option<u64>,
 ) -> Result<impl ImageDecoder + 'a, RenderError> {
-    let mut reader = ImageReader::with_format(Cursor::new(bytes), format.image_format());
+    let image_format = format.image_format().ok_or(RenderError::NotAnImage)?;
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), image_format);
     let mut limits = Limits::default();
     limits.max_alloc = max_alloc;
     reader.limits(limits);

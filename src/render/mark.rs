@@ -23,7 +23,8 @@ pub fn decode_layer(
     };
     let header = decode::header(bytes, limits.max_source_pixels).map_err(named)?;
     let max_alloc = limits.max_source_pixels.saturating_mul(8);
-    let decoded = decode::decode(bytes, &header, 1, max_alloc, &limits.av1).map_err(named)?;
+    let decoded = decode::decode(bytes, &header, decode::Scale::FULL, max_alloc, &limits.av1)
+        .map_err(named)?;
     Ok(decoded.image.into_rgba8())
 }
 

@@ -43,6 +43,7 @@ pub use text::Fonts;
 
 use crate::transform::{Data, Fit, Negotiated, OutputFormat, Rect, Rotation, Transform};
 use animation::Shape;
+use decode::Scale;
 use geometry::Plan;
 use steps::Steps;
 
@@ -145,6 +146,10 @@ pub enum RenderError {
     NotAnImage,
     #[error("the image could not be decoded: {0}")]
     Corrupt(String),
+    /// A readable image holding what pixgate will not render (an SVG's DTD, its text, more
+    /// than its budgets; CMYK JPEG XL); the reason describes the file and is safe for clients.
+    #[error("the image cannot be rendered: {0}")]
+    Unrenderable(String),
     #[error("the image has {pixels} pixels, above the limit of {limit}")]
     TooManyPixels { pixels: u64, limit: u64 },
     #[error("the animation has more than {limit} frames")]
@@ -208,7 +213,7 @@ pub fn render_with(
     let (trimmed, predecoded) = match &t.trim {
         Some(trim) => {
             limits.check_deadline()?;
-            let decoded = decode::decode(source, &header, 1, max_alloc, &limits.av1)?;
+            let decoded = decode::decode(source, &header, Scale::FULL, max_alloc, &limits.av1)?;
             (Some(trim::find(&decoded.image, trim)), Some(decoded))
         }
         None => (None, None),
@@ -354,7 +359,7 @@ pub fn render_with(
         None => decode::decode(
             source,
             &header,
-            shrink_on_load(&steps.plan),
+            Scale::for_plan(shrink_on_load(&steps.plan), &steps.plan),
             max_alloc,
             &limits.av1,
         )?,
@@ -448,8 +453,11 @@ fn default_output(source: SourceFormat, has_alpha: bool) -> OutputFormat {
         SourceFormat::Gif => OutputFormat::Gif,
         SourceFormat::Webp => OutputFormat::Webp,
         SourceFormat::Avif => OutputFormat::Avif,
-        SourceFormat::Bmp | SourceFormat::Tiff if has_alpha => OutputFormat::Png,
-        SourceFormat::Bmp | SourceFormat::Tiff => OutputFormat::Jpeg,
+        SourceFormat::Svg => OutputFormat::Png,
+        SourceFormat::Bmp | SourceFormat::Tiff | SourceFormat::Jxl if has_alpha => {
+            OutputFormat::Png
+        }
+        SourceFormat::Bmp | SourceFormat::Tiff | SourceFormat::Jxl => OutputFormat::Jpeg,
     }
 }
 

@@ -200,7 +200,7 @@ fn libwebp_decodes_webp_stills_as_image_webp_does() {
         let path = format!("{}/fixtures/inputs/{name}", env!("CARGO_MANIFEST_DIR"));
         let bytes = std::fs::read(&path).unwrap();
         let header = decode::header(&bytes, u64::MAX).unwrap();
-        let ours = decode::decode(&bytes, &header, 1, u64::MAX, &av1)
+        let ours = decode::decode(&bytes, &header, decode::Scale::FULL, u64::MAX, &av1)
             .unwrap()
             .image;
         let reference = image::load_from_memory_with_format(&bytes, ImageFormat::WebP).unwrap();
@@ -219,8 +219,8 @@ fn libwebp_decodes_webp_stills_as_image_webp_does() {
         let psnr = 10.0 * (255.0f64.powi(2) / mse.max(1e-9)).log10();
         assert!(psnr > 40.0, "{name}: {psnr:.1} dB");
         let cut = &bytes[..bytes.len() / 2];
-        let decoded =
-            decode::header(cut, u64::MAX).and_then(|h| decode::decode(cut, &h, 1, u64::MAX, &av1));
+        let decoded = decode::header(cut, u64::MAX)
+            .and_then(|h| decode::decode(cut, &h, decode::Scale::FULL, u64::MAX, &av1));
         assert!(decoded.is_err(), "{name} cut in half");
     }
 }

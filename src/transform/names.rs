@@ -13,6 +13,7 @@ pub(crate) fn canonical_name(name: &str) -> Option<&'static str> {
         "ar" => "ar",
         "rect" => "rect",
         "fm" | "format" => "fm",
+        "svg-sanitize" => "svg-sanitize",
         "auto" => "auto",
         "q" | "quality" => "q",
         "lossless" => "lossless",

@@ -166,6 +166,8 @@ fn apply(parsed: &mut Params, pending: &mut Pending, canon: &str, v: &str) -> Re
         "blur" => t.blur = Some(params::int_in(v, 0, 2000)? as u16).filter(|b| *b > 0),
         "sharp" => t.sharpen = Some(params::int_in(v, 0, 100)? as u8).filter(|s| *s > 0),
         "dl" => parsed.download_name = Some(params::file_name(v)?),
+        // `true` is what pixgate always does (`registry::check_value` refuses `false`).
+        "svg-sanitize" => _ = params::flag(v)?,
         "ch" => parsed.client_hints = hints::ClientHints::parse(v)?,
         _ => apply_grouped(parsed, pending, canon, v)?,
     }

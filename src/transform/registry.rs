@@ -37,7 +37,6 @@ const VIDEO: &str = "pixgate renders no video";
 const LICENSE_PLATES: &str = "pixgate does no license-plate detection";
 const RASTERIZE_BYPASS: &str = "pixgate has no vector output to bypass";
 const PDF: &str = "pixgate reads no PDF yet";
-const SVG: &str = "pixgate reads no SVG yet";
 const RENDERING: &str = "not implemented yet";
 
 use Support::{Implemented, Never, Planned, Signing};
@@ -347,7 +346,7 @@ const SPELLINGS: &[(&str, &str, Support)] = &[
     ("shad", "shad", Implemented),
     ("sharp", "sharp", Implemented),
     ("skip", "skip", Implemented),
-    ("svg-sanitize", "svg-sanitize", Planned(SVG)),
+    ("svg-sanitize", "svg-sanitize", Implemented),
     ("t", "txt", Implemented),
     ("ta", "txt-align", Implemented),
     ("tc", "txt-color", Implemented),
@@ -538,6 +537,27 @@ pub fn check_value(canon: &str, spelling: &str, value: &str) -> Result<(), Trans
             name: spelling.to_string(),
             reason: "a fallback fit after `facearea` is not implemented yet (without a face, \
                      fit=facearea is a plain crop)"
+                .to_string(),
+        });
+    }
+    // imgix strips scripts from the SVG it serves. pixgate never serves an SVG that can run:
+    // transformed, it is rasterised; untransformed, it is a download under a sandbox CSP. So
+    // `true` is always honoured, and `false` (keep the scripts live) never can be.
+    if canon == "svg-sanitize" && matches!(value, "0" | "false") {
+        return Err(TransformError::Unsupported {
+            name: spelling.to_string(),
+            reason: "pixgate never serves SVG as a live document: transformed it is \
+                     rasterised, untransformed it is served as a download with a sandbox CSP, \
+                     so scripts never run and cannot be kept"
+                .to_string(),
+        });
+    }
+    // pixgate decodes JPEG XL but writes none: not an imgix value, yet worth saying why.
+    if canon == "fm" && value == "jxl" {
+        return Err(TransformError::Unsupported {
+            name: spelling.to_string(),
+            reason: "pixgate reads JPEG XL but writes none: the one pure-Rust lossy encoder \
+                     (jxl-encoder) is AGPL-licensed and libjxl needs cmake to build"
                 .to_string(),
         });
     }

@@ -158,6 +158,8 @@ fn mime(format: SourceFormat) -> &'static str {
         SourceFormat::Bmp => "image/bmp",
         SourceFormat::Tiff => "image/tiff",
         SourceFormat::Avif => "image/avif",
+        SourceFormat::Jxl => "image/jxl",
+        SourceFormat::Svg => "image/svg+xml",
     }
 }
 

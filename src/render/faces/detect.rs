@@ -70,7 +70,11 @@ pub fn detect(
         .unwrap_or(1);
     limits.check_deadline()?;
     let max_alloc = limits.max_source_pixels.saturating_mul(8);
-    let decoded = decode::decode(source, &header, shrink, max_alloc, &limits.av1)?;
+    let scale = decode::Scale {
+        shrink,
+        vector: 1.0 / f64::from(shrink),
+    };
+    let decoded = decode::decode(source, &header, scale, max_alloc, &limits.av1)?;
     limits.check_deadline()?;
     let grey = grey_copy(decoded.image);
     let upright = (f64::from(header.upright.0), f64::from(header.upright.1));

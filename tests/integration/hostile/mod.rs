@@ -21,6 +21,7 @@ mod hygiene;
 mod queries;
 mod resources;
 mod stored;
+mod svg;
 mod upstream;
 
 use std::time::{Duration, Instant};

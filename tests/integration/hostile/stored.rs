@@ -80,8 +80,8 @@ async fn an_empty_file_is_415_when_transformed_and_zero_bytes_when_passed_throug
 
 /// The format is sniffed from the bytes (README, Passthrough; contract §4): a PNG named `.jpg`
 /// renders as the PNG it is (its default output is its own format), a JPEG named `.png` as a
-/// JPEG; markup, scripts and documents behind image names are not images (415), whatever the
-/// name says.
+/// JPEG, an SVG named `.png` as the SVG it is (rasterised to PNG); other markup, scripts and
+/// documents behind image names are not images (415), whatever the name says.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_bytes_not_the_name_decide_what_a_file_is() {
     let root = Root::new();
@@ -102,7 +102,8 @@ async fn the_bytes_not_the_name_decide_what_a_file_is() {
         ),
         Case::get("HTML named .jpg", "/html-named.jpg?w=10", NOT_AN_IMAGE),
         Case::get("HTML, as WebP", "/html-named.jpg?fm=webp", NOT_AN_IMAGE),
-        Case::get("SVG named .png", "/svg-named.png?w=10", NOT_AN_IMAGE),
+        // SVG is an input format: rasterised, its script is gone.
+        Case::get("SVG named .png", "/svg-named.png?w=10", Want::Image("png")),
         Case::get("script named .gif", "/script-named.gif?w=10", NOT_AN_IMAGE),
         Case::get("PDF named .webp", "/pdf-named.webp?w=10", NOT_AN_IMAGE),
     ];

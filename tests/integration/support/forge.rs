@@ -265,6 +265,45 @@ pub fn with_ispe(avif: &[u8], width: u32, height: u32) -> Vec<u8> {
     avif
 }
 
+/// A bare JPEG XL codestream whose size header claims `width`×`height` (each below 2^30),
+/// with all-default metadata and no frame.
+pub fn jxl_claiming(width: u32, height: u32) -> Vec<u8> {
+    let mut bits = BitWriter::default();
+    bits.put(0, 1); // div8: no
+    bits.put(3, 2); // height: the 30-bit form
+    bits.put(height - 1, 30);
+    bits.put(0, 3); // ratio: none, so the width follows
+    bits.put(3, 2);
+    bits.put(width - 1, 30);
+    bits.put(1, 1); // metadata: all default (sRGB, 8 bits, no alpha)
+    bits.put(1, 1); // default transform data (`default_m`)
+    let mut out = vec![0xFF, 0x0A];
+    out.extend(bits.bytes);
+    // A container and a codestream look alike in their first 12 bytes: give the parser more.
+    out.extend([0; 32]);
+    out
+}
+
+/// JPEG XL's bit order: least significant bit first, within bytes and within fields.
+#[derive(Default)]
+struct BitWriter {
+    bytes: Vec<u8>,
+    used: u32,
+}
+
+impl BitWriter {
+    fn put(&mut self, value: u32, count: u32) {
+        for i in 0..count {
+            if self.used.is_multiple_of(8) {
+                self.bytes.push(0);
+            }
+            let bit = ((value >> i) & 1) as u8;
+            *self.bytes.last_mut().unwrap() |= bit << (self.used % 8);
+            self.used += 1;
+        }
+    }
+}
+
 /// Offset of the first byte after the `mdat` box header: where an AVIF's AV1 data starts.
 pub fn mdat_payload(avif: &[u8]) -> usize {
     avif.windows(4).position(|w| w == b"mdat").unwrap() + 4
@@ -307,6 +346,7 @@ pub fn bombs() -> Vec<(&'static str, Vec<u8>)> {
         ),
         ("tiff-100000x100000.tiff", tiff_claiming(100_000, 100_000)),
         ("avif-60000x60000.avif", avif_claiming(60_000, 60_000)),
+        ("jxl-100000x100000.jxl", jxl_claiming(100_000, 100_000)),
     ]
 }
 
@@ -346,6 +386,12 @@ pub fn broken_headers() -> Vec<(&'static str, Vec<u8>)> {
         (
             "avif-meta-cut.avif",
             fixture_head("inputs/grey-12bit.avif", 200),
+        ),
+        ("jxl-signature-only.jxl", vec![0xFF, 0x0A]),
+        ("jxl-header-cut.jxl", fixture_head("inputs/grey.jxl", 6)),
+        (
+            "svg-unclosed.svg",
+            b"<svg xmlns='http://www.w3.org/2000/svg'><rect".to_vec(),
         ),
     ]
 }

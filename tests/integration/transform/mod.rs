@@ -1,6 +1,6 @@
 //! What a transform does (contract §3), judged by the pixels, sizes and bytes that come back:
 //! one file per family of parameters over the synthetic pictures of `pictures`; then animated
-//! GIFs, AVIF input, colour management, metadata, and the golden suite that compares output
+//! GIFs, AVIF, JPEG XL and SVG input, colour management, metadata, and the golden suite that compares output
 //! with references made by an independent path.
 
 mod adjustments;
@@ -20,6 +20,7 @@ mod faces;
 mod frame;
 mod golden;
 mod hints;
+mod jxl;
 mod mark;
 mod metadata;
 mod negotiation;
@@ -29,4 +30,5 @@ mod pictures;
 mod registry;
 mod sizing;
 mod stylize;
+mod svg;
 mod text;

@@ -55,6 +55,8 @@ fn honoured(name: &str) -> Option<(&'static str, &'static str, &'static str)> {
         "blur" => ("small.png", "", "40"),
         "sharp" => ("small.png", "", "60"),
         "dl" => ("small.png", "", "a.png"),
+        // What pixgate always does: no change (`false` is refused, `transform::svg`).
+        "svg-sanitize" => ("small.png", "w=10", "1"),
         "exp" => ("small.png", "", "40"),
         "bri" => ("small.png", "", "30"),
         "con" => ("small.png", "", "30"),
@@ -179,7 +181,7 @@ fn honoured(name: &str) -> Option<(&'static str, &'static str, &'static str)> {
 /// Honoured names walked with a value that changes nothing: `rot-type` tells pivot from
 /// straighten for angles other than quarter turns, which `rot` refuses for now; `cs=srgb` and
 /// `iptc=block` ask for what pixgate does anyway (`iptc=allow` is shown in `metadata`).
-const ACCEPTED_NO_OPS: [&str; 3] = ["rot-type", "cs", "iptc"];
+const ACCEPTED_NO_OPS: [&str; 4] = ["rot-type", "cs", "iptc", "svg-sanitize"];
 
 /// Words wider than their box, which `txt-fit` and `txt-clip` then change.
 const LONG_TEXT: &str = "txt=Hello%20there%20world&txt-width=30";
@@ -262,12 +264,12 @@ async fn every_registry_name_and_alias_is_honoured_or_refused_by_name() {
             }
         }
     }
-    // 145 names and the aliases of w, h, fit, invert, monochrome, mask-bg, five of trim's,
+    // 146 names and the aliases of w, h, fit, invert, monochrome, mask-bg, five of trim's,
     // fill-color, the four bounds, orient, rot-type, jpg-progressive, face-pixel, mark-*,
     // blend-* and txt-* are honoured; the rest are refused.
     assert_eq!(
         (honoured_count, refused_count),
-        (244, spellings.len() - 244)
+        (245, spellings.len() - 245)
     );
 }
 

@@ -300,6 +300,21 @@ async fn avif_input_matches_its_png_original() {
     check(&["inputs/cups-alpha.avif"]).await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jpeg_xl_inputs_match_their_originals() {
+    check(&[
+        "inputs/forest.jxl",
+        "inputs/forest-orient6.jxl",
+        "inputs/cups-alpha.jxl",
+    ])
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn svg_matches_librsvg_at_the_output_size() {
+    check(&["inputs/badge.svg"]).await;
+}
+
 /// Every golden is exactly what the reference path makes today (±1 for float rounding on
 /// another machine), and every file in `fixtures/golden/` has a reference: a changed input, a
 /// changed decoder or a hand-edited golden fails here.

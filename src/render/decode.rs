@@ -11,6 +11,7 @@ mod av1;
 pub mod av1_child;
 mod avif;
 mod jpeg;
+mod jpeg_dc;
 mod jxl;
 mod scale;
 mod svg;

@@ -7,7 +7,7 @@ use std::io::{BufRead, Read};
 use image::{DynamicImage, GrayImage, RgbImage, metadata::Orientation};
 use mozjpeg::{ColorSpace, Decompress, Marker};
 
-use super::corrupt;
+use super::{corrupt, jpeg_dc};
 use crate::render::{RenderError, colour};
 
 /// APP1 holds EXIF, APP2 the ICC profile in chunks, APP14 Adobe's colour transform flag.
@@ -152,13 +152,6 @@ pub fn icc_chunks(bytes: &[u8]) -> Option<Vec<u8>> {
 /// Decoded pixels and the ICC profile still to apply (CMYK is converted here, so it has
 /// none left).
 pub fn decode(bytes: &[u8], shrink: u32) -> Result<(DynamicImage, Option<Vec<u8>>), RenderError> {
-    let mut jpeg = Decompress::with_markers(MARKERS)
-        .from_reader(EndWatch::new(bytes))
-        .map_err(corrupt)?;
-    let icc = icc_profile(&jpeg);
-    let adobe = jpeg
-        .markers()
-        .any(|m| m.marker == Marker::APP(14) && m.data.starts_with(b"Adobe"));
     // libjpeg scales by n/8 in the DCT domain: 1/2, 1/4 and 1/8 skip most of the IDCT work.
     let numerator = match shrink {
         s if s >= 8 => 1,
@@ -166,6 +159,20 @@ pub fn decode(bytes: &[u8], shrink: u32) -> Result<(DynamicImage, Option<Vec<u8>
         2 | 3 => 4,
         _ => 8,
     };
+    // At 1/8 only the DC coefficients count, and a progressive file has them apart.
+    let dc_only = (numerator == 1)
+        .then(|| jpeg_dc::without_ac_scans(bytes))
+        .flatten();
+    let mut jpeg = Decompress::with_markers(MARKERS)
+        .from_reader(EndWatch::new(dc_only.as_deref().unwrap_or(bytes)))
+        .map_err(corrupt)?;
+    // With the AC scans missing, block smoothing would guess them from neighbouring DC
+    // values and could move the DC itself: off, the pixels are the whole file's.
+    jpeg.do_block_smoothing(false);
+    let icc = icc_profile(&jpeg);
+    let adobe = jpeg
+        .markers()
+        .any(|m| m.marker == Marker::APP(14) && m.data.starts_with(b"Adobe"));
     jpeg.scale(numerator);
     let space = jpeg.color_space();
     let cmyk = matches!(space, ColorSpace::JCS_CMYK | ColorSpace::JCS_YCCK);

@@ -103,14 +103,7 @@ async fn transparent_frames_leave_no_trail() {
     // Each output frame, as a viewer composites it, shows the square in its own third only:
     // output frames are whole canvases, so each must be disposed to the background (GIF
     // disposal 2) before the next; under the default "keep", old squares show through.
-    for (i, (frame, _)) in frames.iter().enumerate() {
-        assert_eq!(frame.dimensions(), (30, 10));
-        for third in 0..3u32 {
-            let alpha = frame.get_pixel(third * 10 + 5, 5).0[3];
-            let want = if third as usize == i { 255 } else { 0 };
-            assert_eq!(alpha, want, "frame {i}, third {third}: alpha {alpha}");
-        }
-    }
+    shows_its_own_third_each(frames.iter().map(|(frame, _)| frame));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -272,4 +265,17 @@ fn solid_frames_gif(width: u16, height: u16, count: usize) -> Vec<u8> {
 /// `image` resized with `image`'s own Lanczos3, the reference for a frame.
 pub fn downscaled(image: &RgbaImage, width: u32, height: u32) -> RgbaImage {
     image::imageops::resize(image, width, height, FilterType::Lanczos3)
+}
+
+/// Frames of the 30x10 three-square animation, as a viewer composites them: each shows the
+/// square in its own third only.
+fn shows_its_own_third_each<'a>(frames: impl Iterator<Item = &'a RgbaImage>) {
+    for (i, frame) in frames.enumerate() {
+        assert_eq!(frame.dimensions(), (30, 10));
+        for third in 0..3u32 {
+            let alpha = frame.get_pixel(third * 10 + 5, 5).0[3];
+            let want = if third as usize == i { 255 } else { 0 };
+            assert_eq!(alpha, want, "frame {i}, third {third}: alpha {alpha}");
+        }
+    }
 }

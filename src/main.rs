@@ -319,7 +319,11 @@ fn serve(path: &Path) -> anyhow::Result<()> {
         for (what, url) in examples {
             tracing::info!("example {what}: {url}");
         }
-        pixgate::http::run(listener, state, shutdown_signal()).await?;
+        let stopped = pixgate::http::run(listener, state, shutdown_signals()?).await?;
+        if let pixgate::http::Stopped::Forced { .. } = stopped {
+            // Render workers and file writes are not waited for: that is what was asked.
+            std::process::exit(EXIT_FORCED);
+        }
         tracing::info!("pixgate stopped");
         Ok(())
     })
@@ -377,6 +381,9 @@ fn first_image(root: &Path, dir: &str) -> Option<String> {
 
 /// Log level from `RUST_LOG` (`info`, or per target such as `pixgate=debug,info`); `info` when
 /// unset or unreadable. `Targets` parses these directives without pulling in a regex engine.
+/// The exit status after a second signal cut the drain short.
+const EXIT_FORCED: i32 = 1;
+
 fn init_logging(format: LogFormat) {
     use tracing_subscriber::filter::Targets;
     use tracing_subscriber::prelude::*;
@@ -393,23 +400,19 @@ fn init_logging(format: LogFormat) {
     }
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+/// SIGTERM and SIGINT, each time one arrives: the first starts the drain, a second ends it.
+fn shutdown_signals() -> anyhow::Result<impl futures_util::Stream<Item = ()> + Send + 'static> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let terminate = signal(SignalKind::terminate()).context("listening for SIGTERM")?;
+    let interrupt = signal(SignalKind::interrupt()).context("listening for SIGINT")?;
+    Ok(futures_util::stream::unfold(
+        (terminate, interrupt),
+        |(mut terminate, mut interrupt)| async move {
+            tokio::select! {
+                _ = terminate.recv() => {},
+                _ = interrupt.recv() => {},
             }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
-    }
+            Some(((), (terminate, interrupt)))
+        },
+    ))
 }

@@ -131,6 +131,7 @@ impl Error {
                 UploadError::OutsideRoot => (S::BAD_REQUEST, "bad_path"),
                 UploadError::BodyInterrupted(_) => (S::BAD_REQUEST, "body_incomplete"),
                 UploadError::BodyTimeout => (S::REQUEST_TIMEOUT, "body_timeout"),
+                UploadError::BodyTooSlow => (S::REQUEST_TIMEOUT, "body_too_slow"),
                 UploadError::StoreUnavailable(_) => (S::SERVICE_UNAVAILABLE, "store_unavailable"),
                 UploadError::Io(_) => (S::INTERNAL_SERVER_ERROR, "storage_failed"),
             },

@@ -34,6 +34,7 @@ mod network;
 mod raw;
 mod reference;
 mod root;
+mod server;
 mod sources;
 mod units;
 mod validate;
@@ -42,7 +43,6 @@ mod validate;
 mod tests;
 
 use std::fmt;
-use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -51,6 +51,7 @@ pub use env::Env;
 pub use network::Network;
 pub use reference::reference_table;
 pub use root::{HttpRoot, Root, S3Credentials, S3Root};
+pub use server::ServerConfig;
 pub use units::{parse_duration, parse_size};
 
 const MIB: u64 = 1024 * 1024;
@@ -71,29 +72,6 @@ pub struct Config {
     pub presets: Vec<Preset>,
     /// In file order; never empty after loading (but empty in `Config::default()`).
     pub sources: Vec<SourceConfig>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ServerConfig {
-    /// Default `127.0.0.1:8080`.
-    pub listen: SocketAddr,
-    /// Total time a client has to send a request head (request line and headers), and the
-    /// longest a kept-alive connection waits for its next request. Default 15 s; > 0.
-    pub header_timeout: Duration,
-    /// A connection whose client takes none of its answer for this long is closed (a stall
-    /// deadline: a slow download that keeps moving is never cut). Default 60 s; > 0.
-    pub send_timeout: Duration,
-    /// Total time a client has to send a request body (an upload or one chunk). Default
-    /// 10 min; > 0.
-    pub body_timeout: Duration,
-    /// On SIGTERM/SIGINT, in-flight requests get this long to finish. Default 30 s.
-    pub shutdown_timeout: Duration,
-    /// Longest request target (path and query) in bytes; longer → 414. Default 8 KiB; > 0.
-    pub max_url_bytes: usize,
-    /// Most bytes of header names and values in one request; more → 431. Default 16 KiB; > 0.
-    pub max_header_bytes: usize,
-    /// Most header fields in one request; more → 431. Default 100; > 0.
-    pub max_headers: usize,
 }
 
 /// The derivative LRU's budget.
@@ -260,21 +238,6 @@ pub struct SourceConfig {
     pub fallback: Option<String>,
     /// The status the fallback is answered with. Default 404; 200–299 or 400–499.
     pub fallback_status: u16,
-}
-
-impl Default for ServerConfig {
-    fn default() -> Self {
-        ServerConfig {
-            listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 8080)),
-            header_timeout: Duration::from_secs(15),
-            send_timeout: Duration::from_secs(60),
-            body_timeout: Duration::from_secs(10 * 60),
-            shutdown_timeout: Duration::from_secs(30),
-            max_url_bytes: 8 * 1024,
-            max_header_bytes: 16 * 1024,
-            max_headers: 100,
-        }
-    }
 }
 
 impl Default for CacheConfig {

@@ -169,12 +169,29 @@ fn server(problems: &mut Problems, raw: &RawServer) -> ServerConfig {
     let header_timeout =
         problems.duration(key, raw.header_timeout.as_ref(), default.header_timeout);
     problems.positive(key, &header_timeout, "0s, e.g. \"15s\"");
+    let key = "server.idle_timeout";
+    let idle_timeout = problems.duration(key, raw.idle_timeout.as_ref(), default.idle_timeout);
+    problems.positive(key, &idle_timeout, "0s, e.g. \"60s\"");
     let key = "server.send_timeout";
     let send_timeout = problems.duration(key, raw.send_timeout.as_ref(), default.send_timeout);
     problems.positive(key, &send_timeout, "0s, e.g. \"60s\"");
     let key = "server.body_timeout";
     let body_timeout = problems.duration(key, raw.body_timeout.as_ref(), default.body_timeout);
     problems.positive(key, &body_timeout, "0s, e.g. \"10m\"");
+    let min_body_rate = problems.size(
+        "server.min_body_rate",
+        raw.min_body_rate.as_ref(),
+        default.min_body_rate,
+    );
+    let key = "server.body_rate_window";
+    let body_rate_window =
+        problems.duration(key, raw.body_rate_window.as_ref(), default.body_rate_window);
+    problems.positive(key, &body_rate_window, "0s, e.g. \"10s\"");
+    let body_rate_grace = problems.duration(
+        "server.body_rate_grace",
+        raw.body_rate_grace.as_ref(),
+        default.body_rate_grace,
+    );
     let shutdown_timeout = problems.duration(
         "server.shutdown_timeout",
         raw.shutdown_timeout.as_ref(),
@@ -207,12 +224,28 @@ fn server(problems: &mut Problems, raw: &RawServer) -> ServerConfig {
         1,
         10_000,
     );
+    // A million connections is beyond any one process's file limit; the cap is a sanity bound.
+    const MAX_CONNECTIONS: usize = 1 << 20;
+    let max_connections = raw
+        .max_connections
+        .map(|n| problems.count("server.max_connections", Some(n), 1, 1, MAX_CONNECTIONS));
+    let max_connections_per_client = raw.max_connections_per_client.map(|n| {
+        let key = "server.max_connections_per_client";
+        problems.count(key, Some(n), 1, 1, MAX_CONNECTIONS)
+    });
     ServerConfig {
         listen,
         header_timeout,
+        idle_timeout,
         send_timeout,
         body_timeout,
+        min_body_rate,
+        body_rate_window,
+        body_rate_grace,
         shutdown_timeout,
+        max_connections,
+        max_connections_per_client,
+        http2: raw.http2.unwrap_or(default.http2),
         max_url_bytes: max_url_bytes.min(MAX_TARGET),
         max_header_bytes: max_header_bytes.min(MAX_HEAD_PART),
         max_headers,

@@ -4,16 +4,16 @@
 //! and call the app, and the respond stage that turns what the app gives into HTTP answers.
 
 mod body;
+mod connection;
 mod edge;
 mod endpoints;
 mod handlers;
 mod respond;
-mod send_deadline;
 mod server;
 
 pub use body::Body;
 pub use edge::Edge;
-pub use server::run;
+pub use server::{Stopped, run};
 
 use crate::app::AppState;
 

@@ -74,6 +74,9 @@ pub enum UploadError {
     /// The body was still arriving at `server.body_timeout`; nothing was kept.
     #[error("the request body took longer than the configured limit")]
     BodyTimeout,
+    /// The body came slower than `server.min_body_rate`; nothing was kept.
+    #[error("the request body arrived slower than the configured minimum rate")]
+    BodyTooSlow,
     #[error("the file store cannot be opened: {0}")]
     StoreUnavailable(String),
     #[error("storage failed: {0}")]
@@ -85,6 +88,8 @@ pub enum UploadError {
 pub enum BodyError {
     /// Still arriving at `server.body_timeout`.
     TimedOut,
+    /// Slower than `server.min_body_rate`.
+    TooSlow,
     /// The client stopped sending, or the connection broke.
     Interrupted(String),
 }
@@ -93,6 +98,7 @@ impl From<BodyError> for UploadError {
     fn from(e: BodyError) -> UploadError {
         match e {
             BodyError::TimedOut => UploadError::BodyTimeout,
+            BodyError::TooSlow => UploadError::BodyTooSlow,
             BodyError::Interrupted(cause) => UploadError::BodyInterrupted(cause),
         }
     }

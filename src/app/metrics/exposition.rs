@@ -5,7 +5,8 @@ use std::fmt::Write as _;
 use std::sync::atomic::Ordering;
 
 use super::{
-    BUCKETS, Histogram, Metrics, RequestKind, SIGNATURE_REASONS, STATUSES, Stage, StageTimes,
+    BUCKETS, CONNECTION_CAPS, Histogram, Metrics, RequestKind, SIGNATURE_REASONS, STATUSES, Stage,
+    StageTimes,
 };
 use crate::app::AppState;
 use crate::cache::{CacheStats, TierCounts};
@@ -38,9 +39,29 @@ pub fn exposition(app: &AppState) -> String {
         help,
         &rejected,
     );
+    connections(&mut out, m);
     render_pool(&mut out, app);
     caches(&mut out, app);
     out
+}
+
+fn connections(out: &mut String, m: &Metrics) {
+    let open = [("", m.connections_open.load(Ordering::Relaxed))];
+    let help = "Client connections open now.";
+    metric(out, "pixgate_connections_open", "gauge", help, &open);
+    let refused: Vec<(String, u64)> = CONNECTION_CAPS
+        .iter()
+        .zip(&m.connections_refused)
+        .map(|(cap, n)| (format!("cap=\"{cap}\""), n.load(Ordering::Relaxed)))
+        .collect();
+    let help = "Connections refused at accept (503, closed), by the cap they ran into.";
+    metric_labelled(
+        out,
+        "pixgate_connections_refused_total",
+        "counter",
+        help,
+        &refused,
+    );
 }
 
 fn requests(out: &mut String, m: &Metrics) {

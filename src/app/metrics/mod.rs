@@ -119,7 +119,12 @@ pub struct Metrics {
     /// Whole requests, head received to response head ready: the `total` stage.
     total: Histogram,
     signatures_rejected: [AtomicU64; SIGNATURE_REASONS.len()],
+    connections_open: AtomicU64,
+    connections_refused: [AtomicU64; CONNECTION_CAPS.len()],
 }
+
+/// The caps a connection can be refused by (`server.max_connections…`).
+const CONNECTION_CAPS: [&str; 2] = ["max_connections", "max_connections_per_client"];
 
 /// Time spent per pipeline stage. One per process, in the pipeline.
 #[derive(Debug, Default)]
@@ -164,6 +169,21 @@ impl Metrics {
         self.requests[kind as usize][status].fetch_add(1, Ordering::Relaxed);
         self.bytes_served.fetch_add(body_bytes, Ordering::Relaxed);
         self.total.observe(took);
+    }
+
+    pub fn connection_opened(&self) {
+        self.connections_open.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn connection_closed(&self) {
+        self.connections_open.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// A connection refused by the cap of that name; other names are ignored.
+    pub fn connection_refused(&self, cap: &str) {
+        if let Some(i) = CONNECTION_CAPS.iter().position(|c| *c == cap) {
+            self.connections_refused[i].fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     /// A request the signature check refused, by the error code the client saw; codes outside

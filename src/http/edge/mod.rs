@@ -17,7 +17,7 @@ use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, header};
 use http_body::Body as HttpBody;
 use http_body_util::BodyExt;
 
-pub use deadline::is_body_timeout;
+pub use deadline::{BodyLate, body_late};
 
 use super::body::{Body, BoxError, RequestBody, Response};
 use super::endpoints::{self, Endpoint};
@@ -65,8 +65,9 @@ impl Edge {
         let (response, site) = match head_refusal(limits, &parts.uri, &parts.headers) {
             Some(refusal) => (error_response(Error::Request(refusal), id_str(&id)), None),
             None => {
-                let deadline = tokio::time::Instant::from_std(started + limits.body_timeout);
-                let request = http::Request::from_parts(parts, with_deadline(body, deadline));
+                let started = tokio::time::Instant::from_std(started);
+                let body = with_deadline(body, started, limits);
+                let request = http::Request::from_parts(parts, body);
                 endpoints::serve(app, endpoint, id_str(&id), request).await
             }
         };
@@ -110,11 +111,15 @@ fn id_str(id: &HeaderValue) -> &str {
 }
 
 /// The body with the deadline on it; most requests have none and keep it as it is, untimed.
-fn with_deadline(body: RequestBody, deadline: tokio::time::Instant) -> RequestBody {
+fn with_deadline(
+    body: RequestBody,
+    started: tokio::time::Instant,
+    limits: &ServerConfig,
+) -> RequestBody {
     if body.is_end_stream() {
         return body;
     }
-    Deadline::new(body, deadline).boxed_unsync()
+    Deadline::new(body, started, limits).boxed_unsync()
 }
 
 /// An answer to `HEAD`: its headers, with the `Content-Length` the body would have had.

@@ -13,7 +13,7 @@ use super::Located;
 use super::files::file_object;
 use crate::app::{AppState, Error, Put, Site, Target};
 use crate::http::body::{RequestBody, Response};
-use crate::http::edge::is_body_timeout;
+use crate::http::edge::{BodyLate, body_late};
 use crate::http::respond;
 use crate::signature;
 use crate::source::StorageKey;
@@ -115,16 +115,14 @@ fn declared_length(headers: &HeaderMap) -> Option<u64> {
         .and_then(|v| v.parse().ok())
 }
 
-/// The body's bytes as the upload stage takes them, its errors told apart: the edge's
-/// deadline passed, or the client stopped sending.
+/// The body's bytes as the upload stage takes them, its errors told apart: one of the edge's
+/// deadlines passed, or the client stopped sending.
 fn body_stream(body: RequestBody) -> impl Stream<Item = Result<Bytes, BodyError>> {
     body.into_data_stream().map(|chunk| {
-        chunk.map_err(|e| {
-            if is_body_timeout(e.as_ref()) {
-                BodyError::TimedOut
-            } else {
-                BodyError::Interrupted(e.to_string())
-            }
+        chunk.map_err(|e| match body_late(e.as_ref()) {
+            Some(BodyLate::TimedOut) => BodyError::TimedOut,
+            Some(BodyLate::TooSlow) => BodyError::TooSlow,
+            None => BodyError::Interrupted(e.to_string()),
         })
     })
 }

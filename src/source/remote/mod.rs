@@ -9,6 +9,7 @@
 //! so a changed object gets new cache keys and its old derivatives age out of the LRU.
 
 pub(crate) mod client;
+mod flights;
 mod origin;
 pub mod s3;
 
@@ -26,6 +27,7 @@ use url::Url;
 use super::{Original, SourceError, StorageKey, Version};
 use crate::config::{Root, SourceConfig};
 use client::Reach;
+use flights::Flights;
 
 pub use s3::Bucket;
 
@@ -46,6 +48,8 @@ pub struct RemoteStore {
     client: reqwest::Client,
     target: Target,
     known: Mutex<LruCache<String, Known>>,
+    /// Version checks under way, shared by concurrent requests for one key.
+    checks: Flights<Result<Version, SourceError>>,
     revalidate_after: Duration,
     /// Bounds each `HEAD` and `GET`, connecting and the whole body included, wherever it is
     /// called from (routes also bound their own waits).
@@ -105,6 +109,7 @@ impl RemoteStore {
             client,
             target,
             known: Mutex::new(LruCache::new(capacity)),
+            checks: Flights::default(),
             revalidate_after: config.revalidate_after,
             timeout,
         }))
@@ -160,13 +165,29 @@ impl RemoteStore {
         }
     }
 
-    /// The version of `key`: remembered, revalidated, or asked for.
+    /// The version of `key`: remembered, or revalidated or asked for once however many
+    /// requests want it at the same time.
     pub async fn version(&self, key: &StorageKey) -> Result<Version, SourceError> {
-        let known = match self.remembered(key.as_str()) {
-            Remembered::Fresh(version) => return Ok(version),
-            Remembered::Stale(known) => Some(known),
-            Remembered::Unknown => None,
+        if let Remembered::Fresh(version) = self.remembered(key.as_str()) {
+            return Ok(version);
+        }
+        let check = || async {
+            // Looked at again: the flight before this one may have just answered.
+            match self.remembered(key.as_str()) {
+                Remembered::Fresh(version) => Ok(version),
+                Remembered::Stale(known) => self.ask_version(key, Some(known)).await,
+                Remembered::Unknown => self.ask_version(key, None).await,
+            }
         };
+        self.checks.share(key.as_str(), check).await
+    }
+
+    /// A `HEAD` for the version of `key`, conditional when a version is known.
+    async fn ask_version(
+        &self,
+        key: &StorageKey,
+        known: Option<Known>,
+    ) -> Result<Version, SourceError> {
         let mut request = self
             .client
             .head(self.url(reqwest::Method::HEAD, key)?)

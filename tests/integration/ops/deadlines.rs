@@ -1,5 +1,6 @@
 //! Deadlines and caps on what clients send and read: a head that stalls or trickles is cut at
-//! `server.header_timeout`, a body at `server.body_timeout` (408, nothing kept), a download
+//! `server.header_timeout`, a body at `server.body_timeout` or below `server.min_body_rate`
+//! (408, nothing kept), a download
 //! that makes no progress at `server.send_timeout`; URLs and heads over their caps are 414
 //! and 431.
 
@@ -150,6 +151,72 @@ async fn an_upload_body_past_its_deadline_is_408_and_nothing_is_kept() {
     // A prompt upload still works.
     let quick = raw_send(server.addr(), "PUT", &target, &[], RawBody::Sized(b"hello")).await;
     quick.assert_status(201);
+}
+
+/// A body slower than `server.min_body_rate` is cut with 408 once a window after the grace
+/// falls short, long before `body_timeout`, and nothing is kept; an upload four times faster
+/// than the floor completes. (The floor is raised and the windows shortened so the test takes
+/// seconds; the defaults are 1 KiB/s over 10 s after 10 s.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_slower_than_the_minimum_rate_is_408_and_an_honest_slow_one_completes() {
+    const WINDOW: Duration = Duration::from_millis(500);
+    let root = Root::new();
+    let mut config = config(vec![up_source(&root)]);
+    config.server.min_body_rate = 16 * 1024;
+    config.server.body_rate_window = WINDOW;
+    config.server.body_rate_grace = WINDOW;
+    let server = TestServer::start(config).await;
+
+    let target = md5_url(TOKEN, "/trickle.bin", "method=put");
+    let mut stream = TcpStream::connect(server.addr()).await.unwrap();
+    let head = format!(
+        "PUT {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 100000\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let started = Instant::now();
+    let (mut reader, mut writer) = stream.into_split();
+    // 100 bytes every 100 ms: 1 KB/s, a sixteenth of the floor.
+    let trickle = tokio::spawn(async move {
+        for _ in 0..100 {
+            if writer.write_all(&[7u8; 100]).await.is_err() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    });
+    let mut got = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(20), reader.read_to_end(&mut got)).await;
+    assert!(read.is_ok(), "the trickle was never cut");
+    let cut = started.elapsed();
+    let answer = String::from_utf8_lossy(&got);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("\"body_too_slow\""), "{answer}");
+    assert!(cut < Duration::from_secs(5), "cut only after {cut:?}");
+    trickle.abort();
+    assert!(!root.path().join("trickle.bin").exists());
+    eventually("the trickle's upload state to go", async || {
+        let left = state_files(&root);
+        (left.is_empty(), format!("{left:?}"))
+    })
+    .await;
+
+    // 64 KiB/s: 96 KiB in 4 KiB pieces every 62.5 ms, a second and a half in all.
+    let target = md5_url(TOKEN, "/honest.bin", "method=put");
+    let mut stream = TcpStream::connect(server.addr()).await.unwrap();
+    let head = format!(
+        "PUT {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n\r\n",
+        96 * 1024
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    for _ in 0..24 {
+        stream.write_all(&[9u8; 4096]).await.unwrap();
+        tokio::time::sleep(Duration::from_micros(62_500)).await;
+    }
+    let got = read_until_closed(&mut stream).await;
+    let answer = String::from_utf8_lossy(&got);
+    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+    let kept = std::fs::read(root.path().join("honest.bin")).unwrap();
+    assert_eq!(kept, vec![9u8; 96 * 1024]);
 }
 
 /// A client that requests a large file and never reads it is disconnected once the answer has

@@ -1,6 +1,7 @@
 //! HTTP-origin sources: originals fetched from base + key with every segment
 //! percent-encoded, the origin's failures as 404/502/504/413, none of the origin's headers
-//! passed on, revalidation with `If-None-Match` after `revalidate_after`, and no uploads.
+//! passed on, revalidation with `If-None-Match` after `revalidate_after`, one version check
+//! and one download for many concurrent cold requests, and no uploads.
 
 use std::time::{Duration, Instant};
 
@@ -67,6 +68,29 @@ async fn transforms_and_passthrough_come_from_base_plus_key() {
         "{:?}",
         origin.targets()
     );
+}
+
+/// An origin stampede: 30 concurrent cold requests for one image (each its own connection)
+/// share one version check and one download, and all get the image.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thirty_cold_requests_cost_the_origin_at_most_two_requests() {
+    let origin = Origin::start().await;
+    origin.put("photos/forest.jpg", &fixture("forest-800x500.jpg"));
+    let server = std::sync::Arc::new(serve(&origin, |_, _| {}).await);
+    let requests: Vec<_> = (0..30)
+        .map(|_| {
+            let server = std::sync::Arc::clone(&server);
+            tokio::spawn(async move { server.get("/photos/forest.jpg?w=120&fm=png").await })
+        })
+        .collect();
+    for request in requests {
+        let reply = request.await.unwrap();
+        reply.assert_image("png");
+        assert_eq!(dimensions(&reply.body).0, 120);
+    }
+    let seen = origin.seen();
+    let methods: Vec<&str> = seen.iter().map(|s| s.method.as_str()).collect();
+    assert!(seen.len() <= 2, "the origin saw {methods:?}");
 }
 
 /// Below a base path: the key is appended to it, never beside it.

@@ -166,17 +166,34 @@ impl Daemon {
 
     /// Sends SIGTERM and waits for the process to exit, failing after `timeout`.
     pub fn terminate(&mut self, timeout: Duration) -> std::process::ExitStatus {
+        self.signal("TERM");
+        self.wait_exit(timeout)
+    }
+
+    /// Sends the signal (`TERM`, `INT`…) with `kill`.
+    pub fn signal(&self, name: &str) {
         let pid = self.child.id().to_string();
-        let sent = Command::new("kill").args(["-TERM", &pid]).status();
-        assert!(sent.is_ok_and(|s| s.success()), "kill -TERM {pid}");
+        let sent = Command::new("kill")
+            .args([&format!("-{name}"), &pid])
+            .status();
+        assert!(sent.is_ok_and(|s| s.success()), "kill -{name} {pid}");
+    }
+
+    /// The exit status, or `None` while it runs.
+    pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.try_wait().expect("wait for pixgate")
+    }
+
+    /// Waits for the process to exit, failing after `timeout`.
+    pub fn wait_exit(&mut self, timeout: Duration) -> std::process::ExitStatus {
         let deadline = std::time::Instant::now() + timeout;
         loop {
-            if let Some(status) = self.child.try_wait().expect("wait for pixgate") {
+            if let Some(status) = self.exited() {
                 return status;
             }
             assert!(
                 std::time::Instant::now() < deadline,
-                "pixgate ignored SIGTERM"
+                "pixgate still running after {timeout:?}"
             );
             std::thread::sleep(Duration::from_millis(20));
         }

@@ -58,7 +58,7 @@ impl TestServer {
         tokio::spawn(pixgate::http::run(
             listener,
             state.clone(),
-            std::future::pending(),
+            futures_util::stream::pending(),
         ));
         let client = reqwest::Client::builder()
             .timeout(REQUEST_TIMEOUT)

@@ -16,6 +16,7 @@ mod blur;
 mod colour;
 mod data;
 pub mod decode;
+mod early;
 mod effects;
 /// Encoders per output format; public so the benches can time the stage alone.
 pub mod encode;
@@ -38,6 +39,7 @@ use std::time::{Duration, Instant};
 
 pub use decode::SourceFormat;
 pub use decode::av1_child::{Av1Decoding, child_main as av1_child_main};
+pub use early::{HEAD_BYTES, refuse_early};
 pub use encode::EncodeOptions;
 pub use text::Fonts;
 

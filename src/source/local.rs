@@ -146,6 +146,17 @@ impl LocalStore {
         })
     }
 
+    /// The first `n` bytes of the file (fewer if it is shorter) and its whole length.
+    pub async fn head(&self, key: &StorageKey, n: usize) -> Result<(Vec<u8>, u64), SourceError> {
+        let (file, meta) = self.open_regular(key).await?;
+        let mut head = Vec::with_capacity(n.min(meta.len() as usize));
+        file.take(n as u64)
+            .read_to_end(&mut head)
+            .await
+            .map_err(io_error)?;
+        Ok((head, meta.len()))
+    }
+
     pub async fn open(&self, key: &StorageKey) -> Result<OpenedFile, SourceError> {
         let (mut file, meta) = self.open_regular(key).await?;
         let mut head = Vec::with_capacity(SNIFF_BYTES);

@@ -6,12 +6,14 @@
 
 mod avif_rate;
 mod derivative;
+mod early;
 mod keys;
 mod layers;
 mod shared;
 mod tiers;
 
 use std::future::Future;
+
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -263,6 +265,7 @@ impl Pipeline {
         negotiated: Option<Negotiated>,
         layers: &layers::Layers<'_>,
     ) -> Result<Derivative, Error> {
+        self.refuse_early(site, key, version).await?;
         let slot = self
             .render_pool
             .admit()

@@ -1,11 +1,12 @@
 //! Admission to the render workers: a full queue answers 503 with `Retry-After` at once (and
-//! never delays a cache hit), a render past `render_timeout` is a 503 whose worker comes back,
+//! never delays a cache hit), bombs and non-images are refused before the queue even when it
+//! is full, a render past `render_timeout` is a 503 whose worker comes back,
 //! and quick renders go on succeeding after one.
 
 use std::time::Duration;
 
 use super::{QUICK, SLOW, forest_root};
-use crate::support::forge::gif_of_frames;
+use crate::support::forge::{bombs, gif_of_frames};
 use crate::support::roots::config;
 use crate::support::server::TestServer;
 
@@ -88,4 +89,42 @@ async fn after_a_render_timeout_quick_renders_still_succeed() {
         .assert_error(503, "render_timeout");
     // Queued behind the abandoned render until it stops, then rendered well in time.
     server.get(QUICK).await.assert_image("jpeg");
+}
+
+/// With the one worker busy and no queue, a bomb of every format is still its 413 and a file
+/// that is no image its 415, at once: both are settled from the file's head before the queue.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bombs_and_non_images_are_refused_before_a_full_queue() {
+    let root = forest_root();
+    for (name, bytes) in bombs() {
+        root.put(name, &bytes);
+    }
+    root.put("notes.txt", b"not an image, just words");
+    let mut config = config(vec![root.source("demo")]);
+    config.limits.render_workers = 1;
+    config.limits.render_queue = 0;
+    config.limits.render_timeout = Duration::from_secs(300);
+    let server = TestServer::start(config).await;
+
+    let slow = tokio::spawn({
+        let url = format!("{}{SLOW}", server.base());
+        async move { reqwest::get(url).await.unwrap().status().as_u16() }
+    });
+    server.await_metric("pixgate_renders_in_flight", 1.0).await;
+    server
+        .get("/forest.jpg?w=41&fm=jpg")
+        .await
+        .assert_error(503, "overloaded");
+    for (name, _) in bombs() {
+        server
+            .get(&format!("/{name}?w=100"))
+            .await
+            .assert_error(413, "too_large");
+    }
+    server
+        .get("/notes.txt?w=100")
+        .await
+        .assert_error(415, "not_an_image");
+    assert_eq!(server.metric("pixgate_renders_in_flight").await, Some(1.0));
+    assert_eq!(slow.await.unwrap(), 200);
 }

@@ -1,9 +1,11 @@
 //! Signed URLs through the server (contract §2): both schemes' published vectors, the
 //! refusals (tampering, missing signatures, extension, the wrong method) and the rule that the
 //! signature is checked before anything else — the cache included; expiry and TTL policy and
-//! key rotation; and `pixgate sign`, whose URLs the server accepts. Clocks are fixed.
+//! key rotation; `pixgate sign`, whose URLs the server accepts; and clients/vectors.json, the
+//! known answers the client libraries share with pixgate's signer. Clocks are fixed.
 
 mod cli;
+mod client_vectors;
 mod policy;
 mod refusals;
 mod vectors;

@@ -4,7 +4,7 @@
 //! machine without it fails these tests, saying so.
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -30,14 +30,15 @@ pub struct Cdn {
 }
 
 impl Cdn {
-    /// nginx with the shipped config in front of `upstream`, listening on a free loopback port.
-    pub fn front(upstream: SocketAddr) -> Cdn {
-        let nginx = nginx_binary();
+    /// nginx with the shipped config in front of `upstream`, listening on a free loopback port;
+    /// `None` when nginx is not installed (see [`peers`]).
+    pub fn front(upstream: SocketAddr) -> Option<Cdn> {
+        let nginx = super::peers::find("nginx", "PIXGATE_NGINX", "/usr/sbin/nginx")?;
         // A port freed just before nginx binds it may be taken meanwhile: try a few.
         let mut failures = Vec::new();
         for _ in 0..3 {
             match Cdn::start(&nginx, upstream) {
-                Ok(cdn) => return cdn,
+                Ok(cdn) => return Some(cdn),
                 Err(why) => failures.push(why),
             }
         }
@@ -120,17 +121,6 @@ impl Drop for Cdn {
 /// `EXPIRED`, `REVALIDATED`…
 pub fn cdn_cache(reply: &Reply) -> &str {
     reply.header("x-cdn-cache").unwrap_or("(none)")
-}
-
-fn nginx_binary() -> PathBuf {
-    let path = std::env::var_os("PIXGATE_NGINX").map_or("/usr/sbin/nginx".into(), PathBuf::from);
-    assert!(
-        path.is_file(),
-        "nginx not found at {}: the CDN tests run the real nginx. Install it \
-         (`apt-get install -y nginx`) or point PIXGATE_NGINX at one",
-        path.display()
-    );
-    path
 }
 
 fn free_loopback_port() -> SocketAddr {

@@ -19,6 +19,7 @@ pub mod binary;
 pub mod cdn;
 pub mod forge;
 pub mod images;
+pub mod peers;
 pub mod remote;
 pub mod reply;
 pub mod roots;

@@ -21,6 +21,8 @@ mod sources;
 mod uploads;
 // Running it: admission, deadlines, readiness, metrics, shutdown, the CLI, fuzz replays.
 mod ops;
+// What deploy/ ships: nginx as the CDN in front of pixgate, compose, Kubernetes manifests.
+mod deploy;
 // Hostile clients and files: clean refusals, no leaks, properties, nothing held afterwards.
 mod hostile;
 // The source tree's shape: layers import downward, only src/http names the server crates.

@@ -3,6 +3,7 @@
 //!
 //! - `server`: pixgate in-process (`TestServer`) and its metrics;
 //! - `binary`: the real binary, run to completion or serving (`Daemon`);
+//! - `cdn`: nginx in front of a server, with the shipped `deploy/nginx/pixgate.conf`;
 //! - `wire`: HTTP/1.1 on a raw socket, every byte as given;
 //! - `reply`: `Reply`, the one response parser, and the shape of a JSON error;
 //! - `roots`: source roots, `fixtures/`, the test config, and what a folder holds;
@@ -15,8 +16,10 @@
 
 pub mod animations;
 pub mod binary;
+pub mod cdn;
 pub mod forge;
 pub mod images;
+pub mod peers;
 pub mod remote;
 pub mod reply;
 pub mod roots;

@@ -131,31 +131,8 @@ impl TestServer {
         body: Option<Vec<u8>>,
     ) -> Reply {
         assert!(path_and_query.starts_with('/'), "{path_and_query}");
-        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
         let url = format!("{}{path_and_query}", self.base());
-        let mut request = self.client.request(method, &url);
-        for (name, value) in headers {
-            request = request.header(*name, *value);
-        }
-        if let Some(body) = body {
-            request = request.body(body);
-        }
-        let response = request
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("{url}: {e}"));
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let body = response
-            .bytes()
-            .await
-            .unwrap_or_else(|e| panic!("{url}: body: {e}"))
-            .to_vec();
-        Reply {
-            status,
-            headers,
-            body,
-        }
+        exchange(&self.client, method, &url, headers, body).await
     }
 
     /// Sends `METHOD target HTTP/1.1` with the target exactly as given (nothing normalised or
@@ -205,6 +182,41 @@ impl TestServer {
             (now == Some(value), now)
         })
         .await;
+    }
+}
+
+/// One request with `client` to `url` (`http://host:port/path?query`), `headers` added (`Host`
+/// among them if given), the whole answer read.
+pub async fn exchange(
+    client: &reqwest::Client,
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: Option<Vec<u8>>,
+) -> Reply {
+    let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+    let mut request = client.request(method, url);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    if let Some(body) = body {
+        request = request.body(body);
+    }
+    let response = request
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{url}: {e}"));
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let body = response
+        .bytes()
+        .await
+        .unwrap_or_else(|e| panic!("{url}: body: {e}"))
+        .to_vec();
+    Reply {
+        status,
+        headers,
+        body,
     }
 }
 

@@ -33,9 +33,9 @@ MIB = 1024 * 1024
 KIB = 1024
 # The stated bound: RSS with N idle connections ≤ BASE + N × PER_CONNECTION (see
 # docs/operations.md → Ten thousand idle connections).
-# 2026-12-04 (2-core VM): 20 MiB idle and 23.5 KiB per connection; the bound is 1.5x that.
+# 2026-12-04 (2-core VM): 20 MiB idle and 13.5 KiB per connection; the bound is 1.5x that.
 BOUND_BASE_MIB = 30
-BOUND_PER_CONNECTION_KIB = 35
+BOUND_PER_CONNECTION_KIB = 20
 FIXTURE = "forest-800x500.jpg"
 CONFIG = """
 [server]

@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 import zlib
 from collections import Counter, defaultdict
 
@@ -268,12 +269,26 @@ def rss_of(pid):
     return int(fields["VmRSS"].split()[0]) * 1024, int(fields["VmHWM"].split()[0]) * 1024
 
 
-async def sample_rss(pid, deadline, samples):
+def charged_cache_bytes(port):
+    """Bytes the derivative and originals caches charge against their budgets, from /metrics."""
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/_pixgate/metrics",
+                                     headers={"Host": "soak"})
+    with urllib.request.urlopen(request, timeout=5) as reply:
+        text = reply.read().decode()
+    return sum(int(float(line.rsplit(" ", 1)[1])) for line in text.splitlines()
+               if line.startswith("pixgate_cache_bytes{"))
+
+
+async def sample_rss(pid, port, deadline, samples):
+    """(RSS, cache bytes charged) every half second: the peak is compared with what the caches
+    really held then, not only with their budgets."""
     while time.monotonic() < deadline:
         try:
-            samples.append(rss_of(pid)[0])
+            rss = rss_of(pid)[0]
+            charged = await asyncio.to_thread(charged_cache_bytes, port)
         except OSError:
             return
+        samples.append((rss, charged))
         await asyncio.sleep(0.5)
 
 
@@ -289,8 +304,9 @@ def main():
     parser.add_argument("--originals-mib", type=int, default=32)
     parser.add_argument("--only", nargs="*", default=[],
                         help="run only the kinds whose name contains one of these words")
-    parser.add_argument("--render-mib", type=int, default=10,
-                        help="working set of the largest render in the mix, for the report")
+    parser.add_argument("--render-mib", type=int, default=36,
+                        help="working set of the largest render in the mix, for the report: "
+                        "a 1200 px WebP with alpha (docs/operations.md → Memory)")
     args = parser.parse_args()
     repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     binary = os.path.abspath(args.bin)
@@ -378,7 +394,7 @@ async def run(args, server, urls, root):
     deadline = time.monotonic() + args.duration
     samples = []
     started = time.monotonic()
-    await asyncio.gather(sample_rss(server.pid, deadline, samples),
+    await asyncio.gather(sample_rss(server.pid, args.port, deadline, samples),
                          *(soak.client(deadline) for _ in range(args.clients)))
     elapsed = time.monotonic() - started
     status, _ = await exchange(args.port, get(urls["hits"][0]))
@@ -386,13 +402,14 @@ async def run(args, server, urls, root):
     _, peak = rss_of(server.pid) if alive else (0, 0)
     await asyncio.sleep(6)  # past body_timeout: every interrupted upload is cleaned up by now
     left = leftovers(root)
-    report(args, stats, elapsed, idle_rss, max(samples, default=0), peak, alive)
+    report(args, stats, elapsed, idle_rss, max(samples, default=(0, 0)), peak, alive)
     print(f"- staged upload files left after the run: {len(left)}")
     failed = sum(sum(c.values()) for c in stats.failures.values())
     sys.exit(0 if alive and failed == 0 and not left else 1)
 
 
-def report(args, stats, elapsed, idle_rss, sampled_peak, peak, alive):
+def report(args, stats, elapsed, idle_rss, sampled, peak, alive):
+    sampled_peak, charged_then = sampled
     total = sum(sum(c.values()) for c in stats.statuses.values())
     print(f"## pixgate soak: {args.duration:.0f} s, {args.clients} clients\n")
     print(f"- config: render_workers {args.workers}, render_queue {args.queue}, cache "
@@ -417,8 +434,11 @@ def report(args, stats, elapsed, idle_rss, sampled_peak, peak, alive):
     print(f"- RSS: idle {idle_rss / MIB:.0f} MiB, peak {peak / MIB:.0f} MiB (sampled max "
           f"{sampled_peak / MIB:.0f} MiB); live data the budgets allow (docs/operations.md → Memory): 20 MiB "
           f"base + cache {args.cache_mib} + originals {args.originals_mib} + {args.workers} "
-          f"workers x {args.render_mib} MiB (the largest render here: an 800x500 source to "
-          f"1200 px RGBA) = {budget / MIB:.0f} MiB")
+          f"workers x {args.render_mib} MiB (the largest render here: a 1200 px WebP with "
+          f"alpha) = {budget / MIB:.0f} MiB; peak / that = {peak / budget:.2f}")
+    print(f"- at the sampled peak the caches charged {charged_then / MIB:.0f} MiB: sampled peak "
+          f"minus idle minus that = {(sampled_peak - idle_rss - charged_then) / MIB:.0f} MiB held "
+          "by renders, requests in flight and the allocator")
 
 
 if __name__ == "__main__":

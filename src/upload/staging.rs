@@ -11,7 +11,9 @@ use tokio::io::AsyncWriteExt;
 use super::{BodyError, UploadError};
 use crate::source::RESERVED_SEGMENT_PREFIX;
 
-/// Writes go to disk in blocks this large, whatever the size of the body's frames.
+/// Writes go to disk in blocks this large, whatever the size of the body's frames (64 KiB
+/// made 8 MB uploads 15 % slower). Every upload in flight holds its block twice, here and in
+/// tokio's file buffer.
 const WRITE_BUFFER_BYTES: usize = 256 * 1024;
 
 /// A temp file that is deleted on drop unless [`Staged::keep`] was called (after a rename).
@@ -78,7 +80,9 @@ where
     let file = tokio::fs::File::create_new(staged.path())
         .await
         .map_err(|e| UploadError::Io(format!("creating {}: {e}", staged.path().display())))?;
-    let mut out = tokio::io::BufWriter::with_capacity(WRITE_BUFFER_BYTES, file);
+    let mut out = file;
+    // Grown as the body arrives, so a small body holds about its own size, not a whole block.
+    let mut block: Vec<u8> = Vec::new();
     let mut received: u64 = 0;
     let mut body = std::pin::pin!(body);
     while let Some(frame) = body.next().await {
@@ -87,8 +91,17 @@ where
         if received > limit {
             return Err(overrun(expected, received));
         }
-        out.write_all(&frame).await.map_err(write_error)?;
+        if block.len() + frame.len() > WRITE_BUFFER_BYTES {
+            out.write_all(&block).await.map_err(write_error)?;
+            block.clear();
+        }
+        if frame.len() >= WRITE_BUFFER_BYTES {
+            out.write_all(&frame).await.map_err(write_error)?;
+        } else {
+            block.extend_from_slice(&frame);
+        }
     }
+    out.write_all(&block).await.map_err(write_error)?;
     if let Expected::Exactly(n) = expected
         && received != n
     {
@@ -98,7 +111,7 @@ where
         });
     }
     out.flush().await.map_err(write_error)?;
-    out.into_inner().sync_all().await.map_err(write_error)?;
+    out.sync_all().await.map_err(write_error)?;
     Ok(received)
 }
 

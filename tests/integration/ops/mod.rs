@@ -9,6 +9,7 @@ mod bench;
 mod check_config;
 mod deadlines;
 mod fuzz_regressions;
+mod health;
 mod observability;
 mod quickstart;
 mod shutdown;

@@ -44,10 +44,15 @@ fn configured(mut command: Command, args: &[&str], env: &[(&str, &str)]) -> Comm
 
 /// Runs `pixgate` to completion: (success, stdout, stderr).
 pub fn run_pixgate(args: &[&str], env: &[(&str, &str)]) -> (bool, String, String) {
-    let output = pixgate_command(args, env)
+    run_to_completion(pixgate_command(args, env))
+}
+
+/// Runs `command` to completion with no input: (success, stdout, stderr).
+pub fn run_to_completion(mut command: Command) -> (bool, String, String) {
+    let output = command
         .stdin(Stdio::null())
         .output()
-        .expect("run pixgate");
+        .unwrap_or_else(|e| panic!("run {:?}: {e}", command.get_program()));
     (
         output.status.success(),
         String::from_utf8_lossy(&output.stdout).into_owned(),

@@ -1,5 +1,5 @@
-//! The `pixgate` command: `serve`, `sign`, `check-config`. Parses arguments, loads the
-//! config, sets up logging and hands over to the library.
+//! The `pixgate` command: `serve`, `sign`, `check-config`, `health`, `bench`. Parses
+//! arguments, loads the config, sets up logging and hands over to the library.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -13,6 +13,11 @@ use pixgate::signature::{Method, Scheme};
 use pixgate::signed_url::{self, UrlSpec};
 
 mod allocator;
+mod health_check;
+
+/// `--config`'s default when `PIXGATE_CONFIG` is unset. The variable lets one setting (the
+/// container image's) point `serve` and its `health` probe at the same file.
+const DEFAULT_CONFIG: &str = "pixgate.toml";
 
 #[derive(Parser)]
 #[command(version, about = "An image transformation CDN origin with signed URLs")]
@@ -26,7 +31,7 @@ enum Command {
     /// Run the origin server.
     Serve {
         /// Configuration file.
-        #[arg(long, default_value = "pixgate.toml")]
+        #[arg(long, env = "PIXGATE_CONFIG", default_value = DEFAULT_CONFIG)]
         config: PathBuf,
     },
     /// Print a signed URL the server accepts.
@@ -35,7 +40,7 @@ enum Command {
         path: String,
         /// Transform parameters as `name=value`, in the order they should appear.
         params: Vec<String>,
-        #[arg(long, default_value = "pixgate.toml")]
+        #[arg(long, env = "PIXGATE_CONFIG", default_value = DEFAULT_CONFIG)]
         config: PathBuf,
         /// The source whose secret signs (default: the first).
         #[arg(long)]
@@ -55,8 +60,19 @@ enum Command {
     },
     /// Validate a configuration file; exits non-zero with the problems when it is wrong.
     CheckConfig {
-        #[arg(long, default_value = "pixgate.toml")]
+        #[arg(long, env = "PIXGATE_CONFIG", default_value = DEFAULT_CONFIG)]
         config: PathBuf,
+    },
+    /// Exit 0 when the server answers `/_pixgate/health` with 200 within 2 s, else 1 with the
+    /// reason: a container health check that needs neither a shell nor curl.
+    Health {
+        /// Where the server's `server.listen` is read from (unless `--url` is given).
+        #[arg(long, env = "PIXGATE_CONFIG", default_value = DEFAULT_CONFIG)]
+        config: PathBuf,
+        /// The URL to GET (default: `http://<server.listen>/_pixgate/health`, with an
+        /// unspecified address such as 0.0.0.0 replaced by loopback).
+        #[arg(long)]
+        url: Option<String>,
     },
     /// Time the render pipeline over files or folders of images with one transform.
     Bench(BenchArgs),
@@ -132,6 +148,13 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve { config } => serve(&config),
+        Command::Health { config, url } => {
+            let url = match url {
+                Some(url) => url,
+                None => health_check::default_url(load(&config)?.server.listen),
+            };
+            health_check::probe(&url, health_check::TIMEOUT).map_err(anyhow::Error::msg)
+        }
         Command::DecodeAv1 => pixgate::render::av1_child_main().context("decode-av1"),
         Command::Bench(args) => bench(args),
         Command::CheckConfig { config } => {

@@ -1,6 +1,7 @@
 //! Running pixgate in production, against the real server and the real binary: admission to
 //! the render workers, the deadlines on what clients send and read, readiness, metrics, the
-//! request id and the access log, graceful shutdown; the CLI beside `serve`; and the replay of
+//! request id and the access log, graceful shutdown; files the server's user may not read or
+//! write; the CLI beside `serve`; and the replay of
 //! what the fuzzers found.
 
 mod admission;
@@ -8,9 +9,11 @@ mod bench;
 mod check_config;
 mod deadlines;
 mod fuzz_regressions;
+mod health;
 mod observability;
 mod quickstart;
 mod shutdown;
+mod unprivileged;
 
 use crate::support::roots::Root;
 

@@ -9,10 +9,26 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
+use super::users;
+
 /// `pixgate` with these arguments, environment cleared of `PIXGATE_*` and `RUST_LOG` except for
 /// `env`.
 pub fn pixgate_command(args: &[&str], env: &[(&str, &str)]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_pixgate"));
+    configured(Command::new(PIXGATE), args, env)
+}
+
+/// [`pixgate_command`] run as a user file modes bind: `nobody` when the tests run as root
+/// (through `setpriv`, see [`users`](super::users)), else the tests' own user.
+pub fn unprivileged_pixgate_command(args: &[&str], env: &[(&str, &str)]) -> Command {
+    configured(users::unprivileged_launcher(Path::new(PIXGATE)), args, env)
+}
+
+/// The binary under test.
+const PIXGATE: &str = env!("CARGO_BIN_EXE_pixgate");
+
+/// `command` (pixgate or what launches it) with pixgate's arguments appended and the
+/// environment scrubbed as [`pixgate_command`] says.
+fn configured(mut command: Command, args: &[&str], env: &[(&str, &str)]) -> Command {
     command.args(args);
     for (name, _) in std::env::vars_os() {
         let name_text = name.to_string_lossy();
@@ -28,10 +44,15 @@ pub fn pixgate_command(args: &[&str], env: &[(&str, &str)]) -> Command {
 
 /// Runs `pixgate` to completion: (success, stdout, stderr).
 pub fn run_pixgate(args: &[&str], env: &[(&str, &str)]) -> (bool, String, String) {
-    let output = pixgate_command(args, env)
+    run_to_completion(pixgate_command(args, env))
+}
+
+/// Runs `command` to completion with no input: (success, stdout, stderr).
+pub fn run_to_completion(mut command: Command) -> (bool, String, String) {
+    let output = command
         .stdin(Stdio::null())
         .output()
-        .expect("run pixgate");
+        .unwrap_or_else(|e| panic!("run {:?}: {e}", command.get_program()));
     (
         output.status.success(),
         String::from_utf8_lossy(&output.stdout).into_owned(),
@@ -127,7 +148,13 @@ impl Daemon {
         let config = config.display().to_string();
         let mut env = env.to_vec();
         env.push(("RUST_LOG", "info"));
-        let mut daemon = Daemon::spawn(pixgate_command(&["serve", "--config", &config], &env));
+        Daemon::listening(pixgate_command(&["serve", "--config", &config], &env))
+    }
+
+    /// Spawns `command`, a `pixgate serve` listening on port 0 that logs at `info`, and waits
+    /// for the address it logs once it is listening.
+    pub fn listening(command: Command) -> (Daemon, SocketAddr) {
+        let mut daemon = Daemon::spawn(command);
         let addr = daemon.wait_for_lines(1, DAEMON_STARTUP, |line| {
             let line = strip_ansi(line);
             let at = line.find("listening on http://")? + "listening on http://".len();

@@ -12,6 +12,7 @@
 //! - `animations`: animated GIFs and WebPs made and read back with their timing and loop count;
 //! - `forge`: hostile files built byte by byte;
 //! - `remote`: an S3 service and an HTTP origin on loopback;
+//! - `users`: who the tests and the server run as, and pixgate as an unprivileged user;
 //! - `wait`: bounded waits for effects that happen after the client has gone.
 
 pub mod animations;
@@ -25,5 +26,6 @@ pub mod reply;
 pub mod roots;
 pub mod server;
 pub mod signing;
+pub mod users;
 pub mod wait;
 pub mod wire;

@@ -210,3 +210,26 @@ async fn an_object_over_max_source_bytes_is_413_too_large() {
     }
     server.get("/small.png?w=1").await.assert_image("png");
 }
+
+/// A bucket stampede: 30 concurrent cold requests for one object share one version check and
+/// one download, as for an HTTP origin.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thirty_cold_requests_cost_the_bucket_at_most_two_requests() {
+    let s3 = S3Server::start().await;
+    s3.put("photos/forest.jpg", &fixture("forest-800x500.jpg"));
+    let server = std::sync::Arc::new(TestServer::start(config(vec![s3.source("s3", "")])).await);
+    let requests: Vec<_> = (0..30)
+        .map(|_| {
+            let server = std::sync::Arc::clone(&server);
+            tokio::spawn(async move { server.get("/photos/forest.jpg?w=120&fm=png").await })
+        })
+        .collect();
+    for request in requests {
+        let reply = request.await.unwrap();
+        reply.assert_image("png");
+        assert_eq!(dimensions(&reply.body).0, 120);
+    }
+    let seen = s3.requests();
+    assert!(!seen.is_empty(), "the bucket was asked");
+    assert!(seen.len() <= 2, "the bucket saw {seen:?}");
+}

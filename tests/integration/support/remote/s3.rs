@@ -33,6 +33,7 @@ pub struct S3Server {
     shutdown: Mutex<Option<Shutdown>>,
     /// The service's tasks still running.
     live: Arc<AtomicUsize>,
+    requests: Arc<Mutex<Vec<String>>>,
 }
 
 impl S3Server {
@@ -48,7 +49,14 @@ impl S3Server {
         let fs = s3s_fs::FileSystem::new(dir.path()).expect("s3s-fs over the tempdir");
         let mut builder = s3s::service::S3ServiceBuilder::new(fs);
         builder.set_auth(s3s::auth::SimpleAuth::from_single(access_key, secret_key));
-        let service = builder.build();
+        let inner = builder.build();
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let log = requests.clone();
+        let service = hyper::service::service_fn(move |request: hyper::Request<_>| {
+            let line = format!("{} {}", request.method(), request.uri().path());
+            log.lock().unwrap().push(line);
+            hyper::service::Service::call(&inner, request)
+        });
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("local address");
         let (stop, stopped) = watch::channel(false);
@@ -64,7 +72,13 @@ impl S3Server {
             staged: AtomicUsize::new(0),
             shutdown: Mutex::new(Some(Shutdown(stop))),
             live,
+            requests,
         }
+    }
+
+    /// Every request received so far, as `METHOD /bucket/key`.
+    pub fn requests(&self) -> Vec<String> {
+        self.requests.lock().unwrap().clone()
     }
 
     /// The root of a source on `bucket` under `prefix` (`""` or ending in `/`): path-style,

@@ -35,12 +35,9 @@ pub(super) fn shape(
     limits: &Limits,
 ) -> Result<Shape, RenderError> {
     let a = &t.animation;
-    let can_move = matches!(moving, OutputFormat::Gif | OutputFormat::Webp)
-        && t.data.is_none()
-        && !a.is_single_frame();
+    let can_move = can_move(t, moving);
     let may_animate = decode::animation::may_animate(header.format);
-    let frames_matter = a.selects() || (can_move && may_animate);
-    if !frames_matter {
+    if !frames_matter(header, t, moving) {
         return Ok(Shape::Still { index: 0 });
     }
     let scanned = if may_animate {
@@ -58,6 +55,19 @@ pub(super) fn shape(
     Ok(Shape::Still {
         index: order.first().copied().unwrap_or(0),
     })
+}
+
+/// Whether an animated source would be written as an animation in `moving`.
+fn can_move(t: &Transform, moving: OutputFormat) -> bool {
+    matches!(moving, OutputFormat::Gif | OutputFormat::Webp)
+        && t.data.is_none()
+        && !t.animation.is_single_frame()
+}
+
+/// Whether the render counts the source's frames (and so refuses too many): for an
+/// animation, or a selection of frames.
+pub(super) fn frames_matter(header: &Header, t: &Transform, moving: OutputFormat) -> bool {
+    t.animation.selects() || (can_move(t, moving) && decode::animation::may_animate(header.format))
 }
 
 /// The source frames (0-based) `a` keeps out of `count`, in output order; never empty.

@@ -39,7 +39,7 @@ use std::time::{Duration, Instant};
 
 pub use decode::SourceFormat;
 pub use decode::av1_child::{Av1Decoding, child_main as av1_child_main};
-pub use early::{HEAD_BYTES, refuse_early};
+pub use early::{Asked, HEAD_BYTES, refuse_early};
 pub use encode::EncodeOptions;
 pub use text::Fonts;
 
@@ -265,18 +265,14 @@ pub fn render_with(
             ),
         });
     }
-    let source_format = default_output(header.format, header.has_alpha);
-    let moving = t
-        .format
-        .or(negotiated.map(Negotiated::animated))
-        .unwrap_or(source_format);
+    let moving = moving_format(&header, t, negotiated);
     let shape = animation::shape(source, &header, t, moving, limits)?;
     let format = match shape {
         Shape::Moving { .. } => moving,
         Shape::Still { .. } => t
             .format
             .or(negotiated.and_then(Negotiated::still))
-            .unwrap_or(source_format),
+            .unwrap_or(default_output(header.format, header.has_alpha)),
     };
     // `auto=format`'s AVIF becomes WebP when its encode is predicted to take too long (every
     // client that takes AVIF takes WebP: see `Negotiated::Avif`).
@@ -492,6 +488,18 @@ fn clamp_rect(rect: Rect, (w, h): (u32, u32)) -> Result<Rect, RenderError> {
         width: rect.width.min(w - rect.x),
         height: rect.height.min(h - rect.y),
     })
+}
+
+/// The format an animated source would be written in: the one asked for, else the negotiated
+/// one's animated form, else the source's own.
+fn moving_format(
+    header: &decode::Header,
+    t: &Transform,
+    negotiated: Option<Negotiated>,
+) -> OutputFormat {
+    t.format
+        .or(negotiated.map(Negotiated::animated))
+        .unwrap_or(default_output(header.format, header.has_alpha))
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! The refusals a render can have before it queues for a worker: what the head of its
-//! original settles (`render::refuse_early`), so bombs and non-images never take a slot.
+//! original settles (`render::refuse_early`), so bombs, non-images and animations past the
+//! frame cap never take a slot.
 
 use bytes::Bytes;
 
@@ -8,10 +9,12 @@ use crate::app::error::Error;
 use crate::app::site::Site;
 use crate::render::{self, HEAD_BYTES};
 use crate::source::{SourceError, StorageKey, Store, Version};
+use crate::transform::{Negotiated, Transform};
 
 impl Pipeline {
     /// Refuses, before the render queue, what the head of the original settles: too large a
-    /// file, no image, too many pixels declared (`render::refuse_early`). The head comes from
+    /// file, no image, too many pixels declared, too many frames for this request
+    /// (`render::refuse_early`). The head comes from
     /// the originals cache, or from a bounded read of a local file; a remote original not yet
     /// cached is left to the render, which fetches it once anyway.
     pub(super) async fn refuse_early(
@@ -19,6 +22,8 @@ impl Pipeline {
         site: &Site,
         key: &StorageKey,
         version: &Version,
+        t: &Transform,
+        negotiated: Option<Negotiated>,
     ) -> Result<(), Error> {
         let cached = self.originals.get(&keys::original(site, key, version));
         let (head, len) = match (&cached, &site.store) {
@@ -41,7 +46,12 @@ impl Pipeline {
             return Err(SourceError::TooLarge { size: len, limit }.into());
         }
         let whole = head.len() as u64 == len;
-        let max_pixels = self.render_limits.max_source_pixels;
-        render::refuse_early(&head, whole, max_pixels).map_err(Error::from)
+        let asked = render::Asked {
+            transform: t,
+            negotiated,
+            max_pixels: self.render_limits.max_source_pixels,
+            max_frames: self.render_limits.max_animation_frames,
+        };
+        render::refuse_early(&head, whole, asked).map_err(Error::from)
     }
 }

@@ -265,7 +265,7 @@ impl Pipeline {
         negotiated: Option<Negotiated>,
         layers: &layers::Layers<'_>,
     ) -> Result<Derivative, Error> {
-        self.refuse_early(site, key, version).await?;
+        self.refuse_early(site, key, version, t, negotiated).await?;
         let slot = self
             .render_pool
             .admit()

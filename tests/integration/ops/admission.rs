@@ -1,6 +1,6 @@
 //! Admission to the render workers: a full queue answers 503 with `Retry-After` at once (and
-//! never delays a cache hit), bombs and non-images are refused before the queue even when it
-//! is full, a render past `render_timeout` is a 503 whose worker comes back,
+//! never delays a cache hit), bombs, animations past the frame cap and non-images are refused
+//! before the queue even when it is full, a render past `render_timeout` is a 503 whose worker comes back,
 //! and quick renders go on succeeding after one.
 
 use std::time::Duration;
@@ -91,8 +91,9 @@ async fn after_a_render_timeout_quick_renders_still_succeed() {
     server.get(QUICK).await.assert_image("jpeg");
 }
 
-/// With the one worker busy and no queue, a bomb of every format is still its 413 and a file
-/// that is no image its 415, at once: both are settled from the file's head before the queue.
+/// With the one worker busy and no queue, a bomb of every format is still its 413, an
+/// animation past the frame cap its 413 and a file that is no image its 415, at once: each is
+/// settled from the file's head before the queue.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bombs_and_non_images_are_refused_before_a_full_queue() {
     let root = forest_root();
@@ -100,10 +101,12 @@ async fn bombs_and_non_images_are_refused_before_a_full_queue() {
         root.put(name, &bytes);
     }
     root.put("notes.txt", b"not an image, just words");
+    root.put("frames.gif", &gif_of_frames((4, 4), 40));
     let mut config = config(vec![root.source("demo")]);
     config.limits.render_workers = 1;
     config.limits.render_queue = 0;
     config.limits.render_timeout = Duration::from_secs(300);
+    config.limits.max_animation_frames = 30;
     let server = TestServer::start(config).await;
 
     let slow = tokio::spawn({
@@ -125,6 +128,16 @@ async fn bombs_and_non_images_are_refused_before_a_full_queue() {
         .get("/notes.txt?w=100")
         .await
         .assert_error(415, "not_an_image");
+    // Too many frames for an animation; the same file asked for a still never counts them,
+    // so that request needs a worker like any render.
+    server
+        .get("/frames.gif?w=2")
+        .await
+        .assert_error(413, "too_large");
+    server
+        .get("/frames.gif?w=2&fm=png")
+        .await
+        .assert_error(503, "overloaded");
     assert_eq!(server.metric("pixgate_renders_in_flight").await, Some(1.0));
     assert_eq!(slow.await.unwrap(), 200);
 }

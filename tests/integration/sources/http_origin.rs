@@ -77,14 +77,10 @@ async fn thirty_cold_requests_cost_the_origin_at_most_two_requests() {
     let origin = Origin::start().await;
     origin.put("photos/forest.jpg", &fixture("forest-800x500.jpg"));
     let server = std::sync::Arc::new(serve(&origin, |_, _| {}).await);
-    let requests: Vec<_> = (0..30)
-        .map(|_| {
-            let server = std::sync::Arc::clone(&server);
-            tokio::spawn(async move { server.get("/photos/forest.jpg?w=120&fm=png").await })
-        })
-        .collect();
-    for request in requests {
-        let reply = request.await.unwrap();
+    for reply in server
+        .get_at_once("/photos/forest.jpg?w=120&fm=png", 30)
+        .await
+    {
         reply.assert_image("png");
         assert_eq!(dimensions(&reply.body).0, 120);
     }

@@ -218,14 +218,10 @@ async fn thirty_cold_requests_cost_the_bucket_at_most_two_requests() {
     let s3 = S3Server::start().await;
     s3.put("photos/forest.jpg", &fixture("forest-800x500.jpg"));
     let server = std::sync::Arc::new(TestServer::start(config(vec![s3.source("s3", "")])).await);
-    let requests: Vec<_> = (0..30)
-        .map(|_| {
-            let server = std::sync::Arc::clone(&server);
-            tokio::spawn(async move { server.get("/photos/forest.jpg?w=120&fm=png").await })
-        })
-        .collect();
-    for request in requests {
-        let reply = request.await.unwrap();
+    for reply in server
+        .get_at_once("/photos/forest.jpg?w=120&fm=png", 30)
+        .await
+    {
         reply.assert_image("png");
         assert_eq!(dimensions(&reply.body).0, 120);
     }

@@ -95,6 +95,26 @@ impl TestServer {
         self.request("GET", path_and_query, &[]).await
     }
 
+    /// `n` GETs of `path_and_query` at once, each from its own task (and connection); the
+    /// replies in the order the requests were made.
+    pub async fn get_at_once(
+        self: &std::sync::Arc<Self>,
+        path_and_query: &str,
+        n: usize,
+    ) -> Vec<Reply> {
+        let requests: Vec<_> = (0..n)
+            .map(|_| {
+                let (server, target) = (std::sync::Arc::clone(self), path_and_query.to_string());
+                tokio::spawn(async move { server.get(&target).await })
+            })
+            .collect();
+        let mut replies = Vec::with_capacity(n);
+        for request in requests {
+            replies.push(request.await.expect("a request task"));
+        }
+        replies
+    }
+
     /// GET with extra request headers.
     pub async fn get_with(&self, path_and_query: &str, headers: &[(&str, &str)]) -> Reply {
         self.request("GET", path_and_query, headers).await

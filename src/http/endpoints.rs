@@ -26,6 +26,8 @@ pub enum Endpoint {
     Signatures,
     /// `/_pixgate/files/{id}`: a File object.
     File,
+    /// `/_pixgate/openapi.json`: the OpenAPI document of everything in this table.
+    OpenApi,
     /// Any other path under `/_pixgate/`: always 404.
     UnknownApi,
     /// Any path outside `/_pixgate/`: GET/HEAD read (transform or passthrough), PUT uploads.
@@ -43,6 +45,7 @@ impl Endpoint {
             "ready" => Endpoint::Ready,
             "metrics" => Endpoint::Metrics,
             "signatures" => Endpoint::Signatures,
+            "openapi.json" => Endpoint::OpenApi,
             _ if file_id(api).is_some() => Endpoint::File,
             _ => Endpoint::UnknownApi,
         }
@@ -53,9 +56,11 @@ impl Endpoint {
     fn methods(self) -> Option<(&'static [Method], &'static str)> {
         const READ: &[Method] = &[Method::GET, Method::HEAD];
         match self {
-            Endpoint::Health | Endpoint::Ready | Endpoint::Metrics | Endpoint::File => {
-                Some((READ, "GET, HEAD"))
-            }
+            Endpoint::Health
+            | Endpoint::Ready
+            | Endpoint::Metrics
+            | Endpoint::File
+            | Endpoint::OpenApi => Some((READ, "GET, HEAD")),
             Endpoint::Signatures => Some((&[Method::POST], "POST")),
             Endpoint::UnknownApi | Endpoint::Storage => None,
         }
@@ -67,7 +72,7 @@ impl Endpoint {
             Endpoint::Health => RequestKind::Health,
             Endpoint::Ready => RequestKind::Ready,
             Endpoint::Metrics => RequestKind::Metrics,
-            Endpoint::Signatures | Endpoint::File => RequestKind::Api,
+            Endpoint::Signatures | Endpoint::File | Endpoint::OpenApi => RequestKind::Api,
             Endpoint::UnknownApi => RequestKind::Other,
             Endpoint::Storage => match *method {
                 Method::GET | Method::HEAD => RequestKind::Image,
@@ -105,6 +110,7 @@ pub async fn serve(
         Endpoint::Health => api::health(),
         Endpoint::Ready => api::ready(app).await,
         Endpoint::Metrics => api::metrics(app),
+        Endpoint::OpenApi => api::openapi(),
         Endpoint::Signatures => signatures::serve(app, request_id, request).await,
         Endpoint::File => {
             let path = request.uri().path();
@@ -133,6 +139,7 @@ mod tests {
             ("/_pixgate/metrics", Endpoint::Metrics),
             ("/_pixgate/signatures", Endpoint::Signatures),
             ("/_pixgate/files/file_1", Endpoint::File),
+            ("/_pixgate/openapi.json", Endpoint::OpenApi),
             ("/_pixgate/files/", Endpoint::UnknownApi),
             ("/_pixgate/files/a/b", Endpoint::UnknownApi),
             ("/_pixgate/health/", Endpoint::UnknownApi),
@@ -162,5 +169,61 @@ mod tests {
         for (method, path, want) in cases {
             assert_eq!(Endpoint::of(path).kind(&method), want, "{method} {path}");
         }
+    }
+
+    /// The path template of `docs/openapi.json` that documents the endpoint, and the methods
+    /// it lists there; `None` for the one endpoint the document covers only in words.
+    fn documented(endpoint: Endpoint) -> Option<(&'static str, &'static str)> {
+        match endpoint {
+            Endpoint::Health => Some(("/_pixgate/health", "GET, HEAD")),
+            Endpoint::Ready => Some(("/_pixgate/ready", "GET, HEAD")),
+            Endpoint::Metrics => Some(("/_pixgate/metrics", "GET, HEAD")),
+            Endpoint::Signatures => Some(("/_pixgate/signatures", "POST")),
+            Endpoint::File => Some(("/_pixgate/files/{id}", "GET, HEAD")),
+            Endpoint::OpenApi => Some(("/_pixgate/openapi.json", "GET, HEAD")),
+            Endpoint::UnknownApi => None,
+            // `handlers::storage_path` judges the method itself.
+            Endpoint::Storage => Some(("/{path}", "GET, HEAD, PUT")),
+        }
+    }
+
+    #[test]
+    fn every_endpoint_and_its_methods_are_in_the_openapi_document() {
+        let spec: serde_json::Value = serde_json::from_str(api::OPENAPI).unwrap();
+        let paths = spec["paths"].as_object().unwrap();
+        let samples = [
+            "/_pixgate/health",
+            "/_pixgate/ready",
+            "/_pixgate/metrics",
+            "/_pixgate/signatures",
+            "/_pixgate/files/file_1",
+            "/_pixgate/openapi.json",
+            "/_pixgate/nope",
+            "/a.jpg",
+        ];
+        let mut templates = Vec::new();
+        for sample in samples {
+            let endpoint = Endpoint::of(sample);
+            let Some((template, methods)) = documented(endpoint) else {
+                continue;
+            };
+            if let Some((_, allow)) = endpoint.methods() {
+                assert_eq!(allow, methods, "{sample}");
+            }
+            let operations = paths
+                .get(template)
+                .and_then(|p| p.as_object())
+                .unwrap_or_else(|| panic!("{template} is not in docs/openapi.json"));
+            let mut listed: Vec<String> = operations.keys().map(|m| m.to_uppercase()).collect();
+            let mut want: Vec<String> = methods.split(", ").map(str::to_string).collect();
+            listed.sort();
+            want.sort();
+            assert_eq!(listed, want, "{template}");
+            templates.push(template);
+        }
+        let mut documented: Vec<&str> = paths.keys().map(String::as_str).collect();
+        documented.sort_unstable();
+        templates.sort_unstable();
+        assert_eq!(documented, templates, "paths no endpoint answers");
     }
 }

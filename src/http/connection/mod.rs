@@ -120,7 +120,7 @@ fn refusal() -> Vec<u8> {
             "code": "too_many_connections",
             "message": "too many open connections; try again shortly",
         },
-        "links": null,
+        "links": {},
     })
     .to_string();
     let head = format!(

@@ -1,5 +1,6 @@
-//! The service's own API under `/_pixgate/` (contract §6): health, readiness and metrics, and
-//! what the key-holders' endpoints (`signatures`, `files`) share: the bearer check.
+//! The service's own API under `/_pixgate/` (contract §6): health, readiness, metrics and the
+//! OpenAPI document, and what the key-holders' endpoints (`signatures`, `files`) share: the
+//! bearer check.
 
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use serde_json::json;
@@ -57,6 +58,19 @@ pub fn metrics(app: &AppState) -> Response {
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
+    response
+}
+
+/// `docs/openapi.json`, built in: the document describes this binary, so it ships inside it.
+pub const OPENAPI: &str = include_str!("../../../docs/openapi.json");
+
+/// The OpenAPI 3.1 document of every endpoint, the upload protocol and every error code.
+pub fn openapi() -> Response {
+    let mut response = Response::new(Body::full(OPENAPI));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
     );
     response
 }

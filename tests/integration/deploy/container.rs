@@ -252,7 +252,8 @@ fn the_build_stage_makes_the_volumes_for_the_user_and_keeps_its_inputs() {
     assert!(repo_file(script).contains("--features nasm"));
     assert!(repo_file("Cargo.toml").contains("\nnasm = ["));
 
-    // The build context keeps what the build reads: the library compiles in tests/data.
+    // The build context keeps what the build reads: the library compiles in tests/data and
+    // docs/openapi.json. As in Docker, the last pattern that matches decides; `!` keeps.
     let ignored = repo_file(".dockerignore");
     let patterns: Vec<&str> = ignored
         .lines()
@@ -265,10 +266,16 @@ fn the_build_stage_makes_the_volumes_for_the_user_and_keeps_its_inputs() {
         "src/lib.rs",
         "tests/data",
         "Cargo.lock",
+        "docs/openapi.json",
     ] {
         let hidden = patterns
             .iter()
-            .find(|pattern| Path::new(needed).starts_with(pattern.trim_end_matches('/')));
+            .rev()
+            .find(|pattern| {
+                let pattern = pattern.trim_start_matches('!').trim_end_matches('/');
+                Path::new(needed).starts_with(pattern)
+            })
+            .filter(|pattern| !pattern.starts_with('!'));
         assert_eq!(hidden, None, "{needed} is left out of the build context");
     }
 }

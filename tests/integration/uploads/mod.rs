@@ -3,9 +3,10 @@
 //! what is stored, garbage collection of abandoned uploads, and restarts. This file holds what
 //! the submodules share: the source they upload to, request builders and the checks of the two
 //! answers (201 File, 202 upload status); the service API that hands out upload URLs and reads
-//! back File objects is `service_api`.
+//! back File objects is `service_api`, its OpenAPI document `openapi`.
 
 mod access;
+mod openapi;
 mod paths;
 mod restart;
 mod resumable;

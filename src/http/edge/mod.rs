@@ -21,7 +21,9 @@ pub use deadline::{BodyLate, body_late};
 
 use super::body::{Body, BoxError, RequestBody, Response};
 use super::endpoints::{self, Endpoint};
+use super::handlers::image::Passthrough;
 use super::respond::{ErrorCode, SignatureRefused, error_response};
+use crate::app::metrics::Route;
 use crate::app::{AppState, Error, RequestError};
 use crate::config::ServerConfig;
 use deadline::Deadline;
@@ -74,8 +76,10 @@ impl Edge {
         let took = started.elapsed();
         let status = response.status();
         let bytes = body_bytes(&method, status, response.headers(), response.body());
+        let kind = endpoint.kind(&method);
+        let route = Route::of(kind, response.extensions().get::<Passthrough>().is_some());
         app.metrics
-            .request(endpoint.kind(&method), status.as_u16(), bytes, took);
+            .request(kind, route, status.as_u16(), bytes, took);
         if let Some(SignatureRefused(reason)) = response.extensions().get() {
             app.metrics.signature_rejected(reason);
         }

@@ -29,12 +29,14 @@
 //! | signing | `signed_url` | URLs for `pixgate sign`, the start-up examples and the signatures API |
 //! | bench | `bench` | `pixgate bench`: the render stage timed over files |
 //! | — | `hex` | the one lowercase-hex encoder |
+//! | — | `histogram` | the one latency histogram (atomic buckets), for the metrics and the stages that time themselves |
 
 pub mod app;
 pub mod bench;
 pub mod cache;
 pub mod config;
 pub mod hex;
+pub mod histogram;
 pub mod http;
 pub mod render;
 pub mod routing;

@@ -417,8 +417,16 @@ fn init_logging(format: LogFormat) {
     let registry = tracing_subscriber::registry().with(filter);
     match format {
         LogFormat::Text => registry.with(tracing_subscriber::fmt::layer()).init(),
+        // Fields at the top level of each object, as Loki's and Elasticsearch's JSON parsers
+        // expect them. No span fields: pixgate opens no spans, and every line names its request.
         LogFormat::Json => registry
-            .with(tracing_subscriber::fmt::layer().json())
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .json()
+                    .flatten_event(true)
+                    .with_current_span(false)
+                    .with_span_list(false),
+            )
             .init(),
     }
 }

@@ -6,6 +6,7 @@ use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 
 use super::error::{Error, RequestError};
+use super::metrics::UploadOutcome;
 use super::site::Site;
 use super::state::AppState;
 use crate::source::StorageKey;
@@ -23,8 +24,40 @@ pub struct Put<S> {
 
 impl AppState {
     /// Stores `put` at `key` in `site`; refuses sizes over `uploads.max_bytes` before reading
-    /// the body where the headers already tell.
+    /// the body where the headers already tell. A PUT carrying bytes is counted in the metrics
+    /// by how it ended; a status query carries none and is not.
     pub async fn put<S>(
+        &self,
+        site: &Site,
+        key: &StorageKey,
+        put: Put<S>,
+        now: u64,
+    ) -> Result<Progress, Error>
+    where
+        S: Stream<Item = Result<Bytes, BodyError>>,
+    {
+        let chunk_bytes = match &put.range {
+            Ok(Some(ContentRange::Status { .. })) => {
+                return self.store(site, key, put, now).await;
+            }
+            Ok(Some(ContentRange::Chunk { start, end, .. })) => Some(end - start + 1),
+            Ok(None) | Err(_) => None,
+        };
+        let stored = self.store(site, key, put, now).await;
+        let (outcome, bytes) = match &stored {
+            Ok(Progress::Complete(file)) => (
+                UploadOutcome::Complete,
+                chunk_bytes.unwrap_or(file.filesize),
+            ),
+            Ok(Progress::Partial { .. }) => (UploadOutcome::Partial, chunk_bytes.unwrap_or(0)),
+            Err(e) if e.describe().status.is_server_error() => (UploadOutcome::Failed, 0),
+            Err(_) => (UploadOutcome::Refused, 0),
+        };
+        self.metrics.upload(outcome, bytes);
+        stored
+    }
+
+    async fn store<S>(
         &self,
         site: &Site,
         key: &StorageKey,

@@ -40,6 +40,10 @@ pub struct Shared {
     /// Random per process, so ids from two instances or two runs do not collide.
     instance_tag: u32,
     request_ids: AtomicU64,
+    /// Random per process: the keys trace ids are mixed from, so they look random and differ
+    /// between instances while costing no system call per request.
+    trace_keys: [u64; 2],
+    trace_ids: AtomicU64,
 }
 
 impl std::ops::Deref for AppState {
@@ -70,6 +74,8 @@ impl AppState {
             clock,
             instance_tag: instance_tag(),
             request_ids: AtomicU64::new(1),
+            trace_keys: [random_u64(), random_u64()],
+            trace_ids: AtomicU64::new(1),
         })))
     }
 
@@ -87,6 +93,20 @@ impl AppState {
         for (i, digit) in id[4..].iter_mut().enumerate() {
             let nibble = (value >> (60 - 4 * i)) & 0xf;
             *digit = b"0123456789abcdef"[nibble as usize];
+        }
+        id
+    }
+
+    /// A new W3C trace id (16 bytes, never all zero) for a request that brought none: a
+    /// counter mixed with this process's two keys. `splitmix64` is a bijection, so ids never
+    /// repeat within a run, and with random keys two instances' ids do not collide.
+    pub fn next_trace_id(&self) -> [u8; 16] {
+        let n = self.trace_ids.fetch_add(1, Ordering::Relaxed);
+        let mut id = [0u8; 16];
+        id[..8].copy_from_slice(&splitmix64(self.trace_keys[0] ^ n).to_be_bytes());
+        id[8..].copy_from_slice(&splitmix64(self.trace_keys[1].wrapping_add(n)).to_be_bytes());
+        if id == [0; 16] {
+            id[15] = 1;
         }
         id
     }
@@ -121,6 +141,22 @@ fn instance_tag() -> u32 {
     let mut bytes = [0u8; 4];
     let _ = getrandom::fill(&mut bytes);
     u32::from_le_bytes(bytes)
+}
+
+/// 64 random bits from the OS (0 if it has none to offer).
+fn random_u64() -> u64 {
+    let mut bytes = [0u8; 8];
+    let _ = getrandom::fill(&mut bytes);
+    u64::from_le_bytes(bytes)
+}
+
+/// Sebastiano Vigna's `splitmix64` finaliser: a bijection on 64 bits that spreads every input
+/// bit over the output.
+fn splitmix64(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
 }
 
 async fn sweep_uploads(state: Weak<Shared>) {

@@ -1,15 +1,17 @@
 //! The Prometheus text exposition (format 0.0.4) of everything counted: requests, stage
-//! times, signature refusals, the render pool and the caches.
+//! times, signature refusals, uploads, the render pool and the caches; the process and the
+//! remote sources add theirs (`process`, `upstream`).
 
 use std::fmt::Write as _;
 use std::sync::atomic::Ordering;
 
 use super::{
-    BUCKETS, CONNECTION_CAPS, Histogram, Metrics, RequestKind, SIGNATURE_REASONS, STATUSES, Stage,
-    StageTimes,
+    CONNECTION_CAPS, Metrics, RequestKind, Route, SIGNATURE_REASONS, STATUS_CLASSES, STATUSES,
+    Stage, StageTimes, UploadOutcome, process, upstream,
 };
 use crate::app::AppState;
 use crate::cache::{CacheStats, TierCounts};
+use crate::histogram::{BUCKETS, Histogram};
 
 /// The whole `/_pixgate/metrics` body.
 pub fn exposition(app: &AppState) -> String {
@@ -26,6 +28,7 @@ pub fn exposition(app: &AppState) -> String {
         &bytes,
     );
     stages(&mut out, app.pipeline.timings(), &m.total);
+    routes(&mut out, m);
     let rejected: Vec<(String, u64)> = SIGNATURE_REASONS
         .iter()
         .zip(&m.signatures_rejected)
@@ -40,9 +43,61 @@ pub fn exposition(app: &AppState) -> String {
         &rejected,
     );
     connections(&mut out, m);
+    uploads(&mut out, m);
+    upstream::write(&mut out, &app.sites);
     render_pool(&mut out, app);
     caches(&mut out, app);
+    process::write(&mut out);
     out
+}
+
+fn uploads(out: &mut String, m: &Metrics) {
+    let outcomes: Vec<(String, u64)> = UploadOutcome::ALL
+        .iter()
+        .zip(&m.uploads)
+        .map(|(o, n)| {
+            (
+                format!("outcome=\"{}\"", o.label()),
+                n.load(Ordering::Relaxed),
+            )
+        })
+        .collect();
+    let help = "PUTs carrying bytes (whole files and chunks), by how they ended.";
+    metric_labelled(out, "pixgate_uploads_total", "counter", help, &outcomes);
+    let bytes = [("", m.upload_bytes.load(Ordering::Relaxed))];
+    let help = "Bytes of uploads stored (whole files and chunks).";
+    metric(out, "pixgate_upload_bytes_total", "counter", help, &bytes);
+}
+
+/// Whole requests by route and status class; a series appears once it has counted something.
+fn routes(out: &mut String, m: &Metrics) {
+    let name = "pixgate_http_request_duration_seconds";
+    let _ = writeln!(
+        out,
+        "# HELP {name} Time from a request's head to its answer's head, by route and status class."
+    );
+    let _ = writeln!(out, "# TYPE {name} histogram");
+    for route in Route::ALL {
+        for (class, h) in STATUS_CLASSES.iter().zip(&m.routes[route as usize]) {
+            if h.count() > 0 {
+                let labels = format!("route=\"{}\",status_class=\"{class}\"", route.label());
+                histogram_series(out, name, &labels, h);
+            }
+        }
+    }
+}
+
+/// The `_bucket`, `_sum` and `_count` lines of one labelled histogram series (its HELP and
+/// TYPE lines are the caller's, once per family).
+pub(super) fn histogram_series(out: &mut String, name: &str, labels: &str, h: &Histogram) {
+    let cumulative = h.cumulative();
+    for (i, count) in cumulative.iter().enumerate() {
+        let le = BUCKETS.get(i).map_or("+Inf".to_string(), |b| b.to_string());
+        let _ = writeln!(out, "{name}_bucket{{{labels},le=\"{le}\"}} {count}");
+    }
+    let total = cumulative[BUCKETS.len()];
+    let _ = writeln!(out, "{name}_sum{{{labels}}} {}", h.sum_seconds());
+    let _ = writeln!(out, "{name}_count{{{labels}}} {total}");
 }
 
 fn connections(out: &mut String, m: &Metrics) {
@@ -97,18 +152,7 @@ fn stages(out: &mut String, times: &StageTimes, total: &Histogram) {
         .map(|stage| (stage.label(), &times.stages[*stage as usize]))
         .chain([("total", total)]);
     for (label, h) in timed {
-        let mut cumulative = 0;
-        for (i, bucket) in h.buckets.iter().enumerate() {
-            cumulative += bucket.load(Ordering::Relaxed);
-            let le = BUCKETS.get(i).map_or("+Inf".to_string(), |b| b.to_string());
-            let _ = writeln!(
-                out,
-                "{name}_bucket{{stage=\"{label}\",le=\"{le}\"}} {cumulative}"
-            );
-        }
-        let sum = h.sum_nanos.load(Ordering::Relaxed) as f64 / 1e9;
-        let _ = writeln!(out, "{name}_sum{{stage=\"{label}\"}} {sum}");
-        let _ = writeln!(out, "{name}_count{{stage=\"{label}\"}} {cumulative}");
+        histogram_series(out, name, &format!("stage=\"{label}\""), h);
     }
 }
 
@@ -254,12 +298,18 @@ type Family = (
     fn(&CacheStats) -> u64,
 );
 
-fn metric_labelled(out: &mut String, name: &str, kind: &str, help: &str, values: &[(String, u64)]) {
+pub(super) fn metric_labelled(
+    out: &mut String,
+    name: &str,
+    kind: &str,
+    help: &str,
+    values: &[(String, u64)],
+) {
     let borrowed: Vec<(&str, u64)> = values.iter().map(|(l, v)| (l.as_str(), *v)).collect();
     metric(out, name, kind, help, &borrowed);
 }
 
-fn metric(out: &mut String, name: &str, kind: &str, help: &str, values: &[(&str, u64)]) {
+pub(super) fn metric(out: &mut String, name: &str, kind: &str, help: &str, values: &[(&str, u64)]) {
     let _ = writeln!(out, "# HELP {name} {help}");
     let _ = writeln!(out, "# TYPE {name} {kind}");
     for (labels, value) in values {
@@ -303,8 +353,11 @@ mod tests {
     #[test]
     fn unknown_statuses_and_reasons_stay_in_closed_sets() {
         let m = Metrics::default();
-        m.request(RequestKind::Image, 200, 10, Duration::from_millis(1));
-        m.request(RequestKind::Image, 418, 0, Duration::from_millis(1));
+        let image = |status| (RequestKind::Image, Route::Transform, status);
+        let (kind, route, status) = image(200);
+        m.request(kind, route, status, 10, Duration::from_millis(1));
+        let (kind, route, status) = image(418);
+        m.request(kind, route, status, 0, Duration::from_millis(1));
         m.signature_rejected("expired");
         m.signature_rejected("not_a_reason");
         let mut out = String::new();
@@ -318,5 +371,29 @@ mod tests {
             .sum();
         assert_eq!(rejected, 1);
         assert_eq!(m.bytes_served.load(Ordering::Relaxed), 10);
+    }
+
+    #[test]
+    fn route_latency_is_by_route_and_status_class_and_only_what_happened() {
+        let m = Metrics::default();
+        let ms = Duration::from_millis;
+        m.request(RequestKind::Image, Route::Passthrough, 206, 1, ms(2));
+        m.request(RequestKind::Image, Route::Passthrough, 304, 0, ms(2));
+        m.request(RequestKind::Image, Route::Transform, 503, 0, ms(40));
+        m.request(RequestKind::Upload, Route::Upload, 201, 0, ms(7));
+        let mut out = String::new();
+        routes(&mut out, &m);
+        let name = "pixgate_http_request_duration_seconds";
+        for line in [
+            format!("{name}_count{{route=\"passthrough\",status_class=\"2xx\"}} 1"),
+            format!("{name}_count{{route=\"passthrough\",status_class=\"3xx\"}} 1"),
+            format!("{name}_bucket{{route=\"transform\",status_class=\"5xx\",le=\"0.025\"}} 0"),
+            format!("{name}_bucket{{route=\"transform\",status_class=\"5xx\",le=\"0.05\"}} 1"),
+            format!("{name}_count{{route=\"upload\",status_class=\"2xx\"}} 1"),
+        ] {
+            assert!(out.lines().any(|l| l == line), "missing {line} in\n{out}");
+        }
+        assert!(!out.contains("route=\"health\""), "{out}");
+        assert_eq!(out.matches("# TYPE").count(), 1);
     }
 }

@@ -7,6 +7,8 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use crate::histogram::Histogram;
+
 /// What kind of request was answered: the values of the `route` label of
 /// `pixgate_requests_total`. The HTTP layer's endpoint table says which kind each request is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,6 +89,105 @@ impl Stage {
     }
 }
 
+/// Where a request went, finer than [`RequestKind`] where latency differs by an order of
+/// magnitude: the `route` label of `pixgate_http_request_duration_seconds`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    /// GET/HEAD of a storage path answered with a derivative (or refused before it was known).
+    Transform,
+    /// GET/HEAD of a storage path answered with the stored bytes as they are.
+    Passthrough,
+    Upload,
+    Api,
+    Health,
+    Ready,
+    Metrics,
+    Other,
+}
+
+impl Route {
+    const ALL: [Route; 8] = [
+        Route::Transform,
+        Route::Passthrough,
+        Route::Upload,
+        Route::Api,
+        Route::Health,
+        Route::Ready,
+        Route::Metrics,
+        Route::Other,
+    ];
+
+    /// The route of a request of `kind`; `passthrough` says whether an image request was
+    /// answered with the stored bytes.
+    pub fn of(kind: RequestKind, passthrough: bool) -> Route {
+        match kind {
+            RequestKind::Image if passthrough => Route::Passthrough,
+            RequestKind::Image => Route::Transform,
+            RequestKind::Upload => Route::Upload,
+            RequestKind::Api => Route::Api,
+            RequestKind::Health => Route::Health,
+            RequestKind::Ready => Route::Ready,
+            RequestKind::Metrics => Route::Metrics,
+            RequestKind::Other => Route::Other,
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Route::Transform => "transform",
+            Route::Passthrough => "passthrough",
+            Route::Upload => "upload",
+            Route::Api => "api",
+            Route::Health => "health",
+            Route::Ready => "ready",
+            Route::Metrics => "metrics",
+            Route::Other => "other",
+        }
+    }
+}
+
+/// The `status_class` label: the status's hundreds (`1xx` is never answered by pixgate, and
+/// anything outside 100–599 cannot be a `StatusCode`).
+const STATUS_CLASSES: [&str; 5] = ["1xx", "2xx", "3xx", "4xx", "5xx"];
+
+fn status_class(status: u16) -> usize {
+    usize::from(status / 100)
+        .saturating_sub(1)
+        .min(STATUS_CLASSES.len() - 1)
+}
+
+/// How a PUT carrying bytes (a whole file or one chunk) ended: the `outcome` label of
+/// `pixgate_uploads_total`. Status queries (`bytes */TOTAL`) carry none and are not counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UploadOutcome {
+    /// The file is in place: a whole-file PUT, or the chunk that completed a resumable upload.
+    Complete,
+    /// A chunk was stored; the upload still misses bytes.
+    Partial,
+    /// Answered 4xx: the caller's request (size, range, signature, body) was refused.
+    Refused,
+    /// Answered 5xx: storage failed.
+    Failed,
+}
+
+impl UploadOutcome {
+    const ALL: [UploadOutcome; 4] = [
+        UploadOutcome::Complete,
+        UploadOutcome::Partial,
+        UploadOutcome::Refused,
+        UploadOutcome::Failed,
+    ];
+
+    fn label(self) -> &'static str {
+        match self {
+            UploadOutcome::Complete => "complete",
+            UploadOutcome::Partial => "partial",
+            UploadOutcome::Refused => "refused",
+            UploadOutcome::Failed => "failed",
+        }
+    }
+}
+
 /// Status codes pixgate answers with, each its own series; anything else is counted as
 /// `other` (hyper's own 4xx for unparseable heads never reach here).
 const STATUSES: [u16; 24] = [
@@ -104,13 +205,6 @@ const SIGNATURE_REASONS: [&str; 6] = [
     "bad_parameter",
 ];
 
-/// Upper bounds of the latency buckets, in seconds: from a cache hit (~50 µs) to a render
-/// near the default timeout.
-const BUCKETS: [f64; 16] = [
-    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
-    10.0, 30.0,
-];
-
 /// The request counters. One per process, in the app state.
 #[derive(Debug, Default)]
 pub struct Metrics {
@@ -121,6 +215,10 @@ pub struct Metrics {
     signatures_rejected: [AtomicU64; SIGNATURE_REASONS.len()],
     connections_open: AtomicU64,
     connections_refused: [AtomicU64; CONNECTION_CAPS.len()],
+    /// Whole requests by route and status class (`pixgate_http_request_duration_seconds`).
+    routes: [[Histogram; STATUS_CLASSES.len()]; Route::ALL.len()],
+    uploads: [AtomicU64; UploadOutcome::ALL.len()],
+    upload_bytes: AtomicU64,
 }
 
 /// The caps a connection can be refused by (`server.max_connections…`).
@@ -138,30 +236,18 @@ impl StageTimes {
     }
 }
 
-/// A Prometheus histogram: per-bucket counts (made cumulative when written), sum and count.
-#[derive(Debug, Default)]
-struct Histogram {
-    /// One more than `BUCKETS` for `+Inf`.
-    buckets: [AtomicU64; BUCKETS.len() + 1],
-    sum_nanos: AtomicU64,
-}
-
-impl Histogram {
-    fn observe(&self, took: Duration) {
-        let seconds = took.as_secs_f64();
-        let bucket = BUCKETS
-            .iter()
-            .position(|bound| seconds <= *bound)
-            .unwrap_or(BUCKETS.len());
-        self.buckets[bucket].fetch_add(1, Ordering::Relaxed);
-        let nanos = u64::try_from(took.as_nanos()).unwrap_or(u64::MAX);
-        self.sum_nanos.fetch_add(nanos, Ordering::Relaxed);
-    }
-}
-
 impl Metrics {
-    /// One answered request: its kind, status and body bytes sent (0 for `HEAD` and 304).
-    pub fn request(&self, kind: RequestKind, status: u16, body_bytes: u64, took: Duration) {
+    /// One answered request: its kind, route, status and body bytes sent (0 for `HEAD` and
+    /// 304), and how long it took from its head to its answer's head.
+    pub fn request(
+        &self,
+        kind: RequestKind,
+        route: Route,
+        status: u16,
+        body_bytes: u64,
+        took: Duration,
+    ) {
+        self.routes[route as usize][status_class(status)].observe(took);
         let status = STATUSES
             .iter()
             .position(|s| *s == status)
@@ -169,6 +255,13 @@ impl Metrics {
         self.requests[kind as usize][status].fetch_add(1, Ordering::Relaxed);
         self.bytes_served.fetch_add(body_bytes, Ordering::Relaxed);
         self.total.observe(took);
+    }
+
+    /// A PUT with a body that ended as `outcome`, having stored `bytes` (0 unless it was
+    /// stored).
+    pub fn upload(&self, outcome: UploadOutcome, bytes: u64) {
+        self.uploads[outcome as usize].fetch_add(1, Ordering::Relaxed);
+        self.upload_bytes.fetch_add(bytes, Ordering::Relaxed);
     }
 
     pub fn connection_opened(&self) {
@@ -196,5 +289,7 @@ impl Metrics {
 }
 
 mod exposition;
+mod process;
+mod upstream;
 
 pub use exposition::exposition;

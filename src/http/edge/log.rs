@@ -17,6 +17,8 @@ pub fn enabled() -> bool {
 /// One access-log line.
 pub struct Line<'a> {
     pub id: &'a str,
+    /// The W3C trace id: the caller's `traceparent`'s, or a new one.
+    pub trace_id: &'a str,
     pub method: &'a Method,
     /// The request target, signatures redacted ([`loggable_target`]).
     pub target: &'a str,
@@ -36,8 +38,11 @@ impl Line<'_> {
         tracing::info!(
             target: "pixgate::access",
             request_id = self.id,
+            trace_id = self.trace_id,
             method = %self.method,
-            target = %self.target,
+            // Not `target`: JSON lines carry tracing's own `target` (`pixgate::access`) beside
+            // the fields, and a key twice in one object is read differently by every parser.
+            uri = %self.target,
             status = response.status().as_u16(),
             source = self.source,
             cache,

@@ -1,13 +1,15 @@
 //! The edge every request passes first and last: it gives the request its id, finds its
 //! endpoint (once), refuses heads over the configured caps (414/431) and puts a total deadline
 //! on the body; afterwards it echoes the id in `X-Request-Id`, counts the request in the
-//! metrics, writes the one access-log line and drops the body of an answer to `HEAD`.
+//! metrics, writes the one access-log line (with the W3C trace id, `trace`) and drops the body
+//! of an answer to `HEAD`.
 //!
 //! It sits between hyper and the handlers rather than as middleware around a router: a cache
 //! hit is a few microseconds of work, and router middleware cost a measurable share of it.
 
 mod deadline;
 mod log;
+mod trace;
 
 use std::future::Future;
 use std::time::Instant;
@@ -21,7 +23,9 @@ pub use deadline::{BodyLate, body_late};
 
 use super::body::{Body, BoxError, RequestBody, Response};
 use super::endpoints::{self, Endpoint};
+use super::handlers::image::Passthrough;
 use super::respond::{ErrorCode, SignatureRefused, error_response};
+use crate::app::metrics::Route;
 use crate::app::{AppState, Error, RequestError};
 use crate::config::ServerConfig;
 use deadline::Deadline;
@@ -60,7 +64,10 @@ impl Edge {
         let endpoint = Endpoint::of(parts.uri.path());
         let method = parts.method.clone();
         // What the log line needs from the request, taken only when there will be a line.
-        let target = log::enabled().then(|| log::loggable_target(&parts.uri));
+        let logged = log::enabled().then(|| {
+            let trace_id = trace::trace_id(app, &parts.headers);
+            (log::loggable_target(&parts.uri), trace_id)
+        });
         let limits = &app.config.server;
         let (response, site) = match head_refusal(limits, &parts.uri, &parts.headers) {
             Some(refusal) => (error_response(Error::Request(refusal), id_str(&id)), None),
@@ -74,14 +81,17 @@ impl Edge {
         let took = started.elapsed();
         let status = response.status();
         let bytes = body_bytes(&method, status, response.headers(), response.body());
+        let kind = endpoint.kind(&method);
+        let route = Route::of(kind, response.extensions().get::<Passthrough>().is_some());
         app.metrics
-            .request(endpoint.kind(&method), status.as_u16(), bytes, took);
+            .request(kind, route, status.as_u16(), bytes, took);
         if let Some(SignatureRefused(reason)) = response.extensions().get() {
             app.metrics.signature_rejected(reason);
         }
-        if let Some(target) = target {
+        if let Some((target, trace_id)) = logged {
             let line = log::Line {
                 id: id_str(&id),
+                trace_id: &trace_id,
                 method: &method,
                 target: &target,
                 source: site

@@ -14,6 +14,11 @@ use crate::signature;
 use crate::source::{SourceError, StorageKey};
 use crate::transform::{self, Hinted, Negotiated, Params};
 
+/// Set on an answer that carries the stored bytes as they are, so the edge times it as
+/// `route="passthrough"` rather than as a transform.
+#[derive(Debug, Clone, Copy)]
+pub struct Passthrough;
+
 /// How long a fallback answer may be cached: the original it stands in for may appear.
 const FALLBACK_MAX_AGE: u64 = 60;
 
@@ -83,9 +88,13 @@ pub async fn serve(app: &AppState, located: Located, request: &Parts) -> Result<
         }
         Err(e) => return Err(e),
     };
-    respond::read(output, headers, &delivery)
+    let mut response = respond::read(output, headers, &delivery)
         .await
-        .map_err(|e| RequestError::Internal(format!("streaming: {e}")).into())
+        .map_err(|e| Error::from(RequestError::Internal(format!("streaming: {e}"))))?;
+    if params.is_passthrough() {
+        response.extensions_mut().insert(Passthrough);
+    }
+    Ok(response)
 }
 
 /// A fallback answers for a missing or undecodable original, never for a refusal (a bad

@@ -8,6 +8,7 @@
 //! version, anything else replaces it. The version's identity comes from the origin's ETag,
 //! so a changed object gets new cache keys and its old derivatives age out of the LRU.
 
+mod calls;
 pub(crate) mod client;
 mod flights;
 mod origin;
@@ -26,6 +27,7 @@ use url::Url;
 
 use super::{Original, SourceError, StorageKey, Version};
 use crate::config::{Root, SourceConfig};
+pub use calls::{Calls, Op, Outcome};
 use client::Reach;
 use flights::Flights;
 
@@ -54,6 +56,8 @@ pub struct RemoteStore {
     /// Bounds each `HEAD` and `GET`, connecting and the whole body included, wherever it is
     /// called from (routes also bound their own waits).
     timeout: Duration,
+    /// Requests to the origin, for the metrics.
+    calls: Calls,
 }
 
 impl std::fmt::Debug for RemoteStore {
@@ -112,6 +116,7 @@ impl RemoteStore {
             checks: Flights::default(),
             revalidate_after: config.revalidate_after,
             timeout,
+            calls: Calls::default(),
         }))
     }
 
@@ -120,6 +125,11 @@ impl RemoteStore {
             Target::S3(bucket) => Some(bucket),
             Target::Http(_) => None,
         }
+    }
+
+    /// How the requests to the origin ended, and how long they took.
+    pub fn calls(&self) -> &Calls {
+        &self.calls
     }
 
     pub(crate) fn client(&self) -> &reqwest::Client {
@@ -175,8 +185,14 @@ impl RemoteStore {
             // Looked at again: the flight before this one may have just answered.
             match self.remembered(key.as_str()) {
                 Remembered::Fresh(version) => Ok(version),
-                Remembered::Stale(known) => self.ask_version(key, Some(known)).await,
-                Remembered::Unknown => self.ask_version(key, None).await,
+                Remembered::Stale(known) => {
+                    let call = self.calls.start(Op::Version);
+                    call.end(self.ask_version(key, Some(known)).await)
+                }
+                Remembered::Unknown => {
+                    let call = self.calls.start(Op::Version);
+                    call.end(self.ask_version(key, None).await)
+                }
             }
         };
         self.checks.share(key.as_str(), check).await
@@ -254,7 +270,8 @@ impl RemoteStore {
     /// The whole original, refused as soon as it is known to exceed `max_bytes`: from its
     /// `Content-Length`, or while the body streams in.
     pub async fn read(&self, key: &StorageKey, max_bytes: u64) -> Result<Original, SourceError> {
-        let (bytes, version) = self.get(key, max_bytes).await?;
+        let call = self.calls.start(Op::Read);
+        let (bytes, version) = call.end(self.get(key, max_bytes).await)?;
         Ok(Original { bytes, version })
     }
 

@@ -10,6 +10,7 @@ mod check_config;
 mod deadlines;
 mod fuzz_regressions;
 mod health;
+mod logs;
 mod observability;
 mod quickstart;
 mod shutdown;

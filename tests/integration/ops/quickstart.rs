@@ -13,7 +13,7 @@ const STARTUP: Duration = Duration::from_secs(30);
 /// The `example …: URL` log lines, as (`transform` | `signed`, URL), from text or JSON logs.
 fn example_url(line: &str) -> Option<String> {
     let message = match serde_json::from_str::<serde_json::Value>(line) {
-        Ok(json) => json["fields"]["message"].as_str()?.to_string(),
+        Ok(json) => json["message"].as_str()?.to_string(),
         Err(_) => strip_ansi(line),
     };
     let at = message.find("example ")?;

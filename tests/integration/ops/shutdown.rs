@@ -67,10 +67,10 @@ async fn the_binary_exits_0_on_sigterm_and_logs_requests_as_json_without_signatu
     let lines = daemon.wait_for_lines(1, Duration::from_secs(30), |line| {
         let line = strip_ansi(line);
         let json: serde_json::Value = serde_json::from_str(&line).ok()?;
-        (json["fields"]["request_id"] == "trace-7").then_some(line)
+        (json["request_id"] == "trace-7").then_some(line)
     });
     let access: serde_json::Value = serde_json::from_str(&lines[0]).unwrap();
-    let fields = &access["fields"];
+    let fields = &access;
     assert_eq!(fields["status"], 200, "{access}");
     assert_eq!(fields["source"], "demo", "{access}");
     assert_eq!(fields["cache"], "MISS", "{access}");

@@ -191,7 +191,7 @@ pub fn write_man_page(subcommand: Option<&str>, out: &mut dyn Write) -> anyhow::
 }
 
 /// The names of the subcommands `--help` lists.
-pub fn visible_subcommands() -> Vec<String> {
+fn visible_subcommands() -> Vec<String> {
     Cli::command()
         .get_subcommands()
         .filter(|c| !c.is_hide_set())

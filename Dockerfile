@@ -27,6 +27,8 @@ RUN mkdir -p /out/writable/srv/images /out/writable/var/cache/pixgate
 FROM gcr.io/distroless/cc-debian12:nonroot
 COPY --from=build /out/pixgate /usr/local/bin/pixgate
 COPY deploy/container/pixgate.toml /etc/pixgate/pixgate.toml
+# The licences and credits (the IJG's, MPL-2.0's) that go with the binary.
+COPY THIRD_PARTY_NOTICES.md /usr/share/doc/pixgate/THIRD_PARTY_NOTICES.md
 COPY --from=build --chown=65532:65532 /out/writable/ /
 # distroless's `nonroot`; numeric, so runAsNonRoot can verify it. It may write only the volumes.
 USER 65532:65532

@@ -28,12 +28,14 @@
 //! | config | `config/` | `pixgate.toml` + environment, validated once; the key registry behind the docs' table |
 //! | signing | `signed_url` | URLs for `pixgate sign`, the start-up examples and the signatures API |
 //! | bench | `bench` | `pixgate bench`: the render stage timed over files |
+//! | command line | `cli` | the clap definition of every subcommand and flag; completions and man pages generated from it |
 //! | — | `hex` | the one lowercase-hex encoder |
 //! | — | `histogram` | the one latency histogram (atomic buckets), for the metrics and the stages that time themselves |
 
 pub mod app;
 pub mod bench;
 pub mod cache;
+pub mod cli;
 pub mod config;
 pub mod hex;
 pub mod histogram;

@@ -1,138 +1,21 @@
-//! The `pixgate` command: `serve`, `sign`, `check-config`, `health`, `bench`. Parses
-//! arguments, loads the config, sets up logging and hands over to the library.
+//! The `pixgate` command: `serve`, `sign`, `check-config`, `health`, `bench`, `completions`,
+//! `man`. Carries out the arguments `pixgate::cli` defines: loads the config, sets up logging
+//! and hands over to the library.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::Parser;
 use pixgate::app::{AppState, system_clock};
+use pixgate::cli::{BenchArgs, Cli, Command, MethodArg, SchemeArg};
 use pixgate::config::{Config, Env, LogFormat, SourceConfig, parse_duration};
 use pixgate::signature::{Method, Scheme};
 use pixgate::signed_url::{self, UrlSpec};
 
 mod allocator;
 mod health_check;
-
-/// `--config`'s default when `PIXGATE_CONFIG` is unset. The variable lets one setting (the
-/// container image's) point `serve` and its `health` probe at the same file.
-const DEFAULT_CONFIG: &str = "pixgate.toml";
-
-#[derive(Parser)]
-#[command(version, about = "An image transformation CDN origin with signed URLs")]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// Run the origin server.
-    Serve {
-        /// Configuration file.
-        #[arg(long, env = "PIXGATE_CONFIG", default_value = DEFAULT_CONFIG)]
-        config: PathBuf,
-    },
-    /// Print a signed URL the server accepts.
-    Sign {
-        /// The path inside the source, e.g. `private/image.png`.
-        path: String,
-        /// Transform parameters as `name=value`, in the order they should appear.
-        params: Vec<String>,
-        #[arg(long, env = "PIXGATE_CONFIG", default_value = DEFAULT_CONFIG)]
-        config: PathBuf,
-        /// The source whose secret signs (default: the first).
-        #[arg(long)]
-        source: Option<String>,
-        /// `md5` (the `s` parameter) or `hmac` (`signature`). Default: md5 if the source has
-        /// md5_tokens, else hmac.
-        #[arg(long, value_enum)]
-        scheme: Option<SchemeArg>,
-        /// Lifetime such as `10m`, `1h`, `7d`.
-        #[arg(long)]
-        expires_in: Option<String>,
-        #[arg(long, value_enum)]
-        method: Option<MethodArg>,
-        /// Origin to put in front of the path (default: http:// + server.listen).
-        #[arg(long)]
-        base: Option<String>,
-    },
-    /// Validate a configuration file; exits non-zero with the problems when it is wrong.
-    CheckConfig {
-        #[arg(long, env = "PIXGATE_CONFIG", default_value = DEFAULT_CONFIG)]
-        config: PathBuf,
-    },
-    /// Exit 0 when the server answers `/_pixgate/health` with 200 within 2 s, else 1 with the
-    /// reason: a container health check that needs neither a shell nor curl.
-    Health {
-        /// Where the server's `server.listen` is read from (unless `--url` is given).
-        #[arg(long, env = "PIXGATE_CONFIG", default_value = DEFAULT_CONFIG)]
-        config: PathBuf,
-        /// The URL to GET (default: `http://<server.listen>/_pixgate/health`, with an
-        /// unspecified address such as 0.0.0.0 replaced by loopback).
-        #[arg(long)]
-        url: Option<String>,
-    },
-    /// Time the render pipeline over files or folders of images with one transform.
-    Bench(BenchArgs),
-    /// Internal: decodes one AV1 item from stdin for `serve` (a crash stays in this process).
-    #[command(hide = true)]
-    DecodeAv1,
-}
-
-#[derive(clap::Args)]
-struct BenchArgs {
-    /// Image files, or folders whose images (directly inside) are all used.
-    #[arg(required = true)]
-    paths: Vec<PathBuf>,
-    #[arg(long)]
-    w: Option<String>,
-    #[arg(long)]
-    h: Option<String>,
-    /// Output format: jpg, pjpg, png, webp, avif, gif.
-    #[arg(long)]
-    fm: Option<String>,
-    #[arg(long)]
-    q: Option<String>,
-    #[arg(long)]
-    fit: Option<String>,
-    #[arg(long)]
-    dpr: Option<String>,
-    /// Any other transform parameter, as `name=value` (repeatable).
-    #[arg(long = "param", value_name = "NAME=VALUE")]
-    params: Vec<String>,
-    /// Timed renders per file.
-    #[arg(long, default_value_t = 10)]
-    iterations: u32,
-    /// Untimed renders per file first.
-    #[arg(long, default_value_t = 1)]
-    warmup: u32,
-    /// Renders at once.
-    #[arg(long, default_value_t = 1)]
-    threads: usize,
-    /// Print one JSON object instead of text.
-    #[arg(long)]
-    json: bool,
-    /// No progress bar on stderr.
-    #[arg(long)]
-    no_progress: bool,
-    /// Take `[limits]` from this config file (default: the built-in defaults).
-    #[arg(long)]
-    config: Option<PathBuf>,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum SchemeArg {
-    Md5,
-    Hmac,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum MethodArg {
-    Get,
-    Put,
-}
 
 fn main() -> ExitCode {
     allocator::release_memory_eagerly();
@@ -157,6 +40,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::DecodeAv1 => pixgate::render::av1_child_main().context("decode-av1"),
         Command::Bench(args) => bench(args),
+        Command::Completions { shell } => {
+            pixgate::cli::write_completions(shell, &mut std::io::stdout().lock());
+            Ok(())
+        }
+        Command::Man { subcommand } => {
+            pixgate::cli::write_man_page(subcommand.as_deref(), &mut std::io::stdout().lock())
+        }
         Command::CheckConfig { config } => {
             let config = load(&config)?;
             let fonts = pixgate::app::fonts::load(config.text.fonts_dir.as_deref())

@@ -1,8 +1,8 @@
 //! Running pixgate in production, against the real server and the real binary: admission to
 //! the render workers, the deadlines on what clients send and read, readiness, metrics, the
 //! request id and the access log, graceful shutdown; files the server's user may not read or
-//! write; the CLI beside `serve`; and the replay of
-//! what the fuzzers found.
+//! write; the CLI beside `serve`; what a release carries (rust-version, notices, changelog,
+//! completions, man pages); and the replay of what the fuzzers found.
 
 mod admission;
 mod bench;
@@ -13,6 +13,7 @@ mod health;
 mod logs;
 mod observability;
 mod quickstart;
+mod release;
 mod shutdown;
 mod unprivileged;
 

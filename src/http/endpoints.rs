@@ -6,6 +6,7 @@
 use http::Method;
 
 use super::body::{Request, Response};
+use super::handlers::playground::{self, Part};
 use super::handlers::{self, api, files, signatures};
 use super::respond::error_response;
 use crate::app::metrics::RequestKind;
@@ -26,6 +27,8 @@ pub enum Endpoint {
     Signatures,
     /// `/_pixgate/files/{id}`: a File object.
     File,
+    /// `/_pixgate/playground` and its `sources` and `images`: 404 unless enabled.
+    Playground(Part),
     /// Any other path under `/_pixgate/`: always 404.
     UnknownApi,
     /// Any path outside `/_pixgate/`: GET/HEAD read (transform or passthrough), PUT uploads.
@@ -44,6 +47,9 @@ impl Endpoint {
             "metrics" => Endpoint::Metrics,
             "signatures" => Endpoint::Signatures,
             _ if file_id(api).is_some() => Endpoint::File,
+            "playground" => Endpoint::Playground(Part::Page),
+            "playground/sources" => Endpoint::Playground(Part::Sources),
+            "playground/images" => Endpoint::Playground(Part::Images),
             _ => Endpoint::UnknownApi,
         }
     }
@@ -57,6 +63,8 @@ impl Endpoint {
                 Some((READ, "GET, HEAD"))
             }
             Endpoint::Signatures => Some((&[Method::POST], "POST")),
+            // Judged by the handler: off, the playground is unknown whatever the method.
+            Endpoint::Playground(_) => None,
             Endpoint::UnknownApi | Endpoint::Storage => None,
         }
     }
@@ -68,6 +76,7 @@ impl Endpoint {
             Endpoint::Ready => RequestKind::Ready,
             Endpoint::Metrics => RequestKind::Metrics,
             Endpoint::Signatures | Endpoint::File => RequestKind::Api,
+            Endpoint::Playground(_) => RequestKind::Api,
             Endpoint::UnknownApi => RequestKind::Other,
             Endpoint::Storage => match *method {
                 Method::GET | Method::HEAD => RequestKind::Image,
@@ -106,6 +115,7 @@ pub async fn serve(
         Endpoint::Ready => api::ready(app).await,
         Endpoint::Metrics => api::metrics(app),
         Endpoint::Signatures => signatures::serve(app, request_id, request).await,
+        Endpoint::Playground(part) => playground::serve(app, request_id, part, request).await,
         Endpoint::File => {
             let path = request.uri().path();
             let raw = path.strip_prefix(API).and_then(file_id).unwrap_or("");
@@ -133,6 +143,16 @@ mod tests {
             ("/_pixgate/metrics", Endpoint::Metrics),
             ("/_pixgate/signatures", Endpoint::Signatures),
             ("/_pixgate/files/file_1", Endpoint::File),
+            ("/_pixgate/playground", Endpoint::Playground(Part::Page)),
+            (
+                "/_pixgate/playground/images",
+                Endpoint::Playground(Part::Images),
+            ),
+            (
+                "/_pixgate/playground/sources",
+                Endpoint::Playground(Part::Sources),
+            ),
+            ("/_pixgate/playground/", Endpoint::UnknownApi),
             ("/_pixgate/files/", Endpoint::UnknownApi),
             ("/_pixgate/files/a/b", Endpoint::UnknownApi),
             ("/_pixgate/health/", Endpoint::UnknownApi),

@@ -1,8 +1,8 @@
 //! Running pixgate in production, against the real server and the real binary: admission to
 //! the render workers, the deadlines on what clients send and read, readiness, metrics, the
 //! request id and the access log, graceful shutdown; files the server's user may not read or
-//! write; the CLI beside `serve`; and the replay of
-//! what the fuzzers found.
+//! write; the CLI beside `serve`; the playground page's endpoints; and the replay of what the
+//! fuzzers found.
 
 mod admission;
 mod bench;
@@ -11,6 +11,7 @@ mod deadlines;
 mod fuzz_regressions;
 mod health;
 mod observability;
+mod playground;
 mod quickstart;
 mod shutdown;
 mod unprivileged;

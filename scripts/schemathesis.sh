@@ -41,6 +41,10 @@ cat >"$work/pixgate.toml" <<TOML
 [server]
 listen = "127.0.0.1:0"
 
+# On, so its documented answers (and its 405s) are what is checked; off it is a 404.
+[playground]
+enabled = true
+
 [[sources]]
 name = "demo"
 root = "$work/images"

@@ -16,13 +16,13 @@
 //!
 //! | layer | module | owns |
 //! |---|---|---|
-//! | shell | `http/` | the connection loop and its deadlines (`server`), the edge (request id, head caps, body deadline, metrics, access log), the one endpoint table (`endpoints`), thin handlers (`handlers/`: image, upload, api, signatures, files), the respond stage (`respond/`: validators, `Cache-Control`, `Vary`, `Range`, `HEAD`, the JSON envelope, error → response) |
-//! | app | `app/` | `AppState` (config, sites, pipeline, counters, clock, request ids), `Site` (a source with its store and uploads), `Pipeline` (verify → cache key → derivative cache and its disk and shared tiers → originals cache → render workers; layers, fonts, faces), `presets` (presets, presets-only, bounded widths), `render_pool` (workers behind a bounded queue), `error` (every failure → status, code, safe message), `metrics` (counters and their Prometheus text) |
+//! | shell | `http/` | the connection loop and its deadlines (`server`), the edge (request id, head caps, body deadline, metrics, access log), the one endpoint table (`endpoints`), thin handlers (`handlers/`: image, upload, api, signatures, files, playground), the respond stage (`respond/`: validators, `Cache-Control`, `Vary`, `Range`, `HEAD`, the JSON envelope, error → response) |
+//! | app | `app/` | `AppState` (config, sites, pipeline, counters, clock, request ids), `Site` (a source with its store and uploads), `Pipeline` (verify → cache key → derivative cache and its disk and shared tiers → originals cache → render workers; layers, fonts, faces), `presets` (presets, presets-only, bounded widths), `render_pool` (workers behind a bounded queue), `playground` (sources and folder listings for the opt-in page), `error` (every failure → status, code, safe message), `metrics` (counters and their Prometheus text) |
 //! | route | `routing` | which source serves a `Host` and path |
 //! | parse | `transform/` | query pairs → typed `Params`/`Transform` → canonical form |
 //! | verify | `signature/` | `s` (MD5) and `signature` (HMAC) schemes, expiry, method, TTL; pure |
 //! | cache | `cache/` | a generic byte-weighed LRU with single-flight, and the disk tier's checksummed records; no HTTP, no images |
-//! | source | `source/` | `StorageKey` and the stores (local folder, S3 bucket, HTTP origin) originals are read from |
+//! | source | `source/` | `StorageKey` and the stores (local folder, S3 bucket, HTTP origin) originals are read from; the playground's bounded folder listing |
 //! | render | `render/` | decode (limits, EXIF), geometry, resize, effects, layers (marks, blends, text), faces, encode; pure CPU |
 //! | upload | `upload/` | `PUT` bodies and resumable chunks, atomic commit, File objects |
 //! | config | `config/` | `pixgate.toml` + environment, validated once; the key registry behind the docs' table |

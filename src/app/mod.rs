@@ -7,6 +7,7 @@ pub mod error;
 pub mod fonts;
 pub mod metrics;
 pub mod pipeline;
+pub mod playground;
 pub mod presets;
 pub mod put;
 pub mod render_pool;

@@ -98,7 +98,7 @@ impl Key<RawSource> {
 /// The source key the environment cannot set.
 pub(super) const NAME: &str = "name";
 
-/// Every key of `[server]`, `[cache]`, `[limits]`, `[uploads]` and `[log]`, in file order.
+/// Every key of the sections (`[server]`, `[cache]`, … `[playground]`), in file order.
 pub(super) const SECTION_KEYS: &[Key<RawConfig>] = &[
     Key {
         section: "server",
@@ -426,6 +426,14 @@ pub(super) const SECTION_KEYS: &[Key<RawConfig>] = &[
         access: Access::Duration(|r| &mut r.encoding.avif_budget),
         default: KeyDefault::Value("200ms"),
         about: "`auto=format` serves WebP instead of AVIF when the AVIF encode is predicted to take longer (`0s`: never).",
+        legacy: None,
+    },
+    Key {
+        section: "playground",
+        name: "enabled",
+        access: Access::Bool(|r| &mut r.playground.enabled),
+        default: KeyDefault::Value("false"),
+        about: "Serve the playground page at `/_pixgate/playground`; it lists folder sources' file names to anyone who reaches it (docs/playground.md).",
         legacy: None,
     },
 ];

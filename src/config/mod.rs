@@ -68,6 +68,7 @@ pub struct Config {
     pub log: LogConfig,
     pub text: TextConfig,
     pub encoding: EncodingConfig,
+    pub playground: PlaygroundConfig,
     /// Named transforms (`?preset=NAME`), each checked at load.
     pub presets: Vec<Preset>,
     /// In file order; never empty after loading (but empty in `Config::default()`).
@@ -179,6 +180,14 @@ impl Default for EncodingConfig {
             avif_budget: Duration::from_millis(200),
         }
     }
+}
+
+/// `[playground]`: the page that builds and signs URLs in a browser (docs/playground.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PlaygroundConfig {
+    /// Serve `/_pixgate/playground` and its listings. Default off: the listing shows folder
+    /// sources' file names to whoever can reach the server.
+    pub enabled: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

@@ -19,6 +19,7 @@ pub(super) struct RawConfig {
     pub log: RawLog,
     pub text: RawText,
     pub encoding: RawEncoding,
+    pub playground: RawPlayground,
     pub presets: Vec<RawPreset>,
     pub sources: Vec<RawSource>,
 }
@@ -119,6 +120,13 @@ pub(super) struct RawText {
 pub(super) struct RawEncoding {
     pub avif_speed: Option<i64>,
     pub avif_budget: Option<RawDuration>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[cfg_attr(test, derive(serde::Serialize))]
+#[serde(default, deny_unknown_fields)]
+pub(super) struct RawPlayground {
+    pub enabled: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]

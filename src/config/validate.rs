@@ -14,8 +14,8 @@ use super::raw::{
 };
 use super::{
     CacheConfig, Config, DiskCacheConfig, EncodingConfig, LimitsConfig, LogConfig, LogFormat,
-    Preset, Problem, ServerConfig, SharedCacheConfig, SourceConfig, TextConfig, UploadsConfig,
-    sources, units,
+    PlaygroundConfig, Preset, Problem, ServerConfig, SharedCacheConfig, SourceConfig, TextConfig,
+    UploadsConfig, sources, units,
 };
 
 /// Problems found so far, in the order they were found, and which keys took their value from
@@ -134,6 +134,9 @@ pub(super) fn validate(
             .map(|dir| super::root::local_dir(&mut problems, "text.fonts_dir", dir, base_dir)),
     };
     let encoding = encoding(&mut problems, &raw.encoding);
+    let playground = PlaygroundConfig {
+        enabled: raw.playground.enabled.unwrap_or(false),
+    };
     if raw.sources.is_empty() {
         problems.push("sources", "at least one [[sources]] entry is required");
     }
@@ -151,6 +154,7 @@ pub(super) fn validate(
             log,
             text,
             encoding,
+            playground,
             presets,
             sources,
         })

@@ -6,6 +6,7 @@
 use http::Method;
 
 use super::body::{Request, Response};
+use super::handlers::playground::{self, Part};
 use super::handlers::{self, api, files, signatures};
 use super::respond::error_response;
 use crate::app::metrics::RequestKind;
@@ -28,6 +29,8 @@ pub enum Endpoint {
     File,
     /// `/_pixgate/openapi.json`: the OpenAPI document of everything in this table.
     OpenApi,
+    /// `/_pixgate/playground` and its `sources` and `images`: 404 unless enabled.
+    Playground(Part),
     /// Any other path under `/_pixgate/`: always 404.
     UnknownApi,
     /// Any path outside `/_pixgate/`: GET/HEAD read (transform or passthrough), PUT uploads.
@@ -47,6 +50,9 @@ impl Endpoint {
             "signatures" => Endpoint::Signatures,
             "openapi.json" => Endpoint::OpenApi,
             _ if file_id(api).is_some() => Endpoint::File,
+            "playground" => Endpoint::Playground(Part::Page),
+            "playground/sources" => Endpoint::Playground(Part::Sources),
+            "playground/images" => Endpoint::Playground(Part::Images),
             _ => Endpoint::UnknownApi,
         }
     }
@@ -62,6 +68,8 @@ impl Endpoint {
             | Endpoint::File
             | Endpoint::OpenApi => Some((READ, "GET, HEAD")),
             Endpoint::Signatures => Some((&[Method::POST], "POST")),
+            // Judged by the handler: off, the playground is unknown whatever the method.
+            Endpoint::Playground(_) => None,
             Endpoint::UnknownApi | Endpoint::Storage => None,
         }
     }
@@ -73,6 +81,7 @@ impl Endpoint {
             Endpoint::Ready => RequestKind::Ready,
             Endpoint::Metrics => RequestKind::Metrics,
             Endpoint::Signatures | Endpoint::File | Endpoint::OpenApi => RequestKind::Api,
+            Endpoint::Playground(_) => RequestKind::Api,
             Endpoint::UnknownApi => RequestKind::Other,
             Endpoint::Storage => match *method {
                 Method::GET | Method::HEAD => RequestKind::Image,
@@ -112,6 +121,7 @@ pub async fn serve(
         Endpoint::Metrics => api::metrics(app),
         Endpoint::OpenApi => api::openapi(),
         Endpoint::Signatures => signatures::serve(app, request_id, request).await,
+        Endpoint::Playground(part) => playground::serve(app, request_id, part, request).await,
         Endpoint::File => {
             let path = request.uri().path();
             let raw = path.strip_prefix(API).and_then(file_id).unwrap_or("");
@@ -140,6 +150,16 @@ mod tests {
             ("/_pixgate/signatures", Endpoint::Signatures),
             ("/_pixgate/files/file_1", Endpoint::File),
             ("/_pixgate/openapi.json", Endpoint::OpenApi),
+            ("/_pixgate/playground", Endpoint::Playground(Part::Page)),
+            (
+                "/_pixgate/playground/images",
+                Endpoint::Playground(Part::Images),
+            ),
+            (
+                "/_pixgate/playground/sources",
+                Endpoint::Playground(Part::Sources),
+            ),
+            ("/_pixgate/playground/", Endpoint::UnknownApi),
             ("/_pixgate/files/", Endpoint::UnknownApi),
             ("/_pixgate/files/a/b", Endpoint::UnknownApi),
             ("/_pixgate/health/", Endpoint::UnknownApi),
@@ -181,6 +201,13 @@ mod tests {
             Endpoint::Signatures => Some(("/_pixgate/signatures", "POST")),
             Endpoint::File => Some(("/_pixgate/files/{id}", "GET, HEAD")),
             Endpoint::OpenApi => Some(("/_pixgate/openapi.json", "GET, HEAD")),
+            Endpoint::Playground(Part::Page) => Some(("/_pixgate/playground", "GET, HEAD")),
+            Endpoint::Playground(Part::Sources) => {
+                Some(("/_pixgate/playground/sources", "GET, HEAD"))
+            }
+            Endpoint::Playground(Part::Images) => {
+                Some(("/_pixgate/playground/images", "GET, HEAD"))
+            }
             Endpoint::UnknownApi => None,
             // `handlers::storage_path` judges the method itself.
             Endpoint::Storage => Some(("/{path}", "GET, HEAD, PUT")),
@@ -198,6 +225,9 @@ mod tests {
             "/_pixgate/signatures",
             "/_pixgate/files/file_1",
             "/_pixgate/openapi.json",
+            "/_pixgate/playground",
+            "/_pixgate/playground/sources",
+            "/_pixgate/playground/images",
             "/_pixgate/nope",
             "/a.jpg",
         ];

@@ -4,6 +4,7 @@
 
 pub mod address_guard;
 mod key;
+mod listing;
 mod local;
 pub mod remote;
 
@@ -15,6 +16,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use bytes::Bytes;
 
 pub use key::{KeyError, RESERVED_SEGMENT_PREFIX, StorageKey};
+pub use listing::ListBounds;
 pub use local::LocalStore;
 pub use remote::RemoteStore;
 

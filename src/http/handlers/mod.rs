@@ -1,10 +1,11 @@
 //! Thin HTTP adapters, one per endpoint: each reads the request, calls the app and responds.
-//! `image` serves GET/HEAD of storage paths, `upload` takes PUTs to them; `api`, `signatures`
-//! and `files` are `/_pixgate/…`.
+//! `image` serves GET/HEAD of storage paths, `upload` takes PUTs to them; `api`, `signatures`,
+//! `files` and `playground` are `/_pixgate/…`.
 
 pub mod api;
 pub mod files;
 pub mod image;
+pub mod playground;
 pub mod signatures;
 pub mod upload;
 

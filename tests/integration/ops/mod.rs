@@ -2,7 +2,8 @@
 //! the render workers, the deadlines on what clients send and read, readiness, metrics, the
 //! request id and the access log, graceful shutdown; files the server's user may not read or
 //! write; the CLI beside `serve`; what a release carries (rust-version, notices, changelog,
-//! completions, man pages); and the replay of what the fuzzers found.
+//! completions, man pages); the playground page's endpoints; and the replay of what the fuzzers
+//! found.
 
 mod admission;
 mod bench;
@@ -12,6 +13,7 @@ mod fuzz_regressions;
 mod health;
 mod logs;
 mod observability;
+mod playground;
 mod quickstart;
 mod release;
 mod shutdown;

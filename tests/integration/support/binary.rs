@@ -197,6 +197,18 @@ impl Daemon {
         self.wait_exit(timeout)
     }
 
+    /// Terminates the process and returns every line it wrote that no
+    /// [`Daemon::wait_for_lines`] has read, up to its last.
+    pub fn final_lines(&mut self, timeout: Duration) -> Vec<String> {
+        self.terminate(timeout);
+        let mut lines = Vec::new();
+        // The reader threads end at end of file, which closes the channel.
+        while let Ok(line) = self.lines.recv_timeout(timeout) {
+            lines.push(line);
+        }
+        lines
+    }
+
     /// Sends the signal (`TERM`, `INT`…) with `kill`.
     pub fn signal(&self, name: &str) {
         let pid = self.child.id().to_string();

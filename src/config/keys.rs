@@ -556,7 +556,9 @@ pub(super) const SOURCE_KEYS: &[Key<RawSource>] = &[
         section: "sources",
         name: "access_key_id",
         access: Access::Text(|s| &mut s.access_key_id),
-        default: KeyDefault::Rule("the AWS credential chain (docs/sources.md#credentials)"),
+        default: KeyDefault::Rule(
+            "the AWS credential chain ([sources.md](sources.md#credentials))",
+        ),
         about: "`s3://` roots: this source's own access key.",
         legacy: None,
     },

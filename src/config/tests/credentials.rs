@@ -149,3 +149,25 @@ fn debug_output_shows_no_secret_or_token() {
     );
     assert!(!ecs.contains("hush"), "{ecs}");
 }
+
+#[test]
+fn the_shared_tier_walks_the_same_chain() {
+    let base = base();
+    let shared = |lines: &str, env: &[(&str, &str)]| {
+        let text = format!("[cache.shared]\nroot = \"s3://cache\"\n{lines}\n{SOURCE_A}");
+        let config = Config::from_toml(&text, base.path(), &env_of(env))
+            .unwrap_or_else(|e| panic!("{e}\n--- in ---\n{text}"));
+        config.cache.shared.bucket.unwrap().credentials
+    };
+    assert!(matches!(shared("", &WEB), CredentialSource::WebIdentity(_)));
+    assert!(matches!(shared("", &ECS), CredentialSource::Container(_)));
+    assert_eq!(
+        shared("anonymous = true", &WEB),
+        CredentialSource::Anonymous
+    );
+    let own = shared(
+        "access_key_id = \"K\"\nsecret_access_key = \"S\"\nsession_token = \"T\"",
+        &WEB,
+    );
+    assert_eq!(own.keys().unwrap().session_token.as_deref(), Some("T"));
+}

@@ -1,7 +1,7 @@
 //! The keys a bucket's requests are signed with, as [`CredentialSource`] says to get them:
 //! given outright, or fetched from STS, the container endpoint or instance metadata and kept
 //! until shortly before they expire. Concurrent refreshes share one request; a failed refresh
-//! keeps the old keys while they are still valid. Secrets never reach a log: causes name the
+//! keeps the old keys while they are still valid, and is retried after a pause. Secrets never reach a log: causes name the
 //! provider and the status, never a key, token or request body.
 
 mod container;
@@ -10,7 +10,7 @@ mod imds;
 mod sts;
 
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use rusty_s3::Credentials;
 
@@ -24,6 +24,9 @@ use crate::source::SourceError;
 const REFRESH_BEFORE: Duration = Duration::from_secs(300);
 /// Credentials that say nothing of their expiry are asked for again after this.
 const ASSUMED_LIFE: Duration = Duration::from_secs(900);
+/// After a failed refresh, keys that are still valid are used this long before the endpoint is
+/// asked again, so a failing endpoint is not asked (and logged) once per request.
+const RETRY_AFTER: Duration = Duration::from_secs(10);
 /// Bounds each request to a credential endpoint, connecting included.
 const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -57,6 +60,8 @@ pub struct Provider {
     fixed: Option<Arc<Credentials>>,
     client: reqwest::Client,
     held: Mutex<Option<Held>>,
+    /// When the last refresh failed, if the last one did.
+    failed_at: Mutex<Option<Instant>>,
     refreshes: Flights<Result<Held, String>>,
 }
 
@@ -84,6 +89,7 @@ impl Provider {
             fixed,
             client: client::build(&Reach::Configured, 0).map_err(|e| e.to_string())?,
             held: Mutex::new(None),
+            failed_at: Mutex::new(None),
             refreshes: Flights::default(),
         })
     }
@@ -98,7 +104,10 @@ impl Provider {
         }
         let now = SystemTime::now();
         let held = self.held();
-        if let Some(held) = held.as_ref().filter(|h| !due(h, now)) {
+        if let Some(held) = held
+            .as_ref()
+            .filter(|h| !due(h, now) || self.resting(h, now))
+        {
             return Ok(Some(Arc::clone(&held.credentials)));
         }
         let refresh = || async {
@@ -117,6 +126,15 @@ impl Provider {
                 ))),
             },
         }
+    }
+
+    /// A refresh failed less than [`RETRY_AFTER`] ago and `held` is still valid.
+    fn resting(&self, held: &Held, now: SystemTime) -> bool {
+        let failed_at = *self
+            .failed_at
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        held.expires > now && failed_at.is_some_and(|at| at.elapsed() < RETRY_AFTER)
     }
 
     fn held(&self) -> Option<Held> {
@@ -157,9 +175,17 @@ impl Provider {
                     "bucket credentials fetched"
                 );
                 *self.held.lock().unwrap_or_else(PoisonError::into_inner) = Some(held.clone());
+                *self
+                    .failed_at
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner) = None;
                 Ok(held)
             }
             Err(cause) => {
+                *self
+                    .failed_at
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner) = Some(Instant::now());
                 let still_valid = self.held().is_some_and(|h| h.expires > SystemTime::now());
                 tracing::warn!(
                     provider = self.name(),

@@ -28,6 +28,7 @@
 //! [`Config::from_toml`]; `main` passes [`Env::from_process`].
 
 mod addressing;
+mod credentials;
 mod env;
 mod keys;
 mod network;
@@ -47,10 +48,13 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use addressing::host_name;
+pub use credentials::{
+    Container, ContainerAuthorization, CredentialSource, S3Credentials, WebIdentity,
+};
 pub use env::Env;
 pub use network::Network;
 pub use reference::reference_table;
-pub use root::{HttpRoot, Root, S3Credentials, S3Root};
+pub use root::{HttpRoot, Root, S3Root};
 pub use server::ServerConfig;
 pub use units::{parse_duration, parse_size};
 

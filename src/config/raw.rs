@@ -73,6 +73,8 @@ pub(super) struct RawSharedCache {
     pub region: Option<String>,
     pub access_key_id: Option<String>,
     pub secret_access_key: Option<String>,
+    pub session_token: Option<String>,
+    pub anonymous: Option<bool>,
     pub path_style: Option<bool>,
     pub timeout: Option<RawDuration>,
 }
@@ -155,6 +157,8 @@ pub(super) struct RawSource {
     pub region: Option<String>,
     pub access_key_id: Option<String>,
     pub secret_access_key: Option<String>,
+    pub session_token: Option<String>,
+    pub anonymous: Option<bool>,
     pub path_style: Option<bool>,
     pub staging_dir: Option<String>,
     pub allowed_networks: Vec<String>,

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use url::Url;
 
+use super::credentials::CredentialSource;
 use super::env::Env;
 use super::network::Network;
 use super::raw::RawSource;
@@ -54,16 +55,10 @@ pub struct S3Root {
     /// Default: on when `endpoint` is set (MinIO, Ceph and most self-hosted services need it),
     /// off for AWS.
     pub path_style: bool,
-    /// `None`: requests are not signed (a public bucket).
-    pub credentials: Option<S3Credentials>,
+    /// Where the keys that sign requests come from.
+    pub credentials: CredentialSource,
     /// Uploads are received into this local folder before they are written to the bucket.
     pub staging_dir: PathBuf,
-}
-
-#[derive(Clone, PartialEq, Eq)]
-pub struct S3Credentials {
-    pub access_key_id: String,
-    pub secret_access_key: String,
 }
 
 /// The secret stays out of logs and `check-config` output.
@@ -75,10 +70,7 @@ impl std::fmt::Debug for S3Root {
             .field("endpoint", &self.endpoint.as_str())
             .field("region", &self.region)
             .field("path_style", &self.path_style)
-            .field(
-                "access_key_id",
-                &self.credentials.as_ref().map(|c| &c.access_key_id),
-            )
+            .field("credentials", &self.credentials)
             .field("staging_dir", &self.staging_dir)
             .finish()
     }
@@ -223,7 +215,7 @@ fn s3(
         Some(text) => base_url(problems, &format!("{at}.endpoint"), text)?,
         None => Url::parse(&format!("https://s3.{region}.amazonaws.com/")).ok()?,
     };
-    let credentials = credentials(problems, at, raw, env);
+    let credentials = super::credentials::credentials(problems, at, raw, &region, env);
     let staging_dir = match raw.staging_dir.as_deref().filter(|s| !s.is_empty()) {
         Some(dir) => {
             let joined = base_dir.join(dir);
@@ -252,52 +244,6 @@ fn valid_bucket(name: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
         && name.starts_with(|c: char| c.is_ascii_alphanumeric())
         && name.ends_with(|c: char| c.is_ascii_alphanumeric())
-}
-
-/// The source's own keys, else the standard `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY`;
-/// neither: unsigned requests. Half a pair is a mistake, not an anonymous source.
-fn credentials(
-    problems: &mut Problems,
-    at: &str,
-    raw: &RawSource,
-    env: &Env,
-) -> Option<S3Credentials> {
-    let own = (
-        raw.access_key_id.clone().filter(|k| !k.is_empty()),
-        raw.secret_access_key.clone().filter(|k| !k.is_empty()),
-    );
-    let pair = match own {
-        (None, None) => (
-            env.get("AWS_ACCESS_KEY_ID")
-                .filter(|k| !k.is_empty())
-                .map(str::to_string),
-            env.get("AWS_SECRET_ACCESS_KEY")
-                .filter(|k| !k.is_empty())
-                .map(str::to_string),
-        ),
-        own => own,
-    };
-    match pair {
-        (Some(access_key_id), Some(secret_access_key)) => Some(S3Credentials {
-            access_key_id,
-            secret_access_key,
-        }),
-        (None, None) => None,
-        (Some(_), None) => {
-            problems.push(
-                format!("{at}.secret_access_key"),
-                "is required with access_key_id",
-            );
-            None
-        }
-        (None, Some(_)) => {
-            problems.push(
-                format!("{at}.access_key_id"),
-                "is required with secret_access_key",
-            );
-            None
-        }
-    }
 }
 
 fn http(problems: &mut Problems, at: &str, text: &str, raw: &RawSource) -> Option<HttpRoot> {
@@ -371,6 +317,8 @@ fn refuse_foreign_keys(problems: &mut Problems, at: &str, raw: &RawSource, kind:
         ("region", raw.region.is_some()),
         ("access_key_id", raw.access_key_id.is_some()),
         ("secret_access_key", raw.secret_access_key.is_some()),
+        ("session_token", raw.session_token.is_some()),
+        ("anonymous", raw.anonymous.is_some()),
         ("path_style", raw.path_style.is_some()),
         ("staging_dir", raw.staging_dir.is_some()),
     ];

@@ -366,6 +366,8 @@ fn shared_cache(
                 region: raw.region.clone(),
                 access_key_id: raw.access_key_id.clone(),
                 secret_access_key: raw.secret_access_key.clone(),
+                session_token: raw.session_token.clone(),
+                anonymous: raw.anonymous,
                 path_style: raw.path_style,
                 ..Default::default()
             };

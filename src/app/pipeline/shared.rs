@@ -81,10 +81,10 @@ impl SharedTier {
 
     /// Whether the bucket answers a listing now, for readiness; the reason names no host.
     pub async fn reachable(&self) -> Result<(), &'static str> {
-        let probe = self
-            .client
-            .get(self.bucket.probe_url())
-            .timeout(self.timeout);
+        let Ok(url) = self.bucket.probe_url().await else {
+            return Err("the shared cache's credentials cannot be obtained");
+        };
+        let probe = self.client.get(url).timeout(self.timeout);
         match probe.send().await {
             Ok(response) if response.status().is_success() => Ok(()),
             Ok(_) => Err("the shared cache's bucket answers with errors"),

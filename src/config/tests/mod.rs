@@ -3,6 +3,7 @@
 //! key registry and the table in docs/configuration.md in `registry.rs`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod credentials;
 mod env_overrides;
 mod problems;
 mod registry;

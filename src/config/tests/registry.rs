@@ -26,12 +26,14 @@ fn sample<R>(key: &Key<R>) -> &'static str {
         ("cache.shared", "region", _) => "eu-west-1",
         ("cache.shared", "access_key_id", _) => "AKID2",
         ("cache.shared", "secret_access_key", _) => "other",
+        ("cache.shared", "session_token", _) => "TOKEN2",
         ("sources", "root", _) => "other",
         ("sources", "prefix", _) => "/x",
         ("sources", "endpoint", _) => "http://127.0.0.1:9000",
         ("sources", "region", _) => "eu-west-1",
         ("sources", "access_key_id", _) => "AKID2",
         ("sources", "secret_access_key", _) => "other",
+        ("sources", "session_token", _) => "TOKEN2",
         ("sources", "staging_dir", _) => "staging",
         ("sources", "watermark", _) => "mark=/logo.png",
         ("sources", "allowed_networks", _) => "10.0.0.0/8,fd00::/8",
@@ -60,10 +62,12 @@ fn source_a_for(toml_key: &str) -> String {
     }
     let name = toml_key.rsplit('.').next().unwrap_or("");
     match name {
-        "endpoint" | "region" | "access_key_id" | "secret_access_key" | "path_style"
-        | "staging_dir" | "revalidate_after" => "[[sources]]\nname = \"a\"\n\
+        "endpoint" | "region" | "access_key_id" | "secret_access_key" | "session_token"
+        | "anonymous" | "path_style" | "staging_dir" | "revalidate_after" => {
+            "[[sources]]\nname = \"a\"\n\
              root = \"s3://bucket-a\"\naccess_key_id = \"k\"\nsecret_access_key = \"s\"\n"
-            .to_string(),
+                .to_string()
+        }
         "allowed_networks" | "max_redirects" => {
             "[[sources]]\nname = \"a\"\nroot = \"https://origin.example/\"\n".to_string()
         }

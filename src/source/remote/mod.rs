@@ -10,6 +10,7 @@
 
 mod calls;
 pub(crate) mod client;
+mod credentials;
 mod flights;
 mod origin;
 pub mod s3;
@@ -41,7 +42,7 @@ const READINESS_TIMEOUT: Duration = Duration::from_secs(5);
 /// Where a remote source's keys live.
 #[derive(Debug)]
 pub enum Target {
-    S3(Bucket),
+    S3(Box<Bucket>),
     Http(origin::Origin),
 }
 
@@ -97,7 +98,11 @@ impl RemoteStore {
     pub fn new(config: &SourceConfig, timeout: Duration) -> Result<Option<RemoteStore>, String> {
         let (target, reach, redirects) = match &config.root {
             Root::Local(_) => return Ok(None),
-            Root::S3(root) => (Target::S3(Bucket::new(root)?), Reach::Configured, 0),
+            Root::S3(root) => (
+                Target::S3(Box::new(Bucket::new(root)?)),
+                Reach::Configured,
+                0,
+            ),
             Root::Http(root) => (
                 Target::Http(origin::Origin::new(
                     root.base.clone(),
@@ -122,7 +127,7 @@ impl RemoteStore {
 
     pub fn bucket(&self) -> Option<&Bucket> {
         match &self.target {
-            Target::S3(bucket) => Some(bucket),
+            Target::S3(bucket) => Some(bucket.as_ref()),
             Target::Http(_) => None,
         }
     }
@@ -139,9 +144,9 @@ impl RemoteStore {
     /// The URL to fetch `key` from. An origin's URL is checked by the SSRF guard here: an
     /// IP-literal host never reaches the guarded resolver, so this is where it is judged
     /// (redirect hops are judged by the client's redirect policy).
-    fn url(&self, method: reqwest::Method, key: &StorageKey) -> Result<Url, SourceError> {
+    async fn url(&self, method: reqwest::Method, key: &StorageKey) -> Result<Url, SourceError> {
         match &self.target {
-            Target::S3(bucket) => Ok(bucket.object_url(method, key.as_str())),
+            Target::S3(bucket) => bucket.object_url(method, key.as_str()).await,
             Target::Http(origin) => origin.checked(origin.url(key)),
         }
     }
@@ -150,7 +155,10 @@ impl RemoteStore {
     /// list it). The reason names no host or path.
     pub async fn readiness(&self) -> Result<(), &'static str> {
         let request = match &self.target {
-            Target::S3(bucket) => self.client.get(bucket.probe_url()),
+            Target::S3(bucket) => match bucket.probe_url().await {
+                Ok(url) => self.client.get(url),
+                Err(_) => return Err("the bucket's credentials cannot be obtained"),
+            },
             Target::Http(origin) => match origin.checked(origin.base().clone()) {
                 Ok(base) => self.client.head(base),
                 Err(_) => return Err("the origin's address is refused by the SSRF guard"),
@@ -206,7 +214,7 @@ impl RemoteStore {
     ) -> Result<Version, SourceError> {
         let mut request = self
             .client
-            .head(self.url(reqwest::Method::HEAD, key)?)
+            .head(self.url(reqwest::Method::HEAD, key).await?)
             .timeout(self.timeout);
         if let Some(known) = &known {
             request = match &known.validator {
@@ -248,7 +256,7 @@ impl RemoteStore {
     async fn version_by_get(&self, key: &StorageKey) -> Result<Version, SourceError> {
         let response = self
             .client
-            .get(self.url(reqwest::Method::GET, key)?)
+            .get(self.url(reqwest::Method::GET, key).await?)
             .header(header::RANGE, "bytes=0-0")
             .timeout(self.timeout)
             .send()
@@ -276,7 +284,7 @@ impl RemoteStore {
     }
 
     async fn get(&self, key: &StorageKey, max_bytes: u64) -> Result<(Bytes, Version), SourceError> {
-        let url = self.url(reqwest::Method::GET, key)?;
+        let url = self.url(reqwest::Method::GET, key).await?;
         let mut response = self
             .client
             .get(url)

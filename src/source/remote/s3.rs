@@ -1,6 +1,7 @@
 //! An S3-compatible bucket: `root = "s3://bucket/prefix"`. Every request is a SigV4 presigned
-//! URL (rusty-s3) sent through the source's client, signed with the source's own credentials,
-//! so two sources can use two accounts.
+//! URL (rusty-s3) sent through the source's client, signed with the source's own credentials
+//! (see [`credentials`](super::credentials)), so two sources can use two accounts. Temporary
+//! credentials' session token is a signed query parameter (`X-Amz-Security-Token`).
 //!
 //! Uploads land here from local staging (see `upload`): one `PutObject` per completed file,
 //! streamed from the staged file. File objects (`GET /_pixgate/files/{id}`) are kept in the
@@ -13,10 +14,11 @@ use std::time::Duration;
 use bytes::Bytes;
 use reqwest::Method;
 use reqwest::StatusCode;
-use rusty_s3::{Credentials, S3Action, UrlStyle};
+use rusty_s3::{S3Action, UrlStyle};
 use url::Url;
 
 use super::client;
+use super::credentials::Provider;
 use crate::config::S3Root;
 use crate::source::{RESERVED_SEGMENT_PREFIX, SourceError};
 
@@ -25,7 +27,7 @@ const SIGNED_FOR: Duration = Duration::from_secs(300);
 
 pub struct Bucket {
     bucket: rusty_s3::Bucket,
-    credentials: Option<Credentials>,
+    credentials: Provider,
     /// `""` or ends in `/`.
     prefix: String,
 }
@@ -53,10 +55,7 @@ impl Bucket {
             root.region.clone(),
         )
         .map_err(|e| format!("bucket {:?} at {}: {e}", root.bucket, root.endpoint))?;
-        let credentials = root
-            .credentials
-            .as_ref()
-            .map(|c| Credentials::new(c.access_key_id.clone(), c.secret_access_key.clone()));
+        let credentials = Provider::new(&root.credentials)?;
         Ok(Bucket {
             bucket,
             credentials,
@@ -68,11 +67,13 @@ impl Bucket {
         format!("{}{key}", self.prefix)
     }
 
-    /// A presigned URL for `method` on the object of storage key `key`.
-    pub fn object_url(&self, method: Method, key: &str) -> Url {
+    /// A presigned URL for `method` on the object of storage key `key`. Fails when the
+    /// credentials to sign with cannot be had.
+    pub async fn object_url(&self, method: Method, key: &str) -> Result<Url, SourceError> {
         let object = self.object(key);
-        let credentials = self.credentials.as_ref();
-        match method {
+        let credentials = self.credentials.current().await?;
+        let credentials = credentials.as_deref();
+        Ok(match method {
             Method::HEAD => self
                 .bucket
                 .head_object(credentials, &object)
@@ -89,17 +90,18 @@ impl Bucket {
                 .bucket
                 .get_object(credentials, &object)
                 .sign(SIGNED_FOR),
-        }
+        })
     }
 
     /// Lists at most one key under the prefix: proves the bucket exists and lets us read it.
-    pub fn probe_url(&self) -> Url {
-        let mut list = self.bucket.list_objects_v2(self.credentials.as_ref());
+    pub async fn probe_url(&self) -> Result<Url, SourceError> {
+        let credentials = self.credentials.current().await?;
+        let mut list = self.bucket.list_objects_v2(credentials.as_deref());
         if !self.prefix.is_empty() {
             list.with_prefix(self.prefix.as_str());
         }
         list.with_max_keys(1);
-        list.sign(SIGNED_FOR)
+        Ok(list.sign(SIGNED_FOR))
     }
 
     /// Writes the file at `path` as the object of `key`, streamed (one `PutObject`: S3 takes
@@ -123,7 +125,7 @@ impl Bucket {
             file,
             256 * 1024,
         ));
-        let url = self.object_url(Method::PUT, key);
+        let url = self.object_url(Method::PUT, key).await?;
         self.send_put(client, url, body, len, timeout).await
     }
 
@@ -145,7 +147,7 @@ impl Bucket {
         name: &str,
         timeout: Duration,
     ) -> Result<Option<Bytes>, SourceError> {
-        let url = self.object_url(Method::GET, name);
+        let url = self.object_url(Method::GET, name).await?;
         let response = send(client.get(url), timeout).await?;
         match response.status() {
             StatusCode::NOT_FOUND => Ok(None),
@@ -178,7 +180,7 @@ impl Bucket {
         bytes: Vec<u8>,
         timeout: Duration,
     ) -> Result<(), SourceError> {
-        let url = self.object_url(Method::PUT, name);
+        let url = self.object_url(Method::PUT, name).await?;
         let len = bytes.len() as u64;
         self.send_put(client, url, bytes.into(), len, timeout).await
     }
@@ -192,7 +194,7 @@ impl Bucket {
         bytes: Vec<u8>,
         timeout: Duration,
     ) -> Result<bool, SourceError> {
-        let url = self.object_url(Method::PUT, name);
+        let url = self.object_url(Method::PUT, name).await?;
         let request = client
             .put(url)
             .header(reqwest::header::IF_NONE_MATCH, "*")
@@ -213,7 +215,7 @@ impl Bucket {
         name: &str,
         timeout: Duration,
     ) -> Result<(), SourceError> {
-        let url = self.object_url(Method::DELETE, name);
+        let url = self.object_url(Method::DELETE, name).await?;
         let status = send(client.delete(url), timeout).await?.status();
         if status.is_success() || status == StatusCode::NOT_FOUND {
             Ok(())
@@ -235,7 +237,8 @@ impl Bucket {
         let mut names = Vec::new();
         let mut token: Option<String> = None;
         loop {
-            let mut list = self.bucket.list_objects_v2(self.credentials.as_ref());
+            let credentials = self.credentials.current().await?;
+            let mut list = self.bucket.list_objects_v2(credentials.as_deref());
             list.with_prefix(full.as_str());
             if let Some(token) = &token {
                 list.with_continuation_token(token.as_str());

@@ -282,7 +282,7 @@ fn secrets_reach_pixgate_from_the_secret_only() {
     let Root::S3(root) = &source.root else {
         panic!("the example's source is a bucket");
     };
-    let credentials = root.credentials.as_ref().expect("S3 credentials");
+    let credentials = root.credentials.keys().expect("S3 credentials");
     assert_eq!(credentials.access_key_id, value("s3-access-key-id"));
     assert_eq!(credentials.secret_access_key, value("s3-secret-access-key"));
 
@@ -295,7 +295,10 @@ fn secrets_reach_pixgate_from_the_secret_only() {
     let Root::S3(root) = &config.sources[0].root else {
         unreachable!("the same file");
     };
-    assert!(root.credentials.is_none(), "no S3 key in the ConfigMap");
+    assert!(
+        root.credentials.keys().is_none(),
+        "no S3 key in the ConfigMap"
+    );
 }
 
 #[test]

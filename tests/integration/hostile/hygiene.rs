@@ -8,7 +8,9 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use pixgate::config::{HttpRoot, Root as ConfigRoot, S3Credentials, SourceConfig};
+use pixgate::config::{
+    CredentialSource, HttpRoot, Root as ConfigRoot, S3Credentials, SourceConfig,
+};
 use url::Url;
 
 use super::Forbidden;
@@ -96,10 +98,8 @@ impl Failing {
         let mut web = origin.source("web", "/web");
         web.hmac_keys = vec![KEY.into()];
         let mut wrong_secret = s3.root(BUCKET, "");
-        wrong_secret.credentials = Some(S3Credentials {
-            access_key_id: S3_ACCESS_KEY.into(),
-            secret_access_key: WRONG_S3_SECRET.into(),
-        });
+        wrong_secret.credentials =
+            CredentialSource::Static(S3Credentials::new(S3_ACCESS_KEY, WRONG_S3_SECRET));
         let mut down = s3.root(BUCKET, "");
         down.endpoint = Url::parse(&format!("http://{gone}/")).unwrap();
         let web_down = ConfigRoot::Http(HttpRoot {

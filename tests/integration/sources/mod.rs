@@ -3,6 +3,7 @@
 //! remote roots, HTTP origins and S3 buckets, with their failures, the SSRF guard, their
 //! configuration, and many instances sharing one bucket.
 
+mod aws_credentials;
 mod broken;
 mod http_origin;
 mod limits;

@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use pixgate::config::{Root, S3Credentials, SourceConfig};
+use pixgate::config::{CredentialSource, Root, S3Credentials, SourceConfig};
 
 use crate::support::images::{dimensions, noise};
 use crate::support::remote::{BUCKET, BlackHole, S3Server, closed_port};
@@ -109,10 +109,10 @@ async fn a_wrong_secret_is_refused_by_the_bucket_and_answered_502() {
     let s3 = S3Server::start().await;
     s3.put("a.jpg", &fixture("forest-800x500.jpg"));
     let mut root = s3.root(BUCKET, "");
-    root.credentials = Some(S3Credentials {
-        access_key_id: crate::support::remote::S3_ACCESS_KEY.into(),
-        secret_access_key: "not-the-secret".into(),
-    });
+    root.credentials = CredentialSource::Static(S3Credentials::new(
+        crate::support::remote::S3_ACCESS_KEY,
+        "not-the-secret",
+    ));
     let good = s3.source("good", "");
     let mut bad = SourceConfig::new("bad", Root::S3(root));
     bad.prefix = "/bad".into();
@@ -141,7 +141,7 @@ async fn two_sources_read_two_accounts_each_with_its_own_credentials() {
     blog_source.prefix = "/blog".into();
     // The blog's bucket with the shop's keys.
     let mut crossed = blog.root(BUCKET, "");
-    crossed.credentials = Some(shop.credentials.clone());
+    crossed.credentials = CredentialSource::Static(shop.credentials.clone());
     let mut crossed_source = SourceConfig::new("crossed", Root::S3(crossed));
     crossed_source.prefix = "/crossed".into();
     let server = TestServer::start(config(vec![shop_source, blog_source, crossed_source])).await;

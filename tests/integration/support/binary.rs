@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use super::users;
 
-/// `pixgate` with these arguments, environment cleared of `PIXGATE_*` and `RUST_LOG` except for
-/// `env`.
+/// `pixgate` with these arguments, environment cleared of `PIXGATE_*`, `AWS_*` (the bucket
+/// credential chain reads them) and `RUST_LOG` except for `env`.
 pub fn pixgate_command(args: &[&str], env: &[(&str, &str)]) -> Command {
     configured(Command::new(PIXGATE), args, env)
 }
@@ -32,7 +32,10 @@ fn configured(mut command: Command, args: &[&str], env: &[(&str, &str)]) -> Comm
     command.args(args);
     for (name, _) in std::env::vars_os() {
         let name_text = name.to_string_lossy();
-        if name_text.starts_with("PIXGATE_") || name_text == "RUST_LOG" {
+        if name_text.starts_with("PIXGATE_")
+            || name_text.starts_with("AWS_")
+            || name_text == "RUST_LOG"
+        {
             command.env_remove(&name);
         }
     }
@@ -195,6 +198,18 @@ impl Daemon {
     pub fn terminate(&mut self, timeout: Duration) -> std::process::ExitStatus {
         self.signal("TERM");
         self.wait_exit(timeout)
+    }
+
+    /// Terminates the process and returns every line it wrote that no
+    /// [`Daemon::wait_for_lines`] has read, up to its last.
+    pub fn final_lines(&mut self, timeout: Duration) -> Vec<String> {
+        self.terminate(timeout);
+        let mut lines = Vec::new();
+        // The reader threads end at end of file, which closes the channel.
+        while let Ok(line) = self.lines.recv_timeout(timeout) {
+            lines.push(line);
+        }
+        lines
     }
 
     /// Sends the signal (`TERM`, `INT`…) with `kill`.

@@ -3,9 +3,11 @@
 //! asked, both on their own listeners so pixgate reaches them over real TCP. Plus the two ways
 //! an upstream can be absent: a port nothing listens on, and a listener that never answers.
 
+mod aws;
 mod origin;
 mod s3;
 
+pub use aws::{FakeAws, IMDS_TOKEN, Issue, ROLE};
 pub use origin::{HUGE_BYTES, Origin, Seen, networks};
 pub use s3::{BUCKET, S3_ACCESS_KEY, S3_SECRET_KEY, S3Server};
 

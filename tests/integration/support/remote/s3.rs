@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use pixgate::config::{Root, S3Credentials, S3Root, SourceConfig};
+use pixgate::config::{CredentialSource, Root, S3Credentials, S3Root, SourceConfig};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use url::Url;
@@ -34,6 +34,8 @@ pub struct S3Server {
     /// The service's tasks still running.
     live: Arc<AtomicUsize>,
     requests: Arc<Mutex<Vec<String>>>,
+    /// The `X-Amz-Security-Token` of each request (`None` when absent).
+    tokens: Arc<Mutex<Vec<Option<String>>>>,
 }
 
 impl S3Server {
@@ -51,10 +53,15 @@ impl S3Server {
         builder.set_auth(s3s::auth::SimpleAuth::from_single(access_key, secret_key));
         let inner = builder.build();
         let requests = Arc::new(Mutex::new(Vec::new()));
-        let log = requests.clone();
+        let tokens = Arc::new(Mutex::new(Vec::new()));
+        let (log, token_log) = (requests.clone(), tokens.clone());
         let service = hyper::service::service_fn(move |request: hyper::Request<_>| {
             let line = format!("{} {}", request.method(), request.uri().path());
             log.lock().unwrap().push(line);
+            token_log
+                .lock()
+                .unwrap()
+                .push(security_token(request.uri()));
             hyper::service::Service::call(&inner, request)
         });
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -63,22 +70,26 @@ impl S3Server {
         let live = serve(listener, service, stopped, Arc::new(AtomicUsize::new(0)));
         S3Server {
             endpoint: Url::parse(&format!("http://{addr}/")).expect("endpoint URL"),
-            credentials: S3Credentials {
-                access_key_id: access_key.to_string(),
-                secret_access_key: secret_key.to_string(),
-            },
+            credentials: S3Credentials::new(access_key, secret_key),
             dir,
             staging: tempfile::tempdir().expect("tempdir"),
             staged: AtomicUsize::new(0),
             shutdown: Mutex::new(Some(Shutdown(stop))),
             live,
             requests,
+            tokens,
         }
     }
 
     /// Every request received so far, as `METHOD /bucket/key`.
     pub fn requests(&self) -> Vec<String> {
         self.requests.lock().unwrap().clone()
+    }
+
+    /// The session token each request was signed with (`None`: a long-lived key pair). s3s
+    /// checks the signature, which covers the token, but not the token itself: tests do.
+    pub fn tokens(&self) -> Vec<Option<String>> {
+        self.tokens.lock().unwrap().clone()
     }
 
     /// The root of a source on `bucket` under `prefix` (`""` or ending in `/`): path-style,
@@ -94,7 +105,7 @@ impl S3Server {
             endpoint: self.endpoint.clone(),
             region: "us-east-1".to_string(),
             path_style: true,
-            credentials: Some(self.credentials.clone()),
+            credentials: CredentialSource::Static(self.credentials.clone()),
             staging_dir,
         }
     }
@@ -140,4 +151,11 @@ impl S3Server {
         })
         .await;
     }
+}
+
+/// `X-Amz-Security-Token` from a presigned URL's query.
+fn security_token(uri: &hyper::Uri) -> Option<String> {
+    url::form_urlencoded::parse(uri.query()?.as_bytes())
+        .find(|(name, _)| name.eq_ignore_ascii_case("x-amz-security-token"))
+        .map(|(_, value)| value.into_owned())
 }

@@ -5,22 +5,11 @@
 # is stopped on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-binary=$(realpath "${1:-target/debug/pixgate}")
-if [[ ! -x $binary ]]; then
-    echo "no pixgate binary at $binary: run cargo build first" >&2
-    exit 1
-fi
+# shellcheck source=scripts/lib/live-server.sh
+source scripts/lib/live-server.sh
+live_binary "${1:-}"
 
-work=$(mktemp -d)
-server=""
-cleanup() {
-    if [[ -n $server ]]; then
-        kill "$server" 2>/dev/null || true
-        wait "$server" 2>/dev/null || true
-    fi
-    rm -rf "$work"
-}
-trap cleanup EXIT
+live_workdir
 
 # The sources and files clients/vectors.json signs for (as in
 # tests/integration/signing/client_vectors.rs): `demo` at the root and `shop` under /shop,
@@ -49,28 +38,11 @@ md5_tokens = ["shop-token"]
 hmac_keys = ["shop-key"]
 EOF
 
-"$binary" serve --config "$work/pixgate.toml" >"$work/server.log" 2>&1 &
-server=$!
-# The port is known once the server logs the address it listens on.
-base=""
-for _ in $(seq 100); do
-    base=$(grep -o -m1 'listening on http://127\.0\.0\.1:[0-9]*' "$work/server.log" | cut -d' ' -f3 || true)
-    [[ -n $base ]] && break
-    kill -0 "$server" 2>/dev/null || break
-    sleep 0.1
-done
-if [[ -z $base ]]; then
-    echo "pixgate did not start:" >&2
-    cat "$work/server.log" >&2
-    exit 1
-fi
+live_serve
 
 status=0
 node clients/js/test.mjs "$base" || status=1
 # -B: no __pycache__ left in the tree.
 python3 -B clients/python/test_pixgate_sign.py "$base" || status=1
-if [[ $status -ne 0 ]]; then
-    echo "--- server log" >&2
-    tail -n 40 "$work/server.log" >&2
-fi
+live_log_on_failure "$status"
 exit $status

@@ -8,11 +8,9 @@
 # failure; the server is stopped on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-binary=$(realpath "${1:-target/debug/pixgate}")
-if [[ ! -x $binary ]]; then
-    echo "no pixgate binary at $binary: run cargo build first" >&2
-    exit 1
-fi
+# shellcheck source=scripts/lib/live-server.sh
+source scripts/lib/live-server.sh
+live_binary "${1:-}"
 export CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
 if [[ ! -x $CHROMIUM ]]; then
     echo "no Chromium at $CHROMIUM: apt-get install -y chromium" >&2
@@ -30,16 +28,7 @@ if [[ ! -f $playwright_dir/node_modules/playwright-core/package.json ]] ||
 fi
 export PLAYWRIGHT_DIR=$(realpath "$playwright_dir")
 
-work=$(mktemp -d)
-server=""
-cleanup() {
-    if [[ -n $server ]]; then
-        kill "$server" 2>/dev/null || true
-        wait "$server" 2>/dev/null || true
-    fi
-    rm -rf "$work"
-}
-trap cleanup EXIT
+live_workdir
 
 mkdir -p "$work/demo/albums"
 cp fixtures/cups-alpha-640x400.png "$work/demo/cups.png"
@@ -57,26 +46,9 @@ root = "$work/demo"
 hmac_keys = ["e2e-key"]
 TOML
 
-"$binary" serve --config "$work/pixgate.toml" >"$work/server.log" 2>&1 &
-server=$!
-# The port is known once the server logs the address it listens on.
-base=""
-for _ in $(seq 100); do
-    base=$(grep -o -m1 'listening on http://127\.0\.0\.1:[0-9]*' "$work/server.log" | cut -d' ' -f3 || true)
-    [[ -n $base ]] && break
-    kill -0 "$server" 2>/dev/null || break
-    sleep 0.1
-done
-if [[ -z $base ]]; then
-    echo "pixgate did not start:" >&2
-    cat "$work/server.log" >&2
-    exit 1
-fi
+live_serve
 
 status=0
 PROFILE_DIR="$work/chromium-profile" node scripts/playground-e2e.mjs "$base" e2e-key || status=1
-if [[ $status -ne 0 ]]; then
-    echo "--- server log" >&2
-    tail -n 40 "$work/server.log" >&2
-fi
+live_log_on_failure "$status"
 exit $status

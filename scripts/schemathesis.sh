@@ -8,12 +8,10 @@
 # repeatable; `SEED=random` for a fresh one), SCHEMATHESIS_VENV (default target/schemathesis-venv).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-binary=$(realpath "${1:-target/debug/pixgate}")
+# shellcheck source=scripts/lib/live-server.sh
+source scripts/lib/live-server.sh
+live_binary "${1:-}"
 scripts=$(realpath scripts)
-if [[ ! -x $binary ]]; then
-    echo "no pixgate binary at $binary: run cargo build first" >&2
-    exit 1
-fi
 version=4.32.5
 venv=$(realpath -m "${SCHEMATHESIS_VENV:-target/schemathesis-venv}")
 if [[ ! -x $venv/bin/schemathesis ]] || [[ $("$venv/bin/schemathesis" --version) != *" $version" ]]; then
@@ -21,16 +19,7 @@ if [[ ! -x $venv/bin/schemathesis ]] || [[ $("$venv/bin/schemathesis" --version)
     "$venv/bin/pip" install -q --disable-pip-version-check "schemathesis==$version"
 fi
 
-work=$(mktemp -d)
-server=""
-cleanup() {
-    if [[ -n $server ]]; then
-        kill "$server" 2>/dev/null || true
-        wait "$server" 2>/dev/null || true
-    fi
-    rm -rf "$work"
-}
-trap cleanup EXIT
+live_workdir
 
 # One public folder source with a file at the path the document's example names and a private
 # folder; its HMAC key is also the service API's bearer token.
@@ -53,20 +42,7 @@ hmac_keys = ["schemathesis-key"]
 md5_tokens = ["schemathesis-token"]
 TOML
 
-"$binary" serve --config "$work/pixgate.toml" >"$work/server.log" 2>&1 &
-server=$!
-base=""
-for _ in $(seq 100); do
-    base=$(grep -o -m1 'listening on http://127\.0\.0\.1:[0-9]*' "$work/server.log" | cut -d' ' -f3 || true)
-    [[ -n $base ]] && break
-    kill -0 "$server" 2>/dev/null || break
-    sleep 0.1
-done
-if [[ -z $base ]]; then
-    echo "pixgate did not start:" >&2
-    cat "$work/server.log" >&2
-    exit 1
-fi
+live_serve
 
 # Every check but positive_data_acceptance, which expects any request the schema allows to
 # succeed: here validity also depends on what no schema states (an HMAC of the wire URL, the
@@ -89,8 +65,5 @@ status=0
         ${seed:+--seed "$seed"} \
         --no-color
 ) || status=$?
-if [[ $status -ne 0 ]]; then
-    echo "--- server log" >&2
-    tail -n 40 "$work/server.log" >&2
-fi
+live_log_on_failure "$status"
 exit $status

@@ -353,11 +353,11 @@ mod tests {
     #[test]
     fn unknown_statuses_and_reasons_stay_in_closed_sets() {
         let m = Metrics::default();
-        let image = |status| (RequestKind::Image, Route::Transform, status);
-        let (kind, route, status) = image(200);
-        m.request(kind, route, status, 10, Duration::from_millis(1));
-        let (kind, route, status) = image(418);
-        m.request(kind, route, status, 0, Duration::from_millis(1));
+        let image = |status| (RequestKind::Image, false, status);
+        let (kind, passthrough, status) = image(200);
+        m.request(kind, passthrough, status, 10, Duration::from_millis(1));
+        let (kind, passthrough, status) = image(418);
+        m.request(kind, passthrough, status, 0, Duration::from_millis(1));
         m.signature_rejected("expired");
         m.signature_rejected("not_a_reason");
         let mut out = String::new();
@@ -377,10 +377,10 @@ mod tests {
     fn route_latency_is_by_route_and_status_class_and_only_what_happened() {
         let m = Metrics::default();
         let ms = Duration::from_millis;
-        m.request(RequestKind::Image, Route::Passthrough, 206, 1, ms(2));
-        m.request(RequestKind::Image, Route::Passthrough, 304, 0, ms(2));
-        m.request(RequestKind::Image, Route::Transform, 503, 0, ms(40));
-        m.request(RequestKind::Upload, Route::Upload, 201, 0, ms(7));
+        m.request(RequestKind::Image, true, 206, 1, ms(2));
+        m.request(RequestKind::Image, true, 304, 0, ms(2));
+        m.request(RequestKind::Image, false, 503, 0, ms(40));
+        m.request(RequestKind::Upload, false, 201, 0, ms(7));
         let mut out = String::new();
         routes(&mut out, &m);
         let name = "pixgate_http_request_duration_seconds";

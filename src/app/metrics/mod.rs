@@ -119,7 +119,7 @@ impl Route {
 
     /// The route of a request of `kind`; `passthrough` says whether an image request was
     /// answered with the stored bytes.
-    pub fn of(kind: RequestKind, passthrough: bool) -> Route {
+    fn of(kind: RequestKind, passthrough: bool) -> Route {
         match kind {
             RequestKind::Image if passthrough => Route::Passthrough,
             RequestKind::Image => Route::Transform,
@@ -239,14 +239,17 @@ impl StageTimes {
 impl Metrics {
     /// One answered request: its kind, route, status and body bytes sent (0 for `HEAD` and
     /// 304), and how long it took from its head to its answer's head.
+    /// A request of `kind` answered with `status`; `passthrough` says an image request was
+    /// answered with the stored bytes (its latency is then the passthrough route's).
     pub fn request(
         &self,
         kind: RequestKind,
-        route: Route,
+        passthrough: bool,
         status: u16,
         body_bytes: u64,
         took: Duration,
     ) {
+        let route = Route::of(kind, passthrough);
         self.routes[route as usize][status_class(status)].observe(took);
         let status = STATUSES
             .iter()

@@ -25,7 +25,6 @@ use super::body::{Body, BoxError, RequestBody, Response};
 use super::endpoints::{self, Endpoint};
 use super::handlers::image::Passthrough;
 use super::respond::{ErrorCode, SignatureRefused, error_response};
-use crate::app::metrics::Route;
 use crate::app::{AppState, Error, RequestError};
 use crate::config::ServerConfig;
 use deadline::Deadline;
@@ -82,9 +81,9 @@ impl Edge {
         let status = response.status();
         let bytes = body_bytes(&method, status, response.headers(), response.body());
         let kind = endpoint.kind(&method);
-        let route = Route::of(kind, response.extensions().get::<Passthrough>().is_some());
+        let passthrough = response.extensions().get::<Passthrough>().is_some();
         app.metrics
-            .request(kind, route, status.as_u16(), bytes, took);
+            .request(kind, passthrough, status.as_u16(), bytes, took);
         if let Some(SignatureRefused(reason)) = response.extensions().get() {
             app.metrics.signature_rejected(reason);
         }

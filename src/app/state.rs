@@ -138,9 +138,8 @@ impl AppState {
 /// A random tag for this process (0 if the OS has no random source to offer, which only
 /// makes ids less unique across restarts).
 fn instance_tag() -> u32 {
-    let mut bytes = [0u8; 4];
-    let _ = getrandom::fill(&mut bytes);
-    u32::from_le_bytes(bytes)
+    // The low half of 64 random bits.
+    random_u64() as u32
 }
 
 /// 64 random bits from the OS (0 if it has none to offer).

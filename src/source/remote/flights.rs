@@ -29,22 +29,41 @@ impl<T: Clone> Flights<T> {
             let mut open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
             Arc::clone(open.entry(key.to_string()).or_default())
         };
-        let mut led = false;
-        let answer = flight
-            .get_or_init(|| {
-                led = true;
-                work()
-            })
-            .await
-            .clone();
-        if led {
-            let mut open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
-            // Only this flight: a newer one may already be under the key.
-            if open.get(key).is_some_and(|f| Arc::ptr_eq(f, &flight)) {
-                open.remove(key);
-            }
+        // Also when this caller is dropped mid-flight (its client went away): otherwise a
+        // flight nobody finished would stay under its key for good.
+        let _leaving = Leaving {
+            flights: self,
+            key,
+            flight: &flight,
+        };
+        flight.get_or_init(work).await.clone()
+    }
+}
+
+/// Takes a flight off its key once it has answered, or once its last caller has gone.
+struct Leaving<'a, T> {
+    flights: &'a Flights<T>,
+    key: &'a str,
+    flight: &'a Arc<OnceCell<T>>,
+}
+
+impl<T> Drop for Leaving<'_, T> {
+    fn drop(&mut self) {
+        let mut open = self
+            .flights
+            .open
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        // Only this flight (a newer one may already be under the key); unanswered, only if no
+        // other caller waits on it: the map's reference and this caller's are all there are.
+        let done = self.flight.initialized() || Arc::strong_count(self.flight) == 2;
+        if done
+            && open
+                .get(self.key)
+                .is_some_and(|f| Arc::ptr_eq(f, self.flight))
+        {
+            open.remove(self.key);
         }
-        answer
     }
 }
 
@@ -77,6 +96,18 @@ mod tests {
         assert_eq!(runs.load(Ordering::SeqCst), 1);
         let again = flights.share("k", || async { 7 }).await;
         assert_eq!(again, 7);
+        assert!(flights.open.lock().unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_flight_whose_only_caller_went_away_leaves_nothing_behind() {
+        let flights = Flights::<usize>::default();
+        let gone = tokio::time::timeout(
+            Duration::from_millis(10),
+            flights.share("k", std::future::pending),
+        )
+        .await;
+        assert!(gone.is_err());
         assert!(flights.open.lock().unwrap().is_empty());
     }
 }

@@ -26,6 +26,7 @@ const LIMITS: Limits = Limits {
         budget: None,
     },
     deadline: None,
+    mezzanine_bytes: 0,
 };
 
 /// A face marked by hand: x, y, width, height in the file's pixels.

@@ -36,6 +36,7 @@ const LIMITS: Limits = Limits {
         budget: None,
     },
     deadline: None,
+    mezzanine_bytes: 0,
 };
 
 /// `path` relative to the repository root.

@@ -130,7 +130,7 @@ fn thumbnail(path: &str, alpha: bool) -> Option<DynamicImage> {
         width: f64::from(source.width()),
         height: f64::from(source.height()),
     };
-    resize(source, window, SIZE).ok()
+    resize(std::borrow::Cow::Owned(source), window, SIZE).ok()
 }
 
 /// `image`'s encoder for `format` with its defaults, at pixgate's quality where it has one;

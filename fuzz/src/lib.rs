@@ -501,6 +501,8 @@ pub fn render_limits() -> Limits {
             budget: None,
         },
         deadline: Some(Instant::now() + Duration::from_secs(2)),
+        // Sources of 256x256 at most are never kept.
+        mezzanine_bytes: 0,
     }
 }
 

@@ -138,6 +138,24 @@ impl<V: Weighed, E: Clone> Cache<V, E> {
         result.map(|value| (value, Lookup::Miss))
     }
 
+    /// A lookup that counts as a hit or a miss, for a cache filled with [`Cache::put`]
+    /// rather than by a loader.
+    pub fn lookup(&self, key: &str) -> Option<Arc<V>> {
+        let found = self.get(key);
+        let counter = if found.is_some() {
+            &self.hits
+        } else {
+            &self.misses
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        found
+    }
+
+    /// Keeps `value` under `key` (replacing what was there), within the budgets as a load is.
+    pub fn put(&self, key: &str, value: V) {
+        self.insert(key, Arc::new(value));
+    }
+
     /// A lookup that refreshes recency but counts in no statistic.
     pub fn get(&self, key: &str) -> Option<Arc<V>> {
         let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);

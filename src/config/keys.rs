@@ -245,6 +245,14 @@ pub(super) const SECTION_KEYS: &[Key<RawConfig>] = &[
         legacy: None,
     },
     Key {
+        section: "cache",
+        name: "mezzanine_max_bytes",
+        access: Access::Size(|r| &mut r.cache.mezzanine_max_bytes),
+        default: KeyDefault::Value("64MiB"),
+        about: "Budget of decoded pixels kept from large originals (2 MP and up) so that later sizes of one image skip the decode; one entry may take all of it; 0 disables it.",
+        legacy: None,
+    },
+    Key {
         section: "cache.disk",
         name: "dir",
         access: Access::Text(|r| &mut r.cache.disk.dir),

@@ -90,6 +90,9 @@ pub struct CacheConfig {
     /// Budget of the small cache of original (source) bytes, so that a srcset of several
     /// widths reads its original once. Default 64 MiB; 0 disables it.
     pub originals_max_bytes: u64,
+    /// Budget of decoded pixels kept from large originals, so that a srcset's later widths
+    /// skip the decode. Default 64 MiB; 0 disables it.
+    pub mezzanine_max_bytes: u64,
     /// `[cache.disk]`, the second tier on local disk.
     pub disk: DiskCacheConfig,
     /// `[cache.shared]`, the third tier in a bucket every instance reads.
@@ -266,6 +269,7 @@ impl CacheConfig {
             max_bytes,
             max_entry_bytes: max_bytes / 16,
             originals_max_bytes: 64 * MIB,
+            mezzanine_max_bytes: 64 * MIB,
             disk: DiskCacheConfig {
                 dir: None,
                 max_bytes: 1024 * MIB,

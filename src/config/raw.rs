@@ -60,6 +60,7 @@ pub(super) struct RawCache {
     pub max_bytes: Option<RawSize>,
     pub max_entry_bytes: Option<RawSize>,
     pub originals_max_bytes: Option<RawSize>,
+    pub mezzanine_max_bytes: Option<RawSize>,
     pub disk: RawDiskCache,
     pub shared: RawSharedCache,
 }

@@ -279,6 +279,11 @@ fn cache(problems: &mut Problems, raw: &RawCache) -> CacheConfig {
         raw.originals_max_bytes.as_ref(),
         cache.originals_max_bytes,
     );
+    cache.mezzanine_max_bytes = problems.size(
+        "cache.mezzanine_max_bytes",
+        raw.mezzanine_max_bytes.as_ref(),
+        cache.mezzanine_max_bytes,
+    );
     if cache.max_entry_bytes > cache.max_bytes {
         problems.push(
             key,

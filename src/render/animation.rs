@@ -3,6 +3,7 @@
 //! `crop=entropy` cannot jitter), its timing (`fps`) and loop count (`loop`), and the GIF or
 //! WebP encoder. The frame cap and frames × canvas pixels are checked before any frame decodes.
 
+use std::borrow::Cow;
 use std::time::{Duration, Instant};
 
 use image::DynamicImage;
@@ -160,7 +161,7 @@ pub(super) fn animate(
         if wanted[i] {
             let mut image = DynamicImage::ImageRgba8(frame.image);
             image.apply_orientation(header.orientation);
-            let arranged = steps.arrange(image);
+            let arranged = steps.arrange(Cow::Owned(image));
             let window = *window.get_or_insert_with(|| steps.window(&arranged));
             finished[i] = Some((steps.finish(arranged, window, None)?, frame.delay));
         }
@@ -204,6 +205,7 @@ pub(super) fn animate(
         width,
         height,
         stages,
+        kept: None,
     })
 }
 

@@ -4,6 +4,8 @@
 //! over all of it (`mark-tile=grid`). Sizes in px are multiplied by `dpr`, like every other
 //! size.
 
+use std::borrow::Cow;
+
 use image::{DynamicImage, RgbaImage, imageops};
 
 use super::geometry::Window;
@@ -148,8 +150,12 @@ pub(super) fn size(
     };
     let round = |v: f64| (v.round().max(1.0).min(f64::from(u32::MAX))) as u32;
     let size = (round(out.0), round(out.1));
-    let resized =
-        resize::resize(DynamicImage::ImageRgba8(pixels.clone()), window, size)?.into_rgba8();
+    let resized = resize::resize(
+        Cow::Owned(DynamicImage::ImageRgba8(pixels.clone())),
+        window,
+        size,
+    )?
+    .into_rgba8();
     Ok(match canvas {
         // `fill`: the fitted mark centred on a see-through box.
         Some((cw, ch)) => {

@@ -27,6 +27,8 @@ pub mod geometry;
 pub mod libjpeg;
 mod mark;
 mod mask;
+/// A source's decoded pixels kept between renders.
+pub mod mezzanine;
 /// The Lanczos3 resize; public so the benches can time the stage alone.
 pub mod resize;
 mod steps;
@@ -41,6 +43,7 @@ pub use decode::SourceFormat;
 pub use decode::av1_child::{Av1Decoding, child_main as av1_child_main};
 pub use early::{Asked, HEAD_BYTES, refuse_early};
 pub use encode::EncodeOptions;
+pub use mezzanine::Mezzanine;
 pub use text::Fonts;
 
 use crate::transform::{Data, Fit, Negotiated, OutputFormat, Rect, Rotation, Transform};
@@ -60,6 +63,9 @@ pub struct Limits {
     /// The render stops with `TimedOut` at its first checkpoint after this instant (between
     /// stages and between animation frames); `None` never stops.
     pub deadline: Option<Instant>,
+    /// The most a decode offered for keeping ([`Rendered::kept`]) may weigh, in bytes
+    /// (`cache.mezzanine_max_bytes`); 0 keeps none.
+    pub mezzanine_bytes: u64,
 }
 
 /// How AVIF is written (`[encoding]`), and whether this render may give it up for WebP.
@@ -107,6 +113,7 @@ impl Limits {
                 budget: None,
             },
             deadline: None,
+            mezzanine_bytes: 0,
         }
     }
 
@@ -120,7 +127,7 @@ impl Limits {
 }
 
 /// An encoded derivative (or a data output's text).
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Rendered {
     pub bytes: Vec<u8>,
     pub content_type: &'static str,
@@ -128,6 +135,9 @@ pub struct Rendered {
     pub height: u32,
     /// Where the time went.
     pub stages: Stages,
+    /// The source's decoded pixels, offered for later renders of the same source (see
+    /// [`Layers::mezzanine`]) when they are worth keeping.
+    pub kept: Option<Mezzanine>,
 }
 
 /// Wall time of a render's stages.
@@ -167,14 +177,20 @@ pub enum RenderError {
 
 /// What a render draws from besides the source, found or loaded by the caller: the
 /// watermark's bytes for `mark`, the blended image's for an image `blend`, the faces found in
-/// the source when the transform [needs them](Transform::needs_faces), and the font set for
-/// `txt` (the shipped fonts when none is given).
+/// the source when the transform [needs them](Transform::needs_faces), the font set for
+/// `txt` (the shipped fonts when none is given), and the source's pixels kept by an earlier
+/// render.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Layers<'a> {
     pub mark: Option<&'a [u8]>,
     pub blend: Option<&'a [u8]>,
     pub fonts: Option<&'a Fonts>,
     pub faces: Option<&'a faces::Found>,
+    /// A decode of this very source (same bytes) that an earlier render offered as
+    /// [`Rendered::kept`]. It stands in for the decode when it has at least the pixels the
+    /// decode would have; when it has fewer, several sizes are being asked for, and the
+    /// render decodes at full size (within `Limits::mezzanine_bytes`) to offer that instead.
+    pub mezzanine: Option<&'a Mezzanine>,
 }
 
 /// Renders `source` (the original's bytes). `negotiated` is what `auto=format` chose from
@@ -340,6 +356,10 @@ pub fn render_with(
             Vec::new()
         },
     };
+    let frame = match shape {
+        Shape::Still { index } => Some(index),
+        Shape::Moving { .. } => None,
+    };
     let predecoded = match shape {
         Shape::Moving { scanned, order } => {
             return animation::animate(
@@ -352,21 +372,45 @@ pub fn render_with(
         )?),
     };
     limits.check_deadline()?;
-    let decoded = match predecoded {
-        Some(decoded) => decoded,
-        None => decode::decode(
-            source,
-            &header,
-            Scale::for_plan(shrink_on_load(&steps.plan), &steps.plan),
-            max_alloc,
-            &limits.av1,
-        )?,
+    let shrink = shrink_on_load(&steps.plan);
+    let offered = layers
+        .mezzanine
+        .filter(|_| mezzanine::applies(&header, t, frame));
+    let (pixels, icc, keeping) = match (predecoded, offered) {
+        (Some(decoded), _) => (Cow::Owned(decoded.image), decoded.icc, false),
+        (None, Some(kept)) if mezzanine::covers(kept, header.upright, shrink) => {
+            (Cow::Borrowed(&kept.image), kept.icc.clone(), false)
+        }
+        (None, _) => {
+            // A kept decode too small for this size: widen to full size once, so the
+            // sizes still to come need no decode either.
+            let widen =
+                offered.is_some() && mezzanine::full_size_fits(&header, limits.mezzanine_bytes);
+            let shrink = if widen { 1 } else { shrink };
+            let decoded = decode::decode(
+                source,
+                &header,
+                Scale::for_plan(shrink, &steps.plan),
+                max_alloc,
+                &limits.av1,
+            )?;
+            let keeping = mezzanine::applies(&header, t, frame)
+                && mezzanine::worth_keeping(&header, &decoded.image, limits.mezzanine_bytes);
+            (Cow::Owned(decoded.image), decoded.icc, keeping)
+        }
     };
     let decoded_at = Instant::now();
     limits.check_deadline()?;
-    let arranged = steps.arrange(decoded.image);
-    let window = steps.window(&arranged);
-    let image = steps.finish(arranged, window, decoded.icc.as_deref())?;
+    // A decode being kept is lent to the steps and handed back after them; any other is
+    // theirs, freed as soon as the resize has read it.
+    let (image, kept) = match (keeping, pixels) {
+        (true, Cow::Owned(image)) => {
+            let kept = Mezzanine { image, icc };
+            let image = steps.still(Cow::Borrowed(&kept.image), kept.icc.as_deref())?;
+            (image, Some(kept))
+        }
+        (_, pixels) => (steps.still(pixels, icc.as_deref())?, None),
+    };
     let resized_at = Instant::now();
     limits.check_deadline()?;
     let (bytes, content_type) = match &t.data {
@@ -384,6 +428,7 @@ pub fn render_with(
             resize: resized_at - decoded_at,
             encode: resized_at.elapsed(),
         },
+        kept,
     })
 }
 
@@ -406,6 +451,7 @@ pub fn describe(
             decode: started.elapsed(),
             ..Stages::default()
         },
+        kept: None,
     })
 }
 

@@ -4,15 +4,18 @@
 use fast_image_resize::images::{TypedImage, TypedImageRef};
 use fast_image_resize::pixels::{U8, U8x3, U8x4};
 use fast_image_resize::{FilterType, PixelTrait, ResizeAlg, ResizeOptions, Resizer};
+use std::borrow::Cow;
+
 use image::{DynamicImage, GrayImage, RgbImage, RgbaImage};
 
 use super::RenderError;
 use super::geometry::Window;
 
 /// Resizes `window` of `src` (in `src`'s own pixels) to `size`. Returns the source unchanged
-/// when the window is the whole image at the same size.
+/// when the window is the whole image at the same size. `src` may be borrowed (pixels kept
+/// for later renders): the resize only reads it.
 pub fn resize(
-    src: DynamicImage,
+    src: Cow<'_, DynamicImage>,
     window: Window,
     size: (u32, u32),
 ) -> Result<DynamicImage, RenderError> {
@@ -22,7 +25,7 @@ pub fn resize(
         && window.width == f64::from(source.0)
         && window.height == f64::from(source.1);
     if whole && size == source {
-        return Ok(src);
+        return Ok(src.into_owned());
     }
     let options = ResizeOptions::new()
         .resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3))
@@ -30,7 +33,7 @@ pub fn resize(
     let (w, h) = size;
     // Typed calls instantiate the convolution for the three working layouts only; the
     // dynamic `Resizer::resize` would compile it for all thirteen pixel types.
-    let image = match src {
+    let image = match &*src {
         DynamicImage::ImageLuma8(img) => {
             let out = resize_as::<U8>(img.as_raw(), source, size, &options)?;
             GrayImage::from_raw(w, h, out).map(DynamicImage::ImageLuma8)
@@ -39,8 +42,12 @@ pub fn resize(
             let out = resize_as::<U8x3>(img.as_raw(), source, size, &options)?;
             RgbImage::from_raw(w, h, out).map(DynamicImage::ImageRgb8)
         }
+        DynamicImage::ImageRgba8(img) => {
+            let out = resize_as::<U8x4>(img.as_raw(), source, size, &options)?;
+            RgbaImage::from_raw(w, h, out).map(DynamicImage::ImageRgba8)
+        }
         other => {
-            let rgba = other.into_rgba8();
+            let rgba = other.to_rgba8();
             let out = resize_as::<U8x4>(rgba.as_raw(), source, size, &options)?;
             RgbaImage::from_raw(w, h, out).map(DynamicImage::ImageRgba8)
         }

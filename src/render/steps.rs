@@ -39,10 +39,22 @@ pub(super) struct Steps<'a> {
 }
 
 impl Steps<'_> {
-    /// `trim`, `rect`, `rot` and `flip`.
-    pub(super) fn arrange(&self, image: DynamicImage) -> DynamicImage {
+    /// A still image from decoded pixels to pixels ready to encode.
+    pub(super) fn still(
+        &self,
+        decoded: Cow<'_, DynamicImage>,
+        icc: Option<&[u8]>,
+    ) -> Result<DynamicImage, RenderError> {
+        let arranged = self.arrange(decoded);
+        let window = self.window(&arranged);
+        self.finish(arranged, window, icc)
+    }
+
+    /// `trim`, `rect`, `rot` and `flip`. Borrowed pixels (a decode kept for later renders)
+    /// stay borrowed when none of them applies.
+    pub(super) fn arrange<'i>(&self, image: Cow<'i, DynamicImage>) -> Cow<'i, DynamicImage> {
         let image = match self.trimmed {
-            Some(keep) => crop_scaled(image, self.original, keep),
+            Some(keep) => Cow::Owned(crop_scaled(&image, self.original, keep)),
             None => image,
         };
         arrange(image, self.upright, self.cropped, self.t)
@@ -97,7 +109,7 @@ impl Steps<'_> {
     /// Resize, colour conversion to sRGB, effects, padding and alpha flattening.
     pub(super) fn finish(
         &self,
-        arranged: DynamicImage,
+        arranged: Cow<'_, DynamicImage>,
         window: Window,
         icc: Option<&[u8]>,
     ) -> Result<DynamicImage, RenderError> {
@@ -169,33 +181,33 @@ impl Steps<'_> {
 
 /// Applies `rect`, `rot` and `flip` to the decoded image, whose scale relative to the
 /// upright source may be below 1 after shrink-on-load.
-fn arrange(
-    mut image: DynamicImage,
+fn arrange<'i>(
+    mut image: Cow<'i, DynamicImage>,
     upright: (u32, u32),
     rect: Rect,
     t: &Transform,
-) -> DynamicImage {
+) -> Cow<'i, DynamicImage> {
     if (rect.width, rect.height) != upright {
-        image = crop_scaled(image, upright, rect);
+        image = Cow::Owned(crop_scaled(&image, upright, rect));
     }
     image = match t.rotation {
         Rotation::None => image,
-        Rotation::Quarter => image.rotate90(),
-        Rotation::Half => image.rotate180(),
-        Rotation::ThreeQuarters => image.rotate270(),
+        Rotation::Quarter => Cow::Owned(image.rotate90()),
+        Rotation::Half => Cow::Owned(image.rotate180()),
+        Rotation::ThreeQuarters => Cow::Owned(image.rotate270()),
     };
     if t.flip.horizontal {
-        image = image.fliph();
+        image = Cow::Owned(image.fliph());
     }
     if t.flip.vertical {
-        image = image.flipv();
+        image = Cow::Owned(image.flipv());
     }
     image
 }
 
 /// Crops `rect` (in pixels of an image `full` in size) from `image`, which may be smaller
 /// than `full` after shrink-on-load.
-fn crop_scaled(image: DynamicImage, full: (u32, u32), rect: Rect) -> DynamicImage {
+fn crop_scaled(image: &DynamicImage, full: (u32, u32), rect: Rect) -> DynamicImage {
     let kx = f64::from(image.width()) / f64::from(full.0);
     let ky = f64::from(image.height()) / f64::from(full.1);
     let x = ((f64::from(rect.x) * kx).floor() as u32).min(image.width() - 1);

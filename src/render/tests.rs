@@ -12,6 +12,7 @@ const LIMITS: Limits = Limits {
         budget: None,
     },
     deadline: None,
+    mezzanine_bytes: 0,
 };
 
 fn png(image: DynamicImage) -> Vec<u8> {

@@ -192,6 +192,7 @@ fn caches(out: &mut String, app: &AppState) {
     let mut caches = vec![
         ("derivatives", app.pipeline.derivatives().stats()),
         ("originals", app.pipeline.originals().stats()),
+        ("mezzanines", app.pipeline.mezzanines().stats()),
     ];
     caches.extend(disk.map(|d| ("disk", d.stats())));
     let shared = app.pipeline.shared();
@@ -247,6 +248,7 @@ fn caches(out: &mut String, app: &AppState) {
     let mut budgets = vec![
         ("cache=\"derivatives\"", app.config.cache.max_bytes),
         ("cache=\"originals\"", app.config.cache.originals_max_bytes),
+        ("cache=\"mezzanines\"", app.config.cache.mezzanine_max_bytes),
     ];
     if disk.is_some() {
         budgets.push(("cache=\"disk\"", app.config.cache.disk.max_bytes));

@@ -30,7 +30,7 @@ use crate::cache::disk::DiskTier;
 use crate::cache::{Cache, Weighed};
 use crate::config::Config;
 use crate::render::faces::{FaceDetector, Found};
-use crate::render::{self, AvifBudget, Fonts, Limits, RenderError};
+use crate::render::{self, AvifBudget, Fonts, Limits, Mezzanine, RenderError};
 use crate::signature::{self, Access, SignatureError};
 use crate::source::{KeyError, OpenedFile, Original, SourceError, StorageKey, Store, Version};
 use crate::transform::{Data, Negotiated, OutputFormat, Params, Transform};
@@ -67,6 +67,9 @@ pub struct Pipeline {
     shared: Option<Arc<SharedTier>>,
     /// Original bytes, keyed by source, storage key and version.
     originals: Cache<Stored, Error>,
+    /// Decoded pixels of large originals, under the originals' keys: a srcset's later widths
+    /// start from them instead of decoding again.
+    mezzanines: Cache<Mezzanine, Error>,
     /// The face detector's model, parsed on first use and shared by the render workers.
     faces: Arc<FaceDetector>,
     /// Render workers behind a bounded queue (`limits.render_workers`, `render_queue`).
@@ -83,6 +86,12 @@ pub struct Pipeline {
     render_timeout: Duration,
     source_timeout: Duration,
     max_source_bytes: u64,
+}
+
+impl Weighed for Mezzanine {
+    fn weight(&self) -> u64 {
+        self.bytes()
+    }
 }
 
 impl Weighed for Stored {
@@ -124,10 +133,15 @@ impl Pipeline {
             disk,
             shared,
             originals,
+            // One entry may take the whole budget: a 15 MP photo's pixels are 44 MB.
+            mezzanines: Cache::new(cache.mezzanine_max_bytes, cache.mezzanine_max_bytes),
             faces: Arc::default(),
             render_pool: RenderPool::new(limits.render_workers, limits.render_queue)?,
             timings: StageTimes::default(),
-            render_limits: Limits::from_config(limits, &config.encoding),
+            render_limits: Limits {
+                mezzanine_bytes: cache.mezzanine_max_bytes,
+                ..Limits::from_config(limits, &config.encoding)
+            },
             avif_budget: config.encoding.avif_budget,
             avif_rate: avif_rate::AvifRate::default(),
             fonts: Arc::new(fonts),
@@ -212,6 +226,7 @@ impl Pipeline {
         let prefix = keys::file_prefix(site, key);
         self.derivatives.remove_prefix(&prefix);
         self.originals.remove_prefix(&prefix);
+        self.mezzanines.remove_prefix(&prefix);
     }
 
     pub fn derivatives(&self) -> &Cache<Derivative, Error> {
@@ -228,6 +243,10 @@ impl Pipeline {
 
     pub fn originals(&self) -> &Cache<Stored, Error> {
         &self.originals
+    }
+
+    pub fn mezzanines(&self) -> &Cache<Mezzanine, Error> {
+        &self.mezzanines
     }
 
     pub fn render_pool(&self) -> &RenderPool {
@@ -274,6 +293,8 @@ impl Pipeline {
         // Read inside the slot: memory held by originals is then bounded by the workers, not
         // by the queue.
         let stored = self.original(site, key, version).await?;
+        let original_key = keys::original(site, key, version);
+        let mezzanine = self.mezzanines.lookup(&original_key);
         let mut layer_bytes = [None, None];
         for (slot, layer) in layer_bytes.iter_mut().zip([&layers.mark, &layers.blend]) {
             if let Some(layer) = layer {
@@ -320,6 +341,7 @@ impl Pipeline {
                         blend: blend_bytes.as_deref(),
                         faces,
                         fonts: Some(&fonts),
+                        mezzanine: mezzanine.as_deref(),
                     };
                     render::render_with(bytes, &t, negotiated, &limits, layers)
                 }
@@ -331,7 +353,10 @@ impl Pipeline {
             // The waiter's side of the deadline: the same answer as a render that stops itself.
             .map_err(|_| RenderError::TimedOut)?
             .map_err(|e| RequestError::Internal(format!("render task: {}", e.0)))??;
-        let (rendered, looked) = rendered;
+        let (mut rendered, looked) = rendered;
+        if let Some(kept) = rendered.kept.take() {
+            self.keep(&original_key, kept);
+        }
         if let Some(took) = looked {
             self.timings.record(Stage::Faces, took);
         }
@@ -346,6 +371,20 @@ impl Pipeline {
         let content_type = rendered.content_type;
         let modified = stored.original.version.modified;
         Ok(Derivative::new(rendered.bytes, content_type, modified))
+    }
+
+    /// Keeps a render's decode for the next sizes of its original, unless one at least as
+    /// large is there already (two renders of one original can finish in either order).
+    fn keep(&self, original_key: &str, kept: Mezzanine) {
+        let larger =
+            |there: &Mezzanine| there.width() >= kept.width() && there.height() >= kept.height();
+        if !self
+            .mezzanines
+            .get(original_key)
+            .is_some_and(|there| larger(&there))
+        {
+            self.mezzanines.put(original_key, kept);
+        }
     }
 
     /// The bytes of one version of an original, through the originals cache (one read for a

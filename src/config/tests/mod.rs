@@ -98,6 +98,7 @@ fn contract_example_parses_to_the_documented_values() {
             max_bytes: 512 << 20,
             max_entry_bytes: 32 << 20,
             originals_max_bytes: 64 << 20,
+            mezzanine_max_bytes: 64 << 20,
             disk: CacheConfig::default().disk,
             shared: CacheConfig::default().shared,
         },

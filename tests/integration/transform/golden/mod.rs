@@ -5,6 +5,7 @@
 
 mod cases;
 mod magick;
+mod mezzanine;
 mod quality;
 mod resampling;
 

@@ -41,6 +41,7 @@ body_timeout = "5s"
 [cache]
 max_bytes = "{cache_mib}MiB"
 originals_max_bytes = "{originals_mib}MiB"
+mezzanine_max_bytes = "{mezzanine_mib}MiB"
 
 [limits]
 max_source_pixels = 40_000_000
@@ -138,6 +139,7 @@ class Soak:
         self.kinds = [  # (weight, name, coroutine)
             (30, "valid: cached hit", self.hit),
             (12, "valid: render", self.render),
+            (3, "valid: sizes of a large original", self.sizes),
             (5, "valid: passthrough", self.passthrough),
             (5, "valid: signed private", self.private),
             (4, "valid: upload", self.upload),
@@ -167,6 +169,11 @@ class Soak:
         width = random.randint(50, 1200)
         url = f"/{random.choice(FIXTURES)}?w={width}&fm={random.choice(['jpg', 'webp', 'png'])}"
         # 503 is the bounded render queue shedding load: by design.
+        await self.timed(kind, get(url), lambda s: s in (200, 503))
+
+    async def sizes(self, kind):
+        # Widths of the 2.25 MP PNG: kept decoded pixels (the mezzanine) serve most of them.
+        url = f"/large.png?w={random.randint(200, 1400)}&fm=jpg"
         await self.timed(kind, get(url), lambda s: s in (200, 503))
 
     async def passthrough(self, kind):
@@ -302,6 +309,7 @@ def main():
     parser.add_argument("--queue", type=int, default=8)
     parser.add_argument("--cache-mib", type=int, default=64)
     parser.add_argument("--originals-mib", type=int, default=32)
+    parser.add_argument("--mezzanine-mib", type=int, default=16)
     parser.add_argument("--only", nargs="*", default=[],
                         help="run only the kinds whose name contains one of these words")
     parser.add_argument("--render-mib", type=int, default=36,
@@ -333,19 +341,21 @@ def main():
         with open(os.path.join(root, "fake.jpg"), "wb") as f:
             f.write(b"<html><script>alert(1)</script></html>")
         open(os.path.join(root, "empty.jpg"), "wb").close()
-        # A 6 MB PNG for the clients that leave mid-response.
+        # A 6.75 MB PNG, 1500x1500 (above the 2 MP whose decode is kept), for the clients that
+        # leave mid-response and for the sizes of a large original.
         with open(os.path.join(root, "large.png"), "wb") as f:
-            raw = b"".join(b"\0" + os.urandom(3 * 1400) for _ in range(1400))
+            raw = b"".join(b"\0" + os.urandom(3 * 1500) for _ in range(1500))
             f.write(png_bomb(1, 1)[:8])
             def chunk(kind, data):
                 body = kind + data
                 return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-            f.write(chunk(b"IHDR", struct.pack(">IIBBBBB", 1400, 1400, 8, 2, 0, 0, 0)))
+            f.write(chunk(b"IHDR", struct.pack(">IIBBBBB", 1500, 1500, 8, 2, 0, 0, 0)))
             f.write(chunk(b"IDAT", zlib.compress(raw, 1)) + chunk(b"IEND", b""))
         config = os.path.join(tmp, "pixgate.toml")
         with open(config, "w") as f:
             f.write(CONFIG.format(port=args.port, cache_mib=args.cache_mib,
-                                  originals_mib=args.originals_mib, workers=args.workers,
+                                  originals_mib=args.originals_mib,
+                                  mezzanine_mib=args.mezzanine_mib, workers=args.workers,
                                   queue=args.queue, md5=SECRET_MD5, hmac=SECRET_HMAC))
         urls = {
             "hits": [f"/{name}?{v}" for name in FIXTURES for v in HIT_VARIANTS],
@@ -413,7 +423,8 @@ def report(args, stats, elapsed, idle_rss, sampled, peak, alive):
     total = sum(sum(c.values()) for c in stats.statuses.values())
     print(f"## pixgate soak: {args.duration:.0f} s, {args.clients} clients\n")
     print(f"- config: render_workers {args.workers}, render_queue {args.queue}, cache "
-          f"{args.cache_mib} MiB, originals {args.originals_mib} MiB, header_timeout 2 s, "
+          f"{args.cache_mib} MiB, originals {args.originals_mib} MiB, mezzanine "
+          f"{args.mezzanine_mib} MiB, header_timeout 2 s, "
           "body_timeout 5 s, max_source_pixels 40 M")
     print(f"- {total} requests in {elapsed:.0f} s ({total / elapsed:.0f}/s); server still "
           f"answering afterwards: {'yes' if alive else 'NO'}\n")
@@ -428,12 +439,14 @@ def report(args, stats, elapsed, idle_rss, sampled, peak, alive):
     valid = sum(sum(c.values()) for k, c in stats.statuses.items() if k.startswith("valid"))
     valid_failed = sum(sum(c.values()) for k, c in stats.failures.items() if k.startswith("valid"))
     shed = sum(c[503] for k, c in stats.statuses.items() if k.startswith("valid"))
-    budget = (20 + args.cache_mib + args.originals_mib + args.workers * args.render_mib) * MIB
+    budget = (20 + args.cache_mib + args.originals_mib + args.mezzanine_mib
+              + args.workers * args.render_mib) * MIB
     print(f"\n- valid requests: {valid}, failed: {valid_failed} "
           f"({100 * valid_failed / max(valid, 1):.2f} %), shed with 503 by design: {shed}")
     print(f"- RSS: idle {idle_rss / MIB:.0f} MiB, peak {peak / MIB:.0f} MiB (sampled max "
           f"{sampled_peak / MIB:.0f} MiB); live data the budgets allow (docs/operations.md → Memory): 20 MiB "
-          f"base + cache {args.cache_mib} + originals {args.originals_mib} + {args.workers} "
+          f"base + cache {args.cache_mib} + originals {args.originals_mib} + mezzanine "
+          f"{args.mezzanine_mib} + {args.workers} "
           f"workers x {args.render_mib} MiB (the largest render here: a 1200 px WebP with "
           f"alpha) = {budget / MIB:.0f} MiB; peak / that = {peak / budget:.2f}")
     print(f"- at the sampled peak the caches charged {charged_then / MIB:.0f} MiB: sampled peak "

@@ -1,6 +1,8 @@
 //! `pixgate bench`: the real render pipeline (the function the server calls on a cache miss)
-//! over files with one transform, on N threads, reporting per-stage medians, throughput, bytes
-//! out and peak memory. No HTTP and no cache: this measures rendering, nothing else.
+//! over files with one transform (or a srcset's transforms in turn), on N threads, reporting
+//! per-stage medians, throughput, bytes out and peak memory. No HTTP and no cache: this
+//! measures rendering, nothing else — except that a srcset carries the decoded pixels a
+//! render keeps to the next width, as the server's `cache.mezzanine_max_bytes` does.
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -10,13 +12,14 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::render::faces::FaceDetector;
-use crate::render::{self, Limits, SourceFormat, Stages};
+use crate::render::{self, Limits, Mezzanine, SourceFormat, Stages};
 use crate::transform::Transform;
 
 /// What to run.
 pub struct Plan<'a> {
     pub inputs: &'a [Input],
-    pub transform: &'a Transform,
+    /// Rendered in turn per timed sample: one transform, or a srcset's widths.
+    pub transforms: &'a [Transform],
     /// Timed renders per input.
     pub iterations: u32,
     /// Untimed renders per input first (caches, page faults, lazy tables).
@@ -163,30 +166,44 @@ pub fn run(
     Ok(summarise(&samples, plan.threads.max(1), wall))
 }
 
-/// One render. A transform that needs faces looks for them every time, as a miss on an
-/// original not yet in the originals cache does: the figures are then an upper bound.
+/// One sample: the plan's transforms in turn, starting with nothing kept. A transform that
+/// needs faces looks for them every time, as a miss on an original not yet in the originals
+/// cache does: the figures are then an upper bound.
 fn render_one(plan: &Plan<'_>, input: &Input, faces: &FaceDetector) -> Result<Sample, BenchError> {
     let failed = |source| BenchError::Render {
         path: input.path.clone(),
         source,
     };
     let started = Instant::now();
-    let found = if plan.transform.needs_faces() {
-        Some(render::faces::detect(&input.bytes, faces, plan.limits).map_err(failed)?)
-    } else {
-        None
+    let mut kept: Option<Mezzanine> = None;
+    let mut sample = Sample {
+        stages: Stages::default(),
+        total: Duration::ZERO,
+        bytes_out: 0,
     };
-    let layers = render::Layers {
-        faces: found.as_ref(),
-        ..render::Layers::default()
-    };
-    let rendered = render::render_with(&input.bytes, plan.transform, None, plan.limits, layers)
-        .map_err(failed)?;
-    Ok(Sample {
-        stages: rendered.stages,
-        total: started.elapsed(),
-        bytes_out: rendered.bytes.len(),
-    })
+    for transform in plan.transforms {
+        let found = if transform.needs_faces() {
+            Some(render::faces::detect(&input.bytes, faces, plan.limits).map_err(failed)?)
+        } else {
+            None
+        };
+        let layers = render::Layers {
+            faces: found.as_ref(),
+            mezzanine: kept.as_ref(),
+            ..render::Layers::default()
+        };
+        let rendered = render::render_with(&input.bytes, transform, None, plan.limits, layers)
+            .map_err(failed)?;
+        // A render that stood on the kept decode offers none; one that decoded offers a
+        // larger one.
+        kept = rendered.kept.or(kept);
+        sample.stages.decode += rendered.stages.decode;
+        sample.stages.resize += rendered.stages.resize;
+        sample.stages.encode += rendered.stages.encode;
+        sample.bytes_out += rendered.bytes.len();
+    }
+    sample.total = started.elapsed();
+    Ok(sample)
 }
 
 fn summarise(samples: &[Sample], threads: usize, wall: Duration) -> Report {

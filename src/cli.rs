@@ -100,8 +100,13 @@ pub struct BenchArgs {
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
     /// Output width in pixels (the `w` parameter).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "srcset")]
     pub w: Option<String>,
+    /// Widths rendered one after the other per sample, as a page's srcset asks for them
+    /// (`320,640,960`); the decode one render keeps serves the next, as in the server
+    /// (`cache.mezzanine_max_bytes`).
+    #[arg(long, value_name = "W,W,...", value_delimiter = ',')]
+    pub srcset: Vec<String>,
     /// Output height in pixels (the `h` parameter).
     #[arg(long)]
     pub h: Option<String>,

@@ -127,21 +127,36 @@ fn bench(args: BenchArgs) -> anyhow::Result<()> {
         .filter_map(|(name, value)| Some((name.to_string(), (*value).clone()?)))
         .collect();
     params.extend(name_values(&args.params)?);
-    let parsed = pixgate::transform::parse(&params).context("transform parameters")?;
-    let (mut limits, encoding) = match &args.config {
+    let transforms = if args.srcset.is_empty() {
+        let parsed = pixgate::transform::parse(&params).context("transform parameters")?;
+        vec![parsed.transform]
+    } else {
+        let mut transforms = Vec::new();
+        for w in &args.srcset {
+            let mut params = params.clone();
+            params.push(("w".to_string(), w.clone()));
+            let parsed = pixgate::transform::parse(&params).context("transform parameters")?;
+            transforms.push(parsed.transform);
+        }
+        transforms
+    };
+    let (mut limits, encoding, cache) = match &args.config {
         Some(path) => {
             let config = load(path)?;
-            (config.limits, config.encoding)
+            (config.limits, config.encoding, config.cache)
         }
         None => Default::default(),
     };
     // As `serve` does: AV1 in a child process.
     limits.av1_decoder = Some(std::env::current_exe()?);
-    let limits = pixgate::render::Limits::from_config(&limits, &encoding);
+    let limits = pixgate::render::Limits {
+        mezzanine_bytes: cache.mezzanine_max_bytes,
+        ..pixgate::render::Limits::from_config(&limits, &encoding)
+    };
     let inputs = pixgate::bench::read_inputs(&args.paths)?;
     let plan = pixgate::bench::Plan {
         inputs: &inputs,
-        transform: &parsed.transform,
+        transforms: &transforms,
         iterations: args.iterations,
         warmup: args.warmup,
         threads: args.threads,

@@ -1,9 +1,14 @@
-//! The binary's allocator, mimalloc, told to hand memory back to the kernel as soon as it is
+//! The binary's allocator, mimalloc, told to hand memory back to the kernel 10 ms after it is
 //! free. Its defaults keep freed pages for a second and back its arenas with 2 MiB transparent
 //! huge pages, so a touched 4 KiB page holds 2 MiB. Under `scripts/soak.py` (48 clients, 60 s,
 //! 136 MiB of live data allowed by the budgets) peak RSS was 388 MiB with the defaults, 266 MiB
-//! purging at once, 243 MiB without huge pages and 161 MiB with both; neither cost measurable
-//! time (cached-hit CPU per request 1.00x, renders within their noise). An operator's own
+//! purging at once, 243 MiB without huge pages and 161 MiB with both (2026-11-24).
+//!
+//! Purging at once made every render fault its buffers in afresh: the next render's decode
+//! could not reuse the pages the last one freed. Kept 10 ms (2026-12-04, `pixgate bench`, one
+//! core, renders back to back as a busy worker runs them): a 14.7 MP PNG to 400 px 115 → 94 ms,
+//! a 2560x1600 JPEG to 1200 px 70 → 60 ms; 50 and 250 ms gained no more. The soak's peak
+//! rose 202/194 → 216/223 MiB (two runs each); docs/operations.md counts it. An operator's own
 //! `MIMALLOC_PURGE_DELAY` or `MIMALLOC_ALLOW_THP` still wins.
 //!
 //! The one other place besides the AV1 and libjpeg bindings that may use `unsafe`: two C calls
@@ -20,11 +25,15 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// ever appended).
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
+/// How long freed pages stay mapped, in milliseconds: long enough for a busy render worker's
+/// next render, short enough that an idle server gives its memory back at once.
+const PURGE_DELAY_MS: std::ffi::c_long = 10;
+
 /// Applies the settings above unless the environment chose its own. Call first thing in `main`.
 pub fn release_memory_eagerly() {
     if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
         // SAFETY: sets an integer option in mimalloc's option table; valid at any time.
-        unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) };
+        unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, PURGE_DELAY_MS) };
     }
     #[cfg(target_os = "linux")]
     if std::env::var_os("MIMALLOC_ALLOW_THP").is_none() {

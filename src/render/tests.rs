@@ -2,7 +2,8 @@ use super::*;
 use crate::transform::{Crop, Dimension, Fit};
 use image::{DynamicImage, ImageFormat, Rgb, RgbImage, Rgba, RgbaImage};
 
-const LIMITS: Limits = Limits {
+/// Generous limits, no deadline, nothing kept between renders.
+pub(super) const LIMITS: Limits = Limits {
     max_source_pixels: 50_000_000,
     max_output_dimension: 8192,
     max_animation_frames: 256,

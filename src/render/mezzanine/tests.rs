@@ -2,23 +2,16 @@ use image::{DynamicImage, GrayImage, Rgb, RgbImage};
 
 use super::*;
 use crate::render::encode::{self, EncodeOptions};
-use crate::render::{Av1Decoding, AvifEncoding, Limits, Rendered, render_with};
+use crate::render::tests::LIMITS;
+use crate::render::{Limits, Rendered, render_with};
 use crate::transform::{Dimension, OutputFormat, Trim, TrimMode};
 
 const MIB: u64 = 1 << 20;
 
 fn limits(mezzanine_bytes: u64) -> Limits {
     Limits {
-        max_source_pixels: 50_000_000,
-        max_output_dimension: 8192,
-        max_animation_frames: 256,
-        av1: Av1Decoding::InProcess,
-        avif: AvifEncoding {
-            speed: 9,
-            budget: None,
-        },
-        deadline: None,
         mezzanine_bytes,
+        ..LIMITS
     }
 }
 

@@ -12,7 +12,8 @@ use std::fmt;
 
 use image::DynamicImage;
 
-use super::decode::{Header, SourceFormat};
+use super::RenderError;
+use super::decode::{Decoded, Header, SourceFormat};
 use crate::transform::Transform;
 
 /// Originals smaller than this decode in a few milliseconds: keeping their pixels would
@@ -48,34 +49,71 @@ impl fmt::Debug for Mezzanine {
     }
 }
 
-/// Whether a render of `t` reads the source's first image as the plain upright decode that a
-/// mezzanine holds: not when `trim` decodes it whole first, not when `orient` overrides the
-/// file's orientation, not for SVG (drawn at the output's scale) and not for animations
-/// (the caller passes the frame index it will draw; a still is index 0).
-pub(super) fn applies(header: &Header, t: &Transform, frame: Option<usize>) -> bool {
-    frame == Some(0)
-        && t.trim.is_none()
-        && t.orientation.is_none()
-        && header.format != SourceFormat::Svg
+/// Where a still render's pixels come from.
+pub(super) enum Start<'m> {
+    /// A decode the render owns: not worth keeping, or not the plain upright decode.
+    Owned(Decoded),
+    /// A kept decode with the pixels this render needs.
+    Kept(&'m Mezzanine),
+    /// A fresh decode, to offer for keeping once the render has read it.
+    Keeping(Mezzanine),
+}
+
+/// The pixels for a render whose own decode would shrink by `shrink`: the `offered` kept
+/// decode when it covers them; else `decode(shrink)`, or `decode(1)` when the offered one
+/// falls short and the full size fits within `budget` (the image is being asked for at
+/// several sizes, and full-size pixels serve every size still to come). `reusable`: whether
+/// the render reads the plain upright decode ([`applies`]).
+pub(super) fn start<'m>(
+    header: &Header,
+    reusable: bool,
+    offered: Option<&'m Mezzanine>,
+    shrink: u32,
+    budget: u64,
+    decode: impl FnOnce(u32) -> Result<Decoded, RenderError>,
+) -> Result<Start<'m>, RenderError> {
+    let offered = offered.filter(|_| reusable);
+    if let Some(kept) = offered.filter(|kept| covers(kept, header.upright, shrink)) {
+        return Ok(Start::Kept(kept));
+    }
+    let widen = offered.is_some() && full_size_fits(header, budget);
+    let decoded = decode(if widen { 1 } else { shrink })?;
+    Ok(
+        if reusable && worth_keeping(header, &decoded.image, budget) {
+            Start::Keeping(Mezzanine {
+                image: decoded.image,
+                icc: decoded.icc,
+            })
+        } else {
+            Start::Owned(decoded)
+        },
+    )
+}
+
+/// Whether a render of `t` that decodes a still's first image reads it as the plain upright
+/// decode a mezzanine holds: not when `trim` decodes it whole first, not when `orient`
+/// overrides the file's orientation, and not for SVG (drawn at the output's scale).
+pub(super) fn applies(header: &Header, t: &Transform) -> bool {
+    t.trim.is_none() && t.orientation.is_none() && header.format != SourceFormat::Svg
 }
 
 /// Whether `kept` has at least the pixels a decode shrunk by `shrink` would give (a JPEG's
 /// DCT scaling rounds up), i.e. it may stand in for that decode.
-pub(super) fn covers(kept: &Mezzanine, upright: (u32, u32), shrink: u32) -> bool {
+fn covers(kept: &Mezzanine, upright: (u32, u32), shrink: u32) -> bool {
     let shrink = shrink.max(1);
     kept.width() >= upright.0.div_ceil(shrink) && kept.height() >= upright.1.div_ceil(shrink)
 }
 
 /// Whether the full-size decode of a source with this header would fit within `budget`
 /// bytes; the render widens a decode to full size only then.
-pub(super) fn full_size_fits(header: &Header, budget: u64) -> bool {
+fn full_size_fits(header: &Header, budget: u64) -> bool {
     let channels = if header.has_alpha { 4 } else { 3 };
     pixels(header) * channels <= budget
 }
 
 /// Whether a fresh decode of this source is worth keeping: the source is large and the
 /// pixels fit within `budget` bytes.
-pub(super) fn worth_keeping(header: &Header, decoded: &DynamicImage, budget: u64) -> bool {
+fn worth_keeping(header: &Header, decoded: &DynamicImage, budget: u64) -> bool {
     pixels(header) >= MIN_SOURCE_PIXELS && decoded.as_bytes().len() as u64 <= budget
 }
 

@@ -50,6 +50,7 @@ use crate::transform::{Data, Fit, Negotiated, OutputFormat, Rect, Rotation, Tran
 use animation::Shape;
 use decode::Scale;
 use geometry::Plan;
+use mezzanine::Start;
 use steps::Steps;
 
 /// Render-time limits from `[limits]`, and where AV1 is decoded.
@@ -356,10 +357,6 @@ pub fn render_with(
             Vec::new()
         },
     };
-    let frame = match shape {
-        Shape::Still { index } => Some(index),
-        Shape::Moving { .. } => None,
-    };
     let predecoded = match shape {
         Shape::Moving { scanned, order } => {
             return animation::animate(
@@ -372,44 +369,37 @@ pub fn render_with(
         )?),
     };
     limits.check_deadline()?;
-    let shrink = shrink_on_load(&steps.plan);
-    let offered = layers
-        .mezzanine
-        .filter(|_| mezzanine::applies(&header, t, frame));
-    let (pixels, icc, keeping) = match (predecoded, offered) {
-        (Some(decoded), _) => (Cow::Owned(decoded.image), decoded.icc, false),
-        (None, Some(kept)) if mezzanine::covers(kept, header.upright, shrink) => {
-            (Cow::Borrowed(&kept.image), kept.icc.clone(), false)
-        }
-        (None, _) => {
-            // A kept decode too small for this size: widen to full size once, so the
-            // sizes still to come need no decode either.
-            let widen =
-                offered.is_some() && mezzanine::full_size_fits(&header, limits.mezzanine_bytes);
-            let shrink = if widen { 1 } else { shrink };
-            let decoded = decode::decode(
-                source,
-                &header,
-                Scale::for_plan(shrink, &steps.plan),
-                max_alloc,
-                &limits.av1,
-            )?;
-            let keeping = mezzanine::applies(&header, t, frame)
-                && mezzanine::worth_keeping(&header, &decoded.image, limits.mezzanine_bytes);
-            (Cow::Owned(decoded.image), decoded.icc, keeping)
-        }
+    let start = match predecoded {
+        Some(decoded) => Start::Owned(decoded),
+        None => mezzanine::start(
+            &header,
+            mezzanine::applies(&header, t),
+            layers.mezzanine,
+            shrink_on_load(&steps.plan),
+            limits.mezzanine_bytes,
+            |shrink| {
+                let scale = Scale::for_plan(shrink, &steps.plan);
+                decode::decode(source, &header, scale, max_alloc, &limits.av1)
+            },
+        )?,
     };
     let decoded_at = Instant::now();
     limits.check_deadline()?;
-    // A decode being kept is lent to the steps and handed back after them; any other is
-    // theirs, freed as soon as the resize has read it.
-    let (image, kept) = match (keeping, pixels) {
-        (true, Cow::Owned(image)) => {
-            let kept = Mezzanine { image, icc };
+    // A decode being kept is lent to the steps and handed back after them; one that is not
+    // is theirs, freed as soon as the resize has read it.
+    let (image, kept) = match start {
+        Start::Owned(decoded) => {
+            let image = steps.still(Cow::Owned(decoded.image), decoded.icc.as_deref())?;
+            (image, None)
+        }
+        Start::Kept(kept) => (
+            steps.still(Cow::Borrowed(&kept.image), kept.icc.as_deref())?,
+            None,
+        ),
+        Start::Keeping(kept) => {
             let image = steps.still(Cow::Borrowed(&kept.image), kept.icc.as_deref())?;
             (image, Some(kept))
         }
-        (_, pixels) => (steps.still(pixels, icc.as_deref())?, None),
     };
     let resized_at = Instant::now();
     limits.check_deadline()?;

@@ -441,7 +441,7 @@ def report(args, stats, elapsed, idle_rss, sampled, peak, alive):
     shed = sum(c[503] for k, c in stats.statuses.items() if k.startswith("valid"))
     # The formula's allocator slack: freed pages stay mapped 10 ms for the next render.
     budget = (20 + args.cache_mib + args.originals_mib + args.mezzanine_mib
-              + args.workers * args.render_mib) * MIB * 1.1
+              + args.workers * args.render_mib) * MIB * 1.25
     print(f"\n- valid requests: {valid}, failed: {valid_failed} "
           f"({100 * valid_failed / max(valid, 1):.2f} %), shed with 503 by design: {shed}")
     print(f"- RSS: idle {idle_rss / MIB:.0f} MiB, peak {peak / MIB:.0f} MiB (sampled max "
@@ -449,7 +449,7 @@ def report(args, stats, elapsed, idle_rss, sampled, peak, alive):
           f"base + cache {args.cache_mib} + originals {args.originals_mib} + mezzanine "
           f"{args.mezzanine_mib} + {args.workers} "
           f"workers x {args.render_mib} MiB (the largest render here: a 1200 px WebP with "
-          f"alpha), plus 10 % allocator slack = {budget / MIB:.0f} MiB; peak / that = "
+          f"alpha), plus 25 % allocator slack = {budget / MIB:.0f} MiB; peak / that = "
           f"{peak / budget:.2f}")
     print(f"- at the sampled peak the caches charged {charged_then / MIB:.0f} MiB: sampled peak "
           f"minus idle minus that = {(sampled_peak - idle_rss - charged_then) / MIB:.0f} MiB held "

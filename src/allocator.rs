@@ -11,13 +11,20 @@
 //! rose 202/194 → 216/223 MiB (two runs each); docs/operations.md counts it. An operator's own
 //! `MIMALLOC_PURGE_DELAY` or `MIMALLOC_ALLOW_THP` still wins.
 //!
+//! mimalloc also replaces `malloc` for the C codecs (the crate's `override` feature). Under
+//! glibc's malloc, libjpeg's coefficient arrays for a progressive JPEG (44 MB for 14.7 MP) were
+//! mapped and faulted in afresh every render; from mimalloc's pages kept 10 ms the next render
+//! reuses them: the 14.7 MP progressive JPEG to 400 px 248–258 → 195 ms, the 2560x1600 JPEG to
+//! 1200 px 66–69 → 61–63 ms (2026-12-04, same bench). The soak's peak rose 216/223 → 251/251
+//! MiB (libwebp's encoder buffers are kept 10 ms too); docs/operations.md counts it.
+//!
 //! The one other place besides the AV1 and libjpeg bindings that may use `unsafe`: two C calls
 //! made once, before any other thread exists.
 #![allow(unsafe_code)]
 
 /// mimalloc: cheaper than glibc's malloc for the small, short-lived buffers of a cache hit
-/// (scripts/hit_vs_nginx.sh: 26-31k requests/s against glibc's 22-23k). The C codecs keep
-/// glibc's malloc.
+/// (scripts/hit_vs_nginx.sh: 26-31k requests/s against glibc's 22-23k), and, as `malloc`
+/// itself, for the C codecs' large ones.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

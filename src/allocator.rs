@@ -16,7 +16,9 @@
 //! mapped and faulted in afresh every render; from mimalloc's pages kept 10 ms the next render
 //! reuses them: the 14.7 MP progressive JPEG to 400 px 248–258 → 195 ms, the 2560x1600 JPEG to
 //! 1200 px 66–69 → 61–63 ms (2026-12-04, same bench). The soak's peak rose 216/223 → 251/251
-//! MiB (libwebp's encoder buffers are kept 10 ms too); docs/operations.md counts it.
+//! MiB (libwebp's encoder buffers are kept 10 ms too); docs/operations.md counts it. One
+//! sequence got slower in the nasm build: a srcset of five widths drawn from a kept 14.7 MP
+//! decode, 335 → 397 ms (docs/benchmarks.md).
 //!
 //! The one other place besides the AV1 and libjpeg bindings that may use `unsafe`: two C calls
 //! made once, before any other thread exists.

@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::support::binary::run_pixgate;
+use crate::support::binary::{run_pixgate, run_to_completion};
 
 /// What our own code needs, should every dependency ever need less: let-chains
 /// (`if let … && …`), stable since Rust 1.88.
@@ -41,18 +41,14 @@ fn package_field(name: &str) -> String {
 /// Every crate of the locked graph, development dependencies included: `cargo test` builds
 /// them too, so they bound the toolchain a contributor needs.
 fn locked_graph() -> serde_json::Value {
-    let output = Command::new(env!("CARGO"))
+    let mut metadata = Command::new(env!("CARGO"));
+    metadata
         .args(["metadata", "--offline", "--format-version", "1"])
         .args(["--filter-platform", PLATFORM, "--manifest-path"])
-        .arg(manifest_dir().join("Cargo.toml"))
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).unwrap()
+        .arg(manifest_dir().join("Cargo.toml"));
+    let (ok, stdout, stderr) = run_to_completion(metadata);
+    assert!(ok, "{stderr}");
+    serde_json::from_str(&stdout).unwrap()
 }
 
 #[test]
@@ -80,17 +76,13 @@ fn rust_version_is_the_newest_any_dependency_declares() {
 
 #[test]
 fn third_party_notices_are_what_the_script_writes_today() {
-    let output = Command::new("python3")
+    let mut check = Command::new("python3");
+    check
         .arg(manifest_dir().join("scripts/notices.py"))
         .arg("--check")
-        .env("CARGO", env!("CARGO"))
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+        .env("CARGO", env!("CARGO"));
+    let (ok, _, stderr) = run_to_completion(check);
+    assert!(ok, "{stderr}");
 }
 
 #[test]

@@ -3,10 +3,18 @@
 //! DCT, colour conversion and Huffman pass is plain C, JPEG work takes 1.3-2x as long, and
 //! `pixgate bench` says so rather than leaving users to guess from how it was built.
 //!
-//! The one `unsafe` here is the declaration of libjpeg-turbo's own C check.
+//! Where libjpeg has no SIMD, decodes on an AVX2 CPU get ours for the inverse DCT
+//! ([`idct`]), wired in through the error manager [`decoder_errors`] hands libjpeg.
+//!
+//! The `unsafe` here: the declaration of libjpeg-turbo's own C check, and the error manager's
+//! callbacks.
 #![allow(unsafe_code)]
 
+pub mod idct;
+
 use std::os::raw::c_int;
+
+use mozjpeg_sys::{jpeg_common_struct, jpeg_decompress_struct, jpeg_error_mgr};
 
 unsafe extern "C" {
     /// libjpeg-turbo's check before it uses its SIMD inverse DCT: the SIMD build answers
@@ -18,4 +26,47 @@ unsafe extern "C" {
 /// True when libjpeg-turbo was built with its SIMD code and this CPU can run it.
 pub fn has_simd() -> bool {
     jsimd_can_idct_islow() != 0
+}
+
+/// The error manager for a decode (`Decompress::with_err`): fatal errors unwind with
+/// libjpeg's message, as the mozjpeg crate's own manager does, warnings are dropped (the
+/// caller checks truncation itself), and the first message — the start-of-image trace
+/// libjpeg emits for every file it reads — installs the [`idct`] selector. The error
+/// manager is the one hook the mozjpeg crate gives into the decompressor before it starts.
+pub fn decoder_errors() -> jpeg_error_mgr {
+    // SAFETY: `jpeg_std_error` fills in every field of the zeroed struct.
+    let mut err: jpeg_error_mgr = unsafe { std::mem::zeroed() };
+    unsafe { mozjpeg_sys::jpeg_std_error(&mut err) };
+    err.error_exit = Some(error_exit);
+    err.emit_message = Some(emit_message);
+    err
+}
+
+unsafe extern "C-unwind" fn emit_message(cinfo: &mut jpeg_common_struct, _level: c_int) {
+    if cinfo.is_decompressor != 0 {
+        let cinfo = std::ptr::from_mut(cinfo).cast::<jpeg_decompress_struct>();
+        // SAFETY: a decompressor's common fields head its struct, and libjpeg emits
+        // messages only from a live object.
+        unsafe { idct::install(cinfo) };
+    }
+}
+
+unsafe extern "C-unwind" fn error_exit(cinfo: &mut jpeg_common_struct) {
+    let mut buffer = [0u8; 80];
+    // SAFETY: `err` is this manager; libjpeg's `format_message` writes at most 80 bytes,
+    // NUL included (mozjpeg-sys declares the buffer shared by mistake, hence the cast).
+    let message = unsafe {
+        match (*cinfo.err).format_message {
+            Some(format) => {
+                let format: unsafe extern "C-unwind" fn(&mut jpeg_common_struct, *mut [u8; 80]) =
+                    std::mem::transmute(format);
+                format(cinfo, &mut buffer);
+                let end = buffer.iter().position(|&b| b == 0).unwrap_or(buffer.len());
+                String::from_utf8_lossy(&buffer[..end]).into_owned()
+            }
+            None => format!("code {}", (*cinfo.err).msg_code),
+        }
+    };
+    // libjpeg must not get control back; `decode::guarded` catches this.
+    std::panic::resume_unwind(Box::new(format!("libjpeg fatal error: {message}")));
 }

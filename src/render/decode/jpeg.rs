@@ -8,7 +8,7 @@ use image::{DynamicImage, GrayImage, RgbImage, metadata::Orientation};
 use mozjpeg::{ColorSpace, Decompress, Marker};
 
 use super::{corrupt, jpeg_dc};
-use crate::render::{RenderError, colour};
+use crate::render::{RenderError, colour, libjpeg};
 
 /// APP1 holds EXIF, APP2 the ICC profile in chunks, APP14 Adobe's colour transform flag.
 const MARKERS: &[Marker] = &[Marker::APP(1), Marker::APP(2), Marker::APP(14)];
@@ -164,6 +164,7 @@ pub fn decode(bytes: &[u8], shrink: u32) -> Result<(DynamicImage, Option<Vec<u8>
         .then(|| jpeg_dc::without_ac_scans(bytes))
         .flatten();
     let mut jpeg = Decompress::with_markers(MARKERS)
+        .with_err(libjpeg::decoder_errors())
         .from_reader(EndWatch::new(dc_only.as_deref().unwrap_or(bytes)))
         .map_err(corrupt)?;
     // With the AC scans missing, block smoothing would guess them from neighbouring DC

@@ -1,0 +1,426 @@
+//! AVX2 inverse DCTs for the libjpeg-turbo that has no SIMD of its own (built without
+//! `nasm`): the full 8×8 transform and the reduced 4×4 and 2×2 ones that the 1/2 and 1/4
+//! shrink-on-load use. Without them the IDCT is a quarter of a full-size decode and of a
+//! 1/4-scale one (`perf`, docs/benchmarks.md).
+//!
+//! Each kernel is the arithmetic of libjpeg's own C routine (`jpeg_idct_islow`,
+//! `jpeg_idct_4x4`, `jpeg_idct_2x2`: the same constants, rounding and final range mapping),
+//! done for eight columns or rows at once in 32-bit lanes where libjpeg uses 64-bit `long`s,
+//! so the pixels are libjpeg's to the bit for coefficients any 8-bit encoder writes (the tests
+//! compare whole decodes); libjpeg's own shortcuts for all-zero columns give the same values
+//! as the full computation and are left out. libjpeg asks for these through mozjpeg's IDCT
+//! selector callback, which [`select`] answers; it swaps only libjpeg's scalar C routines, so
+//! a SIMD build keeps its own.
+
+#![allow(unsafe_code)]
+
+use std::os::raw::c_int;
+
+use mozjpeg_sys::{JCOEF, JDIMENSION, JSAMPLE, jpeg_component_info, jpeg_decompress_struct};
+
+/// libjpeg's `inverse_DCT_method_ptr`.
+type Idct = unsafe extern "C" fn(
+    *mut jpeg_decompress_struct,
+    *mut jpeg_component_info,
+    *mut JCOEF,
+    *mut *mut JSAMPLE,
+    JDIMENSION,
+);
+
+unsafe extern "C" {
+    fn jpeg_idct_islow(
+        cinfo: *mut jpeg_decompress_struct,
+        compptr: *mut jpeg_component_info,
+        coef_block: *mut JCOEF,
+        output_buf: *mut *mut JSAMPLE,
+        output_col: JDIMENSION,
+    );
+    fn jpeg_idct_4x4(
+        cinfo: *mut jpeg_decompress_struct,
+        compptr: *mut jpeg_component_info,
+        coef_block: *mut JCOEF,
+        output_buf: *mut *mut JSAMPLE,
+        output_col: JDIMENSION,
+    );
+    fn jpeg_idct_2x2(
+        cinfo: *mut jpeg_decompress_struct,
+        compptr: *mut jpeg_component_info,
+        coef_block: *mut JCOEF,
+        output_buf: *mut *mut JSAMPLE,
+        output_col: JDIMENSION,
+    );
+    /// mozjpeg's extension: `selector` is asked for every component's IDCT at the start of
+    /// each output pass. (mozjpeg-sys declares it for the compressor by mistake.)
+    fn jpeg_set_idct_method_selector(cinfo: *mut jpeg_decompress_struct, selector: Selector);
+}
+
+/// mozjpeg's `jpeg_idct_method_selector`.
+type Selector = Option<
+    unsafe extern "C" fn(
+        *mut jpeg_decompress_struct,
+        *mut jpeg_component_info,
+        *mut Option<Idct>,
+        *mut c_int,
+    ),
+>;
+
+/// Whether this CPU runs the kernels.
+pub fn available() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx2")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// Registers [`select`] with a decompressor. libjpeg keeps it in a record allocated when the
+/// object is created, so this holds however often the object moves afterwards.
+///
+/// # Safety
+/// `cinfo` is a live decompressor made by `jpeg_create_decompress`.
+pub unsafe fn install(cinfo: *mut jpeg_decompress_struct) {
+    if available() {
+        // SAFETY: the caller's promise; the call stores one pointer in libjpeg's record.
+        unsafe { jpeg_set_idct_method_selector(cinfo, Some(select)) };
+    }
+}
+
+/// The kernel that replaces libjpeg's chosen routine, if any: only its scalar C routines
+/// are replaced, and only on a CPU with AVX2.
+pub fn replacement(chosen: Idct) -> Option<Idct> {
+    if !available() {
+        return None;
+    }
+    let chosen = chosen as usize;
+    [
+        (jpeg_idct_islow as Idct, islow as Idct),
+        (jpeg_idct_4x4 as Idct, idct_4x4 as Idct),
+        (jpeg_idct_2x2 as Idct, idct_2x2 as Idct),
+    ]
+    .into_iter()
+    .find(|(c, _)| *c as usize == chosen)
+    .map(|(_, ours)| ours)
+}
+
+/// The selector libjpeg calls; the multiplier-table category stays libjpeg's ("islow"),
+/// though the kernels read the quantisation table itself.
+unsafe extern "C" fn select(
+    _cinfo: *mut jpeg_decompress_struct,
+    _compptr: *mut jpeg_component_info,
+    method: *mut Option<Idct>,
+    _category: *mut c_int,
+) {
+    // SAFETY: libjpeg passes its own local, valid for this call.
+    let method = unsafe { &mut *method };
+    if let Some(ours) = method.and_then(replacement) {
+        *method = Some(ours);
+    }
+}
+
+/// The component's quantisation table, which is the islow multiplier table (libjpeg copies
+/// it into `dct_table` as `int`s); none yet means all-zero coefficients, as in libjpeg.
+///
+/// # Safety
+/// `compptr` is libjpeg's component record.
+unsafe fn quant(compptr: *mut jpeg_component_info) -> [u16; 64] {
+    // SAFETY: the caller's promise; a non-null table is libjpeg's latched copy.
+    unsafe {
+        let table = (*compptr).quant_table;
+        if table.is_null() {
+            [0; 64]
+        } else {
+            (*table).quantval
+        }
+    }
+}
+
+unsafe extern "C" fn islow(
+    _cinfo: *mut jpeg_decompress_struct,
+    compptr: *mut jpeg_component_info,
+    coef: *mut JCOEF,
+    out: *mut *mut JSAMPLE,
+    col: JDIMENSION,
+) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: libjpeg passes a 64-coefficient block and eight output rows with room for
+    // eight samples from `col`; the selector installs this only where AVX2 runs.
+    unsafe {
+        avx2::islow(&quant(compptr), coef, out, col as usize)
+    }
+}
+
+unsafe extern "C" fn idct_4x4(
+    _cinfo: *mut jpeg_decompress_struct,
+    compptr: *mut jpeg_component_info,
+    coef: *mut JCOEF,
+    out: *mut *mut JSAMPLE,
+    col: JDIMENSION,
+) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: as for `islow`, with four output rows of four samples.
+    unsafe {
+        avx2::reduced_4x4(&quant(compptr), coef, out, col as usize)
+    }
+}
+
+unsafe extern "C" fn idct_2x2(
+    _cinfo: *mut jpeg_decompress_struct,
+    compptr: *mut jpeg_component_info,
+    coef: *mut JCOEF,
+    out: *mut *mut JSAMPLE,
+    col: JDIMENSION,
+) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: as for `islow`, with two output rows of two samples.
+    unsafe {
+        avx2::reduced_2x2(&quant(compptr), coef, out, col as usize)
+    }
+}
+
+/// libjpeg's post-IDCT range limit: a table indexed by the value masked to 10 bits, which
+/// is 128 + v clamped to 0..=255 for v in -512..512 and wraps outside it.
+fn range_limit(v: i32) -> u8 {
+    (((v + 512) & 1023) - 384).clamp(0, 255) as u8
+}
+
+#[cfg(test)]
+mod tests;
+
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    use std::arch::x86_64::*;
+
+    use super::range_limit;
+
+    // libjpeg's fixed-point constants, FIX(x) = round(x * 2^13).
+    const CONST_BITS: i32 = 13;
+    const PASS1_BITS: i32 = 2;
+
+    /// Row `k` of the block, dequantised, one column per lane.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    unsafe fn row(q: &[u16; 64], coef: *const i16, k: usize) -> __m256i {
+        // SAFETY: `coef` holds 64 coefficients; `k < 8`.
+        let c = unsafe { _mm_loadu_si128(coef.add(8 * k).cast()) };
+        // SAFETY: `q` holds 64 entries.
+        let m = unsafe { _mm_loadu_si128(q.as_ptr().add(8 * k).cast()) };
+        _mm256_mullo_epi32(_mm256_cvtepi16_epi32(c), _mm256_cvtepu16_epi32(m))
+    }
+
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    fn mul(v: __m256i, k: i32) -> __m256i {
+        _mm256_mullo_epi32(v, _mm256_set1_epi32(k))
+    }
+
+    /// (x + 2^(n-1)) >> n, libjpeg's DESCALE.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    fn descale<const N: i32>(x: __m256i) -> __m256i {
+        _mm256_srai_epi32::<N>(_mm256_add_epi32(x, _mm256_set1_epi32(1 << (N - 1))))
+    }
+
+    /// The 8-point islow transform down eight lanes at once, before descaling: outputs in
+    /// spatial order.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    fn idct8(v: &[__m256i; 8]) -> [__m256i; 8] {
+        let (add, sub) = (_mm256_add_epi32, _mm256_sub_epi32);
+        // Even part.
+        let z1 = mul(add(v[2], v[6]), 4433);
+        let tmp2 = add(z1, mul(v[6], -15137));
+        let tmp3 = add(z1, mul(v[2], 6270));
+        let tmp0 = _mm256_slli_epi32::<CONST_BITS>(add(v[0], v[4]));
+        let tmp1 = _mm256_slli_epi32::<CONST_BITS>(sub(v[0], v[4]));
+        let (tmp10, tmp13) = (add(tmp0, tmp3), sub(tmp0, tmp3));
+        let (tmp11, tmp12) = (add(tmp1, tmp2), sub(tmp1, tmp2));
+        // Odd part.
+        let (t0, t1, t2, t3) = (v[7], v[5], v[3], v[1]);
+        let z1 = add(t0, t3);
+        let z2 = add(t1, t2);
+        let z3 = add(t0, t2);
+        let z4 = add(t1, t3);
+        let z5 = mul(add(z3, z4), 9633);
+        let (t0, t1, t2, t3) = (
+            mul(t0, 2446),
+            mul(t1, 16819),
+            mul(t2, 25172),
+            mul(t3, 12299),
+        );
+        let (z1, z2) = (mul(z1, -7373), mul(z2, -20995));
+        let z3 = add(mul(z3, -16069), z5);
+        let z4 = add(mul(z4, -3196), z5);
+        let t0 = add(t0, add(z1, z3));
+        let t1 = add(t1, add(z2, z4));
+        let t2 = add(t2, add(z2, z3));
+        let t3 = add(t3, add(z1, z4));
+        [
+            add(tmp10, t3),
+            add(tmp11, t2),
+            add(tmp12, t1),
+            add(tmp13, t0),
+            sub(tmp13, t0),
+            sub(tmp12, t1),
+            sub(tmp11, t2),
+            sub(tmp10, t3),
+        ]
+    }
+
+    /// Rows become columns.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    fn transpose(r: &[__m256i; 8]) -> [__m256i; 8] {
+        let t0 = _mm256_unpacklo_epi32(r[0], r[1]);
+        let t1 = _mm256_unpackhi_epi32(r[0], r[1]);
+        let t2 = _mm256_unpacklo_epi32(r[2], r[3]);
+        let t3 = _mm256_unpackhi_epi32(r[2], r[3]);
+        let t4 = _mm256_unpacklo_epi32(r[4], r[5]);
+        let t5 = _mm256_unpackhi_epi32(r[4], r[5]);
+        let t6 = _mm256_unpacklo_epi32(r[6], r[7]);
+        let t7 = _mm256_unpackhi_epi32(r[6], r[7]);
+        let u0 = _mm256_unpacklo_epi64(t0, t2);
+        let u1 = _mm256_unpackhi_epi64(t0, t2);
+        let u2 = _mm256_unpacklo_epi64(t1, t3);
+        let u3 = _mm256_unpackhi_epi64(t1, t3);
+        let u4 = _mm256_unpacklo_epi64(t4, t6);
+        let u5 = _mm256_unpackhi_epi64(t4, t6);
+        let u6 = _mm256_unpacklo_epi64(t5, t7);
+        let u7 = _mm256_unpackhi_epi64(t5, t7);
+        [
+            _mm256_permute2x128_si256::<0x20>(u0, u4),
+            _mm256_permute2x128_si256::<0x20>(u1, u5),
+            _mm256_permute2x128_si256::<0x20>(u2, u6),
+            _mm256_permute2x128_si256::<0x20>(u3, u7),
+            _mm256_permute2x128_si256::<0x31>(u0, u4),
+            _mm256_permute2x128_si256::<0x31>(u1, u5),
+            _mm256_permute2x128_si256::<0x31>(u2, u6),
+            _mm256_permute2x128_si256::<0x31>(u3, u7),
+        ]
+    }
+
+    /// libjpeg's range limit on eight lanes (see `super::range_limit`), then to bytes.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    fn to_samples(v: __m256i) -> __m128i {
+        let wrapped = _mm256_sub_epi32(
+            _mm256_and_si256(
+                _mm256_add_epi32(v, _mm256_set1_epi32(512)),
+                _mm256_set1_epi32(1023),
+            ),
+            _mm256_set1_epi32(384),
+        );
+        let words = _mm_packs_epi32(
+            _mm256_castsi256_si128(wrapped),
+            _mm256_extracti128_si256::<1>(wrapped),
+        );
+        _mm_packus_epi16(words, words)
+    }
+
+    /// `jpeg_idct_islow`.
+    ///
+    /// # Safety
+    /// `coef` holds 64 coefficients; `out` eight rows with eight samples from `col`.
+    #[target_feature(enable = "avx2")]
+    pub unsafe fn islow(q: &[u16; 64], coef: *const i16, out: *const *mut u8, col: usize) {
+        // SAFETY: the caller's promise on `coef`.
+        let v: [__m256i; 8] = std::array::from_fn(|k| unsafe { row(q, coef, k) });
+        // Pass 1: columns, into the workspace scaled by 2^PASS1_BITS.
+        let ws = idct8(&v).map(|w| descale::<{ CONST_BITS - PASS1_BITS }>(w));
+        // Pass 2: rows, from the transposed workspace; lane r of `cols[j]` is row r's
+        // sample j.
+        let cols = idct8(&transpose(&ws)).map(|c| descale::<{ CONST_BITS + PASS1_BITS + 3 }>(c));
+        for (r, samples) in transpose(&cols).into_iter().enumerate() {
+            // SAFETY: the caller's promise on `out`.
+            unsafe { _mm_storel_epi64((*out.add(r)).add(col).cast(), to_samples(samples)) };
+        }
+    }
+
+    /// `jpeg_idct_4x4`: rows and columns 0–3 and 5–7 of the coefficients make a 4×4 block.
+    ///
+    /// # Safety
+    /// `coef` holds 64 coefficients; `out` four rows with four samples from `col`.
+    #[target_feature(enable = "avx2")]
+    pub unsafe fn reduced_4x4(q: &[u16; 64], coef: *const i16, out: *const *mut u8, col: usize) {
+        // SAFETY: the caller's promise on `coef`.
+        let v: [__m256i; 8] = std::array::from_fn(|k| unsafe { row(q, coef, k) });
+        let ws = idct4(&v).map(|w| descale::<{ CONST_BITS - PASS1_BITS + 1 }>(w));
+        let zero = _mm256_setzero_si256();
+        let cols = transpose(&[ws[0], ws[1], ws[2], ws[3], zero, zero, zero, zero]);
+        let [c0, c1, c2, c3] =
+            idct4(&cols).map(|c| descale::<{ CONST_BITS + PASS1_BITS + 3 + 1 }>(c));
+        let rows = transpose(&[c0, c1, c2, c3, zero, zero, zero, zero]);
+        for (r, samples) in rows.into_iter().take(4).enumerate() {
+            let bytes = _mm_cvtsi128_si32(to_samples(samples));
+            // SAFETY: the caller's promise on `out`; the row need not be aligned.
+            unsafe { (*out.add(r)).add(col).cast::<i32>().write_unaligned(bytes) };
+        }
+    }
+
+    /// The 4-point transform of `jpeg_idct_4x4` down eight lanes, before descaling (input 4
+    /// unused).
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    fn idct4(v: &[__m256i; 8]) -> [__m256i; 4] {
+        let (add, sub) = (_mm256_add_epi32, _mm256_sub_epi32);
+        let tmp0 = _mm256_slli_epi32::<{ CONST_BITS + 1 }>(v[0]);
+        let tmp2 = add(mul(v[2], 15137), mul(v[6], -6270));
+        let (tmp10, tmp12) = (add(tmp0, tmp2), sub(tmp0, tmp2));
+        let (z1, z2, z3, z4) = (v[7], v[5], v[3], v[1]);
+        let tmp0 = add(
+            add(mul(z1, -1730), mul(z2, 11893)),
+            add(mul(z3, -17799), mul(z4, 8697)),
+        );
+        let tmp2 = add(
+            add(mul(z1, -4176), mul(z2, -4926)),
+            add(mul(z3, 7373), mul(z4, 20995)),
+        );
+        [
+            add(tmp10, tmp2),
+            add(tmp12, tmp0),
+            sub(tmp12, tmp0),
+            sub(tmp10, tmp2),
+        ]
+    }
+
+    /// `jpeg_idct_2x2`: rows and columns 0, 1, 3, 5 and 7 make a 2×2 block. The column
+    /// pass runs on eight lanes; the two rows after it are short enough for scalar code.
+    ///
+    /// # Safety
+    /// `coef` holds 64 coefficients; `out` two rows with two samples from `col`.
+    #[target_feature(enable = "avx2")]
+    pub unsafe fn reduced_2x2(q: &[u16; 64], coef: *const i16, out: *const *mut u8, col: usize) {
+        let (add, sub) = (_mm256_add_epi32, _mm256_sub_epi32);
+        // SAFETY: the caller's promise on `coef`.
+        let [r0, r1, r3, r5, r7] = [0, 1, 3, 5, 7].map(|k| unsafe { row(q, coef, k) });
+        let tmp10 = _mm256_slli_epi32::<{ CONST_BITS + 2 }>(r0);
+        let tmp0 = add(
+            add(mul(r7, -5906), mul(r5, 6967)),
+            add(mul(r3, -10426), mul(r1, 29692)),
+        );
+        let mut ws = [[0i32; 8]; 2];
+        for (w, v) in ws.iter_mut().zip([add(tmp10, tmp0), sub(tmp10, tmp0)]) {
+            let v = descale::<{ CONST_BITS - PASS1_BITS + 2 }>(v);
+            // SAFETY: `w` is eight `i32`s.
+            unsafe { _mm256_storeu_si256(w.as_mut_ptr().cast(), v) };
+        }
+        for (r, w) in ws.iter().enumerate() {
+            let tmp10 = w[0].wrapping_shl((CONST_BITS + 2) as u32);
+            let tmp0 = w[7]
+                .wrapping_mul(-5906)
+                .wrapping_add(w[5].wrapping_mul(6967))
+                .wrapping_add(w[3].wrapping_mul(-10426))
+                .wrapping_add(w[1].wrapping_mul(29692));
+            let shift = CONST_BITS + PASS1_BITS + 3 + 2;
+            let descale = |x: i32| x.wrapping_add(1 << (shift - 1)) >> shift;
+            // SAFETY: the caller's promise on `out`.
+            unsafe {
+                let row = (*out.add(r)).add(col);
+                *row = range_limit(descale(tmp10.wrapping_add(tmp0)));
+                *row.add(1) = range_limit(descale(tmp10.wrapping_sub(tmp0)));
+            }
+        }
+    }
+}

@@ -1,0 +1,204 @@
+//! The kernels against libjpeg's own C routines: block by block on a started decompressor,
+//! and whole decodes with and without the selector at every DCT scale.
+
+use mozjpeg::{ColorSpace, Compress, Decompress};
+use mozjpeg_sys::{
+    jpeg_decompress_struct, jpeg_destroy_decompress, jpeg_mem_src, jpeg_read_header,
+    jpeg_start_decompress,
+};
+
+use super::*;
+use crate::render::libjpeg::decoder_errors;
+
+/// A deterministic generator, so a failure names its case.
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self) -> u32 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (self.0 >> 33) as u32
+    }
+}
+
+/// Pixels that make the coefficients encoders write: noise (every frequency at full
+/// strength), hard edges, and smooth gradients.
+fn pixels(w: usize, h: usize, seed: u64) -> Vec<u8> {
+    let mut rng = Lcg(seed);
+    (0..w * h * 3)
+        .map(|i| {
+            let (x, y) = ((i / 3) % w, (i / 3) / w);
+            match (x / 16 + y / 16) % 3 {
+                0 => rng.next() as u8,
+                1 => {
+                    if (x / 3 + y / 5) % 2 == 0 {
+                        255
+                    } else {
+                        0
+                    }
+                }
+                _ => ((x * 4 + y * 2 + i % 3 * 40) % 256) as u8,
+            }
+        })
+        .collect()
+}
+
+fn encode(w: usize, h: usize, quality: f32, chroma: (u8, u8), progressive: bool) -> Vec<u8> {
+    let mut c = Compress::new(ColorSpace::JCS_RGB);
+    c.set_fastest_defaults();
+    c.set_size(w, h);
+    c.set_quality(quality);
+    c.set_chroma_sampling_pixel_sizes(chroma, chroma);
+    if progressive {
+        c.set_progressive_mode();
+    }
+    let mut started = c.start_compress(Vec::new()).unwrap();
+    started.write_scanlines(&pixels(w, h, 7)).unwrap();
+    started.finish().unwrap()
+}
+
+fn decode(bytes: &[u8], numerator: u8, ours: bool) -> Vec<u8> {
+    let builder = Decompress::with_markers(&[]);
+    let builder = if ours {
+        builder.with_err(decoder_errors())
+    } else {
+        builder
+    };
+    let mut jpeg = builder.from_mem(bytes).unwrap();
+    jpeg.scale(numerator);
+    let mut started = jpeg.rgb().unwrap();
+    let pixels = started.read_scanlines::<u8>().unwrap();
+    started.finish().unwrap();
+    pixels
+}
+
+/// The cases: encoder quality from 1 (coarse tables, large dequantised values) to 100, full
+/// and half chroma, baseline and progressive, and the repository's photos.
+fn cases() -> Vec<(String, Vec<u8>)> {
+    let mut cases = Vec::new();
+    for quality in [1.0, 30.0, 75.0, 95.0, 100.0] {
+        for chroma in [(1, 1), (2, 2)] {
+            for progressive in [false, true] {
+                cases.push((
+                    format!("q{quality} chroma {chroma:?} progressive {progressive}"),
+                    encode(203, 141, quality, chroma, progressive),
+                ));
+            }
+        }
+    }
+    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures");
+    for name in [
+        "cups-800x500.jpg",
+        "forest-800x500.jpg",
+        "forest-orient6.jpg",
+    ] {
+        let bytes = std::fs::read(format!("{fixtures}/{name}")).unwrap();
+        cases.push((name.to_string(), bytes));
+    }
+    cases
+}
+
+#[test]
+fn whole_decodes_are_libjpegs_at_every_scale() {
+    for (name, bytes) in cases() {
+        for numerator in [8, 4, 2, 1] {
+            assert!(
+                decode(&bytes, numerator, true) == decode(&bytes, numerator, false),
+                "{name} at {numerator}/8"
+            );
+        }
+    }
+}
+
+/// libjpeg's scalar routines are what gets replaced, and only them: a routine the selector
+/// does not know (a SIMD one) stays.
+#[test]
+fn only_the_scalar_routines_are_replaced() {
+    let scalar: [Idct; 3] = [jpeg_idct_islow, jpeg_idct_4x4, jpeg_idct_2x2];
+    let ours: [Idct; 3] = [islow, idct_4x4, idct_2x2];
+    for (c, k) in scalar.into_iter().zip(ours) {
+        let expected = available().then_some(k as usize);
+        assert_eq!(replacement(c).map(|f| f as usize), expected);
+    }
+    assert!(replacement(islow).is_none());
+}
+
+/// Block by block: random coefficients of a real file's tables through libjpeg's C routine
+/// and ours, on a decompressor libjpeg has started (its range-limit table and multiplier
+/// tables in place).
+#[test]
+fn kernels_match_libjpeg_block_by_block() {
+    if !available() {
+        eprintln!("this CPU has no AVX2: the kernels are never installed here");
+        return;
+    }
+    let pairs: [(Idct, Idct, usize); 3] = [
+        (jpeg_idct_islow, islow, 8),
+        (jpeg_idct_4x4, idct_4x4, 4),
+        (jpeg_idct_2x2, idct_2x2, 2),
+    ];
+    for quality in [1.0, 50.0, 90.0, 100.0] {
+        let bytes = encode(64, 64, quality, (1, 1), false);
+        let mut err = decoder_errors();
+        // SAFETY: a decompressor set up and torn down as libjpeg documents, reading `bytes`,
+        // which outlive it; the routines get a 64-coefficient block and 8 rows of 8 samples.
+        unsafe {
+            let mut cinfo: jpeg_decompress_struct = std::mem::zeroed();
+            cinfo.common.err = &mut err;
+            mozjpeg_sys::jpeg_create_decompress(&mut cinfo);
+            jpeg_mem_src(&mut cinfo, bytes.as_ptr(), bytes.len() as _);
+            jpeg_read_header(&mut cinfo, 1);
+            jpeg_start_decompress(&mut cinfo);
+            let mut rng = Lcg(quality as u64);
+            for block in 0..4000 {
+                let component = cinfo.comp_info.add(block % 3);
+                let q = (*(*component).quant_table).quantval;
+                let mut coef = [0i16; 64];
+                for (i, c) in coef.iter_mut().enumerate() {
+                    // Dequantised values within what the DCT of 8-bit samples yields
+                    // (±1024), sparser towards high frequencies as in photos.
+                    let bound = 1024 / i32::from(q[i]).max(1);
+                    let keep = block % 4 == 0 || rng.next() % 64 > i as u32;
+                    let span = (2 * bound + 1) as u32;
+                    *c = if keep {
+                        (rng.next() % span) as i32 - bound
+                    } else {
+                        0
+                    } as i16;
+                }
+                for (theirs, ours, n) in pairs {
+                    let mut a = [[0u8; 8]; 8];
+                    let mut b = [[0u8; 8]; 8];
+                    let mut rows_a: Vec<*mut u8> = a.iter_mut().map(|r| r.as_mut_ptr()).collect();
+                    let mut rows_b: Vec<*mut u8> = b.iter_mut().map(|r| r.as_mut_ptr()).collect();
+                    let mut c1 = coef;
+                    let mut c2 = coef;
+                    theirs(
+                        &mut cinfo,
+                        component,
+                        c1.as_mut_ptr(),
+                        rows_a.as_mut_ptr(),
+                        0,
+                    );
+                    ours(
+                        &mut cinfo,
+                        component,
+                        c2.as_mut_ptr(),
+                        rows_b.as_mut_ptr(),
+                        0,
+                    );
+                    for r in 0..n {
+                        assert_eq!(
+                            a[r][..n],
+                            b[r][..n],
+                            "{n}x{n}, quality {quality}, block {block}, row {r}: {coef:?}"
+                        );
+                    }
+                }
+            }
+            jpeg_destroy_decompress(&mut cinfo);
+        }
+    }
+}

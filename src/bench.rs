@@ -58,6 +58,8 @@ pub struct Report {
     pub peak_rss_bytes: Option<u64>,
     /// Whether libjpeg-turbo runs its SIMD code (built with nasm on `PATH`).
     pub libjpeg_simd: bool,
+    /// Whether JPEG decodes use pixgate's AVX2 inverse DCTs (no SIMD in libjpeg, AVX2 CPU).
+    pub jpeg_idct_avx2: bool,
 }
 
 /// Each names the file; the cause follows as the error's source (printed by `{:#}`).
@@ -219,6 +221,7 @@ fn summarise(samples: &[Sample], threads: usize, wall: Duration) -> Report {
         bytes_out: samples.iter().map(|s| s.bytes_out as u64).sum(),
         peak_rss_bytes: peak_rss_bytes(),
         libjpeg_simd: render::libjpeg::has_simd(),
+        jpeg_idct_avx2: !render::libjpeg::has_simd() && render::libjpeg::idct::available(),
     }
 }
 
@@ -269,6 +272,7 @@ impl Report {
             "mean_bytes_out": self.bytes_out / (self.images.max(1) as u64),
             "peak_rss_bytes": self.peak_rss_bytes,
             "libjpeg_simd": self.libjpeg_simd,
+            "jpeg_idct_avx2": self.jpeg_idct_avx2,
             "rav1e_asm": cfg!(feature = "nasm"),
         })
     }
@@ -281,6 +285,9 @@ impl Report {
         });
         let jpeg = if self.libjpeg_simd {
             "libjpeg-turbo with SIMD"
+        } else if self.jpeg_idct_avx2 {
+            "libjpeg-turbo without SIMD (nasm was not on PATH when it was built), \
+             with pixgate's AVX2 inverse DCT"
         } else {
             "libjpeg-turbo without SIMD (nasm was not on PATH when it was built)"
         };

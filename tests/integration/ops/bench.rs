@@ -50,6 +50,12 @@ fn json_reports_every_render_with_stage_medians_bytes_and_memory() {
     assert!(report["images_per_second"].as_f64().unwrap() > 0.0);
     // Which it is depends on whether nasm was installed for the build; either is a boolean.
     assert!(report["libjpeg_simd"].is_boolean(), "{report}");
+    // pixgate's own inverse DCT stands in only where libjpeg has none.
+    let ours = report["jpeg_idct_avx2"].as_bool().unwrap();
+    assert!(
+        !(ours && report["libjpeg_simd"].as_bool().unwrap()),
+        "{report}"
+    );
 }
 
 #[test]

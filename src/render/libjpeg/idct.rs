@@ -124,15 +124,16 @@ unsafe extern "C" fn select(
 /// it into `dct_table` as `int`s); none yet means all-zero coefficients, as in libjpeg.
 ///
 /// # Safety
-/// `compptr` is libjpeg's component record.
-unsafe fn quant(compptr: *mut jpeg_component_info) -> [u16; 64] {
+/// `compptr` is libjpeg's component record, which outlives the returned borrow.
+unsafe fn quant<'a>(compptr: *mut jpeg_component_info) -> &'a [u16; 64] {
+    static NONE: [u16; 64] = [0; 64];
     // SAFETY: the caller's promise; a non-null table is libjpeg's latched copy.
     unsafe {
         let table = (*compptr).quant_table;
         if table.is_null() {
-            [0; 64]
+            &NONE
         } else {
-            (*table).quantval
+            &(*table).quantval
         }
     }
 }
@@ -148,7 +149,7 @@ unsafe extern "C" fn islow(
     // SAFETY: libjpeg passes a 64-coefficient block and eight output rows with room for
     // eight samples from `col`; the selector installs this only where AVX2 runs.
     unsafe {
-        avx2::islow(&quant(compptr), coef, out, col as usize)
+        avx2::islow(quant(compptr), coef, out, col as usize)
     }
 }
 
@@ -162,7 +163,7 @@ unsafe extern "C" fn idct_4x4(
     #[cfg(target_arch = "x86_64")]
     // SAFETY: as for `islow`, with four output rows of four samples.
     unsafe {
-        avx2::reduced_4x4(&quant(compptr), coef, out, col as usize)
+        avx2::reduced_4x4(quant(compptr), coef, out, col as usize)
     }
 }
 
@@ -176,14 +177,8 @@ unsafe extern "C" fn idct_2x2(
     #[cfg(target_arch = "x86_64")]
     // SAFETY: as for `islow`, with two output rows of two samples.
     unsafe {
-        avx2::reduced_2x2(&quant(compptr), coef, out, col as usize)
+        avx2::reduced_2x2(quant(compptr), coef, out, col as usize)
     }
-}
-
-/// libjpeg's post-IDCT range limit: a table indexed by the value masked to 10 bits, which
-/// is 128 + v clamped to 0..=255 for v in -512..512 and wraps outside it.
-fn range_limit(v: i32) -> u8 {
-    (((v + 512) & 1023) - 384).clamp(0, 255) as u8
 }
 
 #[cfg(test)]
@@ -192,8 +187,6 @@ mod tests;
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
     use std::arch::x86_64::*;
-
-    use super::range_limit;
 
     // libjpeg's fixed-point constants, FIX(x) = round(x * 2^13).
     const CONST_BITS: i32 = 13;
@@ -301,7 +294,9 @@ mod avx2 {
         ]
     }
 
-    /// libjpeg's range limit on eight lanes (see `super::range_limit`), then to bytes.
+    /// libjpeg's post-IDCT range limit on eight lanes, then to bytes. libjpeg indexes a
+    /// table by the value masked to 10 bits, which is 128 + v clamped to 0..=255 for v in
+    /// -512..512 and wraps outside it; this computes the same.
     #[inline]
     #[target_feature(enable = "avx2")]
     fn to_samples(v: __m256i) -> __m128i {
@@ -386,7 +381,8 @@ mod avx2 {
     }
 
     /// `jpeg_idct_2x2`: rows and columns 0, 1, 3, 5 and 7 make a 2×2 block. The column
-    /// pass runs on eight lanes; the two rows after it are short enough for scalar code.
+    /// pass runs down eight lanes; the row pass weighs each workspace row by the two output
+    /// samples' coefficients and sums across lanes.
     ///
     /// # Safety
     /// `coef` holds 64 coefficients; `out` two rows with two samples from `col`.
@@ -400,27 +396,26 @@ mod avx2 {
             add(mul(r7, -5906), mul(r5, 6967)),
             add(mul(r3, -10426), mul(r1, 29692)),
         );
-        let mut ws = [[0i32; 8]; 2];
-        for (w, v) in ws.iter_mut().zip([add(tmp10, tmp0), sub(tmp10, tmp0)]) {
-            let v = descale::<{ CONST_BITS - PASS1_BITS + 2 }>(v);
-            // SAFETY: `w` is eight `i32`s.
-            unsafe { _mm256_storeu_si256(w.as_mut_ptr().cast(), v) };
-        }
-        for (r, w) in ws.iter().enumerate() {
-            let tmp10 = w[0].wrapping_shl((CONST_BITS + 2) as u32);
-            let tmp0 = w[7]
-                .wrapping_mul(-5906)
-                .wrapping_add(w[5].wrapping_mul(6967))
-                .wrapping_add(w[3].wrapping_mul(-10426))
-                .wrapping_add(w[1].wrapping_mul(29692));
-            let shift = CONST_BITS + PASS1_BITS + 3 + 2;
-            let descale = |x: i32| x.wrapping_add(1 << (shift - 1)) >> shift;
-            // SAFETY: the caller's promise on `out`.
-            unsafe {
-                let row = (*out.add(r)).add(col);
-                *row = range_limit(descale(tmp10.wrapping_add(tmp0)));
-                *row.add(1) = range_limit(descale(tmp10.wrapping_sub(tmp0)));
-            }
+        let pass1 = |v| descale::<{ CONST_BITS - PASS1_BITS + 2 }>(v);
+        let (ws0, ws1) = (pass1(add(tmp10, tmp0)), pass1(sub(tmp10, tmp0)));
+        // Sample 0 is ws[0]·2^15 + the odd terms, sample 1 the same minus them.
+        let first = _mm256_setr_epi32(1 << (CONST_BITS + 2), 29692, 0, -10426, 0, 6967, 0, -5906);
+        let second = _mm256_setr_epi32(1 << (CONST_BITS + 2), -29692, 0, 10426, 0, -6967, 0, 5906);
+        let weigh = |ws| {
+            _mm256_hadd_epi32(
+                _mm256_mullo_epi32(ws, first),
+                _mm256_mullo_epi32(ws, second),
+            )
+        };
+        let sums = _mm256_hadd_epi32(weigh(ws0), weigh(ws1));
+        // Lanes: row 0 sample 0, row 0 sample 1, row 1 sample 0, row 1 sample 1.
+        let sums = add(sums, _mm256_permute2x128_si256::<0x01>(sums, sums));
+        let sums = descale::<{ CONST_BITS + PASS1_BITS + 3 + 2 }>(sums);
+        let [a, b, c, d] = _mm_cvtsi128_si32(to_samples(sums)).to_le_bytes();
+        // SAFETY: the caller's promise on `out`.
+        unsafe {
+            let (row0, row1) = ((*out).add(col), (*out.add(1)).add(col));
+            (*row0, *row0.add(1), *row1, *row1.add(1)) = (a, b, c, d);
         }
     }
 }

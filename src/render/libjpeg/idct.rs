@@ -96,9 +96,9 @@ pub fn replacement(chosen: Idct) -> Option<Idct> {
     }
     let chosen = chosen as usize;
     [
-        (jpeg_idct_islow as Idct, islow as Idct),
-        (jpeg_idct_4x4 as Idct, idct_4x4 as Idct),
-        (jpeg_idct_2x2 as Idct, idct_2x2 as Idct),
+        (jpeg_idct_islow as Idct, kernel::<8> as Idct),
+        (jpeg_idct_4x4 as Idct, kernel::<4> as Idct),
+        (jpeg_idct_2x2 as Idct, kernel::<2> as Idct),
     ]
     .into_iter()
     .find(|(c, _)| *c as usize == chosen)
@@ -138,7 +138,8 @@ unsafe fn quant<'a>(compptr: *mut jpeg_component_info) -> &'a [u16; 64] {
     }
 }
 
-unsafe extern "C" fn islow(
+/// A kernel in libjpeg's calling convention: `SIZE` is the output block's side (8, 4 or 2).
+unsafe extern "C" fn kernel<const SIZE: usize>(
     _cinfo: *mut jpeg_decompress_struct,
     compptr: *mut jpeg_component_info,
     coef: *mut JCOEF,
@@ -146,38 +147,15 @@ unsafe extern "C" fn islow(
     col: JDIMENSION,
 ) {
     #[cfg(target_arch = "x86_64")]
-    // SAFETY: libjpeg passes a 64-coefficient block and eight output rows with room for
-    // eight samples from `col`; the selector installs this only where AVX2 runs.
+    // SAFETY: libjpeg passes a 64-coefficient block and `SIZE` output rows with room for
+    // `SIZE` samples from `col`; the selector installs this only where AVX2 runs.
     unsafe {
-        avx2::islow(quant(compptr), coef, out, col as usize)
-    }
-}
-
-unsafe extern "C" fn idct_4x4(
-    _cinfo: *mut jpeg_decompress_struct,
-    compptr: *mut jpeg_component_info,
-    coef: *mut JCOEF,
-    out: *mut *mut JSAMPLE,
-    col: JDIMENSION,
-) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: as for `islow`, with four output rows of four samples.
-    unsafe {
-        avx2::reduced_4x4(quant(compptr), coef, out, col as usize)
-    }
-}
-
-unsafe extern "C" fn idct_2x2(
-    _cinfo: *mut jpeg_decompress_struct,
-    compptr: *mut jpeg_component_info,
-    coef: *mut JCOEF,
-    out: *mut *mut JSAMPLE,
-    col: JDIMENSION,
-) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: as for `islow`, with two output rows of two samples.
-    unsafe {
-        avx2::reduced_2x2(quant(compptr), coef, out, col as usize)
+        let (q, col) = (quant(compptr), col as usize);
+        match SIZE {
+            8 => avx2::islow(q, coef, out, col),
+            4 => avx2::reduced_4x4(q, coef, out, col),
+            _ => avx2::reduced_2x2(q, coef, out, col),
+        }
     }
 }
 

@@ -3,8 +3,8 @@
 //! DCT, colour conversion and Huffman pass is plain C, JPEG work takes 1.3-2x as long, and
 //! `pixgate bench` says so rather than leaving users to guess from how it was built.
 //!
-//! Where libjpeg has no SIMD, decodes on an AVX2 CPU get ours for the inverse DCT
-//! ([`idct`]), wired in through the error manager [`decoder_errors`] hands libjpeg.
+//! Where libjpeg has no SIMD, decodes on an AVX2 CPU get pixgate's inverse DCTs instead of
+//! its C ones ([`idct`]), wired in through the error manager [`decoder_errors`] hands it.
 //!
 //! The `unsafe` here: the declaration of libjpeg-turbo's own C check, and the error manager's
 //! callbacks.
@@ -29,14 +29,18 @@ pub fn has_simd() -> bool {
 }
 
 /// The error manager for a decode (`Decompress::with_err`): fatal errors unwind with
-/// libjpeg's message, as the mozjpeg crate's own manager does, warnings are dropped (the
-/// caller checks truncation itself), and the first message — the start-of-image trace
-/// libjpeg emits for every file it reads — installs the [`idct`] selector. The error
-/// manager is the one hook the mozjpeg crate gives into the decompressor before it starts.
+/// libjpeg's message, as the mozjpeg crate's own manager does; warnings and traces are
+/// dropped (the caller checks truncation itself), but each installs the [`idct`] selector,
+/// and the first comes while libjpeg reads the header: its start-of-image trace, emitted for
+/// every file. The error manager is the one hook the mozjpeg crate gives into the
+/// decompressor before decoding starts.
 pub fn decoder_errors() -> jpeg_error_mgr {
     // SAFETY: `jpeg_std_error` fills in every field of the zeroed struct.
-    let mut err: jpeg_error_mgr = unsafe { std::mem::zeroed() };
-    unsafe { mozjpeg_sys::jpeg_std_error(&mut err) };
+    let mut err: jpeg_error_mgr = unsafe {
+        let mut err = std::mem::zeroed();
+        mozjpeg_sys::jpeg_std_error(&mut err);
+        err
+    };
     err.error_exit = Some(error_exit);
     err.emit_message = Some(emit_message);
     err

@@ -7,8 +7,10 @@
 //! `jpeg_idct_4x4`, `jpeg_idct_2x2`: the same constants, rounding and final range mapping),
 //! done for eight columns or rows at once in 32-bit lanes where libjpeg uses 64-bit `long`s,
 //! so the pixels are libjpeg's to the bit for coefficients any 8-bit encoder writes (the tests
-//! compare whole decodes); libjpeg's own shortcuts for all-zero columns give the same values
-//! as the full computation and are left out. libjpeg asks for these through mozjpeg's IDCT
+//! compare random blocks and whole decodes). A hostile file's out-of-range coefficients can
+//! wrap here where libjpeg's do not: other pixels, noise either way, and no fault (nothing is
+//! indexed by them). libjpeg's own shortcuts for all-zero columns give the same values as the
+//! full computation and are left out. libjpeg asks for these through mozjpeg's IDCT
 //! selector callback, which [`select`] answers; it swaps only libjpeg's scalar C routines, so
 //! a SIMD build keeps its own.
 
@@ -81,7 +83,7 @@ pub fn available() -> bool {
 ///
 /// # Safety
 /// `cinfo` is a live decompressor made by `jpeg_create_decompress`.
-pub unsafe fn install(cinfo: *mut jpeg_decompress_struct) {
+pub(super) unsafe fn install(cinfo: *mut jpeg_decompress_struct) {
     if available() {
         // SAFETY: the caller's promise; the call stores one pointer in libjpeg's record.
         unsafe { jpeg_set_idct_method_selector(cinfo, Some(select)) };
@@ -90,7 +92,7 @@ pub unsafe fn install(cinfo: *mut jpeg_decompress_struct) {
 
 /// The kernel that replaces libjpeg's chosen routine, if any: only its scalar C routines
 /// are replaced, and only on a CPU with AVX2.
-pub fn replacement(chosen: Idct) -> Option<Idct> {
+fn replacement(chosen: Idct) -> Option<Idct> {
     if !available() {
         return None;
     }
@@ -120,8 +122,8 @@ unsafe extern "C" fn select(
     }
 }
 
-/// The component's quantisation table, which is the islow multiplier table (libjpeg copies
-/// it into `dct_table` as `int`s); none yet means all-zero coefficients, as in libjpeg.
+/// The component's quantisation table: libjpeg's islow multiplier table (`dct_table`) holds
+/// the same values as `int`s. None yet means all-zero coefficients, as in libjpeg.
 ///
 /// # Safety
 /// `compptr` is libjpeg's component record, which outlives the returned borrow.

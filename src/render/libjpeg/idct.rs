@@ -127,6 +127,7 @@ unsafe extern "C" fn select(
 ///
 /// # Safety
 /// `compptr` is libjpeg's component record, which outlives the returned borrow.
+#[cfg(target_arch = "x86_64")]
 unsafe fn quant<'a>(compptr: *mut jpeg_component_info) -> &'a [u16; 64] {
     static NONE: [u16; 64] = [0; 64];
     // SAFETY: the caller's promise; a non-null table is libjpeg's latched copy.
@@ -159,6 +160,9 @@ unsafe extern "C" fn kernel<const SIZE: usize>(
             _ => avx2::reduced_2x2(q, coef, out, col),
         }
     }
+    // Never installed elsewhere (`available` is false).
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (compptr, coef, out, col);
 }
 
 #[cfg(test)]

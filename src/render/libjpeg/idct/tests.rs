@@ -1,5 +1,6 @@
 //! The kernels against libjpeg's own C routines: block by block on a started decompressor,
-//! and whole decodes with and without the selector at every DCT scale.
+//! and whole decodes with and without the selector at every DCT scale; and that decodes
+//! through `decoder_errors` really run them.
 
 use mozjpeg::{ColorSpace, Compress, Decompress};
 use mozjpeg_sys::{
@@ -201,4 +202,66 @@ fn kernels_match_libjpeg_block_by_block() {
             jpeg_destroy_decompress(&mut cinfo);
         }
     }
+}
+
+/// A one-block greyscale JPEG whose coefficients no 8-bit encoder would write (DC 2047 and
+/// 1023 at row 1, column 1, quantisers 255), written bit by bit with tiny Huffman tables.
+fn out_of_range_jpeg() -> Vec<u8> {
+    let mut out = vec![0xFF, 0xD8];
+    let mut segment = |marker: u8, body: &[u8]| {
+        out.extend([0xFF, marker]);
+        out.extend(((body.len() + 2) as u16).to_be_bytes());
+        out.extend(body);
+    };
+    segment(0xDB, &[[0].as_slice(), &[255; 64]].concat());
+    segment(0xC0, &[8, 0, 8, 0, 8, 1, 1, 0x11, 0]);
+    // DC: category 11 as the code "0". AC: three zeros then size 10 (zigzag position 4, row 1
+    // column 1) as "00", end of block as "01".
+    let counts = |codes: &[u8], length: usize| {
+        let mut c = [0u8; 16];
+        c[length - 1] = codes.len() as u8;
+        [c.as_slice(), codes].concat()
+    };
+    segment(0xC4, &[[0x00].as_slice(), &counts(&[11], 1)].concat());
+    segment(
+        0xC4,
+        &[[0x10].as_slice(), &counts(&[0x3A, 0x00], 2)].concat(),
+    );
+    segment(0xDA, &[1, 1, 0x00, 0, 63, 0]);
+    let bits = format!("0{}00{}01", "1".repeat(11), "1".repeat(10));
+    let padded = format!("{bits}{}", "1".repeat((8 - bits.len() % 8) % 8));
+    for byte in padded.as_bytes().chunks(8) {
+        let byte = u8::from_str_radix(std::str::from_utf8(byte).unwrap(), 2).unwrap();
+        out.push(byte);
+        if byte == 0xFF {
+            out.push(0x00);
+        }
+    }
+    out.extend([0xFF, 0xD9]);
+    out
+}
+
+/// The decode path really runs the kernels: on coefficients out of any encoder's range they
+/// wrap in 32 bits where libjpeg's 64-bit C does not, and an odd-frequency term carries the
+/// difference into the low bits libjpeg keeps, so the pixels tell them apart. Should
+/// libjpeg stop calling the error manager before decoding starts, this fails rather than the
+/// speed-up silently going.
+#[test]
+fn decodes_through_the_error_manager_use_the_kernels() {
+    let bytes = out_of_range_jpeg();
+    let decode = |ours: bool| {
+        let builder = Decompress::with_markers(&[]);
+        let builder = if ours {
+            builder.with_err(decoder_errors())
+        } else {
+            builder
+        };
+        let mut started = builder.from_mem(&bytes).unwrap().grayscale().unwrap();
+        let pixels = started.read_scanlines::<u8>().unwrap();
+        started.finish().unwrap();
+        pixels
+    };
+    let (ours, theirs) = (decode(true), decode(false));
+    assert_eq!((ours.len(), theirs.len()), (64, 64));
+    assert_eq!(ours != theirs, available(), "{ours:?}\n{theirs:?}");
 }

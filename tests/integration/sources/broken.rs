@@ -56,6 +56,26 @@ async fn corrupt_images_are_422_and_the_server_keeps_serving() {
     server.get("/a.png?w=10").await.assert_image("png");
 }
 
+/// A JPEG whose coefficients no 8-bit encoder writes (DC 2047, quantisers 255): libjpeg
+/// decodes it, and at every DCT scale the IDCT that runs (pixgate's AVX2 kernels where libjpeg
+/// has no SIMD) wraps out-of-range values into noise, an image all the same; the server goes on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn out_of_range_jpeg_coefficients_are_noise_not_a_fault() {
+    let root = root();
+    root.put_fixture("odd.jpg", "inputs/out-of-range.jpg");
+    let server = TestServer::serving(&root).await;
+    // Full size, and the 1/2 and 1/4 shrinks on load of an 8x8 frame (the 4x4 and 2x2 IDCTs).
+    for width in [8, 2, 1] {
+        for format in ["png", "jpg"] {
+            let target = format!("/odd.jpg?w={width}&fm={format}");
+            let reply = server.raw("GET", &target, &[]).await;
+            assert_eq!(reply.status, 200, "{target}: {}", reply.text());
+            assert!(image_kind(&reply.body).is_some(), "{target}");
+        }
+    }
+    server.get("/photo.jpg?w=10").await.assert_image("jpeg");
+}
+
 /// Every input kind the fixtures hold, with the output asked of it.
 const KINDS: &[(&str, &str)] = &[
     ("forest-800x500.jpg", "w=100"),

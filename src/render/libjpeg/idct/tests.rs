@@ -246,6 +246,16 @@ fn out_of_range_jpeg() -> Vec<u8> {
 /// difference into the low bits libjpeg keeps, so the pixels tell them apart. Should
 /// libjpeg stop calling the error manager before decoding starts, this fails rather than the
 /// speed-up silently going.
+/// The same file is a fixture, for the server's hostile-input tests.
+#[test]
+fn the_fixture_is_this_file() {
+    let fixture = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/inputs/out-of-range.jpg"
+    );
+    assert!(std::fs::read(fixture).unwrap() == out_of_range_jpeg());
+}
+
 #[test]
 fn decodes_through_the_error_manager_use_the_kernels() {
     let bytes = out_of_range_jpeg();

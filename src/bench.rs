@@ -221,7 +221,7 @@ fn summarise(samples: &[Sample], threads: usize, wall: Duration) -> Report {
         bytes_out: samples.iter().map(|s| s.bytes_out as u64).sum(),
         peak_rss_bytes: peak_rss_bytes(),
         libjpeg_simd: render::libjpeg::has_simd(),
-        jpeg_idct_avx2: !render::libjpeg::has_simd() && render::libjpeg::idct::available(),
+        jpeg_idct_avx2: render::libjpeg::has_own_idct(),
     }
 }
 

@@ -209,16 +209,15 @@ def simd_in_binary(binary):
     mozjpeg-sys compiles only the jsimd_* stubs, so look for the kernels' own symbols."""
     if not shutil.which("nm"):
         return "unknown (no nm)"
-    proc = subprocess.run(["nm", "--defined-only", binary], capture_output=True, text=True)
+    proc = subprocess.run(["nm", "--defined-only", "--demangle", binary],
+                          capture_output=True, text=True)
     if proc.returncode != 0 or not proc.stdout:
         return "unknown (stripped?)"
     kernels = [l for l in proc.stdout.splitlines() if "jsimd_" in l and ("_avx2" in l or "_sse2" in l)]
     if kernels:
         return "yes"
     # pixgate's own inverse DCTs stand in for libjpeg's scalar ones on AVX2 CPUs.
-    ours = "libjpeg::idct::avx2::islow" in subprocess.run(
-        ["nm", "--defined-only", "--demangle", binary], capture_output=True, text=True
-    ).stdout
+    ours = "libjpeg::idct::avx2::islow" in proc.stdout
     return "no (scalar libjpeg-turbo" + (", pixgate's AVX2 inverse DCT)" if ours else ")")
 
 

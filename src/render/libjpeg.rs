@@ -10,7 +10,7 @@
 //! callbacks.
 #![allow(unsafe_code)]
 
-pub mod idct;
+mod idct;
 
 use std::os::raw::c_int;
 
@@ -26,6 +26,11 @@ unsafe extern "C" {
 /// True when libjpeg-turbo was built with its SIMD code and this CPU can run it.
 pub fn has_simd() -> bool {
     jsimd_can_idct_islow() != 0
+}
+
+/// True when decodes run pixgate's inverse DCTs: libjpeg has no SIMD and this CPU has AVX2.
+pub fn has_own_idct() -> bool {
+    !has_simd() && idct::available()
 }
 
 /// The error manager for a decode (`Decompress::with_err`): fatal errors unwind with

@@ -1,6 +1,8 @@
-//! Encoders: JPEG through libjpeg-turbo (mozjpeg), WebP through libwebp, PNG, GIF and AVIF
-//! through `image`. Input pixels are 8-bit grey, RGB or RGBA; output carries no metadata.
+//! Encoders: JPEG through libjpeg-turbo (mozjpeg), WebP through libwebp, AVIF through rav1e,
+//! PNG and GIF through `image`. Input pixels are 8-bit grey, RGB or RGBA; output carries no
+//! metadata.
 
+mod avif;
 mod webp_animation;
 
 pub use webp_animation::animated_webp;
@@ -9,7 +11,6 @@ use std::borrow::Cow;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::Duration;
 
-use image::codecs::avif::AvifEncoder;
 use image::codecs::gif::{GifEncoder, Repeat};
 use image::codecs::png::{CompressionType, FilterType, PngEncoder};
 use image::{Delay, DynamicImage, ImageEncoder};
@@ -70,18 +71,7 @@ pub fn encode(
             })
         }
         OutputFormat::Webp => webp(image, options),
-        OutputFormat::Avif => {
-            let mut out = Vec::new();
-            let quality = if options.lossless {
-                100
-            } else {
-                options.quality
-            };
-            let encoder =
-                AvifEncoder::new_with_speed_quality(&mut out, options.avif_speed, quality);
-            write_with(encoder, &rgb_or_rgba(image))?;
-            Ok(out)
-        }
+        OutputFormat::Avif => avif::avif(image, options),
         OutputFormat::Gif => animated_gif(vec![(image.clone(), Duration::ZERO)], Some(0)),
     }
 }

@@ -1,0 +1,235 @@
+//! AVIF output: rav1e driven directly, one still picture, BT.601 full-range YCbCr, alpha as
+//! a second (monochrome) AV1 image, wrapped by avif-serialize.
+//!
+//! Two choices differ from ravif, which pixgate used before and which fixes both, because
+//! they decide whether AVIF is worth its encode time next to WebP (docs/benchmarks.md#avif):
+//! - Chroma is 4:2:0 below quality 90, as for JPEG (and as WebP always is): a third fewer
+//!   samples to encode, and up to 8 % fewer bytes at the same luma.
+//! - rav1e's presets 9 and 10 stop trying blocks smaller than 16×16 and 32×32; on 400 px
+//!   photos that costs up to 40 % more bytes at equal SSIM, so here those speeds keep 8×8.
+
+use image::DynamicImage;
+use rav1e::prelude::{
+    BlockSize, ChromaSamplePosition, ChromaSampling, ColorDescription, ColorPrimaries, Config,
+    Context, EncoderConfig, EncoderStatus, MatrixCoefficients, PartitionRange, PixelRange,
+    SceneDetectionSpeed, SpeedSettings, TransferCharacteristics,
+};
+
+use super::{EncodeOptions, failed};
+use crate::render::RenderError;
+
+/// Below this quality chroma is subsampled 4:2:0; from it on (and for `lossless`) it is kept
+/// whole, as for JPEG.
+const FULL_CHROMA_FROM: u8 = 90;
+
+/// An AVIF of `image` (8-bit grey, RGB or RGBA).
+pub fn avif(image: &DynamicImage, options: &EncodeOptions) -> Result<Vec<u8>, RenderError> {
+    let quality = if options.lossless {
+        100
+    } else {
+        options.quality
+    };
+    let subsampled = quality < FULL_CHROMA_FROM;
+    let (width, height) = (image.width() as usize, image.height() as usize);
+    let rgba = image.to_rgba8();
+    let has_alpha = image.color().has_alpha() && rgba.pixels().any(|p| p.0[3] != 255);
+    let planes = Planes::from_rgba(rgba.as_raw(), width, height, subsampled);
+    let quantizer = quantizer(quality);
+    let settings = Settings {
+        width,
+        height,
+        quantizer,
+        speed: options.avif_speed,
+    };
+    let colour = settings.encode(
+        if subsampled {
+            ChromaSampling::Cs420
+        } else {
+            ChromaSampling::Cs444
+        },
+        &[
+            (&planes.luma, width),
+            (&planes.cb, planes.chroma_width),
+            (&planes.cr, planes.chroma_width),
+        ],
+    )?;
+    let alpha = if has_alpha {
+        let alpha: Vec<u8> = rgba.pixels().map(|p| p.0[3]).collect();
+        Some(settings.encode(ChromaSampling::Cs400, &[(&alpha, width)])?)
+    } else {
+        None
+    };
+    let mut container = avif_serialize::Aviffy::new();
+    container
+        .set_matrix_coefficients(avif_serialize::constants::MatrixCoefficients::Bt601)
+        .set_full_color_range(true);
+    if subsampled {
+        // 4:2:0 is AV1's Main profile; the container's `av1C` must say what the stream does.
+        container
+            .set_chroma_subsampling((true, true))
+            .set_seq_profile(0);
+    }
+    Ok(container.to_vec(
+        &colour,
+        alpha.as_deref(),
+        u32::try_from(width).map_err(failed)?,
+        u32::try_from(height).map_err(failed)?,
+        8,
+    ))
+}
+
+/// rav1e's quantizer (0 best … 255) for a 1–100 quality: the curve ravif uses, so that `q`
+/// kept its meaning when pixgate stopped going through ravif. Steep at the top, where small
+/// quantizers cost many bytes.
+fn quantizer(quality: u8) -> usize {
+    let q = f32::from(quality.min(100)) / 100.0;
+    let coarseness = if q >= 0.82 {
+        (1.0 - q) * 2.6
+    } else if q > 0.25 {
+        0.875 - q * 0.5
+    } else {
+        1.0 - q
+    };
+    (coarseness * 255.0).round() as usize
+}
+
+/// The planes AV1 codes: BT.601 luma and chroma, full range (JFIF's integer matrix), chroma
+/// averaged over 2×2 pixels when subsampled.
+struct Planes {
+    luma: Vec<u8>,
+    cb: Vec<u8>,
+    cr: Vec<u8>,
+    chroma_width: usize,
+}
+
+impl Planes {
+    fn from_rgba(rgba: &[u8], width: usize, height: usize, subsampled: bool) -> Planes {
+        let step = if subsampled { 2 } else { 1 };
+        let chroma_width = width.div_ceil(step);
+        let chroma_height = height.div_ceil(step);
+        let pixel = |x: usize, y: usize| {
+            let i = (y * width + x) * 4;
+            [rgba[i], rgba[i + 1], rgba[i + 2]].map(i64::from)
+        };
+        let mut luma = Vec::with_capacity(width * height);
+        for y in 0..height {
+            for x in 0..width {
+                let [r, g, b] = pixel(x, y);
+                luma.push(((19_595 * r + 38_470 * g + 7_471 * b + 32_768) >> 16) as u8);
+            }
+        }
+        let mut cb = Vec::with_capacity(chroma_width * chroma_height);
+        let mut cr = Vec::with_capacity(chroma_width * chroma_height);
+        for cy in 0..chroma_height {
+            for cx in 0..chroma_width {
+                // Sums over the block (fewer pixels at an odd right or bottom edge), converted
+                // once: the matrix is linear, so this is the average of the pixels' chroma.
+                let (mut sum, mut n) = ([0i64; 3], 0i64);
+                for y in cy * step..((cy + 1) * step).min(height) {
+                    for x in cx * step..((cx + 1) * step).min(width) {
+                        let p = pixel(x, y);
+                        sum = [sum[0] + p[0], sum[1] + p[1], sum[2] + p[2]];
+                        n += 1;
+                    }
+                }
+                let [r, g, b] = sum;
+                cb.push(chroma(-11_059 * r - 21_709 * g + 32_768 * b, n));
+                cr.push(chroma(32_768 * r - 27_439 * g - 5_329 * b, n));
+            }
+        }
+        Planes {
+            luma,
+            cb,
+            cr,
+            chroma_width,
+        }
+    }
+}
+
+/// `128 + weighted / (65536 n)`, rounded; `weighted` is the matrix row applied to the sums of
+/// `n` pixels.
+fn chroma(weighted: i64, n: i64) -> u8 {
+    let scale = 65_536 * n;
+    ((weighted + 128 * scale + scale / 2) / scale).clamp(0, 255) as u8
+}
+
+/// What every AV1 image of one AVIF shares.
+struct Settings {
+    width: usize,
+    height: usize,
+    quantizer: usize,
+    speed: u8,
+}
+
+impl Settings {
+    /// One still picture from `planes` (each its samples and row length) as an AV1 stream.
+    fn encode(
+        &self,
+        sampling: ChromaSampling,
+        planes: &[(&Vec<u8>, usize)],
+    ) -> Result<Vec<u8>, RenderError> {
+        let config = EncoderConfig {
+            width: self.width,
+            height: self.height,
+            bit_depth: 8,
+            chroma_sampling: sampling,
+            chroma_sample_position: ChromaSamplePosition::Unknown,
+            pixel_range: PixelRange::Full,
+            color_description: (sampling != ChromaSampling::Cs400).then_some(ColorDescription {
+                transfer_characteristics: TransferCharacteristics::SRGB,
+                color_primaries: ColorPrimaries::BT709,
+                matrix_coefficients: MatrixCoefficients::BT601,
+            }),
+            still_picture: true,
+            quantizer: self.quantizer,
+            min_quantizer: u8::try_from(self.quantizer).unwrap_or(u8::MAX),
+            // One tile: the render workers are the parallelism, and tiles cost bytes.
+            tiles: 1,
+            speed_settings: speed_settings(self.speed),
+            ..EncoderConfig::default()
+        };
+        let mut context: Context<u8> = Config::new()
+            .with_encoder_config(config)
+            .with_threads(1)
+            .new_context()
+            .map_err(failed)?;
+        let mut frame = context.new_frame();
+        for (plane, (samples, stride)) in frame.planes.iter_mut().zip(planes) {
+            plane.copy_from_raw_u8(samples, *stride, 1);
+        }
+        context.send_frame(frame).map_err(failed)?;
+        context.flush();
+        let mut stream = Vec::new();
+        loop {
+            match context.receive_packet() {
+                Ok(packet) => stream.extend_from_slice(&packet.data),
+                Err(EncoderStatus::Encoded) => continue,
+                Err(EncoderStatus::LimitReached) => break,
+                Err(e) => return Err(failed(e)),
+            }
+        }
+        Ok(stream)
+    }
+}
+
+/// rav1e's preset for `speed` (1–10), except that 9 and 10 keep 8×8 blocks: 9 tries 8×8 to
+/// 16×16, 10 only 8×8 (rav1e's own: 16–32 and 32×32).
+fn speed_settings(speed: u8) -> SpeedSettings {
+    let mut settings = SpeedSettings::from_preset(speed);
+    // One frame: nothing to look ahead to or detect scenes in.
+    settings.rdo_lookahead_frames = 1;
+    settings.scene_detection_mode = SceneDetectionSpeed::None;
+    let smallest = BlockSize::BLOCK_8X8;
+    match speed {
+        9 => {
+            settings.partition.partition_range =
+                PartitionRange::new(smallest, BlockSize::BLOCK_16X16)
+        }
+        10.. => settings.partition.partition_range = PartitionRange::new(smallest, smallest),
+        _ => {}
+    }
+    settings
+}
+
+#[cfg(test)]
+mod tests;

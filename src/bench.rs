@@ -168,14 +168,44 @@ pub fn run(
     Ok(summarise(&samples, plan.threads.max(1), wall))
 }
 
-/// One sample: the plan's transforms in turn, starting with nothing kept. A transform that
-/// needs faces looks for them every time, as a miss on an original not yet in the originals
-/// cache does: the figures are then an upper bound.
-fn render_one(plan: &Plan<'_>, input: &Input, faces: &FaceDetector) -> Result<Sample, BenchError> {
+/// The output of one render of `input` through the plan's (first) transform, untimed.
+pub fn render_bytes(plan: &Plan<'_>, input: &Input) -> Result<Vec<u8>, BenchError> {
+    let Some(transform) = plan.transforms.first() else {
+        return Ok(Vec::new());
+    };
+    let rendered = render_transform(plan, input, transform, &FaceDetector::default(), None)?;
+    Ok(rendered.bytes)
+}
+
+/// One render of `input`, standing on `kept` when given. A transform that needs faces looks
+/// for them every time, as a miss on an original not yet in the originals cache does.
+fn render_transform(
+    plan: &Plan<'_>,
+    input: &Input,
+    transform: &Transform,
+    faces: &FaceDetector,
+    kept: Option<&Mezzanine>,
+) -> Result<render::Rendered, BenchError> {
     let failed = |source| BenchError::Render {
         path: input.path.clone(),
         source,
     };
+    let found = if transform.needs_faces() {
+        Some(render::faces::detect(&input.bytes, faces, plan.limits).map_err(failed)?)
+    } else {
+        None
+    };
+    let layers = render::Layers {
+        faces: found.as_ref(),
+        mezzanine: kept,
+        ..render::Layers::default()
+    };
+    render::render_with(&input.bytes, transform, None, plan.limits, layers).map_err(failed)
+}
+
+/// One sample: the plan's transforms in turn, starting with nothing kept. Faces are looked
+/// for every time (`render_transform`): the figures are then an upper bound.
+fn render_one(plan: &Plan<'_>, input: &Input, faces: &FaceDetector) -> Result<Sample, BenchError> {
     let started = Instant::now();
     let mut kept: Option<Mezzanine> = None;
     let mut sample = Sample {
@@ -184,18 +214,7 @@ fn render_one(plan: &Plan<'_>, input: &Input, faces: &FaceDetector) -> Result<Sa
         bytes_out: 0,
     };
     for transform in plan.transforms {
-        let found = if transform.needs_faces() {
-            Some(render::faces::detect(&input.bytes, faces, plan.limits).map_err(failed)?)
-        } else {
-            None
-        };
-        let layers = render::Layers {
-            faces: found.as_ref(),
-            mezzanine: kept.as_ref(),
-            ..render::Layers::default()
-        };
-        let rendered = render::render_with(&input.bytes, transform, None, plan.limits, layers)
-            .map_err(failed)?;
+        let rendered = render_transform(plan, input, transform, faces, kept.as_ref())?;
         // A render that stood on the kept decode offers none; one that decoded offers a
         // larger one.
         kept = rendered.kept.or(kept);

@@ -143,6 +143,9 @@ pub struct BenchArgs {
     /// Take `[limits]` from this config file (default: the built-in defaults).
     #[arg(long)]
     pub config: Option<PathBuf>,
+    /// Also write one render to this file, to look at or measure (one input file, one width).
+    #[arg(long, value_name = "FILE", conflicts_with = "srcset")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]

@@ -154,6 +154,12 @@ fn bench(args: BenchArgs) -> anyhow::Result<()> {
         ..pixgate::render::Limits::from_config(&limits, &encoding)
     };
     let inputs = pixgate::bench::read_inputs(&args.paths)?;
+    if args.out.is_some() && inputs.len() != 1 {
+        bail!(
+            "--out writes one render: give one image file, not {}",
+            inputs.len()
+        );
+    }
     let plan = pixgate::bench::Plan {
         inputs: &inputs,
         transforms: &transforms,
@@ -173,6 +179,10 @@ fn bench(args: BenchArgs) -> anyhow::Result<()> {
     let report = pixgate::bench::run(&plan, &progress)?;
     if show {
         eprintln!();
+    }
+    if let (Some(out), [input]) = (&args.out, inputs.as_slice()) {
+        let bytes = pixgate::bench::render_bytes(&plan, input)?;
+        std::fs::write(out, bytes).with_context(|| format!("writing {}", out.display()))?;
     }
     if args.json {
         println!("{}", report.to_json());

@@ -98,8 +98,19 @@ fn bad_parameters_and_paths_without_images_are_clear_errors() {
     let photo = photo.to_str().unwrap();
     let empty = tempfile::tempdir().unwrap();
     let missing = empty.path().join("missing.jpg");
-    let cases: [(&[&str], &str); 4] = [
+    let folder = fixtures_dir();
+    let out = empty.path().join("out.webp");
+    let out = out.to_str().unwrap();
+    let cases: [(&[&str], &str); 6] = [
         (&["bench", photo, "--q", "900"], "`q`"),
+        (
+            &["bench", folder.to_str().unwrap(), "--out", out],
+            "--out writes one render",
+        ),
+        (
+            &["bench", photo, "--srcset", "100,200", "--out", out],
+            "cannot be used with",
+        ),
         (&["bench", photo, "--param", "blur"], "name=value"),
         (&["bench", empty.path().to_str().unwrap()], "no images"),
         (
@@ -112,6 +123,47 @@ fn bad_parameters_and_paths_without_images_are_clear_errors() {
         assert!(!ok, "{args:?} succeeded");
         assert_eq!(stderr.matches(wanted).count(), 1, "{args:?}: {stderr}");
         assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+    assert!(
+        !empty.path().join("out.webp").exists(),
+        "nothing written on an error"
+    );
+}
+
+#[test]
+fn out_writes_one_render_of_the_transform() {
+    let photo = fixtures_dir().join("cups-800x500.jpg");
+    let dir = tempfile::tempdir().unwrap();
+    for (fm, width) in [("avif", 120), ("webp", 90), ("png", 64)] {
+        let out = dir.path().join(format!("out.{fm}"));
+        let args = [
+            "bench",
+            photo.to_str().unwrap(),
+            "--w",
+            &width.to_string(),
+            "--fm",
+            fm,
+            "--iterations",
+            "1",
+            "--warmup",
+            "0",
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        let (ok, _, stderr) = run_pixgate(&args, &[]);
+        assert!(ok, "{stderr}");
+        let bytes = std::fs::read(&out).unwrap();
+        let format = image::guess_format(&bytes).unwrap();
+        assert_eq!(format.extensions_str()[0], fm, "{fm}");
+        // `image` reads AVIF headers only with its decoder feature; the size is checked on
+        // the other two, and the AVIF by its container's `ispe` (width then height).
+        if fm == "avif" {
+            let ispe = bytes.windows(4).position(|w| w == b"ispe").unwrap() + 8;
+            let w = u32::from_be_bytes(bytes[ispe..ispe + 4].try_into().unwrap());
+            assert_eq!(w, width);
+        } else {
+            assert_eq!(image::load_from_memory(&bytes).unwrap().width(), width);
+        }
     }
 }
 

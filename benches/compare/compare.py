@@ -204,6 +204,77 @@ def pixgate_round(width, binary, path, fmt, iterations):
     }
 
 
+# Issue 23's AVIF target, checked on these inputs at AVIF_WIDTH: AVIF at no more bytes than
+# WebP at equal or better SSIM. AVIF is rendered at each of AVIF_QUALITIES and its bytes at
+# WebP's SSIM (q 75) interpolated along that curve.
+AVIF_WIDTH = 400
+AVIF_INPUTS = ("baseline", "forest")
+AVIF_QUALITIES = range(50, 100, 5)
+
+
+def pixgate_output(binary, path, width, fmt, quality, out):
+    """One render written to `out` (`bench --out`); returns its bytes."""
+    cmd = [binary, "bench", str(path), "--w", str(width), "--fm", fmt, "--iterations", "1",
+           "--warmup", "0", "--no-progress", "--out", str(out)]
+    if quality is not None:
+        cmd += ["--q", str(quality)]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} exited {proc.returncode}: {proc.stderr.strip()}")
+    return Path(out).stat().st_size
+
+
+def luma(path):
+    """Rec. 601 luma of an image file as a float image in memory."""
+    img = pyvips.Image.new_from_file(str(path), access="sequential")
+    if img.hasalpha():
+        img = img.flatten(background=[255, 255, 255])
+    img = img.cast("float")
+    return (img[0] * 0.299 + img[1] * 0.587 + img[2] * 0.114).copy_memory()
+
+
+def ssim(a, b):
+    """Mean SSIM of two luma images: Gaussian window, sigma 1.5, K1 0.01, K2 0.03, L 255."""
+    def blur(x):
+        return x.gaussblur(1.5, precision="float", min_ampl=0.001)
+    c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
+    ma, mb = blur(a), blur(b)
+    var_a, var_b = blur(a * a) - ma * ma, blur(b * b) - mb * mb
+    cov = blur(a * b) - ma * mb
+    return (((ma * mb * 2 + c1) * (cov * 2 + c2))
+            / ((ma * ma + mb * mb + c1) * (var_a + var_b + c2))).avg()
+
+
+def avif_against_webp(binary, path, out_dir):
+    """pixgate's AVIF and WebP of one input at AVIF_WIDTH, both against pixgate's own PNG
+    (lossless) render of the same size: bytes and luma SSIM at q 75, and AVIF's bytes at
+    WebP's SSIM."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = Path(path).stem
+    reference = out_dir / f"{stem}-{AVIF_WIDTH}.png"
+    pixgate_output(binary, path, AVIF_WIDTH, "png", None, reference)
+    ref = luma(reference)
+
+    def measured(fmt, quality):
+        out = out_dir / f"{stem}-{AVIF_WIDTH}-q{quality}.{fmt}"
+        size = pixgate_output(binary, path, AVIF_WIDTH, fmt, quality, out)
+        return {"quality": quality, "bytes": size, "ssim": ssim(ref, luma(out))}
+
+    webp = measured("webp", QUALITY)
+    curve = sorted((measured("avif", q) for q in AVIF_QUALITIES), key=lambda p: p["ssim"])
+    at_equal = None
+    for lo, hi in zip(curve, curve[1:]):
+        if lo["ssim"] <= webp["ssim"] <= hi["ssim"] and hi["ssim"] > lo["ssim"]:
+            t = (webp["ssim"] - lo["ssim"]) / (hi["ssim"] - lo["ssim"])
+            at_equal = lo["bytes"] + t * (hi["bytes"] - lo["bytes"])
+            break
+    avif = next(p for p in curve if p["quality"] == QUALITY)
+    return {"input": str(path), "width": AVIF_WIDTH, "webp": webp, "avif": avif,
+            "avif_curve": curve, "avif_bytes_at_webp_ssim": at_equal,
+            "avif_over_webp_bytes_at_equal_ssim":
+                at_equal / webp["bytes"] if at_equal is not None else None}
+
+
 def simd_in_binary(binary):
     """Whether libjpeg-turbo's SIMD kernels were linked in. Without nasm at build time
     mozjpeg-sys compiles only the jsimd_* stubs, so look for the kernels' own symbols."""
@@ -394,8 +465,27 @@ def main():
         if "median_ms" in vt and "median_ms" in pg and pg["median_ms"] > 0:
             e["ratio_vipsthumbnail_over_pixgate"] = vt["median_ms"] / pg["median_ms"]
 
+    # The AVIF target's render half: the AVIF row against the WebP row of the same input.
+    by_name = {e["name"]: e for e in results}
+    avif_row, webp_row = by_name.get("baseline-jpg-400-avif"), by_name.get("baseline-jpg-400-webp")
+    avif_render_ratio = None
+    if avif_row and webp_row and "median_ms" in avif_row["pixgate"] \
+            and "median_ms" in webp_row["pixgate"]:
+        avif_render_ratio = avif_row["pixgate"]["median_ms"] / webp_row["pixgate"]["median_ms"]
+    # Its bytes half, untimed, whenever the AVIF row ran.
+    avif_quality = []
+    if avif_row and not args.vips_only:
+        for key in AVIF_INPUTS:
+            log(f"AVIF against WebP: {inputs[key].name}")
+            try:
+                avif_quality.append(avif_against_webp(args.pixgate, inputs[key],
+                                                      Path(args.out).parent / "avif"))
+            except Exception as exc:  # reported below; the timings stand
+                avif_quality.append({"input": str(inputs[key]), "error": str(exc)})
+
     out = {"machine": info, "rounds": args.rounds, "iterations": args.iterations,
-           "seconds": round(elapsed, 1), "workloads": results}
+           "seconds": round(elapsed, 1), "workloads": results,
+           "avif_render_over_webp_render": avif_render_ratio, "avif_against_webp": avif_quality}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(out, indent=2) + "\n")
 
@@ -438,6 +528,28 @@ def main():
         print(f"| {e['name']} | {fmt_ms(lv.get('median_ms'))} | {fmt_ms(pg.get('median_ms'))} "
               f"| {fmt_ratio(e.get('ratio_libvips_over_pixgate'))} | {vt_ms} | {vt_ratio} "
               f"| {stages} | {fmt_bytes(lv.get('bytes'))} | {fmt_bytes(pg.get('bytes'))} |")
+    if avif_render_ratio is not None or avif_quality:
+        print(f"\n### pixgate's AVIF against its WebP ({AVIF_WIDTH} px, q {QUALITY})\n")
+        if avif_render_ratio is not None:
+            print(f"- render time, AVIF row / WebP row: **{avif_render_ratio:.2f}x** "
+                  f"(issue 23's target: at most 2x)")
+        print("- luma SSIM against pixgate's lossless (PNG) render of the same size; AVIF's "
+              f"bytes at WebP's SSIM interpolated between AVIF renders at q "
+              f"{AVIF_QUALITIES.start}-{AVIF_QUALITIES.stop - AVIF_QUALITIES.step} "
+              "(target: at most WebP's bytes)\n")
+        print("| input | WebP bytes | WebP SSIM | AVIF bytes | AVIF SSIM "
+              "| AVIF bytes at WebP's SSIM | AVIF / WebP bytes there |")
+        print("|---|---:|---:|---:|---:|---:|---:|")
+        for q in avif_quality:
+            name = Path(q["input"]).name
+            if "error" in q:
+                print(f"| {name} | failed: {q['error']} |||||| ")
+                continue
+            w, a = q["webp"], q["avif"]
+            print(f"| {name} | {fmt_bytes(w['bytes'])} | {w['ssim']:.4f} "
+                  f"| {fmt_bytes(a['bytes'])} | {a['ssim']:.4f} "
+                  f"| {fmt_bytes(q['avif_bytes_at_webp_ssim'])} "
+                  f"| {fmt_ratio(q['avif_over_webp_bytes_at_equal_ssim'])} |")
     failed = [e for e in results if e["errors"]]
     for e in failed:
         print(f"\n**{e['name']} failed:** {'; '.join(e['errors'])}")
@@ -446,7 +558,7 @@ def main():
             print(f"\n**vipsthumbnail failed on {e['name']}** (column only; the run goes on): "
                   f"{e['vipsthumbnail']['error']}")
     print(f"\n(JSON: {args.out}; {elapsed:.0f} s)")
-    return 1 if failed else 0
+    return 1 if failed or any("error" in q for q in avif_quality) else 0
 
 
 if __name__ == "__main__":

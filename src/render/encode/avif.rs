@@ -1,8 +1,8 @@
 //! AVIF output: rav1e driven directly, one still picture, BT.601 full-range YCbCr, alpha as
 //! a second (monochrome) AV1 image, wrapped by avif-serialize.
 //!
-//! Two choices differ from ravif, which pixgate used before and which fixes both, because
-//! they decide whether AVIF is worth its encode time next to WebP (docs/benchmarks.md#avif):
+//! pixgate used to go through ravif, which fixes two things that decide whether AVIF is worth
+//! its encode time next to WebP; here they are chosen otherwise (docs/benchmarks.md#avif):
 //! - Chroma is 4:2:0 below quality 90, as for JPEG (and as WebP always is): half the samples
 //!   to encode, and 1–8 % fewer bytes at the same luma.
 //! - rav1e's presets 9 and 10 try no block under 16×16 and 32×32, which on a 400 px photo
@@ -49,14 +49,14 @@ pub fn avif(image: &DynamicImage, options: &EncodeOptions) -> Result<Vec<u8>, Re
             ChromaSampling::Cs444
         },
         &[
-            (&planes.luma, width),
-            (&planes.cb, planes.chroma_width),
-            (&planes.cr, planes.chroma_width),
+            (planes.luma.as_slice(), width),
+            (planes.cb.as_slice(), planes.chroma_width),
+            (planes.cr.as_slice(), planes.chroma_width),
         ],
     )?;
     let alpha = if has_alpha {
         let alpha: Vec<u8> = rgba.pixels().map(|p| p.0[3]).collect();
-        Some(settings.encode(ChromaSampling::Cs400, &[(&alpha, width)])?)
+        Some(settings.encode(ChromaSampling::Cs400, &[(alpha.as_slice(), width)])?)
     } else {
         None
     };
@@ -167,7 +167,7 @@ impl Settings {
     fn encode(
         &self,
         sampling: ChromaSampling,
-        planes: &[(&Vec<u8>, usize)],
+        planes: &[(&[u8], usize)],
     ) -> Result<Vec<u8>, RenderError> {
         let config = EncoderConfig {
             width: self.width,

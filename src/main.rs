@@ -156,7 +156,7 @@ fn bench(args: BenchArgs) -> anyhow::Result<()> {
     let inputs = pixgate::bench::read_inputs(&args.paths)?;
     if args.out.is_some() && inputs.len() != 1 {
         bail!(
-            "--out writes one render: give one image file, not {}",
+            "--out writes one render: give one image file ({} images given)",
             inputs.len()
         );
     }

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use pixgate::render::faces::{self, FaceDetector, Found};
 use pixgate::render::geometry::Window;
-use pixgate::render::{Av1Decoding, AvifEncoding, Limits};
+use pixgate::render::{Av1Decoding, AvifEncoding, Effort, Limits};
 
 const LIMITS: Limits = Limits {
     max_source_pixels: 100_000_000,
@@ -24,6 +24,10 @@ const LIMITS: Limits = Limits {
     avif: AvifEncoding {
         speed: 9,
         budget: None,
+    },
+    effort: Effort {
+        webp_method: 4,
+        png_level: 6,
     },
     deadline: None,
     mezzanine_bytes: 0,

@@ -22,7 +22,7 @@ use std::time::Duration;
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, SamplingMode, criterion_group, criterion_main};
 use image::imageops::FilterType;
-use pixgate::render::{Av1Decoding, AvifEncoding, Limits, render};
+use pixgate::render::{Av1Decoding, AvifEncoding, Effort, Limits, render};
 use pixgate::signature::{self, Method, Policy, Scheme};
 use pixgate::transform::{self, OutputFormat};
 
@@ -34,6 +34,11 @@ const LIMITS: Limits = Limits {
     avif: AvifEncoding {
         speed: 9,
         budget: None,
+    },
+    // The defaults (`[encoding]`).
+    effort: Effort {
+        webp_method: 4,
+        png_level: 6,
     },
     deadline: None,
     mezzanine_bytes: 0,

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use pixgate::config::SourceConfig;
 use pixgate::render::{
-    self, Av1Decoding, AvifEncoding, Limits, RenderError, Rendered, SourceFormat,
+    self, Av1Decoding, AvifEncoding, Effort, Limits, RenderError, Rendered, SourceFormat,
 };
 use pixgate::signature::{self, Method, Policy, Scheme};
 use pixgate::signed_url::{self, UrlSpec};
@@ -499,6 +499,10 @@ pub fn render_limits() -> Limits {
         avif: AvifEncoding {
             speed: 10,
             budget: None,
+        },
+        effort: Effort {
+            webp_method: 0,
+            png_level: 1,
         },
         deadline: Some(Instant::now() + Duration::from_secs(2)),
         // Sources of 256x256 at most are never kept.

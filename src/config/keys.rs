@@ -453,6 +453,22 @@ pub(super) const SECTION_KEYS: &[Key<RawConfig>] = &[
         legacy: None,
     },
     Key {
+        section: "encoding",
+        name: "webp_method",
+        access: Access::Integer(|r| &mut r.encoding.webp_method),
+        default: KeyDefault::Value("4"),
+        about: "libwebp's effort for WebP output (stills and animations, lossy and lossless), 0 (fastest) to 6 (smallest files).",
+        legacy: None,
+    },
+    Key {
+        section: "encoding",
+        name: "png_level",
+        access: Access::Integer(|r| &mut r.encoding.png_level),
+        default: KeyDefault::Value("6"),
+        about: "zlib's compression level for PNG output, 1 (fastest) to 9 (smallest files).",
+        legacy: None,
+    },
+    Key {
         section: "playground",
         name: "enabled",
         access: Access::Bool(|r| &mut r.playground.enabled),

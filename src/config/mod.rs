@@ -178,6 +178,10 @@ pub struct EncodingConfig {
     /// longer than this (from the output's pixels and the encodes measured so far); zero never
     /// gives AVIF up. Default 200 ms.
     pub avif_budget: Duration,
+    /// libwebp's `method` for WebP output, 0 (fastest) to 6 (smallest). Default 4.
+    pub webp_method: u8,
+    /// zlib's level for PNG output, 1 (fastest) to 9 (smallest). Default 6.
+    pub png_level: u8,
 }
 
 impl Default for EncodingConfig {
@@ -185,6 +189,8 @@ impl Default for EncodingConfig {
         EncodingConfig {
             avif_speed: 9,
             avif_budget: Duration::from_millis(200),
+            webp_method: 4,
+            png_level: 6,
         }
     }
 }

@@ -123,6 +123,8 @@ pub(super) struct RawText {
 pub(super) struct RawEncoding {
     pub avif_speed: Option<i64>,
     pub avif_budget: Option<RawDuration>,
+    pub webp_method: Option<i64>,
+    pub png_level: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -501,8 +501,14 @@ fn encoding(problems: &mut Problems, raw: &RawEncoding) -> EncodingConfig {
     let default = EncodingConfig::default();
     let speed = usize::from(default.avif_speed);
     let avif_speed = problems.count("encoding.avif_speed", raw.avif_speed, speed, 1, 10);
+    let method = usize::from(default.webp_method);
+    let webp_method = problems.count("encoding.webp_method", raw.webp_method, method, 0, 6);
+    let level = usize::from(default.png_level);
+    let png_level = problems.count("encoding.png_level", raw.png_level, level, 1, 9);
     EncodingConfig {
         avif_speed: u8::try_from(avif_speed).unwrap_or(default.avif_speed),
+        webp_method: u8::try_from(webp_method).unwrap_or(default.webp_method),
+        png_level: u8::try_from(png_level).unwrap_or(default.png_level),
         avif_budget: problems.duration(
             "encoding.avif_budget",
             raw.avif_budget.as_ref(),

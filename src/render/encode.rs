@@ -26,6 +26,10 @@ pub struct EncodeOptions {
     pub quality: u8,
     /// rav1e's speed preset for AVIF, 1 (slowest, smallest) to 10 (`encoding.avif_speed`).
     pub avif_speed: u8,
+    /// libwebp's method, 0 (fastest) to 6 (smallest) (`encoding.webp_method`).
+    pub webp_method: u8,
+    /// zlib's level for PNG, 1 (fastest) to 9 (smallest) (`encoding.png_level`).
+    pub png_level: u8,
     pub lossless: bool,
     /// JPEG's chroma subsampling; `None`: 4:2:0 below quality 90, 4:4:4 from 90.
     pub chroma: Option<Chroma>,
@@ -40,6 +44,8 @@ impl Default for EncodeOptions {
         EncodeOptions {
             quality: 75,
             avif_speed: crate::config::EncodingConfig::default().avif_speed,
+            webp_method: crate::config::EncodingConfig::default().webp_method,
+            png_level: crate::config::EncodingConfig::default().png_level,
             lossless: false,
             chroma: None,
             dpi: None,
@@ -61,7 +67,7 @@ pub fn encode(
             let mut out = Vec::new();
             let encoder = PngEncoder::new_with_quality(
                 &mut out,
-                CompressionType::Default,
+                CompressionType::Level(options.png_level),
                 FilterType::Adaptive,
             );
             write_with(encoder, image)?;
@@ -217,10 +223,21 @@ fn webp(image: &DynamicImage, options: &EncodeOptions) -> Result<Vec<u8>, Render
     let image = rgb_or_rgba(image);
     let image = image.as_ref();
     let encoder = webp::Encoder::from_image(image).map_err(failed)?;
-    let memory = if options.lossless {
-        encoder.encode_lossless()
+    // The settings of the crate's `encode`/`encode_lossless`, with the method added.
+    let mut config = webp::WebPConfig::new().map_err(|()| failed("WebPConfig"))?;
+    config.lossless = i32::from(options.lossless);
+    config.alpha_compression = i32::from(!options.lossless);
+    config.quality = if options.lossless {
+        75.0
     } else {
-        encoder.encode(f32::from(options.quality))
+        f32::from(options.quality)
     };
+    config.method = i32::from(options.webp_method);
+    let memory = encoder
+        .encode_advanced(&config)
+        .map_err(|e| failed(format!("{e:?}")))?;
     Ok(memory.to_vec())
 }
+
+#[cfg(test)]
+mod tests;

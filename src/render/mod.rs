@@ -61,6 +61,8 @@ pub struct Limits {
     pub max_animation_frames: u32,
     pub av1: Av1Decoding,
     pub avif: AvifEncoding,
+    /// libwebp's method and zlib's level (`[encoding]`).
+    pub effort: Effort,
     /// The render stops with `TimedOut` at its first checkpoint after this instant (between
     /// stages and between animation frames); `None` never stops.
     pub deadline: Option<Instant>,
@@ -77,6 +79,13 @@ pub struct AvifEncoding {
     /// Set per render by the pipeline for an AVIF that `auto=format` chose for a client that
     /// takes WebP too; `None` always writes AVIF.
     pub budget: Option<AvifBudget>,
+}
+
+/// How hard the WebP and PNG encoders try (`encoding.webp_method`, `encoding.png_level`).
+#[derive(Debug, Clone, Copy)]
+pub struct Effort {
+    pub webp_method: u8,
+    pub png_level: u8,
 }
 
 /// `encoding.avif_budget` with the encode rate measured so far.
@@ -112,6 +121,10 @@ impl Limits {
             avif: AvifEncoding {
                 speed: encoding.avif_speed,
                 budget: None,
+            },
+            effort: Effort {
+                webp_method: encoding.webp_method,
+                png_level: encoding.png_level,
             },
             deadline: None,
             mezzanine_bytes: 0,
@@ -348,6 +361,8 @@ pub fn render_with(
     let options = EncodeOptions {
         quality: t.effective_quality(),
         avif_speed: limits.avif.speed,
+        webp_method: limits.effort.webp_method,
+        png_level: limits.effort.png_level,
         lossless: t.lossless,
         chroma: t.output.chroma,
         dpi: t.output.dpi,

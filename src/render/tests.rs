@@ -12,6 +12,10 @@ pub(super) const LIMITS: Limits = Limits {
         speed: 9,
         budget: None,
     },
+    effort: Effort {
+        webp_method: 4,
+        png_level: 6,
+    },
     deadline: None,
     mezzanine_bytes: 0,
 };

@@ -40,6 +40,9 @@ fn sample<R>(key: &Key<R>) -> &'static str {
         ("sources", "widths", _) => "320,640",
         ("sources", "fallback", _) => "errors/missing.png",
         ("sources", "fallback_status", _) => "410",
+        // Their ranges end below the generic 7.
+        ("encoding", "webp_method", _) => "6",
+        ("encoding", "png_level", _) => "1",
         (_, _, Access::Address(_)) => "127.0.0.1:7",
         (_, _, Access::Integer(_)) => "7",
         (_, _, Access::Size(_)) => "3KiB",

@@ -52,6 +52,7 @@ pub fn animated_webp(
     } else {
         f32::from(options.quality)
     };
+    config.method = i32::from(options.webp_method);
     let run = || {
         let mut encoder = AnimEncoder::new(width, height, &config);
         // WebP counts every play, 0 meaning forever.

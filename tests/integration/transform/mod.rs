@@ -15,6 +15,7 @@ mod cropping;
 mod data;
 mod download;
 mod effects;
+mod effort;
 mod encoding;
 mod faces;
 mod frame;

@@ -11,11 +11,7 @@ const CHROME: &str = "image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*
 
 async fn server(budget: Duration) -> (Root, TestServer) {
     let root = Root::new();
-    let photo = std::fs::read(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/fixtures/forest-800x500.jpg"
-    ));
-    root.put("forest.jpg", &photo.unwrap());
+    root.put_fixture("forest.jpg", "forest-800x500.jpg");
     let mut config = config(vec![root.source("demo")]);
     config.encoding.avif_budget = budget;
     let server = TestServer::start(config).await;

@@ -7,11 +7,7 @@ use crate::support::server::TestServer;
 
 async fn server(webp_method: u8, png_level: u8) -> (Root, TestServer) {
     let root = Root::new();
-    let photo = std::fs::read(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/fixtures/forest-800x500.jpg"
-    ));
-    root.put("forest.jpg", &photo.unwrap());
+    root.put_fixture("forest.jpg", "forest-800x500.jpg");
     let mut config = config(vec![root.source("demo")]);
     config.encoding.webp_method = webp_method;
     config.encoding.png_level = png_level;

@@ -41,11 +41,12 @@ pub struct EncodeOptions {
 
 impl Default for EncodeOptions {
     fn default() -> Self {
+        let encoding = crate::config::EncodingConfig::default();
         EncodeOptions {
             quality: 75,
-            avif_speed: crate::config::EncodingConfig::default().avif_speed,
-            webp_method: crate::config::EncodingConfig::default().webp_method,
-            png_level: crate::config::EncodingConfig::default().png_level,
+            avif_speed: encoding.avif_speed,
+            webp_method: encoding.webp_method,
+            png_level: encoding.png_level,
             lossless: false,
             chroma: None,
             dpi: None,

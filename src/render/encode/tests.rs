@@ -22,6 +22,20 @@ fn with(webp_method: u8, png_level: u8) -> EncodeOptions {
     }
 }
 
+/// `fast` writes more bytes than `small`, and both decode to exactly `image`'s pixels.
+fn assert_smaller_and_lossless(image: &DynamicImage, fast: &[u8], small: &[u8], what: &str) {
+    assert!(
+        fast.len() > small.len(),
+        "{what}: {} B at the fastest, {} B at the smallest",
+        fast.len(),
+        small.len()
+    );
+    for bytes in [fast, small] {
+        let back = image::load_from_memory(bytes).unwrap().to_rgb8();
+        assert_eq!(back.as_raw(), image.as_bytes(), "{what} stays lossless");
+    }
+}
+
 #[test]
 fn png_level_reaches_zlib_and_the_default_is_the_old_default() {
     let image = photo();
@@ -36,16 +50,7 @@ fn png_level_reaches_zlib_and_the_default_is_the_old_default() {
     );
     let fastest = encode(&image, OutputFormat::Png, &with(4, 1)).unwrap();
     let smallest = encode(&image, OutputFormat::Png, &with(4, 9)).unwrap();
-    assert!(
-        fastest.len() > smallest.len(),
-        "level 1: {} B, level 9: {} B",
-        fastest.len(),
-        smallest.len()
-    );
-    for png in [&fastest, &smallest] {
-        let back = image::load_from_memory(png).unwrap().to_rgb8();
-        assert_eq!(back.as_raw(), image.as_bytes(), "PNG stays lossless");
-    }
+    assert_smaller_and_lossless(&image, &fastest, &smallest, "PNG, levels 1 and 9");
 }
 
 #[test]
@@ -79,16 +84,7 @@ fn webp_method_reaches_libwebp_and_the_default_is_the_old_default() {
     };
     let fast = encode(&image, OutputFormat::Webp, &lossless_fast).unwrap();
     let small = encode(&image, OutputFormat::Webp, &lossless_small).unwrap();
-    assert!(
-        fast.len() > small.len(),
-        "lossless: {} B at 0, {} B at 6",
-        fast.len(),
-        small.len()
-    );
-    for webp in [&fast, &small] {
-        let back = image::load_from_memory(webp).unwrap().to_rgb8();
-        assert_eq!(back.as_raw(), image.as_bytes(), "lossless at any method");
-    }
+    assert_smaller_and_lossless(&image, &fast, &small, "lossless WebP, methods 0 and 6");
 }
 
 #[test]

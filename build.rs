@@ -1,5 +1,7 @@
 //! Build-time facts for `pixgate_build_info`: the compiler's version, as `rustc --version`
-//! prints it (`unknown` if it cannot be run).
+//! prints it (`unknown` if it cannot be run). And the small C file that swaps libjpeg's
+//! scalar routines for pixgate's (`src/render/libjpeg/hooks.c`), compiled against the
+//! headers mozjpeg-sys built libjpeg with (it passes their folders as `DEP_JPEG_INCLUDE`).
 
 fn main() {
     let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
@@ -13,4 +15,15 @@ fn main() {
     println!("cargo:rustc-env=PIXGATE_RUSTC_VERSION={version}");
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-env-changed=RUSTC");
+
+    let hooks = "src/render/libjpeg/hooks.c";
+    let mut c = cc::Build::new();
+    c.file(hooks).warnings(true);
+    if let Some(include) = std::env::var_os("DEP_JPEG_INCLUDE") {
+        for dir in std::env::split_paths(&include) {
+            c.include(dir);
+        }
+    }
+    c.compile("pixgate_jpeg_hooks");
+    println!("cargo:rerun-if-changed={hooks}");
 }

@@ -58,7 +58,8 @@ pub struct Report {
     pub peak_rss_bytes: Option<u64>,
     /// Whether libjpeg-turbo runs its SIMD code (built with nasm on `PATH`).
     pub libjpeg_simd: bool,
-    /// Whether JPEG decodes use pixgate's AVX2 inverse DCTs (no SIMD in libjpeg, AVX2 CPU).
+    /// Whether JPEG work uses pixgate's AVX2 DCTs and colour conversion (no SIMD in libjpeg,
+    /// AVX2 CPU).
     pub jpeg_idct_avx2: bool,
 }
 
@@ -240,7 +241,7 @@ fn summarise(samples: &[Sample], threads: usize, wall: Duration) -> Report {
         bytes_out: samples.iter().map(|s| s.bytes_out as u64).sum(),
         peak_rss_bytes: peak_rss_bytes(),
         libjpeg_simd: render::libjpeg::has_simd(),
-        jpeg_idct_avx2: render::libjpeg::has_own_idct(),
+        jpeg_idct_avx2: render::libjpeg::has_own_kernels(),
     }
 }
 
@@ -306,7 +307,7 @@ impl Report {
             "libjpeg-turbo with SIMD"
         } else if self.jpeg_idct_avx2 {
             "libjpeg-turbo without SIMD (nasm was not on PATH when it was built), \
-             with pixgate's AVX2 inverse DCT"
+             with pixgate's AVX2 DCTs and colour conversion"
         } else {
             "libjpeg-turbo without SIMD (nasm was not on PATH when it was built)"
         };

@@ -14,9 +14,8 @@ use std::time::Duration;
 use image::codecs::gif::{GifEncoder, Repeat};
 use image::codecs::png::{CompressionType, FilterType, PngEncoder};
 use image::{Delay, DynamicImage, ImageEncoder};
-use mozjpeg::{ColorSpace, Compress, Marker, PixelDensity, PixelDensityUnit};
 
-use super::RenderError;
+use super::{RenderError, libjpeg};
 use crate::transform::{Chroma, OutputFormat};
 
 /// Encoder settings that matter for the bytes.
@@ -167,57 +166,41 @@ fn jpeg(
     progressive: bool,
 ) -> Result<Vec<u8>, RenderError> {
     let quality = options.quality;
-    let (space, pixels) = match image {
-        DynamicImage::ImageLuma8(img) => (ColorSpace::JCS_GRAYSCALE, img.as_raw().as_slice()),
-        DynamicImage::ImageRgb8(img) => (ColorSpace::JCS_RGB, img.as_raw().as_slice()),
+    let (grey, samples) = match image {
+        DynamicImage::ImageLuma8(img) => (true, img.as_raw().as_slice()),
+        DynamicImage::ImageRgb8(img) => (false, img.as_raw().as_slice()),
         _ => {
             return Err(RenderError::Internal(
                 "JPEG input must be grey or RGB".into(),
             ));
         }
     };
-    let run = || -> std::io::Result<Vec<u8>> {
-        let mut c = Compress::new(space);
-        // libjpeg-turbo's baseline defaults: several times faster than mozjpeg's trellis
-        // search, and `pjpg` then opts into progressive scans explicitly.
-        c.set_fastest_defaults();
-        c.set_size(image.width() as usize, image.height() as usize);
-        c.set_quality(f32::from(quality));
-        c.set_optimize_coding(true);
-        if progressive {
-            c.set_progressive_mode();
-        }
-        if space == ColorSpace::JCS_RGB {
-            // 4:2:0 halves chroma, invisible on photos at normal quality; at q ≥ 90 the user
-            // asked for fidelity, so keep full chroma. `chromasub` decides when given.
-            let chroma = match options.chroma {
-                Some(Chroma::Full) => (1, 1),
-                Some(Chroma::Half) => (2, 1),
-                Some(Chroma::Quarter) => (2, 2),
-                None if quality >= 90 => (1, 1),
-                None => (2, 2),
-            };
-            c.set_chroma_sampling_pixel_sizes(chroma, chroma);
-        }
-        if let Some(dpi) = options.dpi {
-            let dpi = u16::try_from(dpi).unwrap_or(u16::MAX);
-            c.set_pixel_density(PixelDensity {
-                unit: PixelDensityUnit::Inches,
-                x: dpi,
-                y: dpi,
-            });
-        }
-        let mut started = c.start_compress(Vec::new())?;
-        for payload in &options.iptc {
-            started.write_marker(Marker::APP(13), payload);
-        }
-        started.write_scanlines(pixels)?;
-        started.finish()
+    // 4:2:0 halves chroma, invisible on photos at normal quality; at q ≥ 90 the user asked
+    // for fidelity, so keep full chroma. `chromasub` decides when given.
+    let chroma = match options.chroma {
+        Some(Chroma::Full) => (1, 1),
+        Some(Chroma::Half) => (2, 1),
+        Some(Chroma::Quarter) => (2, 2),
+        None if quality >= 90 => (1, 1),
+        None => (2, 2),
     };
-    match catch_unwind(AssertUnwindSafe(run)) {
-        Ok(result) => result.map_err(failed),
-        Err(_) => Err(RenderError::Internal("JPEG encoder failed".into())),
-    }
+    let pixels = libjpeg::Pixels {
+        samples,
+        width: image.width(),
+        height: image.height(),
+        grey,
+    };
+    let settings = libjpeg::Settings {
+        quality,
+        progressive,
+        chroma,
+        dpi: options
+            .dpi
+            .map(|dpi| u16::try_from(dpi).unwrap_or(u16::MAX)),
+        app13: &options.iptc,
+    };
+    catch_unwind(AssertUnwindSafe(|| libjpeg::compress(&pixels, &settings)))
+        .map_err(|_| RenderError::Internal("JPEG encoder failed".into()))
 }
 
 fn webp(image: &DynamicImage, options: &EncodeOptions) -> Result<Vec<u8>, RenderError> {

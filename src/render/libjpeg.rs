@@ -3,14 +3,22 @@
 //! DCT, colour conversion and Huffman pass is plain C, JPEG work takes 1.3-2x as long, and
 //! `pixgate bench` says so rather than leaving users to guess from how it was built.
 //!
-//! Where libjpeg has no SIMD, decodes on an AVX2 CPU get pixgate's inverse DCTs instead of
-//! its C ones ([`idct`]), wired in through the error manager [`decoder_errors`] hands it.
+//! Where libjpeg has no SIMD, an AVX2 CPU gets pixgate's kernels instead of its C ones:
+//! inverse DCTs ([`idct`]) and colour conversion ([`colour`]) when decoding, wired in
+//! through the error manager [`decoder_errors`] hands it; the forward DCT with quantisation
+//! ([`fdct`]) and colour conversion when encoding, in [`compress`], which drives libjpeg
+//! itself.
 //!
 //! The `unsafe` here: the declaration of libjpeg-turbo's own C check, and the error manager's
 //! callbacks.
 #![allow(unsafe_code)]
 
+mod colour;
+mod compress;
+mod fdct;
 mod idct;
+
+pub use compress::{Pixels, Settings, compress};
 
 use std::os::raw::c_int;
 
@@ -28,8 +36,8 @@ pub fn has_simd() -> bool {
     jsimd_can_idct_islow() != 0
 }
 
-/// True when decodes run pixgate's inverse DCTs: libjpeg has no SIMD and this CPU has AVX2.
-pub fn has_own_idct() -> bool {
+/// True when JPEG work runs pixgate's kernels: libjpeg has no SIMD and this CPU has AVX2.
+pub fn has_own_kernels() -> bool {
     !has_simd() && idct::available()
 }
 

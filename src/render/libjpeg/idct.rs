@@ -108,9 +108,10 @@ fn replacement(chosen: Idct) -> Option<Idct> {
 }
 
 /// The selector libjpeg calls; the multiplier-table category stays libjpeg's ("islow"),
-/// though the kernels read the quantisation table itself.
+/// though the kernels read the quantisation table itself. It is also the one call into
+/// pixgate after libjpeg has chosen its colour converter, so that is replaced here too.
 unsafe extern "C" fn select(
-    _cinfo: *mut jpeg_decompress_struct,
+    cinfo: *mut jpeg_decompress_struct,
     _compptr: *mut jpeg_component_info,
     method: *mut Option<Idct>,
     _category: *mut c_int,
@@ -120,6 +121,8 @@ unsafe extern "C" fn select(
     if let Some(ours) = method.and_then(replacement) {
         *method = Some(ours);
     }
+    // SAFETY: libjpeg selects IDCTs while preparing an output pass, its modules set up.
+    unsafe { super::colour::replace_decoding(cinfo) };
 }
 
 /// The component's quantisation table: libjpeg's islow multiplier table (`dct_table`) holds

@@ -219,17 +219,30 @@ fn quality_maps_onto_ravifs_quantizer_curve() {
 }
 
 #[test]
-fn speeds_9_and_10_keep_8x8_blocks() {
+fn speeds_9_and_10_search_8x8_blocks_cheaply() {
     // PartitionRange has no PartialEq; its Debug output names both ends.
     let range = |speed| format!("{:?}", speed_settings(speed).partition.partition_range);
-    let expected = |min, max| format!("{:?}", PartitionRange::new(min, max));
-    use BlockSize::{BLOCK_8X8, BLOCK_16X16};
-    assert_eq!(range(9), expected(BLOCK_8X8, BLOCK_16X16));
-    assert_eq!(range(10), expected(BLOCK_8X8, BLOCK_8X8));
-    // Below 9 rav1e's presets stand.
+    let eight = format!(
+        "{:?}",
+        PartitionRange::new(BlockSize::BLOCK_8X8, BlockSize::BLOCK_8X8)
+    );
+    for speed in [9, 10] {
+        let settings = speed_settings(speed);
+        assert_eq!(range(speed), eight);
+        assert!(settings.partition.encode_bottomup);
+        assert!(!settings.fast_deblock);
+        assert_eq!(settings.segmentation, SegmentationLevel::Disabled);
+        // Distortion on the coefficients, which rav1e measures only when tuned for PSNR.
+        assert!(settings.transform.tx_domain_distortion);
+        assert_eq!(tune(speed), Tune::Psnr);
+    }
+    assert!(speed_settings(9).cdef);
+    assert!(!speed_settings(10).cdef);
+    // Below 9 rav1e's presets and tuning stand.
     let preset = format!(
         "{:?}",
         SpeedSettings::from_preset(6).partition.partition_range
     );
     assert_eq!(range(6), preset);
+    assert_eq!(tune(6), Tune::Psychovisual);
 }

@@ -301,12 +301,55 @@ mod avx2 {
         _mm_packus_epi16(words, words)
     }
 
+    /// A block without AC coefficients (in photos, most flat chroma blocks) is one value:
+    /// libjpeg's own shortcut for such columns and rows gives `(dc + 4) >> 3`, range-limited,
+    /// which is also what the full transform gives. Fills the block and returns true, or
+    /// returns false when some AC coefficient is not zero.
+    ///
+    /// # Safety
+    /// `coef` holds 64 coefficients; `out` eight rows with eight samples from `col`.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    unsafe fn dc_only(q: &[u16; 64], coef: *const i16, out: *const *mut u8, col: usize) -> bool {
+        // SAFETY: the caller's promise on `coef`: four loads of sixteen.
+        let [a, b, c, d] =
+            [0, 16, 32, 48].map(|at| unsafe { _mm256_loadu_si256(coef.add(at).cast::<__m256i>()) });
+        // Everything but the DC coefficient (the lowest 16 bits of `a`).
+        let ac = _mm256_or_si256(
+            _mm256_or_si256(
+                _mm256_and_si256(
+                    a,
+                    _mm256_setr_epi16(
+                        0, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+                    ),
+                ),
+                b,
+            ),
+            _mm256_or_si256(c, d),
+        );
+        if _mm256_testz_si256(ac, ac) == 0 {
+            return false;
+        }
+        // SAFETY: the caller's promise on `coef`.
+        let dc = i32::from(unsafe { *coef }) * i32::from(q[0]);
+        let sample = to_samples(_mm256_set1_epi32((dc + 4) >> 3));
+        for r in 0..8 {
+            // SAFETY: the caller's promise on `out`.
+            unsafe { _mm_storel_epi64((*out.add(r)).add(col).cast(), sample) };
+        }
+        true
+    }
+
     /// `jpeg_idct_islow`.
     ///
     /// # Safety
     /// `coef` holds 64 coefficients; `out` eight rows with eight samples from `col`.
     #[target_feature(enable = "avx2")]
     pub unsafe fn islow(q: &[u16; 64], coef: *const i16, out: *const *mut u8, col: usize) {
+        // SAFETY: the caller's promise on `coef` and `out`.
+        if unsafe { dc_only(q, coef, out, col) } {
+            return;
+        }
         // SAFETY: the caller's promise on `coef`.
         let v: [__m256i; 8] = std::array::from_fn(|k| unsafe { row(q, coef, k) });
         // Pass 1: columns, into the workspace scaled by 2^PASS1_BITS.

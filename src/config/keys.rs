@@ -441,7 +441,7 @@ pub(super) const SECTION_KEYS: &[Key<RawConfig>] = &[
         name: "avif_speed",
         access: Access::Integer(|r| &mut r.encoding.avif_speed),
         default: KeyDefault::Value("9"),
-        about: "rav1e's speed preset for AVIF output, 1 (slowest, smallest files) to 10 (fastest); 9 and 10 keep 8×8 blocks, unlike rav1e's own presets ([url-api](url-api.md#images-formats-colour-quality-limits)).",
+        about: "rav1e's speed preset for AVIF output, 1 (slowest, smallest files) to 10 (fastest); 9 and 10 search 8×8 blocks with pixgate's cheaper settings, unlike rav1e's own presets ([url-api](url-api.md#images-formats-colour-quality-limits)).",
         legacy: None,
     },
     Key {

@@ -1,6 +1,6 @@
 //! AVX2 colour conversion for the libjpeg-turbo that has no SIMD of its own: YCbCr to RGB
-//! when decoding, RGB to YCbCr when encoding. Without them the conversion is a ninth of a
-//! full-size decode (`ycc_rgb_convert`, `perf`, docs/benchmarks.md).
+//! when decoding, RGB to YCbCr when encoding. Without them the conversion is a quarter of a
+//! full-size decode's time (`ycc_rgb_convert`, `perf`, docs/benchmarks.md).
 //!
 //! Each is libjpeg's own arithmetic (`jdcolor.c`, `jccolor.c`: JFIF's matrix in 16-bit fixed
 //! point, the same rounding offsets) on eight pixels per 32-bit lane group, where libjpeg

@@ -126,9 +126,6 @@ impl Compressor {
             jpeg_start_compress(&mut self.cinfo, 1);
             colour::replace_encoding(&mut self.cinfo);
             self.divisors = fdct::replace(&mut self.cinfo);
-            if let Some(divisors) = &mut self.divisors {
-                self.cinfo.common.client_data = std::ptr::from_mut(&mut **divisors).cast();
-            }
         }
         for payload in settings.app13 {
             // A marker segment holds at most 65,533 bytes of payload; libjpeg stops at

@@ -1,6 +1,6 @@
 //! The AVX2 forward DCT and quantisation for the libjpeg-turbo that has no SIMD of its own.
-//! Without them they are a sixth of a 1200 px JPEG encode's time (`quantize` alone 9 % of
-//! the render, `jpeg_fdct_islow` 5 %; `perf`, docs/benchmarks.md).
+//! Without them they are almost half of a 1200 px JPEG encode's time (`quantize` alone 9 %
+//! of the whole render, `jpeg_fdct_islow` 5 %; `perf`, docs/benchmarks.md).
 //!
 //! [`forward_dct`] does what libjpeg's `forward_DCT` does for its default integer DCT:
 //! centre the samples, `jpeg_fdct_islow` (the same constants and rounding, eight rows or
@@ -108,9 +108,9 @@ pub struct Divisors {
 }
 
 /// Installs [`forward_dct`] when the compressor uses the integer DCT without trellis
-/// quantisation or deringing, returning the divisors it reads; `None` keeps libjpeg's. The
-/// caller keeps the divisors alive and at one address while the compressor runs, and points
-/// `client_data` at them.
+/// quantisation or deringing, returning the divisors it reads (through `client_data`, which
+/// this points at them); `None` keeps libjpeg's. The caller keeps the box alive while the
+/// compressor runs.
 ///
 /// # Safety
 /// `cinfo` is a live compressor after `jpeg_start_compress` (its tables final).
@@ -129,9 +129,13 @@ pub(super) unsafe fn replace(cinfo: *mut jpeg_compress_struct) -> Option<Box<Div
         // SAFETY: a non-null entry is one of the compressor's tables.
         (!table.is_null()).then(|| Reciprocals::new(unsafe { &(*table).quantval }))
     });
-    // SAFETY: the shim writes one function pointer into libjpeg's DCT record.
-    let replaced = unsafe { pixgate_jpeg_replace_forward_dct(cinfo, forward_dct) } != 0;
-    replaced.then(|| Box::new(Divisors { tables }))
+    let mut divisors = Box::new(Divisors { tables });
+    // SAFETY: the box's contents stay where they are however the box moves; the shim then
+    // writes one function pointer into libjpeg's DCT record.
+    unsafe {
+        (*cinfo).common.client_data = std::ptr::from_mut(&mut *divisors).cast();
+        (pixgate_jpeg_replace_forward_dct(cinfo, forward_dct) != 0).then_some(divisors)
+    }
 }
 
 /// libjpeg's `forward_DCT`: `blocks` blocks of the component from sample row `row` and
@@ -150,7 +154,8 @@ unsafe extern "C" fn forward_dct(
 ) {
     // SAFETY: libjpeg passes its component, eight sample rows from `row` with `blocks`
     // blocks from `col`, and room for `blocks` coefficient blocks; `client_data` is the
-    // installer's `Divisors`, alive while the compressor runs.
+    // installer's `Divisors`, alive while the compressor runs, and libjpeg checked the
+    // component's table exists before the first pass.
     unsafe {
         let divisors = &*(*cinfo).common.client_data.cast::<Divisors>();
         let table = usize::try_from((*compptr).quant_tbl_no).unwrap_or(usize::MAX);

@@ -17,6 +17,8 @@ mod colour;
 mod compress;
 mod fdct;
 mod idct;
+#[cfg(target_arch = "x86_64")]
+mod lanes;
 
 pub use compress::{Pixels, Settings, compress};
 

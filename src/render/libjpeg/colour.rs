@@ -200,6 +200,7 @@ mod tests;
 mod avx2 {
     use std::arch::x86_64::*;
 
+    use super::super::lanes::{add, mul};
     use super::*;
 
     /// For output vector `v` (bytes 16v..16v+16 of 48 interleaved RGB bytes), the shuffle
@@ -281,18 +282,6 @@ mod avx2 {
             _mm256_castsi256_si128(words),
             _mm256_extracti128_si256::<1>(words),
         )
-    }
-
-    #[inline]
-    #[target_feature(enable = "avx2")]
-    fn mul(v: __m256i, k: i32) -> __m256i {
-        _mm256_mullo_epi32(v, _mm256_set1_epi32(k))
-    }
-
-    #[inline]
-    #[target_feature(enable = "avx2")]
-    fn add(a: __m256i, b: __m256i) -> __m256i {
-        _mm256_add_epi32(a, b)
     }
 
     /// `y + ((sum + rounding) >> 16)` for both halves of sixteen pixels, as bytes.

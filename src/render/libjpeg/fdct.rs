@@ -291,36 +291,24 @@ mod scalar {
     fn descale(a: i32, n: i32) -> i32 {
         (a + (1 << (n - 1))) >> n
     }
-    /// `jpeg_fdct_islow` on a centred block, in place.
+    /// `jpeg_fdct_islow` on a centred block, in place: rows (element `i` of line `l` at
+    /// `8l + i`), whose even outputs are shifted up, then columns (at `l + 8i`), whose even
+    /// outputs are descaled.
     pub(super) fn fdct_islow(data: &mut [i32; 64]) {
-        for r in 0..8 {
-            let row: [i32; 8] = std::array::from_fn(|c| data[8 * r + c]);
-            let out = pass!(
-                row,
-                add,
-                sub,
-                mul,
-                shl,
-                descale,
-                PASS1_BITS,
+        for (line_step, step, rows) in [(8, 1, true), (1, 8, false)] {
+            let even = |a, n| if rows { shl(a, n) } else { descale(a, n) };
+            let odd = if rows {
                 CONST_BITS - PASS1_BITS
-            );
-            data[8 * r..8 * r + 8].copy_from_slice(&out);
-        }
-        for c in 0..8 {
-            let column: [i32; 8] = std::array::from_fn(|r| data[8 * r + c]);
-            let out = pass!(
-                column,
-                add,
-                sub,
-                mul,
-                descale,
-                descale,
-                PASS1_BITS,
+            } else {
                 CONST_BITS + PASS1_BITS
-            );
-            for (r, v) in out.into_iter().enumerate() {
-                data[8 * r + c] = v;
+            };
+            for l in 0..8 {
+                let at = |i: usize| line_step * l + step * i;
+                let line: [i32; 8] = std::array::from_fn(|i| data[at(i)]);
+                let out = pass!(line, add, sub, mul, even, descale, PASS1_BITS, odd);
+                for (i, v) in out.into_iter().enumerate() {
+                    data[at(i)] = v;
+                }
             }
         }
     }
@@ -333,28 +321,15 @@ mod tests;
 mod avx2 {
     use std::arch::x86_64::*;
 
+    use super::super::lanes::{add, mul, sub, transpose};
     use super::*;
 
-    #[inline]
-    #[target_feature(enable = "avx2")]
-    fn add(a: __m256i, b: __m256i) -> __m256i {
-        _mm256_add_epi32(a, b)
-    }
-    #[inline]
-    #[target_feature(enable = "avx2")]
-    fn sub(a: __m256i, b: __m256i) -> __m256i {
-        _mm256_sub_epi32(a, b)
-    }
-    #[inline]
-    #[target_feature(enable = "avx2")]
-    fn mul(a: __m256i, k: i32) -> __m256i {
-        _mm256_mullo_epi32(a, _mm256_set1_epi32(k))
-    }
     #[inline]
     #[target_feature(enable = "avx2")]
     fn shl(a: __m256i, n: i32) -> __m256i {
         _mm256_sll_epi32(a, _mm_cvtsi32_si128(n))
     }
+
     #[inline]
     #[target_feature(enable = "avx2")]
     fn descale(a: __m256i, n: i32) -> __m256i {
@@ -362,38 +337,6 @@ mod avx2 {
             add(a, _mm256_set1_epi32(1 << (n - 1))),
             _mm_cvtsi32_si128(n),
         )
-    }
-
-    /// An 8×8 transpose of 32-bit lanes.
-    #[inline]
-    #[target_feature(enable = "avx2")]
-    fn transpose(m: [__m256i; 8]) -> [__m256i; 8] {
-        let t0 = _mm256_unpacklo_epi32(m[0], m[1]);
-        let t1 = _mm256_unpackhi_epi32(m[0], m[1]);
-        let t2 = _mm256_unpacklo_epi32(m[2], m[3]);
-        let t3 = _mm256_unpackhi_epi32(m[2], m[3]);
-        let t4 = _mm256_unpacklo_epi32(m[4], m[5]);
-        let t5 = _mm256_unpackhi_epi32(m[4], m[5]);
-        let t6 = _mm256_unpacklo_epi32(m[6], m[7]);
-        let t7 = _mm256_unpackhi_epi32(m[6], m[7]);
-        let u0 = _mm256_unpacklo_epi64(t0, t2);
-        let u1 = _mm256_unpackhi_epi64(t0, t2);
-        let u2 = _mm256_unpacklo_epi64(t1, t3);
-        let u3 = _mm256_unpackhi_epi64(t1, t3);
-        let u4 = _mm256_unpacklo_epi64(t4, t6);
-        let u5 = _mm256_unpackhi_epi64(t4, t6);
-        let u6 = _mm256_unpacklo_epi64(t5, t7);
-        let u7 = _mm256_unpackhi_epi64(t5, t7);
-        [
-            _mm256_permute2x128_si256::<0x20>(u0, u4),
-            _mm256_permute2x128_si256::<0x20>(u1, u5),
-            _mm256_permute2x128_si256::<0x20>(u2, u6),
-            _mm256_permute2x128_si256::<0x20>(u3, u7),
-            _mm256_permute2x128_si256::<0x31>(u0, u4),
-            _mm256_permute2x128_si256::<0x31>(u1, u5),
-            _mm256_permute2x128_si256::<0x31>(u2, u6),
-            _mm256_permute2x128_si256::<0x31>(u3, u7),
-        ]
     }
 
     #[inline]
@@ -449,7 +392,7 @@ mod avx2 {
             sub(_mm256_cvtepu8_epi32(bytes), centre)
         });
         // Lanes are rows: each vector one column position across the eight rows.
-        let columns = transpose(rows);
+        let columns = transpose(&rows);
         // The row pass shifts its even outputs up, the column pass descales them.
         let pass1 = pass!(
             columns,
@@ -462,7 +405,7 @@ mod avx2 {
             CONST_BITS - PASS1_BITS
         );
         // pass1[k] holds output k of every row; transposed, vector r is row r.
-        let rows = transpose(pass1);
+        let rows = transpose(&pass1);
         // Lanes are columns now: the column pass is the same arithmetic on rows.
         let data = pass!(
             rows,

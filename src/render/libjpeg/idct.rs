@@ -175,6 +175,8 @@ mod tests;
 mod avx2 {
     use std::arch::x86_64::*;
 
+    use super::super::lanes::{mul, transpose};
+
     // libjpeg's fixed-point constants, FIX(x) = round(x * 2^13).
     const CONST_BITS: i32 = 13;
     const PASS1_BITS: i32 = 2;
@@ -188,12 +190,6 @@ mod avx2 {
         // SAFETY: `q` holds 64 entries.
         let m = unsafe { _mm_loadu_si128(q.as_ptr().add(8 * k).cast()) };
         _mm256_mullo_epi32(_mm256_cvtepi16_epi32(c), _mm256_cvtepu16_epi32(m))
-    }
-
-    #[inline]
-    #[target_feature(enable = "avx2")]
-    fn mul(v: __m256i, k: i32) -> __m256i {
-        _mm256_mullo_epi32(v, _mm256_set1_epi32(k))
     }
 
     /// (x + 2^(n-1)) >> n, libjpeg's DESCALE.
@@ -246,38 +242,6 @@ mod avx2 {
             sub(tmp12, t1),
             sub(tmp11, t2),
             sub(tmp10, t3),
-        ]
-    }
-
-    /// Rows become columns.
-    #[inline]
-    #[target_feature(enable = "avx2")]
-    fn transpose(r: &[__m256i; 8]) -> [__m256i; 8] {
-        let t0 = _mm256_unpacklo_epi32(r[0], r[1]);
-        let t1 = _mm256_unpackhi_epi32(r[0], r[1]);
-        let t2 = _mm256_unpacklo_epi32(r[2], r[3]);
-        let t3 = _mm256_unpackhi_epi32(r[2], r[3]);
-        let t4 = _mm256_unpacklo_epi32(r[4], r[5]);
-        let t5 = _mm256_unpackhi_epi32(r[4], r[5]);
-        let t6 = _mm256_unpacklo_epi32(r[6], r[7]);
-        let t7 = _mm256_unpackhi_epi32(r[6], r[7]);
-        let u0 = _mm256_unpacklo_epi64(t0, t2);
-        let u1 = _mm256_unpackhi_epi64(t0, t2);
-        let u2 = _mm256_unpacklo_epi64(t1, t3);
-        let u3 = _mm256_unpackhi_epi64(t1, t3);
-        let u4 = _mm256_unpacklo_epi64(t4, t6);
-        let u5 = _mm256_unpackhi_epi64(t4, t6);
-        let u6 = _mm256_unpacklo_epi64(t5, t7);
-        let u7 = _mm256_unpackhi_epi64(t5, t7);
-        [
-            _mm256_permute2x128_si256::<0x20>(u0, u4),
-            _mm256_permute2x128_si256::<0x20>(u1, u5),
-            _mm256_permute2x128_si256::<0x20>(u2, u6),
-            _mm256_permute2x128_si256::<0x20>(u3, u7),
-            _mm256_permute2x128_si256::<0x31>(u0, u4),
-            _mm256_permute2x128_si256::<0x31>(u1, u5),
-            _mm256_permute2x128_si256::<0x31>(u2, u6),
-            _mm256_permute2x128_si256::<0x31>(u3, u7),
         ]
     }
 

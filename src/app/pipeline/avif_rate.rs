@@ -7,10 +7,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 /// Before any AVIF has been encoded here: rav1e at speed 9 without its assembly (the
-/// default build has no nasm) took about 1.8 µs per pixel for a 400x250 photo, 2026-12-04,
-/// on the 2-core CI-class VM. Rounded up, so the first large requests fall back rather than
-/// stall; the first real encodes replace it.
-const FIRST_GUESS_NANOS: u64 = 2_000;
+/// default build has no nasm) took 0.7–1.1 µs per pixel for 400 px corpus photos, 2026-12-04
+/// (since speed 9's cheaper settings; 1.8 µs before), on the 2-core CI-class VM. Rounded up,
+/// so the first large requests fall back rather than stall; the first real encodes replace it.
+const FIRST_GUESS_NANOS: u64 = 1_200;
 
 /// An exponentially weighted mean of nanoseconds per pixel; each new encode counts 1/4.
 #[derive(Debug)]

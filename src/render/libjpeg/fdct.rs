@@ -42,16 +42,16 @@ unsafe extern "C" {
 /// What quantising by one table takes, per coefficient: libjpeg's reciprocal, its rounding
 /// correction, and the whole right shift of the product.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Reciprocals {
-    pub multiplier: [u32; 64],
-    pub correction: [u32; 64],
-    pub shift: [u32; 64],
+pub(super) struct Reciprocals {
+    multiplier: [u32; 64],
+    correction: [u32; 64],
+    shift: [u32; 64],
 }
 
 impl Reciprocals {
     /// For libjpeg's quantisation table `quantval` under its integer DCT (whose outputs
     /// are eight times too large, hence the divisors `quantval << 3`).
-    pub fn new(quantval: &[u16; 64]) -> Reciprocals {
+    fn new(quantval: &[u16; 64]) -> Reciprocals {
         let mut out = Reciprocals {
             multiplier: [0; 64],
             correction: [0; 64],
@@ -68,7 +68,7 @@ impl Reciprocals {
     }
 
     /// libjpeg's `quantize` of one coefficient.
-    pub fn quantize(&self, i: usize, value: i32) -> i16 {
+    fn quantize(&self, i: usize, value: i32) -> i16 {
         let magnitude = u64::from(value.unsigned_abs() + self.correction[i]);
         let q = ((magnitude * u64::from(self.multiplier[i])) >> self.shift[i]) as i32;
         (if value < 0 { q.wrapping_neg() } else { q }) as i16
@@ -103,7 +103,7 @@ fn reciprocal(divisor: u16) -> (u32, u32, u32) {
 
 /// The reciprocals of each quantisation table of a compressor, which [`forward_dct`]
 /// reads through the compressor's `client_data`.
-pub struct Divisors {
+pub(super) struct Divisors {
     tables: [Option<Reciprocals>; 4],
 }
 

@@ -175,7 +175,7 @@ mod tests;
 mod avx2 {
     use std::arch::x86_64::*;
 
-    use super::super::lanes::{mul, transpose};
+    use super::super::lanes::{add, mul, sub, transpose};
 
     // libjpeg's fixed-point constants, FIX(x) = round(x * 2^13).
     const CONST_BITS: i32 = 13;
@@ -204,7 +204,6 @@ mod avx2 {
     #[inline]
     #[target_feature(enable = "avx2")]
     fn idct8(v: &[__m256i; 8]) -> [__m256i; 8] {
-        let (add, sub) = (_mm256_add_epi32, _mm256_sub_epi32);
         // Even part.
         let z1 = mul(add(v[2], v[6]), 4433);
         let tmp2 = add(z1, mul(v[6], -15137));
@@ -353,7 +352,6 @@ mod avx2 {
     #[inline]
     #[target_feature(enable = "avx2")]
     fn idct4(v: &[__m256i; 8]) -> [__m256i; 4] {
-        let (add, sub) = (_mm256_add_epi32, _mm256_sub_epi32);
         let tmp0 = _mm256_slli_epi32::<{ CONST_BITS + 1 }>(v[0]);
         let tmp2 = add(mul(v[2], 15137), mul(v[6], -6270));
         let (tmp10, tmp12) = (add(tmp0, tmp2), sub(tmp0, tmp2));
@@ -382,7 +380,6 @@ mod avx2 {
     /// `coef` holds 64 coefficients; `out` two rows with two samples from `col`.
     #[target_feature(enable = "avx2")]
     pub unsafe fn reduced_2x2(q: &[u16; 64], coef: *const i16, out: *const *mut u8, col: usize) {
-        let (add, sub) = (_mm256_add_epi32, _mm256_sub_epi32);
         // SAFETY: the caller's promise on `coef`.
         let [r0, r1, r3, r5, r7] = [0, 1, 3, 5, 7].map(|k| unsafe { row(q, coef, k) });
         let tmp10 = _mm256_slli_epi32::<{ CONST_BITS + 2 }>(r0);

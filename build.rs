@@ -16,14 +16,16 @@ fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-env-changed=RUSTC");
 
-    let hooks = "src/render/libjpeg/hooks.c";
+    let sources = ["src/render/libjpeg/hooks.c", "src/render/libjpeg/huffman.c"];
     let mut c = cc::Build::new();
-    c.file(hooks).warnings(true);
+    c.files(sources).warnings(true);
     if let Some(include) = std::env::var_os("DEP_JPEG_INCLUDE") {
         for dir in std::env::split_paths(&include) {
             c.include(dir);
         }
     }
     c.compile("pixgate_jpeg_hooks");
-    println!("cargo:rerun-if-changed={hooks}");
+    for source in sources {
+        println!("cargo:rerun-if-changed={source}");
+    }
 }

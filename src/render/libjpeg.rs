@@ -16,6 +16,7 @@
 mod colour;
 mod compress;
 mod fdct;
+mod huffman;
 mod idct;
 #[cfg(target_arch = "x86_64")]
 mod lanes;

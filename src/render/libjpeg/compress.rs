@@ -14,7 +14,7 @@ use mozjpeg_sys::{
     jpeg_simple_progression, jpeg_start_compress, jpeg_write_marker, jpeg_write_scanlines,
 };
 
-use super::{colour, fdct};
+use super::{colour, fdct, huffman};
 
 unsafe extern "C" {
     /// The C library's, which `jpeg_mem_dest` allocates the file with.
@@ -54,6 +54,8 @@ struct Compressor {
     file: *mut u8,
     file_size: c_ulong,
     divisors: Option<Box<fdct::Divisors>>,
+    /// Whether pixgate's Huffman coder runs ([`huffman`]).
+    huffman: bool,
 }
 
 impl Compressor {
@@ -126,6 +128,7 @@ impl Compressor {
             jpeg_start_compress(&mut self.cinfo, 1);
             colour::replace_encoding(&mut self.cinfo);
             self.divisors = fdct::replace(&mut self.cinfo);
+            self.huffman = huffman::replace(&mut self.cinfo);
         }
         for payload in settings.app13 {
             // A marker segment holds at most 65,533 bytes of payload; libjpeg stops at

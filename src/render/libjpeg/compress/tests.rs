@@ -125,5 +125,38 @@ fn the_kernels_are_installed_where_they_apply() {
         c.divisors.is_some(),
         crate::render::libjpeg::has_own_kernels()
     );
+    assert_eq!(c.huffman, cfg!(target_arch = "x86_64"));
     assert_eq!(file, crates_encoder(&pixels, &settings));
+}
+
+/// Whole photos through the Huffman coder: long zero runs (and their 16-zero symbols) in
+/// smooth areas at low quality, dense blocks at high quality, files far past the first
+/// buffer libjpeg's memory destination grows from.
+#[test]
+fn photos_are_the_crates_bytes() {
+    let file = std::fs::read("fixtures/forest-800x500.jpg").unwrap();
+    let image = image::load_from_memory(&file).unwrap().to_rgb8();
+    let (width, height) = image.dimensions();
+    let grey = image::imageops::grayscale(&image);
+    for quality in [5, 50, 85, 100] {
+        for (samples, is_grey) in [(image.as_raw(), false), (grey.as_raw(), true)] {
+            let pixels = Pixels {
+                samples,
+                width,
+                height,
+                grey: is_grey,
+            };
+            let settings = Settings {
+                quality,
+                progressive: false,
+                chroma: (2, 2),
+                dpi: None,
+                app13: &[],
+            };
+            assert!(
+                compress(&pixels, &settings) == crates_encoder(&pixels, &settings),
+                "q {quality} grey {is_grey}"
+            );
+        }
+    }
 }

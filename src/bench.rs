@@ -303,11 +303,13 @@ impl Report {
         let rss = self.peak_rss_bytes.map_or("n/a".to_string(), |b| {
             format!("{:.1} MiB", b as f64 / 1048576.0)
         });
-        let jpeg = if self.libjpeg_simd {
+        let jpeg = if self.libjpeg_simd && cfg!(target_arch = "x86_64") {
+            "libjpeg-turbo with SIMD, and pixgate's Huffman counting for optimised tables"
+        } else if self.libjpeg_simd {
             "libjpeg-turbo with SIMD"
         } else if self.jpeg_idct_avx2 {
             "libjpeg-turbo without SIMD (nasm was not on PATH when it was built), \
-             with pixgate's AVX2 DCTs and colour conversion"
+             with pixgate's AVX2 DCTs and colour conversion and its Huffman coder"
         } else {
             "libjpeg-turbo without SIMD (nasm was not on PATH when it was built)"
         };

@@ -287,9 +287,10 @@ def simd_in_binary(binary):
     kernels = [l for l in proc.stdout.splitlines() if "jsimd_" in l and ("_avx2" in l or "_sse2" in l)]
     if kernels:
         return "yes"
-    # pixgate's own inverse DCTs stand in for libjpeg's scalar ones on AVX2 CPUs.
+    # pixgate's own DCTs, colour conversion and Huffman coder stand in for libjpeg's scalar
+    # ones on AVX2 CPUs.
     ours = "libjpeg::idct::avx2::islow" in proc.stdout
-    return "no (scalar libjpeg-turbo" + (", pixgate's AVX2 inverse DCT)" if ours else ")")
+    return "no (scalar libjpeg-turbo" + (", pixgate's AVX2 JPEG kernels)" if ours else ")")
 
 
 def machine_info(args):

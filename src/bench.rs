@@ -58,8 +58,8 @@ pub struct Report {
     pub peak_rss_bytes: Option<u64>,
     /// Whether libjpeg-turbo runs its SIMD code (built with nasm on `PATH`).
     pub libjpeg_simd: bool,
-    /// Whether JPEG work uses pixgate's AVX2 DCTs and colour conversion (no SIMD in libjpeg,
-    /// AVX2 CPU).
+    /// Whether JPEG work uses pixgate's AVX2 DCTs and colour conversion and its Huffman
+    /// coder (no SIMD in libjpeg, AVX2 CPU).
     pub jpeg_idct_avx2: bool,
 }
 

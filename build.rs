@@ -1,7 +1,8 @@
 //! Build-time facts for `pixgate_build_info`: the compiler's version, as `rustc --version`
-//! prints it (`unknown` if it cannot be run). And the small C file that swaps libjpeg's
-//! scalar routines for pixgate's (`src/render/libjpeg/hooks.c`), compiled against the
-//! headers mozjpeg-sys built libjpeg with (it passes their folders as `DEP_JPEG_INCLUDE`).
+//! prints it (`unknown` if it cannot be run). And the small C files that swap libjpeg's
+//! scalar routines for pixgate's (`src/render/libjpeg/hooks.c`) and its Huffman coder
+//! (`huffman.c`), compiled against the headers mozjpeg-sys built libjpeg with (it passes
+//! their folders as `DEP_JPEG_INCLUDE`).
 
 fn main() {
     let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());

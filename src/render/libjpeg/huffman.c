@@ -82,15 +82,23 @@ static inline int bit_length(unsigned magnitude)
   return magnitude ? 32 - __builtin_clz(magnitude) : 0;
 }
 
-/* htest_one_block: the symbols one block will take, counted. */
-static void count_block(j_compress_ptr cinfo, const pixgate_huffman *h, const JCOEF *block,
-                        int last_dc, long dc_counts[], long ac_counts[])
+/* What a block's walk hands each symbol to: whether it is an AC one, the symbol, and the
+ * value whose low `nbits` bits follow it (none for a run of 16 zeros or the end of block). */
+typedef void (*symbol_visitor)(void *to, int ac, int symbol, int value, int nbits);
+
+/* The symbols of one block in libjpeg's order (F.1.2.1 and F.1.2.2 of the standard): the DC
+ * difference, then each nonzero AC coefficient after its run of zeros, 16-zero symbols for
+ * longer runs, and the end of block if zeros are left. Inlined into each caller with its
+ * visitor, so the counting and writing passes walk blocks the same way at no cost. */
+static inline __attribute__((always_inline)) void walk_block(
+    j_compress_ptr cinfo, const pixgate_huffman *h, const JCOEF *block, int last_dc,
+    symbol_visitor visit, void *to)
 {
   int diff = block[0] - last_dc;
   int nbits = bit_length((unsigned)(diff < 0 ? -diff : diff));
   if (nbits > MAX_COEF_BITS + 1)
     ERREXIT(cinfo, JERR_BAD_DCT_COEF);
-  dc_counts[nbits]++;
+  visit(to, 0, nbits, diff, nbits);
 
   unsigned long long ac = nonzero_zigzag(h, block) & ~1ULL;
   int last = 0;
@@ -99,16 +107,29 @@ static void count_block(j_compress_ptr cinfo, const pixgate_huffman *h, const JC
     ac &= ac - 1;
     int run = k - last - 1;
     for (; run > 15; run -= 16)
-      ac_counts[0xF0]++;
+      visit(to, 1, 0xF0, 0, 0);
     int value = block[jpeg_natural_order[k]];
     nbits = bit_length((unsigned)(value < 0 ? -value : value));
     if (nbits > MAX_COEF_BITS)
       ERREXIT(cinfo, JERR_BAD_DCT_COEF);
-    ac_counts[(run << 4) + nbits]++;
+    visit(to, 1, (run << 4) + nbits, value, nbits);
     last = k;
   }
   if (last < DCTSIZE2 - 1)
-    ac_counts[0]++;
+    visit(to, 1, 0, 0, 0);
+}
+
+/* The tables one block's symbols are counted in. */
+typedef struct {
+  long *counts[2]; /* DC, AC */
+} symbol_counts;
+
+static inline __attribute__((always_inline)) void count_symbol(void *to, int ac, int symbol,
+                                                                int value, int nbits)
+{
+  (void)value;
+  (void)nbits;
+  ((symbol_counts *)to)->counts[ac][symbol]++;
 }
 
 /* The counting pass's `encode_mcu`, without restarts (the installer rules them out). */
@@ -118,9 +139,10 @@ static boolean count_mcu(j_compress_ptr cinfo, JBLOCKROW *MCU_data)
   for (int blkn = 0; blkn < cinfo->blocks_in_MCU; blkn++) {
     int ci = cinfo->MCU_membership[blkn];
     jpeg_component_info *compptr = cinfo->cur_comp_info[ci];
-    count_block(cinfo, h, MCU_data[blkn][0], h->huff.saved.last_dc_val[ci],
-                h->huff.dc_count_ptrs[compptr->dc_tbl_no],
-                h->huff.ac_count_ptrs[compptr->ac_tbl_no]);
+    symbol_counts counts = { { h->huff.dc_count_ptrs[compptr->dc_tbl_no],
+                               h->huff.ac_count_ptrs[compptr->ac_tbl_no] } };
+    walk_block(cinfo, h, MCU_data[blkn][0], h->huff.saved.last_dc_val[ci], count_symbol,
+               &counts);
     h->huff.saved.last_dc_val[ci] = MCU_data[blkn][0][0];
   }
   return TRUE;
@@ -176,34 +198,17 @@ static inline void put_symbol(bit_writer *w, const c_derived_tbl *table, int sym
   put_bits(w, code, table->ehufsi[symbol] + nbits);
 }
 
-/* encode_one_block: one block's codes. */
-static void write_block(j_compress_ptr cinfo, const pixgate_huffman *h, bit_writer *w,
-                        const JCOEF *block, int last_dc, const c_derived_tbl *dctbl,
-                        const c_derived_tbl *actbl)
-{
-  int diff = block[0] - last_dc;
-  int nbits = bit_length((unsigned)(diff < 0 ? -diff : diff));
-  if (nbits > MAX_COEF_BITS + 1)
-    ERREXIT(cinfo, JERR_BAD_DCT_COEF);
-  put_symbol(w, dctbl, nbits, diff, nbits);
+/* Where one block's codes go: the bit buffer, and the block's component's tables. */
+typedef struct {
+  bit_writer *w;
+  const c_derived_tbl *tables[2]; /* DC, AC */
+} symbol_writer;
 
-  unsigned long long ac = nonzero_zigzag(h, block) & ~1ULL;
-  int last = 0;
-  while (ac) {
-    int k = __builtin_ctzll(ac);
-    ac &= ac - 1;
-    int run = k - last - 1;
-    for (; run > 15; run -= 16)
-      put_bits(w, actbl->ehufco[0xF0], actbl->ehufsi[0xF0]);
-    int value = block[jpeg_natural_order[k]];
-    nbits = bit_length((unsigned)(value < 0 ? -value : value));
-    if (nbits > MAX_COEF_BITS)
-      ERREXIT(cinfo, JERR_BAD_DCT_COEF);
-    put_symbol(w, actbl, (run << 4) + nbits, value, nbits);
-    last = k;
-  }
-  if (last < DCTSIZE2 - 1)
-    put_bits(w, actbl->ehufco[0], actbl->ehufsi[0]);
+static inline __attribute__((always_inline)) void write_symbol(void *to, int ac, int symbol,
+                                                                int value, int nbits)
+{
+  symbol_writer *out = (symbol_writer *)to;
+  put_symbol(out->w, out->tables[ac], symbol, value, nbits);
 }
 
 /* Moves `bytes` written to a side buffer into the destination, emptying it when full. */
@@ -240,9 +245,9 @@ static boolean write_mcu(j_compress_ptr cinfo, JBLOCKROW *MCU_data)
     boolean direct = dest->free_in_buffer >= BLOCK_BYTES;
     JOCTET *start = direct ? dest->next_output_byte : side;
     w.out = start;
-    write_block(cinfo, h, &w, MCU_data[blkn][0], last_dc[ci],
-                h->huff.dc_derived_tbls[compptr->dc_tbl_no],
-                h->huff.ac_derived_tbls[compptr->ac_tbl_no]);
+    symbol_writer out = { &w, { h->huff.dc_derived_tbls[compptr->dc_tbl_no],
+                                h->huff.ac_derived_tbls[compptr->ac_tbl_no] } };
+    walk_block(cinfo, h, MCU_data[blkn][0], last_dc[ci], write_symbol, &out);
     last_dc[ci] = MCU_data[blkn][0][0];
     if (direct) {
       dest->free_in_buffer -= (size_t)(w.out - start);

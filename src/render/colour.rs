@@ -91,10 +91,10 @@ fn transform(icc: &[u8], from: Layout, pixels: &[u8], to: Layout) -> Option<Vec<
 /// LUT or CICP tag that a transform would take instead. The curves then move a sample by at
 /// most a third of a level (near black, where sRGB's slope is steepest) and the primaries by
 /// under 0.3, inside the one level [`changes_nothing`] allows. It answers for the profile
-/// most cameras and editors embed
-/// (HP's "sRGB IEC61966-2.1", 1,024-point curves): building its transform only to find it
-/// [`changes_nothing`] was 2 % of a 2560×1600 → 1200 px render (moxcms' gamma tables).
-/// False means only "not known": the transform is then built and probed.
+/// most cameras and editors embed (HP's "sRGB IEC61966-2.1", 1,024-point curves): building
+/// its transform only to find it [`changes_nothing`] was 2 % of a 2560×1600 → 1200 px render
+/// (moxcms' gamma tables). False means only "not known": the transform is then built and
+/// probed.
 fn is_srgb(profile: &ColorProfile, srgb: &ColorProfile) -> bool {
     let close = |a: moxcms::Xyzd, b: moxcms::Xyzd| {
         (a.x - b.x).abs() <= 2.5e-4 && (a.y - b.y).abs() <= 2.5e-4 && (a.z - b.z).abs() <= 2.5e-4
@@ -124,18 +124,12 @@ fn is_srgb(profile: &ColorProfile, srgb: &ColorProfile) -> bool {
 /// Whether a stored tone curve is sRGB's: a table within 0.0001 of the sRGB formula at each
 /// entry, or the parametric form with sRGB's parameters.
 fn is_srgb_curve(curve: &moxcms::ToneReprCurve) -> bool {
-    let srgb = |v: f64| {
-        if v <= 0.040_45 {
-            v / 12.92
-        } else {
-            ((v + 0.055) / 1.055).powf(2.4)
-        }
-    };
     match curve {
         moxcms::ToneReprCurve::Lut(table) if table.len() >= 2 => {
-            let last = (table.len() - 1) as f64;
+            let last = (table.len() - 1) as f32;
             table.iter().enumerate().all(|(i, &stored)| {
-                (f64::from(stored) / 65535.0 - srgb(i as f64 / last)).abs() <= 1e-4
+                let srgb = super::adjustments::srgb_to_linear(i as f32 / last);
+                (f32::from(stored) / 65535.0 - srgb).abs() <= 1e-4
             })
         }
         // ICC's type 3: Y = (aX + b)^g above d, cX below.

@@ -1,8 +1,10 @@
 //! The binary's allocator, mimalloc, told to hand memory back to the kernel 10 ms after it is
-//! free. Its defaults keep freed pages for a second and back its arenas with 2 MiB transparent
-//! huge pages, so a touched 4 KiB page holds 2 MiB. Under `scripts/soak.py` (48 clients, 60 s,
-//! 136 MiB of live data allowed by the budgets) peak RSS was 388 MiB with the defaults, 266 MiB
-//! purging at once, 243 MiB without huge pages and 161 MiB with both (2026-11-24).
+//! free, with its large blocks on huge pages ([`huge_pages`]) and nothing else. Its defaults
+//! keep freed pages for a second and back all its arenas with 2 MiB transparent huge pages, so
+//! a touched 4 KiB page holds 2 MiB. Under `scripts/soak.py` (48 clients, 60 s, 136 MiB of
+//! live data allowed by the budgets) peak RSS was 388 MiB with the defaults, 266 MiB purging
+//! at once, 243 MiB without huge pages and 161 MiB with both (2026-11-24). It is built with
+//! its `no_thp` feature (Cargo.toml), so it never asks for huge pages itself.
 //!
 //! Purging at once made every render fault its buffers in afresh: the next render's decode
 //! could not reuse the pages the last one freed. Kept 10 ms (2026-12-04, `pixgate bench`, one
@@ -21,14 +23,16 @@
 //! decode, 335 → 397 ms (docs/benchmarks.md).
 //!
 //! The one other place besides the AV1 and libjpeg bindings that may use `unsafe`: two C calls
-//! made once, before any other thread exists.
+//! made once, before any other thread exists, and the hints of [`huge_pages`].
 #![allow(unsafe_code)]
+
+mod huge_pages;
 
 /// mimalloc: cheaper than glibc's malloc for the small, short-lived buffers of a cache hit
 /// (scripts/hit_vs_nginx.sh: 26-31k requests/s against glibc's 22-23k), and, as `malloc`
 /// itself, for the C codecs' large ones.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: huge_pages::LargeOnHugePages = huge_pages::LargeOnHugePages;
 
 /// `mi_option_purge_delay` in mimalloc.h's `mi_option_e` (15 in v2 and v3: options are only
 /// ever appended).
@@ -46,10 +50,39 @@ pub fn release_memory_eagerly() {
     }
     #[cfg(target_os = "linux")]
     if std::env::var_os("MIMALLOC_ALLOW_THP").is_none() {
-        // No huge pages for this process from now on (what MIMALLOC_ALLOW_THP=0 does at
-        // start-up), also where the system enables them for everyone. Failure (an old kernel)
-        // leaves them on; nothing else changes.
-        // SAFETY: PR_SET_THP_DISABLE takes plain integers and touches no memory of ours.
-        let _ = unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0) };
+        huge_pages_only_where_hinted();
+    }
+}
+
+/// `PR_THP_DISABLE_EXCEPT_ADVISED` (Linux 6.18's uapi prctl.h; libc does not have it yet).
+#[cfg(target_os = "linux")]
+const PR_THP_DISABLE_EXCEPT_ADVISED: libc::c_ulong = 1 << 1;
+
+/// Huge pages for this process from now on only where [`huge_pages`] hints, also where the
+/// system enables them for everyone ("always"). A kernel older than 6.18 refuses that flag:
+/// under "always" it then gets no huge pages at all (what `MIMALLOC_ALLOW_THP=0` does), under
+/// "madvise" nothing is needed, since only the hinted blocks ask.
+#[cfg(target_os = "linux")]
+fn huge_pages_only_where_hinted() {
+    // The kernel reads every argument as an unsigned long, so they are passed as such.
+    let (on, none): (libc::c_ulong, libc::c_ulong) = (1, 0);
+    // SAFETY: PR_SET_THP_DISABLE takes plain integers and touches no memory of ours.
+    let except_hinted = unsafe {
+        libc::prctl(
+            libc::PR_SET_THP_DISABLE,
+            on,
+            PR_THP_DISABLE_EXCEPT_ADVISED,
+            none,
+            none,
+        )
+    };
+    if except_hinted == 0 {
+        return;
+    }
+    let mode = std::fs::read_to_string("/sys/kernel/mm/transparent_hugepage/enabled");
+    if mode.is_ok_and(|mode| mode.contains("[always]")) {
+        // SAFETY: as above. Failure (a kernel before 3.15) leaves huge pages on; nothing else
+        // changes.
+        let _ = unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, on, none, none, none) };
     }
 }

@@ -1,7 +1,7 @@
 //! Build-time facts for `pixgate_build_info`: the compiler's version, as `rustc --version`
 //! prints it (`unknown` if it cannot be run). And the small C files that swap libjpeg's
-//! scalar routines for pixgate's (`src/render/libjpeg/hooks.c`) and its Huffman coder
-//! (`huffman.c`), compiled against the headers mozjpeg-sys built libjpeg with (it passes
+//! scalar routines for pixgate's (`src/render/libjpeg/hooks.c`) and its Huffman coder and
+//! decoder (`huffman.c`, `huffman_decode.c`), compiled against the headers mozjpeg-sys built libjpeg with (it passes
 //! their folders as `DEP_JPEG_INCLUDE`).
 
 fn main() {
@@ -17,7 +17,11 @@ fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-env-changed=RUSTC");
 
-    let sources = ["src/render/libjpeg/hooks.c", "src/render/libjpeg/huffman.c"];
+    let sources = [
+        "src/render/libjpeg/hooks.c",
+        "src/render/libjpeg/huffman.c",
+        "src/render/libjpeg/huffman_decode.c",
+    ];
     let mut c = cc::Build::new();
     c.files(sources).warnings(true);
     if let Some(include) = std::env::var_os("DEP_JPEG_INCLUDE") {

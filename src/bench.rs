@@ -58,8 +58,8 @@ pub struct Report {
     pub peak_rss_bytes: Option<u64>,
     /// Whether libjpeg-turbo runs its SIMD code (built with nasm on `PATH`).
     pub libjpeg_simd: bool,
-    /// Whether JPEG work uses pixgate's AVX2 DCTs and colour conversion and its Huffman
-    /// coder (no SIMD in libjpeg, AVX2 CPU).
+    /// Whether JPEG work uses pixgate's AVX2 DCTs and colour conversion (no SIMD in libjpeg,
+    /// AVX2 CPU); its Huffman decoder and coder run on every x86-64.
     pub jpeg_idct_avx2: bool,
 }
 
@@ -304,12 +304,16 @@ impl Report {
             format!("{:.1} MiB", b as f64 / 1048576.0)
         });
         let jpeg = if self.libjpeg_simd && cfg!(target_arch = "x86_64") {
-            "libjpeg-turbo with SIMD, and pixgate's Huffman counting for optimised tables"
+            "libjpeg-turbo with SIMD, and pixgate's Huffman decoding and its Huffman counting \
+             for optimised tables"
         } else if self.libjpeg_simd {
             "libjpeg-turbo with SIMD"
         } else if self.jpeg_idct_avx2 {
             "libjpeg-turbo without SIMD (nasm was not on PATH when it was built), \
-             with pixgate's AVX2 DCTs and colour conversion and its Huffman coder"
+             with pixgate's AVX2 DCTs and colour conversion and its Huffman decoder and coder"
+        } else if cfg!(target_arch = "x86_64") {
+            "libjpeg-turbo without SIMD (nasm was not on PATH when it was built), \
+             with pixgate's Huffman decoder and coder"
         } else {
             "libjpeg-turbo without SIMD (nasm was not on PATH when it was built)"
         };

@@ -8,7 +8,8 @@
 //! through the error manager [`decoder_errors`] hands it; the forward DCT with quantisation
 //! ([`fdct`]) and colour conversion when encoding, in [`compress`], which drives libjpeg
 //! itself. Its sequential Huffman coding ([`huffman`]) is pixgate's on x86-64 in every build:
-//! the counting pass always, the writing pass where libjpeg has no SIMD.
+//! the counting pass always, the writing pass where libjpeg has no SIMD. So is its sequential
+//! Huffman decoding ([`huffman_decode`]), installed by the same hook as the IDCTs.
 //!
 //! The `unsafe` here: the declaration of libjpeg-turbo's own C check, and the error manager's
 //! callbacks.
@@ -18,6 +19,7 @@ mod colour;
 mod compress;
 mod fdct;
 mod huffman;
+mod huffman_decode;
 mod idct;
 #[cfg(target_arch = "x86_64")]
 mod lanes;

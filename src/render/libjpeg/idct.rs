@@ -78,16 +78,15 @@ pub fn available() -> bool {
     }
 }
 
-/// Registers [`select`] with a decompressor. libjpeg keeps it in a record allocated when the
-/// object is created, so this holds however often the object moves afterwards.
+/// Registers [`select`] with a decompressor, on every CPU: it also installs the Huffman
+/// decoder, which needs no AVX2. libjpeg keeps it in a record allocated when the object is
+/// created, so this holds however often the object moves afterwards.
 ///
 /// # Safety
 /// `cinfo` is a live decompressor made by `jpeg_create_decompress`.
 pub(super) unsafe fn install(cinfo: *mut jpeg_decompress_struct) {
-    if available() {
-        // SAFETY: the caller's promise; the call stores one pointer in libjpeg's record.
-        unsafe { jpeg_set_idct_method_selector(cinfo, Some(select)) };
-    }
+    // SAFETY: the caller's promise; the call stores one pointer in libjpeg's record.
+    unsafe { jpeg_set_idct_method_selector(cinfo, Some(select)) };
 }
 
 /// The kernel that replaces libjpeg's chosen routine, if any: only its scalar C routines
@@ -109,7 +108,8 @@ fn replacement(chosen: Idct) -> Option<Idct> {
 
 /// The selector libjpeg calls; the multiplier-table category stays libjpeg's ("islow"),
 /// though the kernels read the quantisation table itself. It is also the one call into
-/// pixgate after libjpeg has chosen its colour converter, so that is replaced here too.
+/// pixgate after libjpeg has chosen its colour converter and set up its entropy decoder, so
+/// those are replaced here too.
 unsafe extern "C" fn select(
     cinfo: *mut jpeg_decompress_struct,
     _compptr: *mut jpeg_component_info,
@@ -122,7 +122,10 @@ unsafe extern "C" fn select(
         *method = Some(ours);
     }
     // SAFETY: libjpeg selects IDCTs while preparing an output pass, its modules set up.
-    unsafe { super::colour::replace_decoding(cinfo) };
+    unsafe {
+        super::colour::replace_decoding(cinfo);
+        super::huffman_decode::replace(cinfo);
+    }
 }
 
 /// The component's quantisation table: libjpeg's islow multiplier table (`dct_table`) holds

@@ -1,0 +1,369 @@
+/* Sequential Huffman decoding for libjpeg's decompressor, one table lookup per coefficient.
+ *
+ * libjpeg's fast path (`decode_mcu_fast` in jdhuff.c) looks up a symbol in the next 8 bits,
+ * then reads the coefficient's extra bits and sign-extends them in a second step, checking
+ * its bit buffer before each and feeding it one byte at a time. Here the next 10 bits index
+ * a table that, for the common short codes, already holds the whole answer (the bits to
+ * drop, the run of zeros, the signed value), and the buffer takes up to seven bytes with one
+ * load where none of them is 0xFF.
+ *
+ * Everything unusual is left to libjpeg: a restart interval, the end of the data in sight, a
+ * marker met inside a unit, an invalid code. The unit is then decoded again, from its start,
+ * by libjpeg's own `decode_mcu`, so such files decode exactly as without this. The
+ * coefficients of every other unit are libjpeg's, bit for bit (the tests compare whole
+ * decodes, intact and damaged).
+ *
+ * The decoder's record is private to jdhuff.c, so its layout is mirrored below, from the
+ * libjpeg that mozjpeg-sys vendors (the version is pinned in Cargo.toml for that). Ours copies
+ * it and starts with it, so libjpeg's own routines keep working on it unchanged. */
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#define JPEG_INTERNALS
+#include "jpeglib.h"
+
+#if defined(__x86_64__)
+
+/* jdhuff.h's `bitread_perm_state` and jdhuff.c's `savable_state` and
+ * `huff_entropy_decoder` (mozjpeg 4.1 in mozjpeg-sys 2.2.3) on x86-64, where the bit buffer
+ * is a 64-bit `size_t` holding its `bits_left` newest bits at the bottom. */
+typedef struct {
+  size_t get_buffer;
+  int bits_left;
+} bitread_perm_state;
+
+typedef struct {
+  int last_dc_val[MAX_COMPS_IN_SCAN];
+} savable_state;
+
+typedef struct {
+  struct jpeg_entropy_decoder pub;
+  bitread_perm_state bitstate;
+  savable_state saved;
+  unsigned int restarts_to_go;
+  void *dc_derived_tbls[NUM_HUFF_TBLS];
+  void *ac_derived_tbls[NUM_HUFF_TBLS];
+  void *dc_cur_tbls[D_MAX_BLOCKS_IN_MCU];
+  void *ac_cur_tbls[D_MAX_BLOCKS_IN_MCU];
+  boolean dc_needed[D_MAX_BLOCKS_IN_MCU];
+  boolean ac_needed[D_MAX_BLOCKS_IN_MCU];
+} huff_entropy_decoder;
+
+/* How many of the next bits one lookup sees. */
+#define LOOKUP_BITS 10
+
+/* A lookup entry: the bits to drop (0: the code is longer than LOOKUP_BITS) in bits 0-4;
+ * COMPLETE when those bits also hold the extra bits, and the value is in bits 16-31;
+ * otherwise the symbol's extra-bit count in bits 12-15; the run of zeros in bits 8-11; END
+ * for a symbol that ends the block. */
+#define COMPLETE (1 << 5)
+#define END (1 << 6)
+
+typedef struct {
+  int32_t lookup[1 << LOOKUP_BITS];
+  /* Longer codes, as in F.2.2.3 of the standard: the largest code of each length (-1 for
+   * none), and what turns a code of that length into an index into `symbols`. */
+  int32_t maxcode[17];
+  int32_t valoffset[17];
+  UINT8 symbols[256];
+} decode_table;
+
+typedef struct {
+  huff_entropy_decoder huff; /* first, so `cinfo->entropy` is also libjpeg's record */
+  boolean (*decode_mcu_huff)(j_decompress_ptr, JBLOCKROW *);
+  const decode_table *dc[D_MAX_BLOCKS_IN_MCU]; /* for each block of a unit */
+  const decode_table *ac[D_MAX_BLOCKS_IN_MCU];
+  decode_table tables[2][NUM_HUFF_TBLS]; /* DC, AC */
+} pixgate_huffman_decoder;
+
+/* Bytes one block can take with its 0xFF stuffing (libjpeg's BUFSIZE): no unit read here
+ * needs more than this per block, the eight bytes a refill looks at included. */
+#define BLOCK_BYTES (DCTSIZE2 * 8)
+
+/* The value `s` extra bits stand for (F.2.2.1's EXTEND). */
+static inline int extend(int bits, int s)
+{
+  return bits < (1 << (s - 1)) ? bits - (1 << s) + 1 : bits;
+}
+
+/* Builds a table from the file's definition, which libjpeg has checked already (its start
+ * of the scan refuses an over-full table, and DC symbols above 15). */
+static void build(decode_table *t, const JHUFF_TBL *htbl, boolean dc)
+{
+  memset(t->lookup, 0, sizeof t->lookup);
+  memcpy(t->symbols, htbl->huffval, sizeof t->symbols);
+  int p = 0;
+  int32_t code = 0;
+  for (int len = 1; len <= 16; len++) {
+    t->valoffset[len] = p - code;
+    for (int i = 0; i < htbl->bits[len]; i++, p++, code++) {
+      int symbol = htbl->huffval[p];
+      int run = dc ? 0 : symbol >> 4;
+      int s = dc ? symbol : symbol & 15;
+      if (len > LOOKUP_BITS)
+        continue;
+      int first = code << (LOOKUP_BITS - len);
+      int span = 1 << (LOOKUP_BITS - len);
+      if (s == 0) {
+        /* A DC difference of 0, or an AC run of 16 zeros (15/0) or end of block (others,
+         * as libjpeg reads them). */
+        int32_t entry = len | COMPLETE | (run << 8);
+        if (!dc && run != 15)
+          entry = len | COMPLETE | END;
+        for (int j = 0; j < span; j++)
+          t->lookup[first + j] = entry;
+      } else if (len + s <= LOOKUP_BITS) {
+        int tail = LOOKUP_BITS - len - s;
+        for (int bits = 0; bits < (1 << s); bits++) {
+          int32_t entry = (len + s) | COMPLETE | (run << 8) |
+                          (int32_t)((uint32_t)extend(bits, s) << 16);
+          int from = first + (bits << tail);
+          for (int j = 0; j < (1 << tail); j++)
+            t->lookup[from + j] = entry;
+        }
+      } else {
+        for (int j = 0; j < span; j++)
+          t->lookup[first + j] = len | (run << 8) | (s << 12);
+      }
+    }
+    t->maxcode[len] = htbl->bits[len] ? code - 1 : -1;
+    code <<= 1;
+  }
+}
+
+/* The scan's next bits, the first at the top of `bits`; `count` of them are valid, and any
+ * below are the stream's next bits or zeros. */
+typedef struct {
+  unsigned long long bits;
+  int count;
+  const JOCTET *next; /* the first byte not yet in `bits` */
+} reader;
+
+/* Reads bytes one at a time: 0xFF 0x00 is a 0xFF data byte; at a marker, as libjpeg does,
+ * notes it, stays on it and reads zeros. */
+static void fill_bytes(j_decompress_ptr cinfo, reader *r)
+{
+  while (r->count <= 56) {
+    unsigned byte = r->next[0];
+    if (byte == 0xFF) {
+      if (r->next[1] == 0) {
+        r->next += 2;
+      } else {
+        cinfo->unread_marker = r->next[1];
+        byte = 0;
+      }
+    } else {
+      r->next++;
+    }
+    r->bits |= (unsigned long long)byte << (56 - r->count);
+    r->count += 8;
+  }
+}
+
+/* Makes at least 32 bits valid: enough for one coefficient (a 16-bit code and 15 extra). */
+static inline __attribute__((always_inline)) void fill(j_decompress_ptr cinfo, reader *r)
+{
+  if (r->count >= 32)
+    return;
+  unsigned long long word;
+  memcpy(&word, r->next, 8);
+  word = __builtin_bswap64(word);
+  unsigned long long inverse = ~word;
+  if ((inverse - 0x0101010101010101ULL) & ~inverse & 0x8080808080808080ULL) {
+    fill_bytes(cinfo, r); /* a 0xFF among the eight */
+    return;
+  }
+  /* Whole bytes go in; the bits of the next one below them are its own, so the next load's
+   * OR leaves them as they are. */
+  r->bits |= word >> r->count;
+  int bytes = (63 - r->count) >> 3;
+  r->next += bytes;
+  r->count += bytes << 3;
+}
+
+static inline int take(reader *r, int n)
+{
+  int bits = (int)(r->bits >> (64 - n));
+  r->bits <<= n;
+  r->count -= n;
+  return bits;
+}
+
+/* Decodes one symbol and its extra bits: the run of zeros before it (16 for 15/0), and its
+ * value. Returns 0 at the end of the block, 1 for a coefficient, -1 for an invalid code. */
+static inline __attribute__((always_inline)) int decode(const decode_table *t, reader *r,
+                                                        int *run, int *value)
+{
+  int32_t entry = t->lookup[r->bits >> (64 - LOOKUP_BITS)];
+  int len = entry & 31;
+  if (entry & COMPLETE) {
+    r->bits <<= len;
+    r->count -= len;
+    *run = (entry >> 8) & 15;
+    *value = entry >> 16;
+    return entry & END ? 0 : 1;
+  }
+  int symbol;
+  if (len) {
+    r->bits <<= len;
+    r->count -= len;
+    *run = (entry >> 8) & 15;
+    int s = (entry >> 12) & 15;
+    *value = extend(take(r, s), s);
+    return 1;
+  }
+  for (len = LOOKUP_BITS + 1;; len++) {
+    if (len > 16)
+      return -1;
+    int32_t code = (int32_t)(r->bits >> (64 - len));
+    if (code <= t->maxcode[len]) {
+      symbol = t->symbols[(code + t->valoffset[len]) & 0xFF];
+      break;
+    }
+  }
+  r->bits <<= len;
+  r->count -= len;
+  /* Only AC tables get here with a run; a DC symbol's high bits are 0. */
+  int s = symbol & 15;
+  *run = symbol >> 4;
+  if (s == 0) {
+    *value = 0;
+    return *run == 15 ? 1 : 0;
+  }
+  *value = extend(take(r, s), s);
+  return 1;
+}
+
+/* One unit, libjpeg's `decode_mcu_fast` with the lookups above. Returns FALSE, having
+ * changed no state but the blocks and perhaps `unread_marker`, where libjpeg must decode the
+ * unit itself. */
+static boolean decode_unit(j_decompress_ptr cinfo, pixgate_huffman_decoder *d,
+                           JBLOCKROW *MCU_data)
+{
+  huff_entropy_decoder *huff = &d->huff;
+  struct jpeg_source_mgr *src = cinfo->src;
+  reader r;
+  r.count = huff->bitstate.bits_left;
+  r.bits = r.count ? (unsigned long long)huff->bitstate.get_buffer << (64 - r.count) : 0;
+  r.next = src->next_input_byte;
+  savable_state state = huff->saved;
+
+  for (int blkn = 0; blkn < cinfo->blocks_in_MCU; blkn++) {
+    JCOEF *block = MCU_data ? MCU_data[blkn][0] : NULL;
+    int run, value;
+    fill(cinfo, &r);
+    if (decode(d->dc[blkn], &r, &run, &value) < 0)
+      return FALSE;
+    if (huff->dc_needed[blkn]) {
+      int ci = cinfo->MCU_membership[blkn];
+      /* Unsigned, as a hostile file's DC sums may wrap; libjpeg's wrap alike. */
+      value = (int)((unsigned)value + (unsigned)state.last_dc_val[ci]);
+      state.last_dc_val[ci] = value;
+      if (block)
+        block[0] = (JCOEF)value;
+    }
+    boolean store = huff->ac_needed[blkn] && block;
+    for (int k = 1; k < DCTSIZE2; k++) {
+      fill(cinfo, &r);
+      int got = decode(d->ac[blkn], &r, &run, &value);
+      if (got <= 0) {
+        if (got < 0)
+          return FALSE;
+        break;
+      }
+      /* A damaged file's run may pass the block's end (k up to 78): jpeg_natural_order's 16
+       * extra entries, all 63, take it there, as in libjpeg, and the loop ends. */
+      k += run;
+      if (store)
+        block[jpeg_natural_order[k]] = (JCOEF)value;
+    }
+  }
+
+  if (cinfo->unread_marker != 0)
+    return FALSE;
+  src->bytes_in_buffer -= (size_t)(r.next - src->next_input_byte);
+  src->next_input_byte = r.next;
+  huff->bitstate.get_buffer = r.count ? (size_t)(r.bits >> (64 - r.count)) : 0;
+  huff->bitstate.bits_left = r.count;
+  huff->saved = state;
+  return TRUE;
+}
+
+static boolean decode_mcu(j_decompress_ptr cinfo, JBLOCKROW *MCU_data)
+{
+  pixgate_huffman_decoder *d = (pixgate_huffman_decoder *)cinfo->entropy;
+  boolean ours = !d->huff.pub.insufficient_data && cinfo->unread_marker == 0 &&
+                 cinfo->src->bytes_in_buffer >= BLOCK_BYTES * (size_t)cinfo->blocks_in_MCU;
+  if (ours) {
+    if (decode_unit(cinfo, d, MCU_data))
+      return TRUE;
+    /* libjpeg starts the unit again and finds any marker itself. */
+    cinfo->unread_marker = 0;
+  }
+  return d->decode_mcu_huff(cinfo, MCU_data);
+}
+
+/* 1 when the decompressor now decodes with the routines above (or already did), 0 where
+ * libjpeg's stay: progressive or arithmetic coding, restart intervals, a file of several
+ * scans (read whole before output starts), or a decoder not yet set up. Called at the start
+ * of an output pass; the record comes from the image's pool, which libjpeg frees. */
+int pixgate_jpeg_replace_huffman_decoder(j_decompress_ptr cinfo)
+{
+  if (cinfo->entropy == NULL || cinfo->inputctl == NULL)
+    return 0;
+  if (cinfo->entropy->decode_mcu == decode_mcu)
+    return 1;
+  if (cinfo->progressive_mode || cinfo->arith_code || cinfo->restart_interval ||
+      cinfo->inputctl->has_multiple_scans || cinfo->inputctl->eoi_reached ||
+      cinfo->comps_in_scan < 1 || cinfo->blocks_in_MCU > D_MAX_BLOCKS_IN_MCU)
+    return 0;
+  for (int ci = 0; ci < cinfo->comps_in_scan; ci++) {
+    jpeg_component_info *compptr = cinfo->cur_comp_info[ci];
+    if (cinfo->dc_huff_tbl_ptrs[compptr->dc_tbl_no] == NULL ||
+        cinfo->ac_huff_tbl_ptrs[compptr->ac_tbl_no] == NULL)
+      return 0;
+  }
+
+  pixgate_huffman_decoder *d = (pixgate_huffman_decoder *)(*cinfo->mem->alloc_small)(
+      (j_common_ptr)cinfo, JPOOL_IMAGE, sizeof(pixgate_huffman_decoder));
+  memcpy(&d->huff, cinfo->entropy, sizeof d->huff);
+  d->decode_mcu_huff = d->huff.pub.decode_mcu;
+  for (int ci = 0; ci < cinfo->comps_in_scan; ci++) {
+    jpeg_component_info *compptr = cinfo->cur_comp_info[ci];
+    build(&d->tables[0][compptr->dc_tbl_no], cinfo->dc_huff_tbl_ptrs[compptr->dc_tbl_no], TRUE);
+    build(&d->tables[1][compptr->ac_tbl_no], cinfo->ac_huff_tbl_ptrs[compptr->ac_tbl_no], FALSE);
+  }
+  for (int blkn = 0; blkn < cinfo->blocks_in_MCU; blkn++) {
+    jpeg_component_info *compptr = cinfo->cur_comp_info[cinfo->MCU_membership[blkn]];
+    d->dc[blkn] = &d->tables[0][compptr->dc_tbl_no];
+    d->ac[blkn] = &d->tables[1][compptr->ac_tbl_no];
+  }
+  d->huff.pub.decode_mcu = decode_mcu;
+  cinfo->entropy = &d->huff.pub;
+  return 1;
+}
+
+/* 1 when the decompressor decodes with the routines above (for the tests). */
+int pixgate_jpeg_huffman_decoder_installed(j_decompress_ptr cinfo)
+{
+  return cinfo->entropy != NULL && cinfo->entropy->decode_mcu == decode_mcu;
+}
+
+#else
+
+int pixgate_jpeg_replace_huffman_decoder(j_decompress_ptr cinfo)
+{
+  (void)cinfo;
+  return 0;
+}
+
+int pixgate_jpeg_huffman_decoder_installed(j_decompress_ptr cinfo)
+{
+  (void)cinfo;
+  return 0;
+}
+
+#endif

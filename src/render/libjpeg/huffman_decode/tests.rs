@@ -1,0 +1,246 @@
+//! The decoder against libjpeg's own: whole decodes of encodes and photos at every DCT scale,
+//! and of the same files damaged (bytes changed, markers put in, cut short), where the two
+//! must agree on every pixel or fail alike; and where it goes in and where it stays out.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use std::os::raw::c_int;
+
+use mozjpeg::{ColorSpace, Compress};
+use mozjpeg_sys::{
+    J_COLOR_SPACE, jpeg_common_struct, jpeg_decompress_struct, jpeg_destroy_decompress,
+    jpeg_finish_decompress, jpeg_mem_src, jpeg_read_header, jpeg_read_scanlines,
+    jpeg_start_decompress,
+};
+
+use super::*;
+use crate::render::libjpeg::decoder_errors;
+
+/// A deterministic generator, so a failure names its case.
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self) -> u32 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (self.0 >> 33) as u32
+    }
+}
+
+/// Noise, hard edges and gradients: long codes, long runs, large values and end-of-blocks.
+fn pixels(w: usize, h: usize, seed: u64) -> Vec<u8> {
+    let mut rng = Lcg(seed);
+    (0..w * h * 3)
+        .map(|i| {
+            let (x, y) = ((i / 3) % w, (i / 3) / w);
+            match (x / 24 + y / 16) % 3 {
+                0 => rng.next() as u8,
+                1 => {
+                    if (x / 3 + y / 5) % 2 == 0 {
+                        255
+                    } else {
+                        0
+                    }
+                }
+                _ => ((x * 4 + y * 2 + i % 3 * 40) % 256) as u8,
+            }
+        })
+        .collect()
+}
+
+fn encode(quality: f32, chroma: (u8, u8), optimize: bool, grey: bool) -> Vec<u8> {
+    let (w, h) = (203, 141);
+    let mut c = Compress::new(if grey {
+        ColorSpace::JCS_GRAYSCALE
+    } else {
+        ColorSpace::JCS_RGB
+    });
+    c.set_fastest_defaults();
+    c.set_size(w, h);
+    c.set_quality(quality);
+    c.set_optimize_coding(optimize);
+    if !grey {
+        c.set_chroma_sampling_pixel_sizes(chroma, chroma);
+    }
+    let rgb = pixels(w, h, 11);
+    let samples: Vec<u8> = if grey {
+        rgb.chunks(3).map(|p| p[1]).collect()
+    } else {
+        rgb
+    };
+    let mut started = c.start_compress(Vec::new()).unwrap();
+    started.write_scanlines(&samples).unwrap();
+    started.finish().unwrap()
+}
+
+/// libjpeg's warnings are dropped, as in `decoder_errors`, which is not used here since its
+/// first message installs all of pixgate's routines: only the decoder differs between the
+/// two sides.
+unsafe extern "C-unwind" fn quiet(_cinfo: &mut jpeg_common_struct, _level: c_int) {}
+
+/// The RGB pixels of a decode at `numerator`/8 by libjpeg, with the decoder installed at the
+/// start of the output pass (and whether it went in) or without; None where the decode
+/// failed.
+fn decode(bytes: &[u8], numerator: u8, ours: bool) -> Option<(Vec<u8>, bool)> {
+    let mut err = decoder_errors();
+    err.emit_message = Some(quiet);
+    // SAFETY: a decompressor set up as libjpeg documents, reading `bytes`, which outlive it,
+    // into rows of the width it reports. A fatal error unwinds out of libjpeg (the error
+    // manager's `error_exit`) and leaks the decompressor, which a test can afford.
+    catch_unwind(AssertUnwindSafe(|| unsafe {
+        let mut cinfo: jpeg_decompress_struct = std::mem::zeroed();
+        cinfo.common.err = &mut err;
+        mozjpeg_sys::jpeg_create_decompress(&mut cinfo);
+        jpeg_mem_src(&mut cinfo, bytes.as_ptr(), bytes.len() as _);
+        jpeg_read_header(&mut cinfo, 1);
+        cinfo.out_color_space = J_COLOR_SPACE::JCS_RGB;
+        cinfo.scale_num = u32::from(numerator);
+        cinfo.scale_denom = 8;
+        jpeg_start_decompress(&mut cinfo);
+        let installed = ours && replace(&mut cinfo);
+        let row = cinfo.output_width as usize * 3;
+        let mut pixels = vec![0u8; row * cinfo.output_height as usize];
+        for chunk in pixels.chunks_mut(row) {
+            let mut rows = [chunk.as_mut_ptr()];
+            jpeg_read_scanlines(&mut cinfo, rows.as_mut_ptr(), 1);
+        }
+        jpeg_finish_decompress(&mut cinfo);
+        jpeg_destroy_decompress(&mut cinfo);
+        (pixels, installed)
+    }))
+    .ok()
+}
+
+/// Encoder quality 1 (large values, long extra bits) to 100, default and optimised tables,
+/// full and quarter chroma, grey, and the repository's photos.
+fn cases() -> Vec<(String, Vec<u8>)> {
+    let mut cases = Vec::new();
+    for quality in [1.0, 40.0, 75.0, 95.0, 100.0] {
+        for optimize in [false, true] {
+            for chroma in [(1, 1), (2, 2)] {
+                cases.push((
+                    format!("q{quality} optimize {optimize} chroma {chroma:?}"),
+                    encode(quality, chroma, optimize, false),
+                ));
+            }
+            cases.push((
+                format!("q{quality} optimize {optimize} grey"),
+                encode(quality, (1, 1), optimize, true),
+            ));
+        }
+    }
+    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures");
+    for name in [
+        "cups-800x500.jpg",
+        "forest-800x500.jpg",
+        "inputs/grey.jpg",
+        "inputs/forest-restarts.jpg",
+    ] {
+        let bytes = std::fs::read(format!("{fixtures}/{name}")).unwrap();
+        cases.push((name.to_string(), bytes));
+    }
+    cases
+}
+
+/// Where the entropy-coded data starts: after the first start-of-scan segment.
+fn scan_start(bytes: &[u8]) -> usize {
+    let sos = bytes.windows(2).position(|w| w == [0xFF, 0xDA]).unwrap();
+    sos + 2 + usize::from(bytes[sos + 2]) * 256 + usize::from(bytes[sos + 3])
+}
+
+#[test]
+fn whole_decodes_are_libjpegs_at_every_scale() {
+    for (name, bytes) in cases() {
+        for numerator in [8, 4, 2, 1] {
+            let (ours, installed) = decode(&bytes, numerator, true).unwrap();
+            let (theirs, _) = decode(&bytes, numerator, false).unwrap();
+            assert_eq!(installed, !name.contains("restarts"), "{name}");
+            assert!(ours == theirs, "{name} at {numerator}/8");
+        }
+    }
+}
+
+/// Damage of every kind a file meets: changed bytes (invalid codes, runs past a block's end,
+/// a 0xFF that starts a marker), restart and end-of-image markers put into the data, and
+/// files cut short. libjpeg warns and goes on, or fails; the decoder hands every unit it
+/// cannot vouch for back to it, so the pixels are the same either way.
+#[test]
+fn damaged_files_decode_as_libjpeg_decodes_them() {
+    let mut rng = Lcg(5);
+    let mut checked = 0;
+    for (name, bytes) in cases() {
+        let start = scan_start(&bytes);
+        let data = bytes.len() - 2 - start;
+        for round in 0..12 {
+            let mut damaged = bytes.clone();
+            let at = start + rng.next() as usize % data;
+            match round % 4 {
+                0 => damaged[at] = rng.next() as u8,
+                1 => {
+                    for _ in 0..8 {
+                        let at = start + rng.next() as usize % data;
+                        damaged[at] ^= 1 << (rng.next() % 8);
+                    }
+                }
+                2 => {
+                    let marker = [0xD0 + (rng.next() % 8) as u8, 0xD9][round % 2];
+                    damaged.splice(at..at, [0xFF, marker]);
+                }
+                _ => damaged.truncate(at),
+            }
+            for numerator in [8, 1] {
+                let ours = decode(&damaged, numerator, true).map(|(pixels, _)| pixels);
+                let theirs = decode(&damaged, numerator, false).map(|(pixels, _)| pixels);
+                assert!(
+                    ours == theirs,
+                    "{name}, round {round}, at {at}, {numerator}/8"
+                );
+                checked += usize::from(ours.is_some());
+            }
+        }
+    }
+    // Most damaged files still decode (libjpeg warns, fills in and goes on), so the pixels
+    // were compared, not just two failures.
+    assert!(checked > 400, "{checked}");
+}
+
+/// It goes in for one sequential scan and stays out where libjpeg's must stay: progressive
+/// files and restart intervals.
+#[test]
+fn it_goes_in_for_one_sequential_scan_only() {
+    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures");
+    let read = |name: &str| std::fs::read(format!("{fixtures}/{name}")).unwrap();
+    let mut progressive = Compress::new(ColorSpace::JCS_RGB);
+    progressive.set_size(64, 48);
+    progressive.set_progressive_mode();
+    let mut started = progressive.start_compress(Vec::new()).unwrap();
+    started.write_scanlines(&pixels(64, 48, 3)).unwrap();
+    let progressive = started.finish().unwrap();
+    let x86 = cfg!(target_arch = "x86_64");
+    for (name, bytes, expected) in [
+        ("baseline", read("forest-800x500.jpg"), x86),
+        ("grey", read("inputs/grey.jpg"), x86),
+        ("restarts", read("inputs/forest-restarts.jpg"), false),
+        ("progressive", progressive, false),
+    ] {
+        let mut err = decoder_errors();
+        // SAFETY: a decompressor set up and torn down as libjpeg documents, reading `bytes`,
+        // which outlive it.
+        let (through_selector, again) = unsafe {
+            let mut cinfo: jpeg_decompress_struct = std::mem::zeroed();
+            cinfo.common.err = &mut err;
+            mozjpeg_sys::jpeg_create_decompress(&mut cinfo);
+            jpeg_mem_src(&mut cinfo, bytes.as_ptr(), bytes.len() as _);
+            jpeg_read_header(&mut cinfo, 1);
+            jpeg_start_decompress(&mut cinfo);
+            let through_selector = installed(&mut cinfo);
+            let again = replace(&mut cinfo);
+            jpeg_destroy_decompress(&mut cinfo);
+            (through_selector, again)
+        };
+        assert_eq!(through_selector, expected, "{name}");
+        assert_eq!(again, expected, "{name}, installing again");
+    }
+}

@@ -33,4 +33,5 @@ fn main() {
     for source in sources {
         println!("cargo:rerun-if-changed={source}");
     }
+    println!("cargo:rerun-if-changed=src/render/libjpeg/zigzag.h");
 }

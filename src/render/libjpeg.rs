@@ -8,8 +8,10 @@
 //! through the error manager [`decoder_errors`] hands it; the forward DCT with quantisation
 //! ([`fdct`]) and colour conversion when encoding, in [`compress`], which drives libjpeg
 //! itself. Its sequential Huffman coding ([`huffman`]) is pixgate's on x86-64 in every build:
-//! the counting pass always, the writing pass where libjpeg has no SIMD. So is its sequential
-//! Huffman decoding ([`huffman_decode`]), installed by the same hook as the IDCTs.
+//! the counting pass always, the writing pass where libjpeg has no SIMD. So is its Huffman
+//! decoding ([`huffman_decode`]) of sequential scans, installed by the same hook as the
+//! IDCTs, and of progressive refinement scans, installed from the error manager's message
+//! for each start of scan.
 //!
 //! The `unsafe` here: the declaration of libjpeg-turbo's own C check, and the error manager's
 //! callbacks.
@@ -70,7 +72,10 @@ unsafe extern "C-unwind" fn emit_message(cinfo: &mut jpeg_common_struct, _level:
         let cinfo = std::ptr::from_mut(cinfo).cast::<jpeg_decompress_struct>();
         // SAFETY: a decompressor's common fields head its struct, and libjpeg emits
         // messages only from a live object.
-        unsafe { idct::install(cinfo) };
+        unsafe {
+            idct::install(cinfo);
+            huffman_decode::wrap_progressive(cinfo);
+        }
     }
 }
 

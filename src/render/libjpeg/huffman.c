@@ -24,7 +24,7 @@
 
 #if defined(__x86_64__)
 
-#include <emmintrin.h>
+#include "zigzag.h"
 
 /* jchuff.c's `savable_state` and `huff_entropy_encoder` (mozjpeg 4.1 in mozjpeg-sys 2.2.3),
  * on x86-64, where its SIMD and plain bit buffers are the same 64 bits. */
@@ -50,31 +50,11 @@ typedef struct {
   huff_entropy_encoder huff; /* first, so `cinfo->entropy` is also libjpeg's record */
   void (*start_pass_huff)(j_compress_ptr, boolean);
   boolean writes;            /* whether ours also write the scan, or only count */
-  /* For the n'th four coefficients in natural order and which of them are nonzero, those
-   * coefficients' bits in zigzag order. */
-  unsigned long long zigzag[16][16];
+  zigzag_table zigzag;
 } pixgate_huffman;
 
 /* Bytes one block can take with its 0xFF stuffing (libjpeg's BUFSIZE). */
 #define BLOCK_BYTES (DCTSIZE2 * 8)
-
-/* Bit k set where the k'th coefficient in zigzag order is nonzero. */
-static inline unsigned long long nonzero_zigzag(const pixgate_huffman *h, const JCOEF *block)
-{
-  const __m128i zero = _mm_setzero_si128();
-  unsigned long long natural = 0;
-  for (int i = 0; i < 4; i++) {
-    __m128i a = _mm_loadu_si128((const __m128i *)(block + 16 * i));
-    __m128i b = _mm_loadu_si128((const __m128i *)(block + 16 * i + 8));
-    __m128i zeros = _mm_packs_epi16(_mm_cmpeq_epi16(a, zero), _mm_cmpeq_epi16(b, zero));
-    natural |= (unsigned long long)(unsigned)_mm_movemask_epi8(zeros) << (16 * i);
-  }
-  natural = ~natural;
-  unsigned long long zigzag = 0;
-  for (int n = 0; n < 16; n++)
-    zigzag |= h->zigzag[n][(natural >> (4 * n)) & 15];
-  return zigzag;
-}
 
 /* Bits in a magnitude, 0 for 0. */
 static inline int bit_length(unsigned magnitude)
@@ -100,7 +80,7 @@ static inline __attribute__((always_inline)) void walk_block(
     ERREXIT(cinfo, JERR_BAD_DCT_COEF);
   visit(to, 0, nbits, diff, nbits);
 
-  unsigned long long ac = nonzero_zigzag(h, block) & ~1ULL;
+  unsigned long long ac = zigzag_nonzero(&h->zigzag, block) & ~1ULL;
   int last = 0;
   while (ac) {
     int k = __builtin_ctzll(ac);
@@ -288,17 +268,7 @@ int pixgate_jpeg_replace_huffman(j_compress_ptr cinfo, int writes)
   h->start_pass_huff = h->huff.pub.start_pass;
   h->writes = writes != 0;
 
-  int zigzag_of[DCTSIZE2];
-  for (int k = 0; k < DCTSIZE2; k++)
-    zigzag_of[jpeg_natural_order[k]] = k;
-  for (int n = 0; n < 16; n++)
-    for (int nonzero = 0; nonzero < 16; nonzero++) {
-      unsigned long long bits = 0;
-      for (int i = 0; i < 4; i++)
-        if (nonzero & (1 << i))
-          bits |= 1ULL << zigzag_of[4 * n + i];
-      h->zigzag[n][nonzero] = bits;
-    }
+  zigzag_table_build(&h->zigzag);
 
   h->huff.pub.start_pass = start_pass;
   cinfo->entropy = &h->huff.pub;

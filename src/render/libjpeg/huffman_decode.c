@@ -1,21 +1,32 @@
-/* Sequential Huffman decoding for libjpeg's decompressor, one table lookup per coefficient.
+/* Huffman decoding for libjpeg's decompressor: sequential scans with one table lookup per
+ * coefficient, and the refinement scans of progressive files without a branch per
+ * coefficient.
  *
- * libjpeg's fast path (`decode_mcu_fast` in jdhuff.c) looks up a symbol in the next 8 bits,
- * then reads the coefficient's extra bits and sign-extends them in a second step, checking
- * its bit buffer before each and feeding it one byte at a time. Here the next 10 bits index
- * a table that, for the common short codes, already holds the whole answer (the bits to
- * drop, the run of zeros, the signed value), and the buffer takes up to seven bytes with one
- * load where none of them is 0xFF.
+ * libjpeg's sequential fast path (`decode_mcu_fast` in jdhuff.c) looks up a symbol in the
+ * next 8 bits, then reads the coefficient's extra bits and sign-extends them in a second
+ * step, checking its bit buffer before each and feeding it one byte at a time. Here the next
+ * 10 bits index a table that, for the common short codes, already holds the whole answer
+ * (the bits to drop, the run of zeros, the signed value), and the buffer takes up to seven
+ * bytes with one load where none of them is 0xFF.
+ *
+ * A progressive file's AC refinement scans (`decode_mcu_AC_refine` in jdphuff.c, most of its
+ * decode) send one correction bit for every coefficient already nonzero; libjpeg visits all
+ * 63 positions of every block with a branch each and reads the bits one at a time. Here a
+ * mask of the nonzero coefficients (zigzag.h) says where they are, and the bits are applied
+ * without branching on them.
  *
  * Everything unusual is left to libjpeg: a restart interval, the end of the data in sight, a
- * marker met inside a unit, an invalid code. The unit is then decoded again, from its start,
- * by libjpeg's own `decode_mcu`, so such files decode exactly as without this. The
- * coefficients of every other unit are libjpeg's, bit for bit (the tests compare whole
- * decodes, intact and damaged).
+ * marker met inside a unit, an invalid code, a new refinement coefficient of more than one
+ * bit or with no place left. The unit is then decoded again, from its start, by libjpeg's own
+ * routine (refinement only adds bits that are not there yet, and the new coefficients are
+ * taken out again first, as libjpeg does when it suspends), so such files decode exactly as
+ * without this. The coefficients of every other unit are libjpeg's, bit for bit (the tests
+ * compare whole decodes, intact and damaged).
  *
- * The decoder's record is private to jdhuff.c, so its layout is mirrored below, from the
- * libjpeg that mozjpeg-sys vendors (the version is pinned in Cargo.toml for that). Ours copies
- * it and starts with it, so libjpeg's own routines keep working on it unchanged. */
+ * The decoders' records are private to jdhuff.c and jdphuff.c, so their layouts are
+ * mirrored below, from the libjpeg that mozjpeg-sys vendors (the version is pinned in
+ * Cargo.toml for that). Ours copy them and start with them, so libjpeg's own routines keep
+ * working on them unchanged. */
 
 #include <stddef.h>
 #include <stdint.h>
@@ -24,8 +35,11 @@
 
 #define JPEG_INTERNALS
 #include "jpeglib.h"
+#include "jerror.h"
 
 #if defined(__x86_64__)
+
+#include "zigzag.h"
 
 /* jdhuff.h's `bitread_perm_state` and jdhuff.c's `savable_state` and
  * `huff_entropy_decoder` (mozjpeg 4.1 in mozjpeg-sys 2.2.3) on x86-64, where the bit buffer
@@ -112,7 +126,7 @@ static void build(decode_table *t, const JHUFF_TBL *htbl, boolean dc)
          * as libjpeg reads them). */
         int32_t entry = len | COMPLETE | (run << 8);
         if (!dc && run != 15)
-          entry = len | COMPLETE | END;
+          entry = len | COMPLETE | END | (run << 8); /* the run: EOBr in progressive scans */
         for (int j = 0; j < span; j++)
           t->lookup[first + j] = entry;
       } else if (len + s <= LOOKUP_BITS) {
@@ -192,8 +206,9 @@ static inline int take(reader *r, int n)
   return bits;
 }
 
-/* Decodes one symbol and its extra bits: the run of zeros before it (16 for 15/0), and its
- * value. Returns 0 at the end of the block, 1 for a coefficient, -1 for an invalid code. */
+/* Decodes one symbol and its extra bits: the run of zeros before it (15 for 15/0, whose value
+ * is 0), and its value. Returns 0 at the end of the block (with the symbol's run, the EOBr of
+ * a progressive scan), 1 for a coefficient, -1 for an invalid code. */
 static inline __attribute__((always_inline)) int decode(const decode_table *t, reader *r,
                                                         int *run, int *value)
 {
@@ -346,10 +361,196 @@ int pixgate_jpeg_replace_huffman_decoder(j_decompress_ptr cinfo)
   return 1;
 }
 
+/* jdphuff.c's `savable_state` and `phuff_entropy_decoder` (the same libjpeg). */
+typedef struct {
+  unsigned int EOBRUN;
+  int last_dc_val[MAX_COMPS_IN_SCAN];
+} progressive_savable_state;
+
+typedef struct {
+  struct jpeg_entropy_decoder pub;
+  bitread_perm_state bitstate;
+  progressive_savable_state saved;
+  unsigned int restarts_to_go;
+  void *derived_tbls[NUM_HUFF_TBLS];
+  void *ac_derived_tbl;
+} phuff_entropy_decoder;
+
+typedef struct {
+  phuff_entropy_decoder phuff; /* first, so `cinfo->entropy` is also libjpeg's record */
+  void (*start_pass_phuff)(j_decompress_ptr);
+  boolean (*decode_mcu_phuff)(j_decompress_ptr, JBLOCKROW *); /* this scan's */
+  decode_table ac;                                           /* this scan's table */
+  zigzag_table zigzag;
+} pixgate_progressive_decoder;
+
+/* Zigzag positions `from` to `to`, none if `to` < `from`. */
+static inline unsigned long long positions(int from, int to)
+{
+  return to < from ? 0 : (~0ULL << from) & (~0ULL >> (63 - to));
+}
+
+/* Appends the next correction bits to the coefficients at `nonzero` (zigzag positions of
+ * coefficients already nonzero), in order: a 1 adds the bit being refined to a magnitude,
+ * unless it is there already (a unit decoded again). Without branches on the bits, which
+ * are as good as random. */
+static inline __attribute__((always_inline)) void correct(j_decompress_ptr cinfo, reader *r,
+                                                           JCOEF *block,
+                                                           unsigned long long nonzero, int p1,
+                                                           int m1)
+{
+  while (nonzero) {
+    fill(cinfo, r);
+    for (int i = 0; i < 32 && nonzero; i++) {
+      JCOEF *c = block + jpeg_natural_order[__builtin_ctzll(nonzero)];
+      nonzero &= nonzero - 1;
+      int bit = (int)(r->bits >> 63);
+      r->bits <<= 1;
+      r->count--;
+      int value = *c;
+      int add = (value >= 0 ? p1 : m1) & -(bit & ((value & p1) == 0));
+      *c = (JCOEF)(value + add);
+    }
+  }
+}
+
+/* One block of an AC refinement scan (G.1.2.3), libjpeg's `decode_mcu_AC_refine` with the
+ * reader and lookups above. Returns FALSE, with the coefficients it made nonzero zero again
+ * and no state changed, where libjpeg must decode the block itself. */
+static boolean refine_unit(j_decompress_ptr cinfo, pixgate_progressive_decoder *d,
+                           JBLOCKROW *MCU_data)
+{
+  phuff_entropy_decoder *phuff = &d->phuff;
+  struct jpeg_source_mgr *src = cinfo->src;
+  reader r;
+  r.count = phuff->bitstate.bits_left;
+  r.bits = r.count ? (unsigned long long)phuff->bitstate.get_buffer << (64 - r.count) : 0;
+  r.next = src->next_input_byte;
+  unsigned int eobrun = phuff->saved.EOBRUN;
+  JCOEF *block = MCU_data[0][0];
+  int se = cinfo->Se;
+  int p1 = 1 << cinfo->Al;
+  int m1 = (int)(~0U << cinfo->Al);
+  int newly_nonzero[DCTSIZE2];
+  int count = 0;
+  int k = cinfo->Ss;
+
+  unsigned long long nonzero = zigzag_nonzero(&d->zigzag, block);
+  if (eobrun == 0) {
+    for (; k <= se; k++) {
+      int run, value;
+      fill(cinfo, &r);
+      int got = decode(&d->ac, &r, &run, &value);
+      if (got < 0)
+        goto undo;
+      if (got == 0) {
+        /* EOBr: this block and the next 2^r - 1 plus r bits' worth end here. */
+        eobrun = 1U << run;
+        if (run) {
+          fill(cinfo, &r);
+          eobrun += (unsigned)take(&r, run);
+        }
+        break;
+      }
+      if (value < -1 || value > 1)
+        goto undo; /* a new coefficient of more than one bit: libjpeg warns */
+      /* The new coefficient (none for 15/0) goes in the zero one after `run` zero ones; the
+       * nonzero ones passed on the way take a correction bit each. */
+      unsigned long long zeros = ~nonzero & positions(k, se);
+      for (int i = 0; i < run && zeros; i++)
+        zeros &= zeros - 1;
+      int target = zeros ? __builtin_ctzll(zeros) : se + 1;
+      correct(cinfo, &r, block, nonzero & positions(k, target - 1), p1, m1);
+      k = target;
+      if (value) {
+        if (k > se)
+          goto undo; /* no zero coefficient left for it: damaged data */
+        int pos = jpeg_natural_order[k];
+        block[pos] = (JCOEF)(value > 0 ? p1 : m1);
+        nonzero |= 1ULL << k;
+        newly_nonzero[count++] = pos;
+      }
+    }
+  }
+  if (eobrun > 0) {
+    correct(cinfo, &r, block, nonzero & positions(k, se), p1, m1);
+    eobrun--;
+  }
+  if (cinfo->unread_marker != 0)
+    goto undo;
+
+  src->bytes_in_buffer -= (size_t)(r.next - src->next_input_byte);
+  src->next_input_byte = r.next;
+  phuff->bitstate.get_buffer = r.count ? (size_t)(r.bits >> (64 - r.count)) : 0;
+  phuff->bitstate.bits_left = r.count;
+  phuff->saved.EOBRUN = eobrun;
+  return TRUE;
+
+undo:
+  while (count > 0)
+    block[newly_nonzero[--count]] = 0;
+  return FALSE;
+}
+
+static boolean decode_mcu_refine(j_decompress_ptr cinfo, JBLOCKROW *MCU_data)
+{
+  pixgate_progressive_decoder *d = (pixgate_progressive_decoder *)cinfo->entropy;
+  boolean ours = !d->phuff.pub.insufficient_data && cinfo->unread_marker == 0 &&
+                 cinfo->src->bytes_in_buffer >= BLOCK_BYTES;
+  if (ours) {
+    if (refine_unit(cinfo, d, MCU_data))
+      return TRUE;
+    /* libjpeg starts the block again and finds any marker itself. */
+    cinfo->unread_marker = 0;
+  }
+  return d->decode_mcu_phuff(cinfo, MCU_data);
+}
+
+/* libjpeg's start of a scan, then this file's decoder for an AC refinement scan without
+ * restarts. */
+static void start_pass_progressive(j_decompress_ptr cinfo)
+{
+  pixgate_progressive_decoder *d = (pixgate_progressive_decoder *)cinfo->entropy;
+  d->start_pass_phuff(cinfo);
+  if (cinfo->Ss == 0 || cinfo->Ah == 0 || cinfo->restart_interval != 0 ||
+      cinfo->comps_in_scan != 1)
+    return;
+  const JHUFF_TBL *table = cinfo->ac_huff_tbl_ptrs[cinfo->cur_comp_info[0]->ac_tbl_no];
+  if (table == NULL)
+    return;
+  build(&d->ac, table, FALSE);
+  zigzag_table_build(&d->zigzag);
+  d->decode_mcu_phuff = d->phuff.pub.decode_mcu;
+  d->phuff.pub.decode_mcu = decode_mcu_refine;
+}
+
+/* 1 when the progressive decompressor now starts its scans with the routine above (or
+ * already did). Called for libjpeg's trace of each start-of-scan marker: the one moment
+ * between scans that reaches pixgate, with none of the entropy decoder's routines running,
+ * so its record can be copied. The first scan's comes before the decoder exists; that scan
+ * is a DC one, which keeps libjpeg's routines anyway. */
+int pixgate_jpeg_wrap_progressive(j_decompress_ptr cinfo)
+{
+  if (!cinfo->progressive_mode || cinfo->arith_code || cinfo->entropy == NULL ||
+      cinfo->err == NULL || cinfo->err->msg_code != JTRC_SOS)
+    return 0;
+  if (cinfo->entropy->start_pass == start_pass_progressive)
+    return 1;
+  pixgate_progressive_decoder *d = (pixgate_progressive_decoder *)(*cinfo->mem->alloc_small)(
+      (j_common_ptr)cinfo, JPOOL_IMAGE, sizeof(pixgate_progressive_decoder));
+  memcpy(&d->phuff, cinfo->entropy, sizeof d->phuff);
+  d->start_pass_phuff = d->phuff.pub.start_pass;
+  d->decode_mcu_phuff = NULL;
+  d->phuff.pub.start_pass = start_pass_progressive;
+  cinfo->entropy = &d->phuff.pub;
+  return 1;
+}
+
 /* 1 when the decompressor decodes with the routines above (for the tests). */
 int pixgate_jpeg_huffman_decoder_installed(j_decompress_ptr cinfo)
 {
-  return cinfo->entropy != NULL && cinfo->entropy->decode_mcu == decode_mcu;
+  return cinfo->entropy != NULL && (cinfo->entropy->decode_mcu == decode_mcu ||
+                                    cinfo->entropy->start_pass == start_pass_progressive);
 }
 
 #else
@@ -361,6 +562,12 @@ int pixgate_jpeg_replace_huffman_decoder(j_decompress_ptr cinfo)
 }
 
 int pixgate_jpeg_huffman_decoder_installed(j_decompress_ptr cinfo)
+{
+  (void)cinfo;
+  return 0;
+}
+
+int pixgate_jpeg_wrap_progressive(j_decompress_ptr cinfo)
 {
   (void)cinfo;
   return 0;

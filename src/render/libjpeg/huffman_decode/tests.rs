@@ -50,6 +50,19 @@ fn pixels(w: usize, h: usize, seed: u64) -> Vec<u8> {
         .collect()
 }
 
+/// A JPEG of `rgb` (`w`×`h`), progressive or sequential.
+fn compress(rgb: &[u8], w: usize, h: usize, quality: f32, progressive: bool) -> Vec<u8> {
+    let mut c = Compress::new(ColorSpace::JCS_RGB);
+    c.set_size(w, h);
+    c.set_quality(quality);
+    if progressive {
+        c.set_progressive_mode();
+    }
+    let mut started = c.start_compress(Vec::new()).unwrap();
+    started.write_scanlines(rgb).unwrap();
+    started.finish().unwrap()
+}
+
 fn encode(quality: f32, chroma: (u8, u8), optimize: bool, grey: bool) -> Vec<u8> {
     let (w, h) = (203, 141);
     let mut c = Compress::new(if grey {
@@ -80,12 +93,23 @@ fn encode(quality: f32, chroma: (u8, u8), optimize: bool, grey: bool) -> Vec<u8>
 /// two sides.
 unsafe extern "C-unwind" fn quiet(_cinfo: &mut jpeg_common_struct, _level: c_int) {}
 
+/// The same, but each message may start progressive scans with the decoder, as
+/// `decoder_errors`' does.
+unsafe extern "C-unwind" fn wrapping(cinfo: &mut jpeg_common_struct, _level: c_int) {
+    if cinfo.is_decompressor != 0 {
+        let cinfo = std::ptr::from_mut(cinfo).cast::<jpeg_decompress_struct>();
+        // SAFETY: libjpeg emits messages only from a live object; a decompressor's common
+        // fields head its struct.
+        unsafe { wrap_progressive(cinfo) };
+    }
+}
+
 /// The RGB pixels of a decode at `numerator`/8 by libjpeg, with the decoder installed at the
 /// start of the output pass (and whether it went in) or without; None where the decode
 /// failed.
 fn decode(bytes: &[u8], numerator: u8, ours: bool) -> Option<(Vec<u8>, bool)> {
     let mut err = decoder_errors();
-    err.emit_message = Some(quiet);
+    err.emit_message = Some(if ours { wrapping } else { quiet });
     // SAFETY: a decompressor set up as libjpeg documents, reading `bytes`, which outlive it,
     // into rows of the width it reports. A fatal error unwinds out of libjpeg (the error
     // manager's `error_exit`) and leaks the decompressor, which a test can afford.
@@ -99,7 +123,7 @@ fn decode(bytes: &[u8], numerator: u8, ours: bool) -> Option<(Vec<u8>, bool)> {
         cinfo.scale_num = u32::from(numerator);
         cinfo.scale_denom = 8;
         jpeg_start_decompress(&mut cinfo);
-        let installed = ours && replace(&mut cinfo);
+        let installed = ours && (replace(&mut cinfo) || installed(&mut cinfo));
         let row = cinfo.output_width as usize * 3;
         let mut pixels = vec![0u8; row * cinfo.output_height as usize];
         for chunk in pixels.chunks_mut(row) {
@@ -114,7 +138,7 @@ fn decode(bytes: &[u8], numerator: u8, ours: bool) -> Option<(Vec<u8>, bool)> {
 }
 
 /// Encoder quality 1 (large values, long extra bits) to 100, default and optimised tables,
-/// full and quarter chroma, grey, and the repository's photos.
+/// full and quarter chroma, grey, progressive, and the repository's photos.
 fn cases() -> Vec<(String, Vec<u8>)> {
     let mut cases = Vec::new();
     for quality in [1.0, 40.0, 75.0, 95.0, 100.0] {
@@ -131,7 +155,23 @@ fn cases() -> Vec<(String, Vec<u8>)> {
             ));
         }
     }
+    for quality in [1.0, 50.0, 90.0, 100.0] {
+        cases.push((
+            format!("q{quality} progressive"),
+            compress(&pixels(203, 141, 5), 203, 141, quality, true),
+        ));
+    }
     let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures");
+    let forest = std::fs::read(format!("{fixtures}/forest-800x500.jpg")).unwrap();
+    let (forest, w, h) = decode(&forest, 8, false)
+        .map(|(rgb, _)| (rgb, 800, 500))
+        .unwrap();
+    for quality in [75.0, 95.0] {
+        cases.push((
+            format!("forest q{quality} progressive"),
+            compress(&forest, w, h, quality, true),
+        ));
+    }
     for name in [
         "cups-800x500.jpg",
         "forest-800x500.jpg",
@@ -206,10 +246,10 @@ fn damaged_files_decode_as_libjpeg_decodes_them() {
     assert!(checked > 400, "{checked}");
 }
 
-/// It goes in for one sequential scan and stays out where libjpeg's must stay: progressive
-/// files and restart intervals.
+/// It goes in for one sequential scan and for progressive files (their refinement scans),
+/// and stays out of files with restart intervals.
 #[test]
-fn it_goes_in_for_one_sequential_scan_only() {
+fn it_goes_in_for_sequential_and_progressive_files_without_restarts() {
     let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures");
     let read = |name: &str| std::fs::read(format!("{fixtures}/{name}")).unwrap();
     let mut progressive = Compress::new(ColorSpace::JCS_RGB);
@@ -223,7 +263,7 @@ fn it_goes_in_for_one_sequential_scan_only() {
         ("baseline", read("forest-800x500.jpg"), x86),
         ("grey", read("inputs/grey.jpg"), x86),
         ("restarts", read("inputs/forest-restarts.jpg"), false),
-        ("progressive", progressive, false),
+        ("progressive", progressive, x86),
     ] {
         let mut err = decoder_errors();
         // SAFETY: a decompressor set up and torn down as libjpeg documents, reading `bytes`,
@@ -236,7 +276,7 @@ fn it_goes_in_for_one_sequential_scan_only() {
             jpeg_read_header(&mut cinfo, 1);
             jpeg_start_decompress(&mut cinfo);
             let through_selector = installed(&mut cinfo);
-            let again = replace(&mut cinfo);
+            let again = replace(&mut cinfo) || installed(&mut cinfo);
             jpeg_destroy_decompress(&mut cinfo);
             (through_selector, again)
         };

@@ -25,6 +25,8 @@ mod huffman_decode;
 mod idct;
 #[cfg(target_arch = "x86_64")]
 mod lanes;
+#[cfg(test)]
+mod test_pixels;
 
 pub use compress::{Pixels, Settings, compress};
 

@@ -156,6 +156,28 @@ typedef struct {
   const JOCTET *next; /* the first byte not yet in `bits` */
 } reader;
 
+/* A reader where libjpeg's state leaves off: its buffer's `bits_left` newest bits (at the
+ * bottom) first, then the source's next byte. */
+static inline reader reader_start(j_decompress_ptr cinfo, const bitread_perm_state *state)
+{
+  reader r;
+  r.count = state->bits_left;
+  r.bits = r.count ? (unsigned long long)state->get_buffer << (64 - r.count) : 0;
+  r.next = cinfo->src->next_input_byte;
+  return r;
+}
+
+/* Hands the reader's position back to libjpeg's state and the source. */
+static inline void reader_finish(j_decompress_ptr cinfo, const reader *r,
+                                 bitread_perm_state *state)
+{
+  struct jpeg_source_mgr *src = cinfo->src;
+  src->bytes_in_buffer -= (size_t)(r->next - src->next_input_byte);
+  src->next_input_byte = r->next;
+  state->get_buffer = r->count ? (size_t)(r->bits >> (64 - r->count)) : 0;
+  state->bits_left = r->count;
+}
+
 /* Reads bytes one at a time: 0xFF 0x00 is a 0xFF data byte; at a marker, as libjpeg does,
  * notes it, stays on it and reads zeros. */
 static void fill_bytes(j_decompress_ptr cinfo, reader *r)
@@ -259,11 +281,7 @@ static boolean decode_unit(j_decompress_ptr cinfo, pixgate_huffman_decoder *d,
                            JBLOCKROW *MCU_data)
 {
   huff_entropy_decoder *huff = &d->huff;
-  struct jpeg_source_mgr *src = cinfo->src;
-  reader r;
-  r.count = huff->bitstate.bits_left;
-  r.bits = r.count ? (unsigned long long)huff->bitstate.get_buffer << (64 - r.count) : 0;
-  r.next = src->next_input_byte;
+  reader r = reader_start(cinfo, &huff->bitstate);
   savable_state state = huff->saved;
 
   for (int blkn = 0; blkn < cinfo->blocks_in_MCU; blkn++) {
@@ -299,10 +317,7 @@ static boolean decode_unit(j_decompress_ptr cinfo, pixgate_huffman_decoder *d,
 
   if (cinfo->unread_marker != 0)
     return FALSE;
-  src->bytes_in_buffer -= (size_t)(r.next - src->next_input_byte);
-  src->next_input_byte = r.next;
-  huff->bitstate.get_buffer = r.count ? (size_t)(r.bits >> (64 - r.count)) : 0;
-  huff->bitstate.bits_left = r.count;
+  reader_finish(cinfo, &r, &huff->bitstate);
   huff->saved = state;
   return TRUE;
 }
@@ -421,11 +436,7 @@ static boolean refine_unit(j_decompress_ptr cinfo, pixgate_progressive_decoder *
                            JBLOCKROW *MCU_data)
 {
   phuff_entropy_decoder *phuff = &d->phuff;
-  struct jpeg_source_mgr *src = cinfo->src;
-  reader r;
-  r.count = phuff->bitstate.bits_left;
-  r.bits = r.count ? (unsigned long long)phuff->bitstate.get_buffer << (64 - r.count) : 0;
-  r.next = src->next_input_byte;
+  reader r = reader_start(cinfo, &phuff->bitstate);
   unsigned int eobrun = phuff->saved.EOBRUN;
   JCOEF *block = MCU_data[0][0];
   int se = cinfo->Se;
@@ -479,10 +490,7 @@ static boolean refine_unit(j_decompress_ptr cinfo, pixgate_progressive_decoder *
   if (cinfo->unread_marker != 0)
     goto undo;
 
-  src->bytes_in_buffer -= (size_t)(r.next - src->next_input_byte);
-  src->next_input_byte = r.next;
-  phuff->bitstate.get_buffer = r.count ? (size_t)(r.bits >> (64 - r.count)) : 0;
-  phuff->bitstate.bits_left = r.count;
+  reader_finish(cinfo, &r, &phuff->bitstate);
   phuff->saved.EOBRUN = eobrun;
   return TRUE;
 

@@ -9,46 +9,12 @@ use std::os::raw::c_int;
 use mozjpeg::{ColorSpace, Compress};
 use mozjpeg_sys::{
     J_COLOR_SPACE, jpeg_common_struct, jpeg_decompress_struct, jpeg_destroy_decompress,
-    jpeg_finish_decompress, jpeg_mem_src, jpeg_read_header, jpeg_read_scanlines,
-    jpeg_start_decompress,
+    jpeg_finish_decompress, jpeg_read_scanlines, jpeg_start_decompress,
 };
 
 use super::*;
 use crate::render::libjpeg::decoder_errors;
-
-/// A deterministic generator, so a failure names its case.
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self) -> u32 {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        (self.0 >> 33) as u32
-    }
-}
-
-/// Noise, hard edges and gradients: long codes, long runs, large values and end-of-blocks.
-fn pixels(w: usize, h: usize, seed: u64) -> Vec<u8> {
-    let mut rng = Lcg(seed);
-    (0..w * h * 3)
-        .map(|i| {
-            let (x, y) = ((i / 3) % w, (i / 3) / w);
-            match (x / 24 + y / 16) % 3 {
-                0 => rng.next() as u8,
-                1 => {
-                    if (x / 3 + y / 5) % 2 == 0 {
-                        255
-                    } else {
-                        0
-                    }
-                }
-                _ => ((x * 4 + y * 2 + i % 3 * 40) % 256) as u8,
-            }
-        })
-        .collect()
-}
+use crate::render::libjpeg::test_pixels::{Lcg, fixtures, open, pixels};
 
 /// A JPEG of `rgb` (`w`×`h`), progressive or sequential.
 fn compress(rgb: &[u8], w: usize, h: usize, quality: f32, progressive: bool) -> Vec<u8> {
@@ -114,11 +80,7 @@ fn decode(bytes: &[u8], numerator: u8, ours: bool) -> Option<(Vec<u8>, bool)> {
     // into rows of the width it reports. A fatal error unwinds out of libjpeg (the error
     // manager's `error_exit`) and leaks the decompressor, which a test can afford.
     catch_unwind(AssertUnwindSafe(|| unsafe {
-        let mut cinfo: jpeg_decompress_struct = std::mem::zeroed();
-        cinfo.common.err = &mut err;
-        mozjpeg_sys::jpeg_create_decompress(&mut cinfo);
-        jpeg_mem_src(&mut cinfo, bytes.as_ptr(), bytes.len() as _);
-        jpeg_read_header(&mut cinfo, 1);
+        let mut cinfo = open(&mut err, bytes);
         cinfo.out_color_space = J_COLOR_SPACE::JCS_RGB;
         cinfo.scale_num = u32::from(numerator);
         cinfo.scale_denom = 8;
@@ -161,8 +123,7 @@ fn cases() -> Vec<(String, Vec<u8>)> {
             compress(&pixels(203, 141, 5), 203, 141, quality, true),
         ));
     }
-    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures");
-    let forest = std::fs::read(format!("{fixtures}/forest-800x500.jpg")).unwrap();
+    let [(_, forest)] = <[_; 1]>::try_from(fixtures(&["forest-800x500.jpg"])).unwrap();
     let (forest, w, h) = decode(&forest, 8, false)
         .map(|(rgb, _)| (rgb, 800, 500))
         .unwrap();
@@ -172,15 +133,12 @@ fn cases() -> Vec<(String, Vec<u8>)> {
             compress(&forest, w, h, quality, true),
         ));
     }
-    for name in [
+    cases.extend(fixtures(&[
         "cups-800x500.jpg",
         "forest-800x500.jpg",
         "inputs/grey.jpg",
         "inputs/forest-restarts.jpg",
-    ] {
-        let bytes = std::fs::read(format!("{fixtures}/{name}")).unwrap();
-        cases.push((name.to_string(), bytes));
-    }
+    ]));
     cases
 }
 
@@ -250,8 +208,7 @@ fn damaged_files_decode_as_libjpeg_decodes_them() {
 /// and stays out of files with restart intervals.
 #[test]
 fn it_goes_in_for_sequential_and_progressive_files_without_restarts() {
-    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures");
-    let read = |name: &str| std::fs::read(format!("{fixtures}/{name}")).unwrap();
+    let read = |name: &str| fixtures(&[name]).remove(0).1;
     let mut progressive = Compress::new(ColorSpace::JCS_RGB);
     progressive.set_size(64, 48);
     progressive.set_progressive_mode();
@@ -269,11 +226,7 @@ fn it_goes_in_for_sequential_and_progressive_files_without_restarts() {
         // SAFETY: a decompressor set up and torn down as libjpeg documents, reading `bytes`,
         // which outlive it.
         let (through_selector, again) = unsafe {
-            let mut cinfo: jpeg_decompress_struct = std::mem::zeroed();
-            cinfo.common.err = &mut err;
-            mozjpeg_sys::jpeg_create_decompress(&mut cinfo);
-            jpeg_mem_src(&mut cinfo, bytes.as_ptr(), bytes.len() as _);
-            jpeg_read_header(&mut cinfo, 1);
+            let mut cinfo = open(&mut err, &bytes);
             jpeg_start_decompress(&mut cinfo);
             let through_selector = installed(&mut cinfo);
             let again = replace(&mut cinfo) || installed(&mut cinfo);

@@ -3,48 +3,11 @@
 //! through `decoder_errors` really run them.
 
 use mozjpeg::{ColorSpace, Compress, Decompress};
-use mozjpeg_sys::{
-    jpeg_decompress_struct, jpeg_destroy_decompress, jpeg_mem_src, jpeg_read_header,
-    jpeg_start_decompress,
-};
+use mozjpeg_sys::{jpeg_destroy_decompress, jpeg_start_decompress};
 
 use super::*;
 use crate::render::libjpeg::decoder_errors;
-
-/// A deterministic generator, so a failure names its case.
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self) -> u32 {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        (self.0 >> 33) as u32
-    }
-}
-
-/// Pixels that make the coefficients encoders write: noise (every frequency at full
-/// strength), hard edges, and smooth gradients.
-fn pixels(w: usize, h: usize, seed: u64) -> Vec<u8> {
-    let mut rng = Lcg(seed);
-    (0..w * h * 3)
-        .map(|i| {
-            let (x, y) = ((i / 3) % w, (i / 3) / w);
-            match (x / 16 + y / 16) % 3 {
-                0 => rng.next() as u8,
-                1 => {
-                    if (x / 3 + y / 5) % 2 == 0 {
-                        255
-                    } else {
-                        0
-                    }
-                }
-                _ => ((x * 4 + y * 2 + i % 3 * 40) % 256) as u8,
-            }
-        })
-        .collect()
-}
+use crate::render::libjpeg::test_pixels::{Lcg, fixtures, open, pixels};
 
 fn encode(w: usize, h: usize, quality: f32, chroma: (u8, u8), progressive: bool) -> Vec<u8> {
     let mut c = Compress::new(ColorSpace::JCS_RGB);
@@ -89,15 +52,11 @@ fn cases() -> Vec<(String, Vec<u8>)> {
             }
         }
     }
-    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures");
-    for name in [
+    cases.extend(fixtures(&[
         "cups-800x500.jpg",
         "forest-800x500.jpg",
         "forest-orient6.jpg",
-    ] {
-        let bytes = std::fs::read(format!("{fixtures}/{name}")).unwrap();
-        cases.push((name.to_string(), bytes));
-    }
+    ]));
     cases
 }
 
@@ -146,11 +105,7 @@ fn kernels_match_libjpeg_block_by_block() {
         // SAFETY: a decompressor set up and torn down as libjpeg documents, reading `bytes`,
         // which outlive it; the routines get a 64-coefficient block and 8 rows of 8 samples.
         unsafe {
-            let mut cinfo: jpeg_decompress_struct = std::mem::zeroed();
-            cinfo.common.err = &mut err;
-            mozjpeg_sys::jpeg_create_decompress(&mut cinfo);
-            jpeg_mem_src(&mut cinfo, bytes.as_ptr(), bytes.len() as _);
-            jpeg_read_header(&mut cinfo, 1);
+            let mut cinfo = open(&mut err, &bytes);
             jpeg_start_decompress(&mut cinfo);
             let mut rng = Lcg(quality as u64);
             for block in 0..4000 {

@@ -123,10 +123,8 @@ static void build(decode_table *t, const JHUFF_TBL *htbl, boolean dc)
       int span = 1 << (LOOKUP_BITS - len);
       if (s == 0) {
         /* A DC difference of 0, or an AC run of 16 zeros (15/0) or end of block (others,
-         * as libjpeg reads them). */
-        int32_t entry = len | COMPLETE | (run << 8);
-        if (!dc && run != 15)
-          entry = len | COMPLETE | END | (run << 8); /* the run: EOBr in progressive scans */
+         * as libjpeg reads them; their run is a progressive scan's EOBr). */
+        int32_t entry = len | COMPLETE | (run << 8) | (!dc && run != 15 ? END : 0);
         for (int j = 0; j < span; j++)
           t->lookup[first + j] = entry;
       } else if (len + s <= LOOKUP_BITS) {
@@ -396,7 +394,7 @@ typedef struct {
   void (*start_pass_phuff)(j_decompress_ptr);
   boolean (*decode_mcu_phuff)(j_decompress_ptr, JBLOCKROW *); /* this scan's */
   decode_table ac;                                           /* this scan's table */
-  zigzag_table zigzag;
+  zigzag_table zigzag;                                       /* built once, at the wrap */
 } pixgate_progressive_decoder;
 
 /* Zigzag positions `from` to `to`, none if `to` < `from`. */
@@ -527,7 +525,6 @@ static void start_pass_progressive(j_decompress_ptr cinfo)
   if (table == NULL)
     return;
   build(&d->ac, table, FALSE);
-  zigzag_table_build(&d->zigzag);
   d->decode_mcu_phuff = d->phuff.pub.decode_mcu;
   d->phuff.pub.decode_mcu = decode_mcu_refine;
 }
@@ -549,6 +546,7 @@ int pixgate_jpeg_wrap_progressive(j_decompress_ptr cinfo)
   memcpy(&d->phuff, cinfo->entropy, sizeof d->phuff);
   d->start_pass_phuff = d->phuff.pub.start_pass;
   d->decode_mcu_phuff = NULL;
+  zigzag_table_build(&d->zigzag);
   d->phuff.pub.start_pass = start_pass_progressive;
   cinfo->entropy = &d->phuff.pub;
   return 1;

@@ -11,7 +11,7 @@ use image::{DynamicImage, RgbImage, RgbaImage};
 
 mod unfilter;
 
-use unfilter::Filter;
+use unfilter::{Filter, FourRows};
 
 /// Inflated rows are kept in a buffer of this many bytes (or five rows, if more), moved back
 /// to its start when full; the inflater needs the last 32 KiB it wrote to stay put.
@@ -122,8 +122,13 @@ impl Stream<'_> {
                     Some([Some(f0), Some(f1), Some(f2), Some(f3)])
                         if worth_four(&[f0, f1, f2, f3]) =>
                     {
-                        let filtered = &inflated[next + 1..next + 4 * stride];
-                        unfilter::four_rows::<BPP>([f0, f1, f2, f3], filtered, stride, above, rest);
+                        let rows = FourRows {
+                            filters: [f0, f1, f2, f3],
+                            filtered: &inflated[next + 1..next + 4 * stride],
+                            stride,
+                            above,
+                        };
+                        unfilter::four_rows::<BPP>(rows, rest);
                         next += 4 * stride;
                         done += 4 * row_len;
                     }

@@ -89,20 +89,31 @@ pub fn paeth(a: u8, b: u8, c: u8) -> u8 {
     (if threshold <= low { high } else { nearer }) as u8
 }
 
+/// Four consecutive rows as the inflated stream holds them.
+#[derive(Clone, Copy)]
+pub struct FourRows<'a> {
+    /// Each row's filter.
+    pub filters: [Filter; 4],
+    /// Row k's bytes as stored are `filtered[k * stride..][..above.len()]`.
+    pub filtered: &'a [u8],
+    pub stride: usize,
+    /// The output row before them (zeros for the image's first row).
+    pub above: &'a [u8],
+}
+
 /// [`four_rows`] one row after the other, where there is no wavefront (not x86-64).
 #[cfg_attr(target_arch = "x86_64", allow(dead_code))]
-pub fn four_rows_one_by_one<const BPP: usize>(
-    filters: [Filter; 4],
-    filtered: &[u8],
-    stride: usize,
-    above: &[u8],
-    out: &mut [u8],
-) {
-    let row_len = above.len();
-    let (mut previous, mut rest): (&[u8], &mut [u8]) = (above, out);
-    for (k, filter) in filters.into_iter().enumerate() {
+pub fn four_rows_one_by_one<const BPP: usize>(rows: FourRows<'_>, out: &mut [u8]) {
+    let row_len = rows.above.len();
+    let (mut previous, mut rest): (&[u8], &mut [u8]) = (rows.above, out);
+    for (k, filter) in rows.filters.into_iter().enumerate() {
         let (this, after) = rest.split_at_mut(row_len);
-        row::<BPP>(filter, &filtered[k * stride..][..row_len], previous, this);
+        row::<BPP>(
+            filter,
+            &rows.filtered[k * rows.stride..][..row_len],
+            previous,
+            this,
+        );
         previous = this;
         rest = after;
     }
@@ -111,47 +122,32 @@ pub fn four_rows_one_by_one<const BPP: usize>(
 #[cfg(not(target_arch = "x86_64"))]
 pub use four_rows_one_by_one as four_rows;
 
-/// Undoes the filters of four consecutive rows of `BPP`-byte pixels (3 or 4) at once:
-/// `filters[k]` is row k's, its bytes as stored are `filtered[k * stride..][..row_len]`,
-/// `above` is the output row before them (zeros for the image's first row), `out` the four
-/// output rows one after the other. Pays when two or more of them are Paeth.
+/// Undoes the filters of four consecutive rows of `BPP`-byte pixels (3 or 4) at once into
+/// `out`, the four output rows one after the other. Pays when two or more of them are Paeth
+/// or Avg.
 #[cfg(target_arch = "x86_64")]
-pub fn four_rows<const BPP: usize>(
-    filters: [Filter; 4],
-    filtered: &[u8],
-    stride: usize,
-    above: &[u8],
-    out: &mut [u8],
-) {
-    let avx2 = std::is_x86_feature_detected!("avx2");
-    four_rows_with::<BPP>(avx2, filters, filtered, stride, above, out);
+pub fn four_rows<const BPP: usize>(rows: FourRows<'_>, out: &mut [u8]) {
+    four_rows_with::<BPP>(std::is_x86_feature_detected!("avx2"), rows, out);
 }
 
 /// [`four_rows`] with AVX2's encoding of the same instructions or SSE2's.
 #[cfg(target_arch = "x86_64")]
 #[allow(unsafe_code)]
-fn four_rows_with<const BPP: usize>(
-    avx2: bool,
-    filters: [Filter; 4],
-    filtered: &[u8],
-    stride: usize,
-    above: &[u8],
-    out: &mut [u8],
-) {
-    let row_len = above.len();
+fn four_rows_with<const BPP: usize>(avx2: bool, rows: FourRows<'_>, out: &mut [u8]) {
+    let (row_len, stride) = (rows.above.len(), rows.stride);
     assert!(BPP == 3 || BPP == 4);
-    assert!(stride >= row_len && filtered.len() >= 3 * stride + row_len);
+    assert!(stride >= row_len && rows.filtered.len() >= 3 * stride + row_len);
     assert!(out.len() >= 4 * row_len && row_len.is_multiple_of(BPP));
     assert!(!avx2 || std::is_x86_feature_detected!("avx2"));
-    let pure = filters == [Filter::Paeth; 4];
+    let pure = rows.filters == [Filter::Paeth; 4];
     // SAFETY: the lengths asserted above are the ones `wavefront` reads and writes within;
     // SSE2 is part of x86-64, AVX2 is checked for.
     unsafe {
         match (avx2, pure) {
-            (true, true) => wavefront::avx2::<BPP, false>(filters, filtered, stride, above, out),
-            (true, false) => wavefront::avx2::<BPP, true>(filters, filtered, stride, above, out),
-            (false, true) => wavefront::sse2::<BPP, false>(filters, filtered, stride, above, out),
-            (false, false) => wavefront::sse2::<BPP, true>(filters, filtered, stride, above, out),
+            (true, true) => wavefront::avx2::<BPP, false>(rows, out),
+            (true, false) => wavefront::avx2::<BPP, true>(rows, out),
+            (false, true) => wavefront::sse2::<BPP, false>(rows, out),
+            (false, false) => wavefront::sse2::<BPP, true>(rows, out),
         }
     }
 }
@@ -162,7 +158,7 @@ mod wavefront {
     use std::arch::x86_64::*;
     use std::ptr::{read_unaligned, write_unaligned};
 
-    use super::Filter;
+    use super::{Filter, FourRows};
 
     /// Step `s` decodes pixel `s - k` of row k (lane k: bytes 4k..4k+4 of the register). Lane
     /// k's above pixel is what lane k-1 produced one step earlier, its above-left what lane
@@ -182,12 +178,15 @@ mod wavefront {
         ($name:ident, $feature:literal) => {
             #[target_feature(enable = $feature)]
             pub unsafe fn $name<const BPP: usize, const MIXED: bool>(
-                filters: [Filter; 4],
-                filtered: &[u8],
-                stride: usize,
-                above: &[u8],
+                rows: FourRows<'_>,
                 out: &mut [u8],
             ) {
+                let FourRows {
+                    filters,
+                    filtered,
+                    stride,
+                    above,
+                } = rows;
                 let row_len = above.len();
                 let width = row_len / BPP;
                 let masks = Masks::new(filters);

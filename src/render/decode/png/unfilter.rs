@@ -5,7 +5,8 @@
 //! crate runs it per row, the three or four channels side by side. Here four rows run at
 //! once, one pixel apart (a wavefront): a pixel needs the pixel above and above-left, which the
 //! row above decoded one and two steps earlier, so the four chains are independent and share
-//! one SSE2 register of 4 × 4 bytes.
+//! one SSE2 register of 4 × 4 bytes. Avg has the same chain; each lane takes its own row's
+//! predictor, so a run of four rows can mix filters.
 
 /// A row's filter type (PNG's byte before each row).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -166,7 +167,6 @@ mod wavefront {
     /// lane 0 reads both from `above`. A lane outside its row computes zeros, which is what
     /// the first pixel's left and above-left must be.
     ///
-    ///
     /// The same loop is compiled twice: for SSE2, and for AVX2, where every instruction takes
     /// a third register and the copies two-operand SSE needs go (a third fewer instructions).
     /// `MIXED` is false when all four rows are Paeth.
@@ -204,11 +204,11 @@ mod wavefront {
                         unsafe {
                             let f = filtered.as_ptr().add(step * BPP);
                             let load = |k: usize| read_unaligned(f.add(k * f_lane).cast::<i32>());
-                            let filtered = _mm_set_epi32(load(3), load(2), load(1), load(0));
+                            let stored = _mm_set_epi32(load(3), load(2), load(1), load(0));
                             let up = read_unaligned(above.as_ptr().add(step * BPP).cast::<i32>());
                             let b = _mm_or_si128(_mm_slli_si128::<4>(left), _mm_cvtsi32_si128(up));
                             let decoded =
-                                _mm_add_epi8(filtered, masks.predict::<MIXED>(left, b, above_left));
+                                _mm_add_epi8(stored, masks.predict::<MIXED>(left, b, above_left));
                             let o = out.as_mut_ptr().add(step * BPP);
                             write_unaligned(o.cast::<i32>(), _mm_cvtsi128_si32(decoded));
                             let lane = |v| _mm_cvtsi128_si32(v);

@@ -13,25 +13,28 @@ use super::images::{BLUE, RED, halves_png, png};
 /// A fixed instant used by tests that do not care which one: 2025-12-10T11:33:20Z.
 pub const NOW: u64 = 1_765_366_400;
 
-/// A throw-away source root.
+/// A throw-away source root, `root/` inside a folder of its own: what a test finds beside it
+/// was written by that test, not by anything else sharing the system's temp folder.
 pub struct Root {
-    dir: tempfile::TempDir,
+    _dir: tempfile::TempDir,
+    root: PathBuf,
 }
 
 impl Root {
     pub fn new() -> Root {
-        Root {
-            dir: tempfile::tempdir().expect("tempdir"),
-        }
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path().join("root");
+        std::fs::create_dir(&root).expect("create the root");
+        Root { _dir: dir, root }
     }
 
     pub fn path(&self) -> &Path {
-        self.dir.path()
+        &self.root
     }
 
     /// Writes `bytes` at `key`, creating folders.
     pub fn put(&self, key: &str, bytes: &[u8]) -> &Root {
-        let path = self.dir.path().join(key);
+        let path = self.root.join(key);
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).expect("create folders");
         }
@@ -46,7 +49,7 @@ impl Root {
 
     /// A non-secure source serving this root for any host, everything else defaulted.
     pub fn source(&self, name: &str) -> SourceConfig {
-        SourceConfig::new(name, self.dir.path().to_path_buf())
+        SourceConfig::new(name, self.root.clone())
     }
 }
 

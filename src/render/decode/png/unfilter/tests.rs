@@ -167,25 +167,23 @@ fn four_rows_at_once_match_the_specification() {
     let mut cases = 0;
     for (bpp, width, case) in four_row_cases() {
         let filters = case.filters;
-        let sse2 = [
-            |rows: FourRows<'_>, out: &mut [u8]| four_rows_with::<3>(false, rows, out),
-            |rows: FourRows<'_>, out: &mut [u8]| four_rows_with::<4>(false, rows, out),
-        ];
         assert!(
-            case.check(bpp, sse2),
+            case.check(bpp, [wavefront::<false, 3>, wavefront::<false, 4>]),
             "{filters:?}, {bpp} bytes a pixel, {width} wide, SSE2"
         );
         if std::is_x86_feature_detected!("avx2") {
-            let avx2 = [
-                |rows: FourRows<'_>, out: &mut [u8]| four_rows_with::<3>(true, rows, out),
-                |rows: FourRows<'_>, out: &mut [u8]| four_rows_with::<4>(true, rows, out),
-            ];
             assert!(
-                case.check(bpp, avx2),
+                case.check(bpp, [wavefront::<true, 3>, wavefront::<true, 4>]),
                 "{filters:?}, {bpp} bytes a pixel, {width} wide, AVX2"
             );
         }
         cases += 1;
     }
     assert_eq!(cases, 2 * 9 * 625);
+}
+
+/// The wavefront in one encoding (AVX2 or SSE2) for one pixel size.
+#[cfg(target_arch = "x86_64")]
+fn wavefront<const AVX2: bool, const BPP: usize>(rows: FourRows<'_>, out: &mut [u8]) {
+    four_rows_with::<BPP>(AVX2, rows, out);
 }

@@ -2734,10 +2734,13 @@ fn encode_partition_bottomup<T: Pixel, W: Writer>(
     debug_assert!(is_square);
 
     let mut partition_types = ArrayVec::<PartitionType, 3>::new();
+    // pixgate: the halves a superblock straddling the frame edge is tried
+    // in are searched only within the partition range, as every other block
+    // is; above it they cost a third of a 400x225 encode at 8x8 only.
     if bsize
       <= fi.config.speed_settings.partition.non_square_partition_max_threshold
-      || is_straddle_x
-      || is_straddle_y
+      || ((is_straddle_x || is_straddle_y)
+        && bsize <= fi.partition_range.max)
     {
       if has_cols {
         partition_types.push(PartitionType::PARTITION_HORZ);

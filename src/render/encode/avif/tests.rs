@@ -246,3 +246,50 @@ fn speeds_9_and_10_search_8x8_blocks_cheaply() {
     assert_eq!(range(6), preset);
     assert_eq!(tune(6), Tune::Psychovisual);
 }
+
+#[test]
+fn at_speeds_9_and_10_edge_superblocks_keep_to_8x8_blocks_too() {
+    // 200x113 leaves superblocks straddling the right and bottom edges. rav1e tried them in
+    // halves of any size (64x32, 32x64 …) whatever the partition range; the vendored rav1e
+    // (vendor/README.md) keeps those to the range too, and the edges come out as 8x8 blocks
+    // and their halves like the rest.
+    let (width, height) = (200, 113);
+    let image = DynamicImage::ImageRgb8(scene(width, height));
+    let rgba = image.to_rgba8();
+    let (w, h) = (width as usize, height as usize);
+    let planes = Planes::from_rgba(rgba.as_raw(), w, h, true);
+    let small = [
+        BlockSize::BLOCK_4X4,
+        BlockSize::BLOCK_4X8,
+        BlockSize::BLOCK_8X4,
+        BlockSize::BLOCK_8X8,
+    ];
+    for speed in [9, 10] {
+        let settings = Settings {
+            width: w,
+            height: h,
+            quantizer: quantizer(75),
+            speed,
+        };
+        let packets = settings
+            .packets(
+                ChromaSampling::Cs420,
+                &[
+                    (planes.luma.as_slice(), w),
+                    (planes.cb.as_slice(), planes.chroma_width),
+                    (planes.cr.as_slice(), planes.chroma_width),
+                ],
+            )
+            .unwrap();
+        let mut counts = [0usize; BlockSize::BLOCK_SIZES_ALL];
+        for packet in &packets {
+            for (sum, n) in counts.iter_mut().zip(packet.enc_stats.block_size_counts) {
+                *sum += n;
+            }
+        }
+        let coded: usize = counts.iter().sum();
+        let in_small: usize = small.iter().map(|&size| counts[size as usize]).sum();
+        assert!(coded > 0, "speed {speed}: no blocks counted");
+        assert_eq!(in_small, coded, "speed {speed}: {counts:?}");
+    }
+}

@@ -55,11 +55,7 @@ pub fn avif(image: &DynamicImage, options: &EncodeOptions) -> Result<Vec<u8>, Re
         } else {
             ChromaSampling::Cs444
         },
-        &[
-            (planes.luma.as_slice(), width),
-            (planes.cb.as_slice(), planes.chroma_width),
-            (planes.cr.as_slice(), planes.chroma_width),
-        ],
+        &planes.with_row_lengths(),
     )?;
     let alpha = if has_alpha {
         let alpha: Vec<u8> = rgba.pixels().map(|p| p.0[3]).collect();
@@ -107,10 +103,20 @@ struct Planes {
     luma: Vec<u8>,
     cb: Vec<u8>,
     cr: Vec<u8>,
+    width: usize,
     chroma_width: usize,
 }
 
 impl Planes {
+    /// Luma, Cb and Cr, each with its row length: what `Settings::encode` takes.
+    fn with_row_lengths(&self) -> [(&[u8], usize); 3] {
+        [
+            (self.luma.as_slice(), self.width),
+            (self.cb.as_slice(), self.chroma_width),
+            (self.cr.as_slice(), self.chroma_width),
+        ]
+    }
+
     fn from_rgba(rgba: &[u8], width: usize, height: usize, subsampled: bool) -> Planes {
         let step = if subsampled { 2 } else { 1 };
         let chroma_width = width.div_ceil(step);
@@ -149,6 +155,7 @@ impl Planes {
             luma,
             cb,
             cr,
+            width,
             chroma_width,
         }
     }

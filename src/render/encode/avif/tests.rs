@@ -272,14 +272,7 @@ fn at_speeds_9_and_10_edge_superblocks_keep_to_8x8_blocks_too() {
             speed,
         };
         let packets = settings
-            .packets(
-                ChromaSampling::Cs420,
-                &[
-                    (planes.luma.as_slice(), w),
-                    (planes.cb.as_slice(), planes.chroma_width),
-                    (planes.cr.as_slice(), planes.chroma_width),
-                ],
-            )
+            .packets(ChromaSampling::Cs420, &planes.with_row_lengths())
             .unwrap();
         let mut counts = [0usize; BlockSize::BLOCK_SIZES_ALL];
         for packet in &packets {

@@ -10,7 +10,7 @@
 //! itself. Its sequential Huffman coding ([`huffman`]) is pixgate's on x86-64 in every build:
 //! the counting pass always, the writing pass where libjpeg has no SIMD. So is its Huffman
 //! decoding ([`huffman_decode`]) of sequential scans, installed by the same hook as the
-//! IDCTs, and of progressive refinement scans, installed from the error manager's message
+//! IDCTs, and of progressive AC scans, installed from the error manager's message
 //! for each start of scan.
 //!
 //! The `unsafe` here: the declaration of libjpeg-turbo's own C check, and the error manager's

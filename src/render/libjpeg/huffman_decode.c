@@ -1,19 +1,20 @@
-/* Huffman decoding for libjpeg's decompressor: sequential scans with one table lookup per
- * coefficient, and the refinement scans of progressive files without a branch per
- * coefficient.
+/* Huffman decoding for libjpeg's decompressor: sequential scans and the AC first scans of
+ * progressive files with one table lookup per coefficient, and their refinement scans
+ * without a branch per coefficient.
  *
  * libjpeg's sequential fast path (`decode_mcu_fast` in jdhuff.c) looks up a symbol in the
  * next 8 bits, then reads the coefficient's extra bits and sign-extends them in a second
  * step, checking its bit buffer before each and feeding it one byte at a time. Here the next
  * 10 bits index a table that, for the common short codes, already holds the whole answer
  * (the bits to drop, the run of zeros, the signed value), and the buffer takes up to seven
- * bytes with one load where none of them is 0xFF.
+ * bytes with one load where none of them is 0xFF. A progressive file's AC first scans
+ * (`decode_mcu_AC_first` in jdphuff.c) are sequential ones for a band of one component.
  *
- * A progressive file's AC refinement scans (`decode_mcu_AC_refine` in jdphuff.c, most of its
- * decode) send one correction bit for every coefficient already nonzero; libjpeg visits all
- * 63 positions of every block with a branch each and reads the bits one at a time. Here a
- * mask of the nonzero coefficients (zigzag.h) says where they are, and the bits are applied
- * without branching on them.
+ * Its AC refinement scans (`decode_mcu_AC_refine`, most of its decode) send one correction
+ * bit for every coefficient already nonzero; libjpeg visits all 63 positions of every block
+ * with a branch each and reads the bits one at a time. Here a mask of the nonzero
+ * coefficients (zigzag.h) says where they are, the bits are applied without branching on
+ * them, and a table finds where each new coefficient goes.
  *
  * Everything unusual is left to libjpeg: a restart interval, the end of the data in sight, a
  * marker met inside a unit, an invalid code, a new refinement coefficient of more than one
@@ -395,12 +396,18 @@ typedef struct {
   boolean (*decode_mcu_phuff)(j_decompress_ptr, JBLOCKROW *); /* this scan's */
   decode_table ac;                                           /* this scan's table */
   zigzag_table zigzag;                                       /* built once, at the wrap */
+  /* For the next eight places (bit i set: the i'th is a zero one) and a run of zero ones to
+   * pass, the place of the zero one after them; 255 where the eight have too few. A lookup
+   * instead of a loop as long as the run: its exit was the decode's costliest branch to
+   * predict. Built at the wrap. */
+  UINT8 zero_after[256][16];
 } pixgate_progressive_decoder;
 
-/* Zigzag positions `from` to `to`, none if `to` < `from`. */
+/* Zigzag positions `from` to `to`, none if `to` is `from` - 1 (the two masks then do not
+ * meet, so no branch), for 1 <= `from` <= 63 and `from` - 1 <= `to` <= 63. */
 static inline unsigned long long positions(int from, int to)
 {
-  return to < from ? 0 : (~0ULL << from) & (~0ULL >> (63 - to));
+  return (~0ULL << from) & (~0ULL >> (63 - to));
 }
 
 /* Appends the next correction bits to the coefficients at `nonzero` (zigzag positions of
@@ -466,9 +473,13 @@ static boolean refine_unit(j_decompress_ptr cinfo, pixgate_progressive_decoder *
       /* The new coefficient (none for 15/0) goes in the zero one after `run` zero ones; the
        * nonzero ones passed on the way take a correction bit each. */
       unsigned long long zeros = ~nonzero & positions(k, se);
-      for (int i = 0; i < run && zeros; i++)
-        zeros &= zeros - 1;
-      int target = zeros ? __builtin_ctzll(zeros) : se + 1;
+      int target = k + d->zero_after[(zeros >> k) & 0xFF][run];
+      if (target > 63) {
+        /* Fewer than run + 1 zero ones in the next eight places (rare): one at a time. */
+        for (int i = 0; i < run && zeros; i++)
+          zeros &= zeros - 1;
+        target = zeros ? __builtin_ctzll(zeros) : se + 1;
+      }
       correct(cinfo, &r, block, nonzero & positions(k, target - 1), p1, m1);
       k = target;
       if (value) {
@@ -512,21 +523,83 @@ static boolean decode_mcu_refine(j_decompress_ptr cinfo, JBLOCKROW *MCU_data)
   return d->decode_mcu_phuff(cinfo, MCU_data);
 }
 
-/* libjpeg's start of a scan, then this file's decoder for an AC refinement scan without
- * restarts. */
+/* One block of an AC first scan (G.1.2.2), libjpeg's `decode_mcu_AC_first` with the reader
+ * and lookups above. Returns FALSE, having changed no state but the block and perhaps
+ * `unread_marker`, where libjpeg must decode the block itself: it decodes the same bits from
+ * the same place, so it writes every coefficient written here again. */
+static boolean first_unit(j_decompress_ptr cinfo, pixgate_progressive_decoder *d,
+                          JBLOCKROW *MCU_data)
+{
+  phuff_entropy_decoder *phuff = &d->phuff;
+  if (phuff->saved.EOBRUN > 0) {
+    /* Within an end-of-band run: nothing to read. */
+    phuff->saved.EOBRUN--;
+    return TRUE;
+  }
+  reader r = reader_start(cinfo, &phuff->bitstate);
+  JCOEF *block = MCU_data[0][0];
+  int se = cinfo->Se;
+  int al = cinfo->Al;
+  unsigned int eobrun = 0;
+
+  for (int k = cinfo->Ss; k <= se; k++) {
+    int run, value;
+    fill(cinfo, &r);
+    int got = decode(&d->ac, &r, &run, &value);
+    if (got < 0)
+      return FALSE;
+    if (got == 0) {
+      /* EOBr: this block and the next 2^r - 1 plus r bits' worth end here. */
+      eobrun = 1U << run;
+      if (run) {
+        fill(cinfo, &r);
+        eobrun += (unsigned)take(&r, run);
+      }
+      eobrun--;
+      break;
+    }
+    /* 15/0 passes sixteen zeros: its run, and this place. A damaged file's run may pass the
+     * band's end (k up to 78): jpeg_natural_order's extra entries take it to 63, as in
+     * libjpeg, and the loop ends. */
+    k += run;
+    if (value)
+      block[jpeg_natural_order[k]] = (JCOEF)((unsigned)value << al);
+  }
+  if (cinfo->unread_marker != 0)
+    return FALSE;
+
+  reader_finish(cinfo, &r, &phuff->bitstate);
+  phuff->saved.EOBRUN = eobrun;
+  return TRUE;
+}
+
+static boolean decode_mcu_first(j_decompress_ptr cinfo, JBLOCKROW *MCU_data)
+{
+  pixgate_progressive_decoder *d = (pixgate_progressive_decoder *)cinfo->entropy;
+  boolean ours = !d->phuff.pub.insufficient_data && cinfo->unread_marker == 0 &&
+                 cinfo->src->bytes_in_buffer >= BLOCK_BYTES;
+  if (ours) {
+    if (first_unit(cinfo, d, MCU_data))
+      return TRUE;
+    cinfo->unread_marker = 0;
+  }
+  return d->decode_mcu_phuff(cinfo, MCU_data);
+}
+
+/* libjpeg's start of a scan, then this file's decoder for an AC scan (first or refinement)
+ * without restarts. */
 static void start_pass_progressive(j_decompress_ptr cinfo)
 {
   pixgate_progressive_decoder *d = (pixgate_progressive_decoder *)cinfo->entropy;
   d->start_pass_phuff(cinfo);
-  if (cinfo->Ss == 0 || cinfo->Ah == 0 || cinfo->restart_interval != 0 ||
-      cinfo->comps_in_scan != 1)
+  if (cinfo->Ss == 0 || cinfo->restart_interval != 0 || cinfo->comps_in_scan != 1)
     return;
   const JHUFF_TBL *table = cinfo->ac_huff_tbl_ptrs[cinfo->cur_comp_info[0]->ac_tbl_no];
   if (table == NULL)
     return;
   build(&d->ac, table, FALSE);
   d->decode_mcu_phuff = d->phuff.pub.decode_mcu;
-  d->phuff.pub.decode_mcu = decode_mcu_refine;
+  d->phuff.pub.decode_mcu = cinfo->Ah == 0 ? decode_mcu_first : decode_mcu_refine;
 }
 
 /* 1 when the progressive decompressor now starts its scans with the routine above (or
@@ -547,6 +620,13 @@ int pixgate_jpeg_wrap_progressive(j_decompress_ptr cinfo)
   d->start_pass_phuff = d->phuff.pub.start_pass;
   d->decode_mcu_phuff = NULL;
   zigzag_table_build(&d->zigzag);
+  for (int zeros = 0; zeros < 256; zeros++)
+    for (int run = 0; run < 16; run++) {
+      int place = 0, passed = 0;
+      while (place < 8 && !((zeros >> place) & 1 && passed++ == run))
+        place++;
+      d->zero_after[zeros][run] = (UINT8)(place < 8 ? place : 255);
+    }
   d->phuff.pub.start_pass = start_pass_progressive;
   cinfo->entropy = &d->phuff.pub;
   return 1;

@@ -1,7 +1,7 @@
 //! libjpeg's Huffman decoding made cheaper (`huffman_decode.c`, in C because the decoders'
-//! records are private to libjpeg's `jdhuff.c` and `jdphuff.c`): sequential scans with one
-//! table lookup per coefficient, and progressive refinement scans that visit only the
-//! coefficients already nonzero. Decoding the entropy-coded data is most of a large JPEG's
+//! records are private to libjpeg's `jdhuff.c` and `jdphuff.c`): sequential scans and
+//! progressive AC first scans with one table lookup per coefficient, and progressive
+//! refinement scans that visit only the coefficients already nonzero. Decoding the entropy-coded data is most of a large JPEG's
 //! decode at 1/4 or 1/8 scale, in both builds: libjpeg-turbo has no SIMD for it. The
 //! coefficients are libjpeg's; units it must see to (markers, damaged data, the end of the
 //! scan in sight) are handed back to it whole.
@@ -30,7 +30,7 @@ pub(super) unsafe fn replace(cinfo: *mut jpeg_decompress_struct) -> bool {
     unsafe { pixgate_jpeg_replace_huffman_decoder(cinfo) != 0 }
 }
 
-/// Has a progressive decompressor start its AC refinement scans with the decoder; false where
+/// Has a progressive decompressor start its AC scans with the decoder; false where
 /// libjpeg's routines stay (not progressive, arithmetic coding, not x86-64, or not the moment:
 /// only libjpeg's trace of a start-of-scan marker is).
 ///

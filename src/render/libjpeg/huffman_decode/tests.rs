@@ -204,7 +204,7 @@ fn damaged_files_decode_as_libjpeg_decodes_them() {
     assert!(checked > 400, "{checked}");
 }
 
-/// It goes in for one sequential scan and for progressive files (their refinement scans),
+/// It goes in for one sequential scan and for progressive files (their AC scans),
 /// and stays out of files with restart intervals.
 #[test]
 fn it_goes_in_for_sequential_and_progressive_files_without_restarts() {

@@ -403,6 +403,17 @@ typedef struct {
   UINT8 zero_after[256][16];
 } pixgate_progressive_decoder;
 
+/* The blocks an EOBr symbol ends, this one included: 2^r plus the r bits after it. */
+static inline unsigned int end_of_band_run(j_decompress_ptr cinfo, reader *r, int run)
+{
+  unsigned int blocks = 1U << run;
+  if (run) {
+    fill(cinfo, r);
+    blocks += (unsigned)take(r, run);
+  }
+  return blocks;
+}
+
 /* Zigzag positions `from` to `to`, none if `to` is `from` - 1 (the two masks then do not
  * meet, so no branch), for 1 <= `from` <= 63 and `from` - 1 <= `to` <= 63. */
 static inline unsigned long long positions(int from, int to)
@@ -460,12 +471,7 @@ static boolean refine_unit(j_decompress_ptr cinfo, pixgate_progressive_decoder *
       if (got < 0)
         goto undo;
       if (got == 0) {
-        /* EOBr: this block and the next 2^r - 1 plus r bits' worth end here. */
-        eobrun = 1U << run;
-        if (run) {
-          fill(cinfo, &r);
-          eobrun += (unsigned)take(&r, run);
-        }
+        eobrun = end_of_band_run(cinfo, &r, run);
         break;
       }
       if (value < -1 || value > 1)
@@ -509,20 +515,6 @@ undo:
   return FALSE;
 }
 
-static boolean decode_mcu_refine(j_decompress_ptr cinfo, JBLOCKROW *MCU_data)
-{
-  pixgate_progressive_decoder *d = (pixgate_progressive_decoder *)cinfo->entropy;
-  boolean ours = !d->phuff.pub.insufficient_data && cinfo->unread_marker == 0 &&
-                 cinfo->src->bytes_in_buffer >= BLOCK_BYTES;
-  if (ours) {
-    if (refine_unit(cinfo, d, MCU_data))
-      return TRUE;
-    /* libjpeg starts the block again and finds any marker itself. */
-    cinfo->unread_marker = 0;
-  }
-  return d->decode_mcu_phuff(cinfo, MCU_data);
-}
-
 /* One block of an AC first scan (G.1.2.2), libjpeg's `decode_mcu_AC_first` with the reader
  * and lookups above. Returns FALSE, having changed no state but the block and perhaps
  * `unread_marker`, where libjpeg must decode the block itself: it decodes the same bits from
@@ -549,13 +541,7 @@ static boolean first_unit(j_decompress_ptr cinfo, pixgate_progressive_decoder *d
     if (got < 0)
       return FALSE;
     if (got == 0) {
-      /* EOBr: this block and the next 2^r - 1 plus r bits' worth end here. */
-      eobrun = 1U << run;
-      if (run) {
-        fill(cinfo, &r);
-        eobrun += (unsigned)take(&r, run);
-      }
-      eobrun--;
+      eobrun = end_of_band_run(cinfo, &r, run) - 1; /* this block is one of them */
       break;
     }
     /* 15/0 passes sixteen zeros: its run, and this place. A damaged file's run may pass the
@@ -573,17 +559,32 @@ static boolean first_unit(j_decompress_ptr cinfo, pixgate_progressive_decoder *d
   return TRUE;
 }
 
-static boolean decode_mcu_first(j_decompress_ptr cinfo, JBLOCKROW *MCU_data)
+/* A block of an AC scan with `unit`, or with libjpeg's routine where `unit` cannot vouch for
+ * it. Inlined into one routine per kind of scan, so the unit is a direct call. */
+static inline __attribute__((always_inline)) boolean
+decode_ac_block(j_decompress_ptr cinfo, JBLOCKROW *MCU_data,
+                boolean (*unit)(j_decompress_ptr, pixgate_progressive_decoder *, JBLOCKROW *))
 {
   pixgate_progressive_decoder *d = (pixgate_progressive_decoder *)cinfo->entropy;
   boolean ours = !d->phuff.pub.insufficient_data && cinfo->unread_marker == 0 &&
                  cinfo->src->bytes_in_buffer >= BLOCK_BYTES;
   if (ours) {
-    if (first_unit(cinfo, d, MCU_data))
+    if (unit(cinfo, d, MCU_data))
       return TRUE;
+    /* libjpeg starts the block again and finds any marker itself. */
     cinfo->unread_marker = 0;
   }
   return d->decode_mcu_phuff(cinfo, MCU_data);
+}
+
+static boolean decode_mcu_first(j_decompress_ptr cinfo, JBLOCKROW *MCU_data)
+{
+  return decode_ac_block(cinfo, MCU_data, first_unit);
+}
+
+static boolean decode_mcu_refine(j_decompress_ptr cinfo, JBLOCKROW *MCU_data)
+{
+  return decode_ac_block(cinfo, MCU_data, refine_unit);
 }
 
 /* libjpeg's start of a scan, then this file's decoder for an AC scan (first or refinement)

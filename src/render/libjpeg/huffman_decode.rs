@@ -1,10 +1,10 @@
 //! libjpeg's Huffman decoding made cheaper (`huffman_decode.c`, in C because the decoders'
 //! records are private to libjpeg's `jdhuff.c` and `jdphuff.c`): sequential scans and
 //! progressive AC first scans with one table lookup per coefficient, and progressive
-//! refinement scans that visit only the coefficients already nonzero. Decoding the entropy-coded data is most of a large JPEG's
-//! decode at 1/4 or 1/8 scale, in both builds: libjpeg-turbo has no SIMD for it. The
-//! coefficients are libjpeg's; units it must see to (markers, damaged data, the end of the
-//! scan in sight) are handed back to it whole.
+//! refinement scans that visit only the coefficients already nonzero. Decoding the
+//! entropy-coded data is most of a large JPEG's decode at 1/4 or 1/8 scale, in both builds:
+//! libjpeg-turbo has no SIMD for it. The coefficients are libjpeg's; units it must see to
+//! (markers, damaged data, the end of the scan in sight) are handed back to it whole.
 
 #![allow(unsafe_code)]
 

@@ -311,7 +311,12 @@ mod avx2 {
     /// `coef` holds 64 coefficients; `out` eight rows with eight samples from `col`.
     #[inline]
     #[target_feature(enable = "avx2")]
-    pub unsafe fn dc_only(q: &[u16; 64], coef: *const i16, out: *const *mut u8, col: usize) -> bool {
+    pub unsafe fn dc_only(
+        q: &[u16; 64],
+        coef: *const i16,
+        out: *const *mut u8,
+        col: usize,
+    ) -> bool {
         // SAFETY: the caller's promise on `coef`: four loads of sixteen.
         let [a, b, c, d] =
             [0, 16, 32, 48].map(|at| unsafe { _mm256_loadu_si256(coef.add(at).cast::<__m256i>()) });

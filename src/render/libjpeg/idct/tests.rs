@@ -6,8 +6,8 @@ use mozjpeg::{ColorSpace, Compress, Decompress};
 use mozjpeg_sys::{jpeg_destroy_decompress, jpeg_start_decompress};
 
 use super::*;
-use crate::render::libjpeg::{decoder_errors, has_own_kernels, has_simd};
 use crate::render::libjpeg::test_pixels::{Lcg, fixtures, open, pixels};
+use crate::render::libjpeg::{decoder_errors, has_own_kernels, has_simd};
 
 fn encode(w: usize, h: usize, quality: f32, chroma: (u8, u8), progressive: bool) -> Vec<u8> {
     let mut c = Compress::new(ColorSpace::JCS_RGB);
@@ -76,7 +76,12 @@ fn whole_decodes_are_libjpegs_at_every_scale() {
 /// routine the selector does not know stays.
 #[test]
 fn the_scalar_routines_and_the_simd_8x8_one_are_replaced() {
-    let chosen: [Idct; 4] = [jpeg_idct_islow, jpeg_idct_4x4, jpeg_idct_2x2, jsimd_idct_islow];
+    let chosen: [Idct; 4] = [
+        jpeg_idct_islow,
+        jpeg_idct_4x4,
+        jpeg_idct_2x2,
+        jsimd_idct_islow,
+    ];
     let ours: [Idct; 4] = [kernel::<8>, kernel::<4>, kernel::<2>, flat_or_simd];
     for (c, k) in chosen.into_iter().zip(ours) {
         let expected = available().then_some(k as usize);
@@ -134,8 +139,20 @@ fn flat_blocks_skip_the_simd_routine_to_its_pixels() {
                 let mut rows_a: Vec<*mut u8> = a.iter_mut().map(|r| r.as_mut_ptr()).collect();
                 let mut rows_b: Vec<*mut u8> = b.iter_mut().map(|r| r.as_mut_ptr()).collect();
                 let (mut c1, mut c2) = (coef, coef);
-                reference(&mut cinfo, component, c1.as_mut_ptr(), rows_a.as_mut_ptr(), 0);
-                flat_or_simd(&mut cinfo, component, c2.as_mut_ptr(), rows_b.as_mut_ptr(), 0);
+                reference(
+                    &mut cinfo,
+                    component,
+                    c1.as_mut_ptr(),
+                    rows_a.as_mut_ptr(),
+                    0,
+                );
+                flat_or_simd(
+                    &mut cinfo,
+                    component,
+                    c2.as_mut_ptr(),
+                    rows_b.as_mut_ptr(),
+                    0,
+                );
                 assert_eq!(a, b, "quality {quality}, block {block}: {coef:?}");
             }
             assert!(shortcuts > 1000, "quality {quality}: {shortcuts} shortcuts");

@@ -90,6 +90,11 @@ fn the_scalar_routines_and_the_simd_8x8_one_are_replaced() {
     assert!(replacement(kernel::<8>).is_none());
 }
 
+/// A coefficient block aligned as libjpeg allocates them: its AVX2 routine loads them
+/// with aligned moves.
+#[repr(align(32))]
+struct Block([i16; 64]);
+
 /// The SIMD routine's wrapper, block by block against the routine itself: flat blocks with DC
 /// values over the whole 16-bit range (the shortcut inside and outside its ±512) and blocks
 /// with a few AC coefficients. Without nasm the SIMD routine is an empty stub, so there the
@@ -138,18 +143,18 @@ fn flat_blocks_skip_the_simd_routine_to_its_pixels() {
                 let mut b = [[0u8; 8]; 8];
                 let mut rows_a: Vec<*mut u8> = a.iter_mut().map(|r| r.as_mut_ptr()).collect();
                 let mut rows_b: Vec<*mut u8> = b.iter_mut().map(|r| r.as_mut_ptr()).collect();
-                let (mut c1, mut c2) = (coef, coef);
+                let (mut c1, mut c2) = (Block(coef), Block(coef));
                 reference(
                     &mut cinfo,
                     component,
-                    c1.as_mut_ptr(),
+                    c1.0.as_mut_ptr(),
                     rows_a.as_mut_ptr(),
                     0,
                 );
                 flat_or_simd(
                     &mut cinfo,
                     component,
-                    c2.as_mut_ptr(),
+                    c2.0.as_mut_ptr(),
                     rows_b.as_mut_ptr(),
                     0,
                 );
